@@ -1,0 +1,3 @@
+"""commentary-monitor: scheduled monitoring of new commentary."""
+
+__version__ = "0.1.0"

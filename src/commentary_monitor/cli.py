@@ -1,0 +1,183 @@
+"""The command line: a thin skin over the library and the flows.
+
+Domain errors become one line on stderr and exit code 2 (usage, configuration) or
+1 (everything else); tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import prefect_quiet_defaults
+from .errors import ConfigError, MonitorError, UsageError
+
+DESCRIPTION = """Monitor new commentary: fetch the configured feeds, score articles against
+topic profiles built from seed essays, keep everything in DuckDB, write weekly digests."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="commentary-monitor", description=DESCRIPTION)
+    p.add_argument("--config", metavar="FILE",
+                   help="config file (default: $COMMENTARY_MONITOR_CONFIG, else config/monitor.toml)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("run", help="ingest the configured feeds, then write the digest of the last complete week")
+    sub.add_parser("ingest", help="fetch the configured feeds, extract and score new articles, store them")
+    d = sub.add_parser("digest", help="write the Markdown digest of one ISO week")
+    d.add_argument("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
+    s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only) and print the result")
+    s.add_argument("query", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
+    e = sub.add_parser("eval", help="score a labeled JSONL file and print ranking metrics per profile")
+    e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
+    e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
+    sub.add_parser("demo", help="serve a bundled sample of commentary on 127.0.0.1 and run the whole pipeline on it")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.command:
+        _parser().print_help()
+        return 2
+    prefect_quiet_defaults()
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, UsageError) as exc:
+        print(f"commentary-monitor: error: {exc}", file=sys.stderr)
+        return 2
+    except MonitorError as exc:
+        print(f"commentary-monitor: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("commentary-monitor: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_ingest(args) -> int:
+    from .flows.ingest import ingest
+
+    summary = ingest(config_path=args.config)
+    print(summary.render())
+    return 0
+
+
+def cmd_digest(args) -> int:
+    from .digest import parse_week
+    from .flows.digest import digest
+
+    if args.week:
+        parse_week(args.week)   # fail on a malformed week before starting Prefect
+    result = digest(config_path=args.config, week=args.week)
+    print(result.render())
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .flows.digest import digest
+    from .flows.ingest import ingest
+
+    summary = ingest(config_path=args.config)
+    print(summary.render())
+    result = digest(config_path=args.config)
+    print(result.render())
+    return 0
+
+
+def cmd_sql(args) -> int:
+    import duckdb
+
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        try:
+            rel = wh.con.sql(args.query)
+        except duckdb.Error as exc:
+            print(f"commentary-monitor: sql: {exc}", file=sys.stderr)
+            return 1
+        if rel is None:
+            return 0
+        rel.show(max_width=10_000, max_rows=10_000)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .config import load_config
+    from .evaluation import LabeledArticle, evaluate, parse_labels, render
+    from .extract import extract_page
+    from .profiles import build_profile
+    from .scoring import Scorer
+
+    cfg = load_config(args.config)
+    labels_path = Path(args.labels)
+    try:
+        lines = labels_path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--labels: cannot read {labels_path}: {exc.strerror}") from None
+    articles = parse_labels(lines, str(labels_path))
+    profile_keys = {k for a in articles for k in a.grades}
+    if args.html_dir:
+        html_dir = Path(args.html_dir)
+        if not html_dir.is_dir():
+            raise UsageError(f"--html-dir: not a directory: {html_dir}")
+        files = sorted([*html_dir.glob("*.html"), *html_dir.glob("*.html.gz")])
+        for f in files:
+            raw = gzip.decompress(f.read_bytes()) if f.suffix == ".gz" else f.read_bytes()
+            ex = extract_page(raw, f"https://example.invalid/{f.name}")
+            if ex:
+                articles.append(LabeledArticle(f.name, ex.title or "", ex.text, {k: 0 for k in profile_keys}))
+    scorer = Scorer([build_profile(p) for p in cfg.profiles])
+    results = evaluate(scorer, articles)
+    if not results:
+        raise UsageError(f"--labels: no label in {labels_path} names a configured profile "
+                         f"({', '.join(p.name for p in cfg.profiles)})")
+    print(f"{len(articles)} articles, scorer {scorer.model}")
+    print(render(results))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from datetime import datetime, timezone
+
+    from .config import load_config
+    from .demo import build_site, demo_config_text, load_articles
+    from .flows.digest import digest
+    from .flows.ingest import ingest
+    from .localsite import LocalSite
+
+    base = load_config(args.config)
+    workdir = base.root / "warehouse" / "demo"
+    workdir.mkdir(parents=True, exist_ok=True)
+    with LocalSite() as site:
+        feeds = build_site(site, load_articles(), datetime.now(timezone.utc), base.digest.timezone)
+        cfg_path = workdir / "demo.toml"
+        cfg_path.write_text(demo_config_text(base, site, feeds, workdir), encoding="utf-8")
+        print(f"demo: serving {len(site.routes)} pages of sample commentary at {site.url('/')}")
+        summary = ingest(config_path=str(cfg_path))
+        print(summary.render())
+        result = digest(config_path=str(cfg_path))
+        print(result.render())
+    print(f"demo: warehouse {workdir / 'demo.duckdb'}; try\n"
+          f"  commentary-monitor --config {cfg_path} sql \"select profile, score, title from scored_articles "
+          f"order by profile, score desc\"")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "ingest": cmd_ingest,
+    "digest": cmd_digest,
+    "sql": cmd_sql,
+    "eval": cmd_eval,
+    "demo": cmd_demo,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

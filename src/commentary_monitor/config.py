@@ -1,0 +1,300 @@
+"""Load and validate ``config/monitor.toml``.
+
+This is the only module that reads configuration files, seed essays or the
+environment; everything else receives the typed values built here.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+CONFIG_ENV = "COMMENTARY_MONITOR_CONFIG"
+DEFAULT_CONFIG = Path("config/monitor.toml")
+DEFAULT_USER_AGENT = (
+    "commentary-monitor/0.1 (+https://github.com/commentary-monitor/commentary-monitor)"
+)
+PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+# --- the file's shape (pydantic does the type checking) -----------------------------------
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Warehouse(_Strict):
+    path: str = "warehouse/monitor.duckdb"
+
+
+class _Digest(_Strict):
+    dir: str = "warehouse/digests"
+    timezone: str = "UTC"
+    max_items: Annotated[int, Field(ge=1, le=500)] = 25
+    excerpt_chars: Annotated[int, Field(ge=50, le=2000)] = 320
+
+
+class _Fetch(_Strict):
+    allow_private: list[str] = []
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: Annotated[float, Field(gt=0, le=300)] = 20.0
+    deadline: Annotated[float, Field(gt=0, le=600)] = 60.0
+    max_feed_bytes: Annotated[int, Field(ge=1024)] = 10_000_000
+    max_page_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    max_new_per_feed: Annotated[int, Field(ge=1, le=100_000)] = 200
+    min_text_chars: Annotated[int, Field(ge=0)] = 300
+
+
+class _Feed(_Strict):
+    url: str
+    name: str | None = None
+
+
+class _Profile(_Strict):
+    seeds: list[str]
+    description: str = ""
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+
+
+class _File(_Strict):
+    warehouse: _Warehouse = _Warehouse()
+    digest: _Digest = _Digest()
+    fetch: _Fetch = _Fetch()
+    feeds: list[_Feed] = []
+    profiles: dict[str, _Profile] = {}
+
+
+# --- what the rest of the package receives ------------------------------------------------
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class SeedEssay:
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    name: str
+    seeds: tuple[SeedEssay, ...]
+    description: str = ""
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    allow_private: frozenset[str] = frozenset()
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 20.0
+    deadline: float = 60.0
+    max_feed_bytes: int = 10_000_000
+    max_page_bytes: int = 5_000_000
+    concurrency: int = 8
+    max_new_per_feed: int = 200
+    min_text_chars: int = 300
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    dir: Path
+    timezone: str = "UTC"
+    max_items: int = 25
+    excerpt_chars: int = 320
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    root: Path
+    warehouse_path: Path
+    digest: DigestSettings
+    fetch: FetchSettings = FetchSettings()
+    feeds: tuple[FeedConfig, ...] = ()
+    profiles: tuple[ProfileConfig, ...] = field(default_factory=tuple)
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "missing":
+        return "required key is missing"
+    return err["msg"][0].lower() + err["msg"][1:]
+
+
+def project_root(config_path: Path) -> Path:
+    """Relative paths in a config are relative to its project: the folder that holds
+    ``config/`` when the file sits in a folder named ``config``, else the file's folder."""
+    parent = config_path.resolve().parent
+    return parent.parent if parent.name == "config" else parent
+
+
+def resolve_config_path(path: str | Path | None = None, env: dict[str, str] | None = None) -> Path:
+    """``--config`` wins, then ``$COMMENTARY_MONITOR_CONFIG``, then ``config/monitor.toml``."""
+    env = os.environ if env is None else env
+    if path:
+        return Path(path)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return DEFAULT_CONFIG
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read, validate and resolve a configuration file, including its seed essays."""
+    cfg_path = resolve_config_path(path)
+    try:
+        raw = cfg_path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(cfg_path, None, "config file not found") from None
+    except OSError as exc:
+        raise ConfigError(cfg_path, None, f"cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(cfg_path, None, "not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(cfg_path, None, f"invalid TOML: {exc}") from None
+    try:
+        parsed = _File.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise ConfigError(cfg_path, _key(first["loc"]), _message(first) + more) from None
+    return _resolve(cfg_path, parsed)
+
+
+def _resolve(cfg_path: Path, parsed: _File) -> Config:
+    root = project_root(cfg_path)
+
+    def rel(p: str) -> Path:
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else root / q
+
+    try:
+        ZoneInfo(parsed.digest.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(cfg_path, "digest.timezone", f"unknown time zone {parsed.digest.timezone!r}") from None
+
+    for i, entry in enumerate(parsed.fetch.allow_private):
+        host, sep, port = entry.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ConfigError(cfg_path, f"fetch.allow_private[{i}]", f"expected host:port, got {entry!r}")
+
+    feeds: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for i, feed in enumerate(parsed.feeds):
+        parts = urlsplit(feed.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(cfg_path, f"feeds[{i}].url", f"not an http(s) URL: {feed.url!r}")
+        if feed.url in seen:
+            raise ConfigError(cfg_path, f"feeds[{i}].url", f"duplicate of feeds[{seen[feed.url]}]: {feed.url}")
+        seen[feed.url] = i
+        feeds.append(FeedConfig(url=feed.url, name=feed.name or None))
+
+    profiles = []
+    for name, prof in parsed.profiles.items():
+        key = f"profiles.{name}"
+        if not PROFILE_NAME.match(name):
+            raise ConfigError(cfg_path, key, "profile names use lowercase letters, digits, '-' and '_'")
+        profiles.append(
+            ProfileConfig(
+                name=name,
+                seeds=_read_seeds(cfg_path, key + ".seeds", prof.seeds, rel),
+                description=prof.description.strip(),
+                threshold=prof.threshold,
+            )
+        )
+
+    f = parsed.fetch
+    return Config(
+        path=cfg_path,
+        root=root,
+        warehouse_path=rel(parsed.warehouse.path),
+        digest=DigestSettings(
+            dir=rel(parsed.digest.dir),
+            timezone=parsed.digest.timezone,
+            max_items=parsed.digest.max_items,
+            excerpt_chars=parsed.digest.excerpt_chars,
+        ),
+        fetch=FetchSettings(
+            allow_private=frozenset(a.lower() for a in f.allow_private),
+            user_agent=f.user_agent,
+            timeout=f.timeout,
+            deadline=f.deadline,
+            max_feed_bytes=f.max_feed_bytes,
+            max_page_bytes=f.max_page_bytes,
+            concurrency=f.concurrency,
+            max_new_per_feed=f.max_new_per_feed,
+            min_text_chars=f.min_text_chars,
+        ),
+        feeds=tuple(feeds),
+        profiles=tuple(profiles),
+    )
+
+
+def _read_seeds(cfg_path: Path, key: str, patterns: list[str], rel) -> tuple[SeedEssay, ...]:
+    if not patterns:
+        raise ConfigError(cfg_path, key, "a profile needs at least one seed essay")
+    paths: list[Path] = []
+    for pattern in patterns:
+        full = rel(pattern)
+        matches = sorted(Path(m) for m in glob.glob(str(full))) if glob.has_magic(str(full)) else [full]
+        if not matches:
+            raise ConfigError(cfg_path, key, f"no file matches {pattern!r}")
+        for m in matches:
+            if m not in paths:
+                paths.append(m)
+    essays = []
+    for p in paths:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(cfg_path, key, f"seed file not found: {p}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(cfg_path, key, f"seed file is not UTF-8 text: {p}") from None
+        except OSError as exc:
+            raise ConfigError(cfg_path, key, f"cannot read seed file {p}: {exc.strerror}") from None
+        if not text.strip():
+            raise ConfigError(cfg_path, key, f"seed file is empty: {p}")
+        essays.append(SeedEssay(path=p, text=text))
+    return tuple(essays)
+
+
+def prefect_quiet_defaults(env: dict[str, str] | None = None) -> None:
+    """Quiet Prefect's embedded server unless the user chose otherwise.
+
+    Offline, Prefect's telemetry logs an ERROR on every run; at exit the temporary
+    server prints shutdown tracebacks. Set before ``prefect`` is imported.
+    """
+    env = os.environ if env is None else env
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    env.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")

@@ -1,0 +1,133 @@
+"""Measure a scorer on labeled articles: nDCG, AUC, precision and recall per profile.
+
+The labels file has one JSON object per line in the format of
+``shared/eval/dev/articles.jsonl``: ``title``, ``dek``, ``body`` and ``labels`` (a
+grade 0/1/2 per profile; ``sino_russian`` matches the profile ``sino-russian``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+from .scoring import Scorer
+
+
+@dataclass(frozen=True)
+class LabeledArticle:
+    id: str
+    title: str
+    text: str
+    grades: dict[str, int]   # profile name (as in the labels file) -> 0/1/2
+
+
+@dataclass(frozen=True)
+class ProfileMetrics:
+    profile: str
+    n: int
+    n2: int
+    n1: int
+    ndcg10: float
+    ndcg30: float
+    auc2v0: float | None
+    auc1v0: float | None
+    rprec2: float | None
+    precision: float | None
+    recall2: float | None
+    recall_any: float | None
+    threshold: float
+
+
+def _key(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+def parse_labels(lines: list[str], source: str) -> list[LabeledArticle]:
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            title = obj.get("title") or ""
+            text = "\n\n".join(x for x in (obj.get("dek"), obj.get("body")) if x)
+            grades = {_key(k): int(v) for k, v in obj["labels"].items()}
+            out.append(LabeledArticle(str(obj.get("id", n)), title, text, grades))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise UsageError(f"{source}:{n}: not a labeled article ({type(exc).__name__}: {exc})") from None
+    return out
+
+
+def dcg(gains: list[int], k: int) -> float:
+    return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+
+
+def ndcg(ranked_grades: list[int], k: int) -> float:
+    ideal = dcg(sorted(ranked_grades, reverse=True), k)
+    return dcg(ranked_grades, k) / ideal if ideal else 0.0
+
+
+def auc(pos: list[float], neg: list[float]) -> float | None:
+    """Probability that a random positive outranks a random negative (ties count half)."""
+    if not pos or not neg:
+        return None
+    wins = 0.0
+    for p in pos:
+        for q in neg:
+            wins += 1.0 if p > q else 0.5 if p == q else 0.0
+    return wins / (len(pos) * len(neg))
+
+
+def metrics(profile: str, scores: list[float], grades: list[int], threshold: float) -> ProfileMetrics:
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    ranked = [grades[i] for i in order]
+    s2 = [s for s, g in zip(scores, grades) if g == 2]
+    s1 = [s for s, g in zip(scores, grades) if g == 1]
+    s0 = [s for s, g in zip(scores, grades) if g == 0]
+    n2 = len(s2)
+    picked = [g for s, g in zip(scores, grades) if s >= threshold]
+    relevant_any = len(s1) + n2
+    return ProfileMetrics(
+        profile=profile,
+        n=len(scores),
+        n2=n2,
+        n1=len(s1),
+        ndcg10=ndcg(ranked, 10),
+        ndcg30=ndcg(ranked, 30),
+        auc2v0=auc(s2, s0),
+        auc1v0=auc(s1, s0),
+        rprec2=(sum(1 for g in ranked[:n2] if g == 2) / n2) if n2 else None,
+        precision=(sum(1 for g in picked if g >= 1) / len(picked)) if picked else None,
+        recall2=(sum(1 for s in s2 if s >= threshold) / n2) if n2 else None,
+        recall_any=(sum(1 for g in picked if g >= 1) / relevant_any) if relevant_any else None,
+        threshold=threshold,
+    )
+
+
+def evaluate(scorer: Scorer, articles: list[LabeledArticle]) -> list[ProfileMetrics]:
+    all_scores = scorer.score_many([(a.title, a.text) for a in articles])
+    results = []
+    for i, prof in enumerate(scorer.profiles):
+        key = _key(prof.name)
+        if not any(key in a.grades for a in articles):
+            continue
+        grades = [a.grades.get(key, 0) for a in articles]
+        results.append(metrics(prof.name, [s[i].score for s in all_scores], grades, prof.threshold))
+    return results
+
+
+def render(results: list[ProfileMetrics]) -> str:
+    def f(x: float | None) -> str:
+        return "  n/a" if x is None else f"{x:.3f}"
+
+    head = "| profile | n | grade 2 / 1 | nDCG@10 | nDCG@30 | AUC 2v0 | AUC 1v0 | R-prec 2 | threshold | precision | recall(2) | recall(1+2) |"
+    lines = [head, "|---" * 12 + "|"]
+    for m in results:
+        lines.append(
+            f"| {m.profile} | {m.n} | {m.n2} / {m.n1} | {f(m.ndcg10)} | {f(m.ndcg30)} | {f(m.auc2v0)} | {f(m.auc1v0)} | "
+            f"{f(m.rprec2)} | {m.threshold:.2f} | {f(m.precision)} | {f(m.recall2)} | {f(m.recall_any)} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,240 @@
+"""The DuckDB warehouse: connect, migrate, store and query.
+
+Schema changes only happen through the numbered files in ``migrations/``; each is
+applied in its own transaction and recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from .errors import WarehouseError
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    found = []
+    for entry in resources.files("commentary_monitor").joinpath("migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise WarehouseError("migrations/", f"migration numbers must run 1..n without gaps, got {versions}")
+    return found
+
+
+class Warehouse:
+    """One open DuckDB connection with the package's queries."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+
+    # --- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, read_only: bool = False) -> "Warehouse":
+        path = Path(path)
+        if read_only and not path.exists():
+            raise WarehouseError(path, "no warehouse here yet: run `commentary-monitor ingest` first")
+        try:
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WarehouseError(path, f"cannot open: {exc}") from None
+        except OSError as exc:
+            raise WarehouseError(path, f"cannot create its folder: {exc.strerror}") from None
+        con.execute("SET TimeZone = 'UTC'")
+        wh = cls(con, path, read_only)
+        try:
+            if read_only:
+                wh.check_current()
+            else:
+                wh.migrate()
+        except BaseException:
+            con.close()
+            raise
+        return wh
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # --- migrations -------------------------------------------------------------------
+
+    def applied_versions(self) -> list[int]:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        return [r[0] for r in self.con.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()]
+
+    def check_current(self) -> None:
+        applied = self.applied_versions()
+        known = [m.version for m in migrations()]
+        if applied and max(applied) > max(known):
+            raise WarehouseError(self.path, f"schema version {max(applied)} is newer than this program knows ({max(known)})")
+        missing = sorted(set(known) - set(applied))
+        if missing:
+            raise WarehouseError(self.path, f"schema is not current (missing migrations {missing}): run `commentary-monitor ingest` once to migrate")
+
+    def migrate(self) -> list[int]:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        applied = set(self.applied_versions())
+        all_known = migrations()
+        if applied and max(applied) > all_known[-1].version:
+            raise WarehouseError(self.path, f"schema version {max(applied)} is newer than this program knows ({all_known[-1].version})")
+        done = []
+        for m in all_known:
+            if m.version in applied:
+                continue
+            try:
+                self.con.execute("BEGIN TRANSACTION")
+                self.con.execute(m.sql)
+                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [m.version, m.name, utcnow()])
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                self.con.execute("ROLLBACK")
+                raise WarehouseError(self.path, f"migration {m.version:03d}_{m.name} failed: {exc}") from None
+            done.append(m.version)
+        return done
+
+    # --- runs and feeds ---------------------------------------------------------------
+
+    def start_run(self, kind: str) -> str:
+        run_id = str(uuid.uuid4())
+        self.con.execute(
+            "INSERT INTO runs (run_id, kind, started_at, status) VALUES (?, ?, ?, 'running')", [run_id, kind, utcnow()]
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, summary: str = "", feeds_ok: int | None = None,
+                   feeds_failed: int | None = None, articles_new: int | None = None) -> None:
+        self.con.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, summary = ?, feeds_ok = ?, feeds_failed = ?, articles_new = ? WHERE run_id = ?",
+            [utcnow(), status, summary, feeds_ok, feeds_failed, articles_new, run_id],
+        )
+
+    def upsert_feeds(self, feeds: list[tuple[str, str | None]]) -> None:
+        """Register configured feeds (url, name); names follow the config."""
+        now = utcnow()
+        self.con.executemany(
+            "INSERT INTO feeds (url, name, added_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET name = coalesce(excluded.name, feeds.name)",
+            [[url, name, now] for url, name in feeds],
+        )
+
+    def set_feed_title(self, url: str, title: str | None) -> None:
+        if title:
+            self.con.execute("UPDATE feeds SET title = ? WHERE url = ?", [title, url])
+
+    def record_fetch(self, run_id: str, feed_url: str, status: str, http_status: int | None, items: int | None,
+                     new_items: int | None, error_kind: str | None, error: str | None) -> None:
+        self.con.execute(
+            "INSERT INTO fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [run_id, feed_url, utcnow(), status, http_status, items, new_items, error_kind, error],
+        )
+
+    # --- articles and scores ----------------------------------------------------------
+
+    def known_urls(self, urls: list[str]) -> set[str]:
+        if not urls:
+            return set()
+        rows = self.con.execute("SELECT url FROM articles WHERE url IN (SELECT unnest(?))", [list(urls)]).fetchall()
+        return {r[0] for r in rows}
+
+    def store_articles(self, run_id: str, articles: list, scores: list[list]) -> int:
+        """Store articles and their scores in one transaction; returns how many were new.
+
+        ``articles`` are :class:`~commentary_monitor.pipeline.Article`, ``scores`` one
+        list of :class:`~commentary_monitor.scoring.Score` per article, with the
+        profile versions and model in each score's ``profile_version``/``model``.
+        """
+        if not articles:
+            return 0
+        before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        now = utcnow()
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.executemany(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
+                  a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
+                 for a in articles],
+            )
+            rows = []
+            for a, per_profile in zip(articles, scores):
+                for s in per_profile:
+                    evidence = {
+                        "terms": list(s.terms), "article_passage": s.article_passage,
+                        "seed_passage": s.seed_passage, "seed_source": s.seed_source, "raw": round(s.raw, 6),
+                    }
+                    rows.append([a.article_id, s.profile, s.score, s.relevant, s.explanation,
+                                 json.dumps(evidence, ensure_ascii=False), s.profile_version, s.model, now])
+            if rows:
+                self.con.executemany(
+                    "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                )
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            self.con.execute("ROLLBACK")
+            raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
+        after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return after - before
+
+    # --- queries ----------------------------------------------------------------------
+
+    def relevant_in_range(self, profile: str, start: datetime, end: datetime, limit: int) -> list[dict]:
+        """The relevant articles of a profile published in [start, end), best first."""
+        cur = self.con.execute(
+            """
+            SELECT sa.article_id, sa.url, sa.title, sa.outlet, sa.author, sa.published_at, sa.score,
+                   sa.explanation, s.evidence, a.text
+            FROM scored_articles sa
+            JOIN scores s ON s.article_id = sa.article_id AND s.profile = sa.profile
+            JOIN articles a ON a.article_id = sa.article_id
+            WHERE sa.profile = ? AND sa.relevant AND sa.published_at >= ? AND sa.published_at < ?
+            ORDER BY sa.score DESC, sa.published_at DESC, sa.url
+            LIMIT ?
+            """,
+            [profile, start, end, limit],
+        )
+        cols = [d[0] for d in cur.description]
+        out = []
+        for row in cur.fetchall():
+            item = dict(zip(cols, row))
+            item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else {}
+            out.append(item)
+        return out

@@ -68,7 +68,8 @@ def parse_feed(content: bytes, url: str, now: datetime | None = None) -> ParsedF
         raise FeedError(url, f"not an RSS or Atom feed ({problem or 'no entries'})")
     entries = []
     for e in parsed.entries:
-        link = urljoin(url, (e.get("link") or "").strip())
+        raw_link = (e.get("link") or "").strip()
+        link = urljoin(url, raw_link) if raw_link else ""
         if not _is_web_link(link):
             continue
         summary = e.get("summary") or ""

@@ -1,0 +1,115 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1, a project folder with a config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from commentary_monitor.config import prefect_quiet_defaults
+
+prefect_quiet_defaults()   # before anything imports prefect
+
+from commentary_monitor.localsite import LocalSite, SampleArticle, article_page, atom_feed, rss_feed  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+RELATION_PARAGRAPHS = [
+    "Moscow and Beijing have spent a decade describing their partnership as having no limits, yet the "
+    "relationship between China and Russia remains asymmetric. Beijing is now the senior partner, and the "
+    "Kremlin depends on Chinese markets for its oil and gas, on yuan settlement for its trade, and on Chinese "
+    "components for its industry.",
+    "The history of the Sino-Soviet alliance and of the split that followed still shapes how each side sees "
+    "the other. Memory politics matters: Xi Jinping and Vladimir Putin commemorate the Second World War "
+    "together, but Chinese and Russian official narratives of the past diverge on the border treaties of the "
+    "nineteenth century.",
+    "Central Asia, the Arctic and the Shanghai Cooperation Organisation are where the two neighbours either "
+    "coordinate or compete. Western policy that hopes to split Russia from China misreads the partnership.",
+]
+OFFTOPIC_PARAGRAPHS = [
+    "The city council voted on Tuesday to extend the tram line to the new hospital, a project that has been "
+    "debated for years. Commuters welcomed the decision, although shopkeepers worry about the construction.",
+    "Ticket prices will stay the same next year, the operator said, and night services will run on weekends. "
+    "Cycling groups asked for protected lanes alongside the tracks and for more parking near the stations.",
+    "Local football fans were more interested in the weekend derby, which ended in a draw after a late penalty "
+    "that the home side's coach called a disgrace to the game.",
+]
+
+
+def sample(site: LocalSite, path: str, title: str, paragraphs: list[str], published: datetime,
+           author: str = "A. Writer") -> SampleArticle:
+    return SampleArticle(
+        link=site.url(path), title=title, author=author, summary=paragraphs[0][:160],
+        body="\n\n".join(paragraphs), published=published,
+    )
+
+
+def last_week_day(days: int = 2) -> datetime:
+    """A moment inside the last complete ISO week (UTC)."""
+    from commentary_monitor.digest import last_complete_week
+
+    week = last_complete_week(datetime.now(timezone.utc), "UTC")
+    return datetime.combine(week.monday + timedelta(days=days), datetime.min.time(), timezone.utc) + timedelta(hours=10)
+
+
+@pytest.fixture
+def site():
+    with LocalSite() as s:
+        yield s
+
+
+def write_config(root: Path, feeds: list[str], allow: list[str], extra: str = "") -> Path:
+    """A project folder with config/monitor.toml, the repo's seed essays and a warehouse path."""
+    (root / "config").mkdir(parents=True, exist_ok=True)
+    if not (root / "seeds").exists():
+        shutil.copytree(SEEDS, root / "seeds")
+    lines = [
+        "[warehouse]", 'path = "warehouse/monitor.duckdb"',
+        "[digest]", 'timezone = "UTC"',
+        "[fetch]", "allow_private = [" + ", ".join(f'"{a}"' for a in allow) + "]",
+        "timeout = 5.0", "deadline = 10.0", "min_text_chars = 200",
+    ]
+    for url in feeds:
+        lines += ["[[feeds]]", f'url = "{url}"']
+    lines += [
+        "[profiles.sino-russian]",
+        'seeds = ["seeds/*.txt"]',
+        "[profiles.memory-politics]",
+        'seeds = ["seeds/chang-*.txt"]',
+        'description = "How states use history and war remembrance in politics: commemorations, parades, memory laws, textbooks, monuments."',
+    ]
+    path = root / "config" / "monitor.toml"
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def news_site(site):
+    """Two outlets (RSS and Atom) with three articles each, plus a broken feed and a 404 feed."""
+    when = last_week_day(2)
+    rss_items, atom_items = [], []
+    for i in range(3):
+        paragraphs = RELATION_PARAGRAPHS if i == 0 else OFFTOPIC_PARAGRAPHS
+        a = sample(site, f"/east/{i}/", f"East story {i}" if i else "Moscow and Beijing: an unequal partnership",
+                   paragraphs, when - timedelta(hours=i))
+        site.add(f"/east/{i}/", article_page(a, "East Review"))
+        # Tracking parameters in the feed link must not create a second article.
+        rss_items.append(SampleArticle(a.link + "?utm_source=rss&utm_campaign=x#top", a.title, a.author, a.summary, a.body, a.published))
+        b = sample(site, f"/west/{i}/", f"West story {i}", OFFTOPIC_PARAGRAPHS, when - timedelta(hours=5 + i))
+        site.add(f"/west/{i}/", article_page(b, "West Weekly"))
+        atom_items.append(b)
+    site.add("/east/feed.xml", rss_feed("East Review", site.url("/east/"), rss_items), "application/rss+xml")
+    site.add("/west/atom.xml", atom_feed("West Weekly", site.url("/west/"), atom_items), "application/atom+xml")
+    site.add("/broken/feed.xml", "<html><body>this is not a feed</body></html>", "text/html")
+    return site
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch):
+    monkeypatch.delenv("COMMENTARY_MONITOR_CONFIG", raising=False)
+    yield

@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import pytest
+
+from commentary_monitor.config import CONFIG_ENV, load_config, resolve_config_path
+from commentary_monitor.errors import ConfigError
+
+from .conftest import REPO, write_config
+
+
+def test_shipped_config_loads_with_two_profiles_and_real_feeds():
+    cfg = load_config(REPO / "config" / "monitor.toml")
+    names = [p.name for p in cfg.profiles]
+    assert names == ["sino-russian", "memory-politics"]
+    sino, memory = cfg.profiles
+    assert len(sino.seeds) == 2
+    assert [s.path.name for s in memory.seeds] == ["chang-2024-frail-foundations-china-russia-friendship.txt"]
+    assert "remembrance" in memory.description
+    assert len(cfg.feeds) >= 10 and all(f.url.startswith("https://") for f in cfg.feeds)
+    assert cfg.warehouse_path == REPO / "warehouse" / "monitor.duckdb"
+
+
+def test_relative_paths_are_relative_to_the_project(tmp_path):
+    path = write_config(tmp_path, ["https://example.org/feed"], [])
+    cfg = load_config(path)
+    assert cfg.root == tmp_path
+    assert cfg.warehouse_path == tmp_path / "warehouse" / "monitor.duckdb"
+    assert cfg.digest.dir == tmp_path / "warehouse" / "digests"
+    # The glob seeds/*.txt picks both essays, sorted.
+    assert [s.path.name for s in cfg.profiles[0].seeds] == sorted(p.name for p in (tmp_path / "seeds").glob("*.txt"))
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "seeds").mkdir(exist_ok=True)
+    (tmp_path / "seeds" / "a.txt").write_text("An essay about Moscow and Beijing.\n", encoding="utf-8")
+    p = tmp_path / "monitor.toml"
+    p.write_text(body, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(
+    "body, key, words",
+    [
+        ('[warehouse]\npath = "w.duckdb"\ncolour = "red"\n', "warehouse.colour", "unknown key"),
+        ('[fetch]\ntimeout = "fast"\n', "fetch.timeout", "valid number"),
+        ('[fetch]\nallow_private = ["127.0.0.1"]\n', "fetch.allow_private[0]", "host:port"),
+        ('[[feeds]]\nurl = "ftp://example.org/feed"\n', "feeds[0].url", "not an http(s) URL"),
+        ('[[feeds]]\nname = "x"\n', "feeds[0].url", "required key is missing"),
+        ('[[feeds]]\nurl = "https://a.example/f"\n[[feeds]]\nurl = "https://a.example/f"\n', "feeds[1].url", "duplicate"),
+        ('[profiles.x]\nseeds = ["seeds/missing.txt"]\n', "profiles.x.seeds", "seed file not found"),
+        ('[profiles.x]\nseeds = ["seeds/*.md"]\n', "profiles.x.seeds", "no file matches"),
+        ('[profiles.x]\nseeds = ["seeds/a.txt"]\nthreshold = 1.5\n', "profiles.x.threshold", "less than or equal to 1"),
+        ('[profiles.X_Y]\nseeds = ["seeds/a.txt"]\n', "profiles.X_Y", "lowercase"),
+        ('[digest]\ntimezone = "Mars/Olympus"\n', "digest.timezone", "unknown time zone"),
+        ('[profiles.x]\nseeds = ["seeds/a.txt"]\nkeywords = ["a"]\n', "profiles.x.keywords", "unknown key"),
+    ],
+)
+def test_bad_config_is_one_line_naming_file_and_key(tmp_path, body, key, words):
+    path = _config(tmp_path, body)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: {key}: "), message
+    assert words in message
+
+
+def test_invalid_toml_names_the_line(tmp_path):
+    path = _config(tmp_path, "[warehouse\npath = 1\n")
+    with pytest.raises(ConfigError, match=r"monitor.toml: invalid TOML: .*line 1"):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_config_path_precedence(tmp_path):
+    assert resolve_config_path("a.toml", {CONFIG_ENV: "b.toml"}) == Path("a.toml")
+    assert resolve_config_path(None, {CONFIG_ENV: "b.toml"}) == Path("b.toml")
+    assert resolve_config_path(None, {}) == Path("config/monitor.toml")
+
+
+def test_absolute_seed_paths_are_allowed(tmp_path):
+    essay = tmp_path / "elsewhere.txt"
+    essay.write_text("Some essay text.", encoding="utf-8")
+    path = _config(tmp_path, f'[profiles.x]\nseeds = ["{essay}"]\n')
+    assert load_config(path).profiles[0].seeds[0].path == essay

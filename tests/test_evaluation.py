@@ -1,0 +1,31 @@
+import json
+
+import pytest
+
+from commentary_monitor.errors import UsageError
+from commentary_monitor.evaluation import auc, metrics, ndcg, parse_labels
+
+
+def test_ndcg_and_auc_on_known_rankings():
+    assert ndcg([2, 1, 0, 0], 10) == pytest.approx(1.0)
+    assert ndcg([0, 0, 1, 2], 10) < 0.6
+    assert auc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auc([0.1], [0.9]) == 0.0
+    assert auc([0.5], [0.5]) == 0.5
+    assert auc([], [0.1]) is None
+
+
+def test_metrics_at_threshold():
+    m = metrics("p", scores=[0.9, 0.8, 0.6, 0.4, 0.1], grades=[2, 0, 2, 1, 0], threshold=0.5)
+    assert m.precision == pytest.approx(2 / 3)
+    assert m.recall2 == 1.0
+    assert m.auc2v0 == pytest.approx(0.75)
+    assert m.rprec2 == 0.5
+
+
+def test_labels_file_errors_name_the_line():
+    good = json.dumps({"id": "a", "title": "t", "dek": "d", "body": "b", "labels": {"sino_russian": 2}})
+    arts = parse_labels([good, ""], "f.jsonl")
+    assert arts[0].grades == {"sino_russian": 2} and arts[0].text == "d\n\nb"
+    with pytest.raises(UsageError, match=r"f.jsonl:2: not a labeled article"):
+        parse_labels([good, '{"title": "no labels"}'], "f.jsonl")

@@ -1,0 +1,74 @@
+from datetime import datetime
+
+from commentary_monitor.config import FeedConfig, FetchSettings
+from commentary_monitor.errors import FetchError
+from commentary_monitor.feeds import FeedEntry, ParsedFeed
+from commentary_monitor.fetch import Fetched
+from commentary_monitor.localsite import SampleArticle, article_page
+from commentary_monitor.pipeline import (
+    Candidate, FeedOutcome, article_id, build_articles, canonical_url, make_article, select_new,
+)
+
+from .conftest import RELATION_PARAGRAPHS
+
+
+def test_canonical_url_drops_tracking_and_fragment():
+    a = canonical_url("https://Example.org/story/1?utm_source=rss&utm_medium=feed&id=7#comments")
+    b = canonical_url("https://example.org/story/1?id=7")
+    assert a == b == "https://example.org/story/1?id=7"
+    assert canonical_url("https://example.org") == "https://example.org/"
+    assert article_id(a) == article_id(b) and len(article_id(a)) == 16
+
+
+def entry(link, title="t", published=None, summary="<p>feed text</p>"):
+    return FeedEntry(link=link, guid=link, title=title, author=None, published=published, summary_html=summary)
+
+
+def outcome(url, *entries):
+    return FeedOutcome(FeedConfig(url), "ok", 200, ParsedFeed(url, "Feed", tuple(entries)))
+
+
+def test_select_new_skips_known_dedupes_across_feeds_and_caps_newest_first():
+    a = outcome("https://a.example/feed",
+                entry("https://x.example/1?utm_source=a", published=datetime(2026, 1, 1)),
+                entry("https://x.example/2", published=datetime(2026, 1, 3)),
+                entry("https://x.example/3", published=datetime(2026, 1, 2)))
+    b = outcome("https://b.example/feed", entry("https://x.example/2#top"), entry("https://x.example/4"))
+    failed = FeedOutcome(FeedConfig("https://c.example/feed"), "error", error_kind="dns", error="x")
+    picked = select_new([a, b, failed], known={"https://x.example/3"}, max_per_feed=1)
+    assert [c.url for c in picked] == ["https://x.example/2", "https://x.example/4"]
+    picked = select_new([a, b], known=set(), max_per_feed=10)
+    assert [c.url for c in picked] == ["https://x.example/2", "https://x.example/3", "https://x.example/1", "https://x.example/4"]
+
+
+def candidate(link, summary="<p>" + " ".join(RELATION_PARAGRAPHS) + "</p>"):
+    e = entry(link, title="Feed title", summary=summary)
+    return Candidate(FeedConfig("https://feed.example/rss", "Configured Name"), "Feed", e, canonical_url(link))
+
+
+def test_failed_page_falls_back_to_feed_content():
+    c = candidate("https://x.example/a")
+    art = make_article(c, FetchError(c.entry.link, "timeout", "ReadTimeout"), 200)
+    assert art.text_source == "feed" and art.page_status == "error" and "timeout" in art.page_error
+    assert "Moscow and Beijing" in art.text and art.outlet == "Configured Name" and art.title == "Feed title"
+
+
+def test_non_html_page_is_not_extracted():
+    c = candidate("https://x.example/a.pdf")
+    pdf = Fetched(c.entry.link, c.entry.link, 200, "application/pdf", b"%PDF-1.7 ...")
+    art = make_article(c, pdf, 200)
+    assert art.page_status == "not_html" and art.text_source == "feed"
+
+
+def test_page_text_and_metadata_are_extracted(site):
+    body = "\n\n".join(RELATION_PARAGRAPHS)
+    sample = SampleArticle(site.url("/a/"), "Page title", "Ann Author", "s", body, datetime(2026, 11, 10, 9))
+    site.add("/a/", article_page(sample, "Site Name"))
+    c = Candidate(FeedConfig("https://feed.example/rss"), "Feed", entry(site.url("/a/"), title="", summary=""),
+                  canonical_url(site.url("/a/")))
+    (art,) = build_articles([c], FetchSettings(allow_private=frozenset({site.host_port}), min_text_chars=100))
+    assert art.text_source == "page" and art.page_status == "ok"
+    assert "Shanghai Cooperation Organisation" in art.text
+    assert "Cookie settings" not in art.text   # boilerplate removed
+    assert art.title == "Page title" and art.author == "Ann Author" and art.outlet == "Site Name"
+    assert art.published_at == datetime(2026, 11, 10) and art.language == "en"

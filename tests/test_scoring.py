@@ -1,0 +1,54 @@
+from commentary_monitor.config import ProfileConfig, SeedEssay
+from commentary_monitor.profiles import build_profile, split_passages
+from commentary_monitor.scoring import Scorer, calibrate
+
+from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, SEEDS
+
+
+def scorer():
+    essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
+    return Scorer([build_profile(ProfileConfig("sino-russian", essays)),
+                   build_profile(ProfileConfig("memory-politics", essays[:1], "War remembrance, memory laws, parades."))])
+
+
+def test_passages_drop_fragments_and_split_long_blocks():
+    text = "Title\n\nBy Someone\n\n" + " ".join(["A sentence of seven words right here."] * 60)
+    ps = split_passages(text)
+    assert len(ps) >= 2 and all(len(p.split()) >= 30 for p in ps)
+    assert not any(p.startswith("Title") for p in ps)
+
+
+def test_profile_version_changes_with_its_inputs():
+    essay = SeedEssay(SEEDS / "x.txt", " ".join(["Moscow and Beijing trade gas."] * 20))
+    a = build_profile(ProfileConfig("p", (essay,)))
+    b = build_profile(ProfileConfig("p", (essay,), description="more"))
+    assert a.version != b.version and a.version == build_profile(ProfileConfig("p", (essay,))).version
+
+
+def test_scores_are_in_unit_interval_and_rank_the_relationship_first():
+    s = scorer()
+    related, offtopic, empty = s.score_many([
+        ("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS)),
+        ("Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS)),
+        ("", ""),
+    ])
+    for per_profile in (related, offtopic, empty):
+        assert [x.profile for x in per_profile] == ["sino-russian", "memory-politics"]
+        for x in per_profile:
+            assert 0.0 <= x.score <= 1.0
+            assert x.relevant == (x.score >= 0.5)
+    assert related[0].score > 0.5 > offtopic[0].score
+    assert related[0].score > offtopic[0].score + 0.4
+
+
+def test_explanation_names_terms_and_passages():
+    (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
+    assert sino.terms and set(sino.terms) & {"beijing", "moscow", "russia", "china", "kremlin", "chinese", "russian"}
+    assert sino.article_passage in "\n\n".join(RELATION_PARAGRAPHS).replace("\n\n", " ") or sino.article_passage.endswith("…")
+    assert sino.seed_passage and sino.seed_source.endswith(".txt")
+    assert "terms:" in sino.explanation and sino.profile_version and sino.model
+
+
+def test_calibration_is_monotone_and_bounded():
+    values = [calibrate(x / 100) for x in range(0, 101)]
+    assert values == sorted(values) and values[0] >= 0 and values[-1] <= 1

@@ -1,0 +1,85 @@
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from commentary_monitor.errors import WarehouseError
+from commentary_monitor.pipeline import Article, article_id
+from commentary_monitor.scoring import Score
+from commentary_monitor.warehouse import Warehouse, migrations
+
+EXPECTED_TABLES = {"schema_migrations", "feeds", "runs", "fetches", "articles", "scores", "scored_articles"}
+
+
+def article(n: int, published=datetime(2026, 11, 10, 9)) -> Article:
+    url = f"https://ex.org/{n}"
+    return Article(article_id(url), url, url + "?utm_source=x", url, "https://ex.org/feed", "Ex", f"Title {n}",
+                   "Au", published, datetime(2026, 11, 11), "en", f"text {n}", "page", "ok")
+
+
+def score(profile: str, value: float) -> Score:
+    return Score(profile, value, value >= 0.5, f"because {value}", ("moscow", "beijing"), "passage", "seed", "s.txt",
+                 0.2, "v1", "model-x")
+
+
+def test_fresh_warehouse_is_migrated_and_recorded(tmp_path):
+    path = tmp_path / "sub" / "w.duckdb"
+    with Warehouse.open(path) as wh:
+        names = {r[0] for r in wh.con.execute("select table_name from information_schema.tables").fetchall()}
+        assert EXPECTED_TABLES <= names
+        assert wh.applied_versions() == [m.version for m in migrations()]
+    with Warehouse.open(path) as wh:      # opening again applies nothing
+        assert wh.migrate() == []
+
+
+def test_store_is_idempotent_and_scored_articles_reads_read_only(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with Warehouse.open(path) as wh:
+        run = wh.start_run("ingest")
+        arts = [article(1), article(2)]
+        scores = [[score("a", 0.9), score("b", 0.1)], [score("a", 0.3), score("b", 0.6)]]
+        assert wh.store_articles(run, arts, scores) == 2
+        assert wh.store_articles(run, arts, scores) == 0
+        assert wh.known_urls(["https://ex.org/1", "https://ex.org/9"]) == {"https://ex.org/1"}
+    con = duckdb.connect(str(path), read_only=True)
+    rows = con.execute(
+        "select url, title, outlet, published_at, profile, score, relevant from scored_articles order by score desc"
+    ).fetchall()
+    assert len(rows) == 4
+    assert rows[0] == ("https://ex.org/1", "Title 1", "Ex", datetime(2026, 11, 10, 9), "a", 0.9, True)
+    evidence = con.execute("select evidence->>'$.terms[0]' from scores limit 1").fetchone()[0]
+    assert evidence == "moscow"
+    con.close()
+
+
+def test_a_failed_batch_keeps_what_was_stored(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with Warehouse.open(path) as wh:
+        run = wh.start_run("ingest")
+        wh.store_articles(run, [article(1)], [[score("a", 0.9)]])
+        with pytest.raises(WarehouseError, match="storing 1 articles failed"):
+            wh.store_articles(run, [article(2)], [[score("a", 1.5)]])   # violates the score check
+        assert wh.con.execute("select count(*) from articles").fetchone()[0] == 1
+        assert wh.con.execute("select count(*) from scores").fetchone()[0] == 1
+
+
+def test_read_only_open_of_missing_or_newer_warehouse(tmp_path):
+    with pytest.raises(WarehouseError, match="no warehouse here yet"):
+        Warehouse.open(tmp_path / "none.duckdb", read_only=True)
+    path = tmp_path / "w.duckdb"
+    with Warehouse.open(path) as wh:
+        wh.con.execute("insert into schema_migrations values (999, 'future', now())")
+    with pytest.raises(WarehouseError, match="newer than this program"):
+        Warehouse.open(path)
+
+
+def test_runs_and_fetches_are_recorded(tmp_path):
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        wh.upsert_feeds([("https://a.example/f", "A"), ("https://b.example/f", None)])
+        wh.upsert_feeds([("https://a.example/f", "A2")])
+        run = wh.start_run("ingest")
+        wh.record_fetch(run, "https://a.example/f", "error", None, None, 0, "dns", "cannot resolve")
+        wh.finish_run(run, "ok", "summary", 1, 1, 0)
+        assert wh.con.execute("select name from feeds where url = 'https://a.example/f'").fetchone()[0] == "A2"
+        assert wh.con.execute("select status, error_kind from fetches").fetchone() == ("error", "dns")
+        assert wh.con.execute("select status, feeds_failed, finished_at is not null from runs").fetchone() == ("ok", 1, True)

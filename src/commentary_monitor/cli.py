@@ -58,9 +58,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _check_config(args) -> None:
+    """Validate the config before Prefect starts, so a mistake is one line, not a flow-run traceback."""
+    from .config import load_config
+
+    load_config(args.config)
+
+
 def cmd_ingest(args) -> int:
     from .flows.ingest import ingest
 
+    _check_config(args)
     summary = ingest(config_path=args.config)
     print(summary.render())
     return 0
@@ -72,6 +80,7 @@ def cmd_digest(args) -> int:
 
     if args.week:
         parse_week(args.week)   # fail on a malformed week before starting Prefect
+    _check_config(args)
     result = digest(config_path=args.config, week=args.week)
     print(result.render())
     return 0
@@ -81,6 +90,7 @@ def cmd_run(args) -> int:
     from .flows.digest import digest
     from .flows.ingest import ingest
 
+    _check_config(args)
     summary = ingest(config_path=args.config)
     print(summary.render())
     result = digest(config_path=args.config)

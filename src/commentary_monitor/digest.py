@@ -99,9 +99,11 @@ class Digest:
         return sum(len(s.items) for s in self.sections)
 
 
-def _excerpt(evidence: dict, text: str, limit: int) -> str:
+def _excerpt(evidence: dict, text: str, title: str | None, limit: int) -> str:
     passage = evidence.get("article_passage") or text or ""
     passage = " ".join(passage.split())
+    if title and passage.startswith(title.strip()):
+        passage = passage[len(title.strip()):].lstrip(" .:-")   # extracted text often opens with the headline
     if len(passage) <= limit:
         return passage
     cut = passage[:limit].rsplit(" ", 1)[0]
@@ -123,7 +125,7 @@ def collect(wh: Warehouse, profiles: list[Profile], week: IsoWeek, settings: Dig
                 author=r["author"],
                 published=r["published_at"].date(),
                 score=r["score"],
-                excerpt=_excerpt(r["evidence"], r["text"], settings.excerpt_chars),
+                excerpt=_excerpt(r["evidence"], r["text"], r["title"], settings.excerpt_chars),
                 terms=tuple(r["evidence"].get("terms", ())[:5]),
             )
             for r in rows

@@ -1,0 +1,99 @@
+"""The command line as a user runs it: real subprocesses."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from commentary_monitor.warehouse import Warehouse
+
+from .conftest import REPO, write_config
+from .test_warehouse import article, score
+
+EXE = shutil.which("commentary-monitor", path=str(Path(sys.executable).parent)) or "commentary-monitor"
+
+
+def cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "COMMENTARY_MONITOR_CONFIG"}
+    env["PREFECT_HOME"] = str((cwd or Path.cwd()) / ".prefect-home")
+    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+
+
+def test_help_lists_every_command():
+    out = cli("--help")
+    assert out.returncode == 0
+    for command in ("run", "ingest", "digest", "sql", "eval", "demo"):
+        assert re.search(rf"^\s+{command}\s", out.stdout, re.M), command
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in ("run", "ingest", "digest", "sql", "eval", "demo"):
+        assert f"commentary-monitor {command}" in readme, command
+
+
+def test_config_error_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "monitor.toml"
+    bad.write_text('[fetch]\ntimeout = "soon"\n', encoding="utf-8")
+    out = cli("--config", str(bad), "ingest")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"commentary-monitor: error: {bad}: fetch.timeout: input should be a valid number"]
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_week_is_refused_before_anything_runs(tmp_path):
+    cfg = write_config(tmp_path, [], [])
+    out = cli("--config", str(cfg), "digest", "--week", "2026-47")
+    assert out.returncode == 2 and "--week: expected an ISO week like 2026-W47" in out.stderr
+
+
+def test_sql_reads_the_warehouse_read_only(tmp_path):
+    cfg = write_config(tmp_path, [], [])
+    with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
+        wh.store_articles(wh.start_run("ingest"), [article(1)], [[score("sino-russian", 0.8)]])
+    out = cli("--config", str(cfg), "sql", "select title, score from scored_articles order by score desc limit 10")
+    assert out.returncode == 0, out.stderr
+    assert "Title 1" in out.stdout and "0.8" in out.stdout
+    out = cli("--config", str(cfg), "sql", "delete from articles")
+    assert out.returncode == 1 and "read-only" in out.stderr and "Traceback" not in out.stderr
+    out = cli("--config", str(cfg), "sql", "select nope from articles")
+    assert out.returncode == 1 and "nope" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_run_offline_ends_cleanly(tmp_path):
+    cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://nor-this.invalid/rss"], [])
+    out = cli("--config", str(cfg), "run", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "2 feeds, 0 ok, 2 failed; 0 new articles" in out.stdout
+    assert re.search(r"digest \d{4}-W\d\d: 0 articles", out.stdout)
+    assert "Traceback" not in out.stderr and "ERROR" not in out.stderr, out.stderr
+
+
+def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "config", project / "config")
+    shutil.copytree(REPO / "seeds", project / "seeds")
+    out = cli("--config", str(project / "config" / "monitor.toml"), "demo", cwd=project)
+    assert out.returncode == 0, out.stderr
+    assert "2 feeds, 2 ok, 0 failed; 20 new articles" in out.stdout
+    assert "Traceback" not in out.stderr and "ERROR" not in out.stderr, out.stderr
+    (digest_path,) = (project / "warehouse" / "demo" / "digests").glob("*.md")
+    md = digest_path.read_text(encoding="utf-8")
+    expected = {a["title"]: a["expected"] for a in json.loads(
+        (REPO / "src" / "commentary_monitor" / "demo" / "articles.json").read_text(encoding="utf-8"))}
+    sections = re.split(r"^## ", md, flags=re.M)[1:]
+    assert [s.splitlines()[0] for s in sections] == ["sino\\-russian", "memory\\-politics"]
+    for section, profile in zip(sections, ("sino-russian", "memory-politics")):
+        titles = [t.replace("\\", "") for t in re.findall(r"^\d+\. \*\*\[(.+?)\]\(", section, re.M)]
+        labels = [expected[t][profile] for t in titles]
+        assert labels and labels[0] == 2, (profile, titles)
+        # Every sample article labeled relevant comes before any that is not.
+        assert labels == sorted(labels, reverse=True) or labels.index(0) > max(i for i, x in enumerate(labels) if x > 0), labels
+    with duckdb.connect(str(project / "warehouse" / "demo" / "demo.duckdb"), read_only=True) as con:
+        assert con.execute("select count(distinct url) from scored_articles").fetchone()[0] == 20

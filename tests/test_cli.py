@@ -71,6 +71,7 @@ def test_run_offline_ends_cleanly(tmp_path):
     out = cli("--config", str(cfg), "run", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "2 feeds, 0 ok, 2 failed; 0 new articles" in out.stdout
+    assert "is this machine offline?" in out.stdout
     assert re.search(r"digest \d{4}-W\d\d: 0 articles", out.stdout)
     assert "Traceback" not in out.stderr and "ERROR" not in out.stderr, out.stderr
 

@@ -196,6 +196,8 @@ class IngestSummary:
                 lines.append(f"    {kind:<10} {url}  ({_short(message)})")
             if len(self.feeds_failed) > len(shown):
                 lines.append(f"    ... and {len(self.feeds_failed) - len(shown)} more (see the fetches table)")
+            if not self.feeds_ok and all(kind == "dns" for _, kind, _ in self.feeds_failed):
+                lines.append("  note: no feed host could be resolved: is this machine offline?")
         return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ then batches of articles) because a Prefect task run costs ~25 ms of CPU.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -15,14 +16,14 @@ from commentary_monitor import pipeline
 from commentary_monitor.config import FetchSettings, load_config
 from commentary_monitor.profiles import build_profile
 from commentary_monitor.scoring import Scorer
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse import Warehouse, utcnow
 
 BATCH_SIZE = 50
 
 
 @task(name="fetch-feeds", cache_policy=NO_CACHE)
-def fetch_feeds(feeds: list, settings: FetchSettings) -> list[pipeline.FeedOutcome]:
-    return pipeline.fetch_feeds(feeds, settings)
+def fetch_feeds(feeds: list, settings: FetchSettings, states: dict) -> list[pipeline.FeedOutcome]:
+    return pipeline.fetch_feeds(feeds, settings, states)
 
 
 @task(name="build-articles", cache_policy=NO_CACHE)
@@ -44,16 +45,30 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
         run_id = wh.start_run("ingest")
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
-            outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch)
-            known = wh.known_urls(pipeline.candidate_urls(outcomes))
-            candidates = pipeline.select_new(outcomes, known, cfg.fetch.max_new_per_feed)
+            states = wh.feed_states([f.url for f in cfg.feeds])
+            outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch, states)
+            urls = pipeline.candidate_urls(outcomes)
+            candidates = pipeline.select_new(
+                outcomes, wh.known_urls(urls), cfg.fetch.max_new_per_feed,
+                known_guids={o.feed.url: wh.known_guids(o.feed.url, [e.guid for e in o.parsed.entries])
+                             for o in outcomes if o.parsed},
+                known_fingerprints=wh.known_fingerprints(
+                    [fp for o in outcomes if o.parsed for e in o.parsed.entries if (fp := pipeline.fingerprint(e))]),
+                deferred=wh.deferred_urls(urls),
+            )
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = 0
             for i in range(0, len(candidates), BATCH_SIZE):
-                articles = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch)
-                scores = score_articles(articles, scorer)
+                built = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch)
+                articles = [a for a in built if a.page_status != "deferred"]
+                now = utcnow()
+                wh.defer_pages([(a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600),
+                                 a.page_error or "") for a in built if a.page_status == "deferred"])
+                wh.clear_deferred([a.url for a in articles])
+                scores = score_articles(articles, scorer) if articles else []
                 wh.store_articles(run_id, articles, scores)
+                wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
                 for a, per_profile in zip(articles, scores):
                     new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
                     from_feed += a.text_source == "feed"
@@ -63,7 +78,12 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 o.new_items = new_by_feed.get(o.feed.url, 0)
                 if o.parsed:
                     wh.set_feed_title(o.feed.url, o.parsed.title)
-                wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind, o.error)
+                wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind,
+                                o.error, o.problem)
+                wh.update_feed_state(o.feed.url, o.status == "ok", resolved_url=o.resolved_url, etag=o.etag,
+                                     last_modified=o.last_modified, keep_validators=o.not_modified,
+                                     error_kind=o.error_kind, error=o.error,
+                                     retry_not_before=o.retry_not_before(utcnow()))
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),

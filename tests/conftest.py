@@ -73,6 +73,7 @@ def write_config(root: Path, feeds: list[str], allow: list[str], extra: str = ""
         "[digest]", 'timezone = "UTC"',
         "[fetch]", "allow_private = [" + ", ".join(f'"{a}"' for a in allow) + "]",
         "timeout = 5.0", "deadline = 10.0", "min_text_chars = 200",
+        "per_host_concurrency = 8", "per_host_delay = 0.0", "backoff = 0.2",
     ]
     for url in feeds:
         lines += ["[[feeds]]", f'url = "{url}"']

@@ -55,6 +55,23 @@ class _Fetch(_Strict):
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     max_new_per_feed: Annotated[int, Field(ge=1, le=100_000)] = 200
     min_text_chars: Annotated[int, Field(ge=0)] = 300
+    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    backoff: Annotated[float, Field(ge=0, le=60)] = 1.0
+    max_retry_after: Annotated[float, Field(ge=0, le=300)] = 30.0
+    per_host_concurrency: Annotated[int, Field(ge=1, le=16)] = 2
+    per_host_delay: Annotated[float, Field(ge=0, le=60)] = 0.5
+    obey_robots: bool = True
+    max_crawl_delay: Annotated[float, Field(ge=0, le=120)] = 10.0
+
+
+class _Health(_Strict):
+    failing_after: Annotated[int, Field(ge=1, le=1000)] = 3
+    quiet_factor: Annotated[float, Field(ge=1, le=100)] = 4.0
+    quiet_min_days: Annotated[float, Field(ge=0, le=365)] = 7.0
+
+
+class _Opml(_Strict):
+    path: str = "config/feeds.opml"
 
 
 class _Feed(_Strict):
@@ -72,6 +89,8 @@ class _File(_Strict):
     warehouse: _Warehouse = _Warehouse()
     digest: _Digest = _Digest()
     fetch: _Fetch = _Fetch()
+    health: _Health = _Health()
+    opml: _Opml = _Opml()
     feeds: list[_Feed] = []
     profiles: dict[str, _Profile] = {}
 
@@ -109,6 +128,20 @@ class FetchSettings:
     concurrency: int = 8
     max_new_per_feed: int = 200
     min_text_chars: int = 300
+    retries: int = 2                  # extra attempts for timeouts, connection errors, 5xx and 429
+    backoff: float = 1.0              # seconds before the first retry, doubled for each next one
+    max_retry_after: float = 30.0     # a longer Retry-After defers the URL to a later run
+    per_host_concurrency: int = 2
+    per_host_delay: float = 0.5       # seconds between request starts to one host
+    obey_robots: bool = True          # robots.txt for article pages
+    max_crawl_delay: float = 10.0     # a robots.txt Crawl-delay is honoured up to this
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    failing_after: int = 3            # consecutive failed runs before a feed is flagged
+    quiet_factor: float = 4.0         # flagged when silent this many typical intervals...
+    quiet_min_days: float = 7.0       # ...and at least this many days
 
 
 @dataclass(frozen=True)
@@ -127,6 +160,8 @@ class Config:
     digest: DigestSettings
     fetch: FetchSettings = FetchSettings()
     feeds: tuple[FeedConfig, ...] = ()
+    health: HealthSettings = HealthSettings()
+    opml_path: Path | None = None
     profiles: tuple[ProfileConfig, ...] = field(default_factory=tuple)
 
 
@@ -218,6 +253,14 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
         seen[feed.url] = i
         feeds.append(FeedConfig(url=feed.url, name=feed.name or None))
 
+    # Feeds can also live in an OPML file (`commentary-monitor feeds import` writes it).
+    opml_path = rel(parsed.opml.path)
+    if opml_path.exists():
+        for feed in read_opml(opml_path, "opml.path"):
+            if feed.url not in seen:
+                seen[feed.url] = len(feeds)
+                feeds.append(feed)
+
     profiles = []
     for name, prof in parsed.profiles.items():
         key = f"profiles.{name}"
@@ -253,10 +296,40 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
             concurrency=f.concurrency,
             max_new_per_feed=f.max_new_per_feed,
             min_text_chars=f.min_text_chars,
+            retries=f.retries,
+            backoff=f.backoff,
+            max_retry_after=f.max_retry_after,
+            per_host_concurrency=f.per_host_concurrency,
+            per_host_delay=f.per_host_delay,
+            obey_robots=f.obey_robots,
+            max_crawl_delay=f.max_crawl_delay,
         ),
         feeds=tuple(feeds),
+        health=HealthSettings(
+            failing_after=parsed.health.failing_after,
+            quiet_factor=parsed.health.quiet_factor,
+            quiet_min_days=parsed.health.quiet_min_days,
+        ),
+        opml_path=opml_path,
         profiles=tuple(profiles),
     )
+
+
+def read_opml(path: Path, key: str | None = None) -> list[FeedConfig]:
+    """The http(s) feeds listed in an OPML file (``xmlUrl`` outlines, nested or not)."""
+    from .errors import FeedError
+    from .feeds import parse_opml
+
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(path, key, "OPML file not found") from None
+    except OSError as exc:
+        raise ConfigError(path, key, f"cannot read: {exc.strerror}") from None
+    try:
+        return [FeedConfig(url=u, name=n) for u, n in parse_opml(data)]
+    except FeedError as exc:
+        raise ConfigError(path, key, exc.message) from None
 
 
 def _read_seeds(cfg_path: Path, key: str, patterns: list[str], rel) -> tuple[SeedEssay, ...]:

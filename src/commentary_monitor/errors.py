@@ -29,13 +29,16 @@ class FetchError(MonitorError):
 
     ``kind`` is a short stable word stored in the warehouse (``dns``,
     ``connect``, ``timeout``, ``http``, ``too_large``, ``blocked``, ...).
+    ``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one.
     """
 
-    def __init__(self, url: str, kind: str, message: str, status: int | None = None) -> None:
+    def __init__(self, url: str, kind: str, message: str, status: int | None = None,
+                 retry_after: float | None = None) -> None:
         self.url = url
         self.kind = kind
         self.message = message
         self.status = status
+        self.retry_after = retry_after
         super().__init__(f"fetch: {url}: {kind}: {message}")
 
 

@@ -33,14 +33,17 @@ def _date(value: str | None) -> datetime | None:
 _HTML_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([a-zA-Z]{2,3})\b", re.IGNORECASE)
 
 
-def _html_lang(html: bytes) -> str | None:
+def _html_lang(html: bytes | str) -> str | None:
     # trafilatura reports a language only when asked to filter by one: read <html lang>.
-    m = _HTML_LANG.search(html[:8192])
+    head = html[:8192]
+    m = _HTML_LANG.search(head.encode("utf-8", "replace") if isinstance(head, str) else head)
     return m.group(1).decode("ascii").lower() if m else None
 
 
-def extract_page(html: bytes, url: str) -> Extracted | None:
-    """Main text and metadata of an article page, or None when nothing was found."""
+def extract_page(html: bytes | str, url: str) -> Extracted | None:
+    """Main text and metadata of an article page, or None when nothing was found.
+
+    ``html`` is the raw bytes (trafilatura detects the charset), or text already decoded."""
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     if doc is None or not (doc.text or "").strip():
         return None

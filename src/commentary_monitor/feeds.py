@@ -1,13 +1,19 @@
-"""Parse RSS and Atom feeds (feedparser) into plain entries."""
+"""Parse feeds into plain entries: RSS 0.9x/1.0/2.0 and Atom (feedparser), JSON Feed 1.x;
+find a site's feed (autodiscovery); read and write OPML subscription lists."""
 
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
 
 import feedparser
+import lxml.etree
+import lxml.html
 
 from .errors import FeedError
 
@@ -53,13 +59,21 @@ def _is_web_link(link: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def _looks_like_json(content: bytes) -> bool:
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
 def parse_feed(content: bytes, url: str, now: datetime | None = None) -> ParsedFeed:
     """Parse a feed document fetched from ``url``.
 
     Entries without an http(s) link are dropped. Raises :class:`FeedError` when the
-    document is not a feed at all.
+    document is not a feed at all. Malformed XML is parsed leniently (the entries
+    feedparser recovers are kept, the problem is in ``ParsedFeed.problem``); entities
+    are never expanded and external entities never fetched (feedparser strips them).
     """
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    if _looks_like_json(content):
+        return parse_json_feed(content, url, now)
     parsed = feedparser.parse(content, response_headers={"content-location": url})
     problem = None
     if parsed.get("bozo"):
@@ -86,3 +100,117 @@ def parse_feed(content: bytes, url: str, now: datetime | None = None) -> ParsedF
             )
         )
     return ParsedFeed(url=url, title=(parsed.feed.get("title") or "").strip() or None, entries=tuple(entries), problem=problem)
+
+
+# --- JSON Feed ----------------------------------------------------------------------------
+
+def _iso_date(value, now: datetime) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt if EARLIEST_DATE <= dt <= now + FUTURE_SLACK else None
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_json_feed(content: bytes, url: str, now: datetime) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
+    try:
+        doc = json.loads(content.decode("utf-8", "replace"))
+    except ValueError as exc:
+        raise FeedError(url, f"not a JSON Feed (invalid JSON: {exc})") from None
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith("https://jsonfeed.org/version/"):
+        raise FeedError(url, "not a JSON Feed (no jsonfeed.org version)")
+    items = doc.get("items") if isinstance(doc.get("items"), list) else []
+    entries = []
+    skipped = 0
+    for it in items:
+        if not isinstance(it, dict):
+            skipped += 1
+            continue
+        raw_link = _text(it.get("url")) or _text(it.get("external_url"))
+        link = urljoin(url, raw_link) if raw_link else ""
+        if not _is_web_link(link):
+            skipped += 1
+            continue
+        authors = it.get("authors") if isinstance(it.get("authors"), list) else [it.get("author")]
+        names = [_text(a.get("name")) for a in authors if isinstance(a, dict) and _text(a.get("name"))]
+        body = max([_text(it.get("content_html")), xml_escape(_text(it.get("content_text"))),
+                    xml_escape(_text(it.get("summary")))], key=len)
+        entries.append(FeedEntry(
+            link=link,
+            guid=_text(str(it.get("id", ""))) or link,
+            title=_text(it.get("title")),
+            author=", ".join(names) or None,
+            published=_iso_date(it.get("date_published"), now) or _iso_date(it.get("date_modified"), now),
+            summary_html=body,
+        ))
+    problem = f"{skipped} item(s) without an http(s) url skipped" if skipped else None
+    return ParsedFeed(url=url, title=_text(doc.get("title")) or None, entries=tuple(entries), problem=problem)
+
+
+# --- autodiscovery ------------------------------------------------------------------------
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
+              "application/rdf+xml", "application/xml", "text/xml")
+
+
+def discover_feeds(html: bytes, base_url: str) -> list[str]:
+    """Feed URLs a page announces with ``<link rel="alternate" type="application/rss+xml" href=...>``."""
+    try:
+        root = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    found = []
+    for link in root.iter("link"):
+        rels = (link.get("rel") or "").lower().split()
+        ltype = (link.get("type") or "").split(";")[0].strip().lower()
+        href = (link.get("href") or "").strip()
+        if "alternate" in rels and ltype in FEED_TYPES and href:
+            u = urljoin(base_url, href)
+            if _is_web_link(u) and u not in found:
+                found.append(u)
+    return found
+
+
+# --- OPML ---------------------------------------------------------------------------------
+
+def parse_opml(data: bytes) -> list[tuple[str, str | None]]:
+    """(feed URL, title) of every outline with an http(s) ``xmlUrl``, in document order."""
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                                  recover=True)
+    try:
+        root = lxml.etree.fromstring(data, parser)
+    except lxml.etree.XMLSyntaxError as exc:
+        raise FeedError("opml", f"not an OPML file: {exc}") from None
+    if root is None or lxml.etree.QName(root).localname.lower() != "opml":
+        raise FeedError("opml", "not an OPML file (no <opml> root)")
+    out: list[tuple[str, str | None]] = []
+    seen = set()
+    for el in root.iter("{*}outline", "outline"):
+        attrs = {k.lower(): v for k, v in el.attrib.items()}
+        url = (attrs.get("xmlurl") or "").strip()
+        if not _is_web_link(url) or url in seen:
+            continue
+        seen.add(url)
+        title = (attrs.get("title") or attrs.get("text") or "").strip() or None
+        out.append((url, title))
+    return out
+
+
+def write_opml(feeds: list[tuple[str, str | None]], title: str = "commentary-monitor feeds") -> str:
+    """An OPML 2.0 document listing ``feeds`` as (url, name)."""
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<opml version="2.0">',
+             f"<head><title>{xml_escape(title)}</title></head>", "<body>"]
+    for url, name in feeds:
+        label = name or url
+        lines.append(f'  <outline type="rss" text={quoteattr(label)} title={quoteattr(label)} xmlUrl={quoteattr(url)}/>')
+    lines += ["</body>", "</opml>", ""]
+    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The one HTTP client: timeouts, a wall-clock deadline, a byte cap and an address guard.
+"""The one HTTP client: timeouts, a wall-clock deadline, a decompressed-byte cap, the
+address guard, conditional GET, retries for transient failures and politeness.
 
 Feeds and article pages are both fetched through :class:`Fetcher`. Every failure
 becomes a :class:`~commentary_monitor.errors.FetchError` with a short ``kind``
@@ -8,8 +9,7 @@ that is stored in the warehouse, so a run never fails because of one URL.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -17,62 +17,100 @@ import httpx
 
 from .config import FetchSettings
 from .errors import FetchError
+from .guard import Blocked, GuardedTransport, check_url  # noqa: F401 (check_url is part of this module's surface)
+from .politeness import HostLimiter, Robots, host_key, retry_after_seconds
 
 MAX_REDIRECTS = 5
+ROBOTS_MAX_BYTES = 512_000
+# Only what we can decode ourselves with a bounded output: never let httpx inflate a body.
+ACCEPT_ENCODING = "gzip, deflate"
+TRANSIENT_KINDS = {"timeout", "connect"}
 
 
 @dataclass(frozen=True)
 class Fetched:
     url: str            # what was asked for
     final_url: str      # after redirects
-    status: int
-    content_type: str
-    content: bytes
+    status: int         # 2xx, or 304 (not modified: content is empty)
+    content_type: str   # media type, lower-case, without parameters
+    content: bytes      # decoded (decompressed) body
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
 
-def _blocked_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for attr in ("is_loopback", "is_private", "is_link_local", "is_multicast", "is_reserved", "is_unspecified"):
-        if getattr(ip, attr):
-            return f"{attr[3:].replace('_', '-')} address {ip}"
-    if not ip.is_global:
-        return f"non-global address {ip}"
-    return None
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional GET sends back: the ETag and Last-Modified of the last response."""
+    etag: str | None = None
+    last_modified: str | None = None
 
 
-async def check_url(url: str, allow_private: frozenset[str]) -> None:
-    """Refuse anything but http(s) to a public address, unless ``host:port`` is allowed.
+class _Decoder:
+    """Content-Encoding decoding with the output counted and capped as it is produced.
 
-    The host is resolved and every address it resolves to is checked, so numeric
-    forms (``2130706433``, ``0x7f.1``) and names pointing inside the network are
-    caught too.
+    httpx's own decoder can hand over a 67 MB chunk from a 64 KB read of a gzip bomb;
+    here ``decompress(data, max_length)`` never produces more than the cap allows.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise FetchError(url, "blocked", f"scheme {parts.scheme!r} is not http(s)")
-    host = parts.hostname
-    if not host:
-        raise FetchError(url, "blocked", "URL has no host")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise FetchError(url, "blocked", "invalid port") from None
-    if f"{host}:{port}".lower() in allow_private:
-        return
-    try:
-        addrs = [ipaddress.ip_address(host)]
-    except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(url, "dns", f"cannot resolve {host}: {exc}") from None
-        addrs = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    for ip in addrs:
-        reason = _blocked_reason(ip)
-        if reason and f"{ip}:{port}" not in allow_private:
-            raise FetchError(url, "blocked", f"{reason} is not allowed (add '{host}:{port}' to [fetch] allow_private)")
+
+    def __init__(self, url: str, encoding: str, limit: int) -> None:
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        self.stages: list[list] = []   # [coding, decompressobj, produced anything]
+        for c in reversed(codings):
+            if c in ("gzip", "x-gzip"):
+                self.stages.append([c, zlib.decompressobj(16 + zlib.MAX_WBITS), False])
+            elif c == "deflate":
+                self.stages.append([c, zlib.decompressobj(zlib.MAX_WBITS), False])
+            else:
+                raise FetchError(url, "encoding", f"unsupported Content-Encoding {c!r}")
+
+    def _too_large(self) -> FetchError:
+        return FetchError(self.url, "too_large", f"body exceeds {self.limit} bytes (decompressed)")
+
+    def _inflate(self, stage: list, data: bytes) -> bytes:
+        out, n = [], 0
+        while data:
+            try:
+                piece = stage[1].decompress(data, self.limit - self.size - n + 1)
+            except zlib.error as exc:
+                if stage[0] == "deflate" and not stage[2]:
+                    stage[1] = zlib.decompressobj(-zlib.MAX_WBITS)   # raw deflate, as some servers send
+                    stage[2] = True
+                    continue
+                raise FetchError(self.url, "encoding", f"invalid {stage[0]} data: {exc}") from None
+            stage[2] = True
+            out.append(piece)
+            n += len(piece)
+            if self.size + n > self.limit:
+                raise self._too_large()
+            data = stage[1].unconsumed_tail
+            if stage[1].eof:
+                break
+        return b"".join(out)
+
+    def feed(self, data: bytes) -> None:
+        for stage in self.stages:
+            data = self._inflate(stage, data)
+        self.size += len(data)
+        if self.size > self.limit:
+            raise self._too_large()
+        if data:
+            self.chunks.append(data)
+
+    def finish(self) -> bytes:
+        for stage in self.stages:
+            if not stage[1].eof and stage[2]:
+                raise FetchError(self.url, "network", f"{stage[0]} body ends early")
+        return b"".join(self.chunks)
 
 
 class Fetcher:
@@ -80,22 +118,28 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
+        self.limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_delay)
         self._client: httpx.AsyncClient | None = None
+        self._robots: dict[str, Robots] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._in_flight = asyncio.Semaphore(settings.concurrency)
 
     async def __aenter__(self) -> "Fetcher":
         s = self.settings
 
-        async def guard(request: httpx.Request) -> None:
-            # Runs for the first request and for every redirect hop.
-            await check_url(str(request.url), s.allow_private)
+        async def only_web(request: httpx.Request) -> None:
+            # Every hop: the address itself is checked when the connection is made (guard.py).
+            if request.url.scheme not in ("http", "https"):
+                raise FetchError(str(request.url), "blocked", f"scheme {request.url.scheme!r} is not http(s)")
 
+        limits = httpx.Limits(max_connections=s.concurrency * 2, max_keepalive_connections=s.concurrency)
         self._client = httpx.AsyncClient(
+            transport=GuardedTransport(s.allow_private, limits),
             timeout=httpx.Timeout(s.timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            headers={"User-Agent": s.user_agent},
-            limits=httpx.Limits(max_connections=s.concurrency * 2, max_keepalive_connections=s.concurrency),
-            event_hooks={"request": [guard]},
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            event_hooks={"request": [only_web]},
             trust_env=False,
         )
         return self
@@ -104,40 +148,117 @@ class Fetcher:
         assert self._client is not None
         await self._client.aclose()
 
-    async def get(self, url: str, max_bytes: int, accept: str = "*/*") -> Fetched:
-        """GET ``url``; raise :class:`FetchError` for anything but a complete 2xx body."""
+    async def get(self, url: str, max_bytes: int, accept: str = "*/*", validators: Validators | None = None,
+                  robots: bool = False) -> Fetched:
+        """GET ``url``; raise :class:`FetchError` for anything but a complete 2xx body or a 304.
+
+        Transient failures (timeouts, connection errors, 5xx, 429) are retried with
+        backoff, honouring ``Retry-After`` up to ``max_retry_after``; a longer wait
+        raises ``kind='deferred'`` at once (try again next run). 4xx is never retried.
+        With ``robots``, a URL its site's robots.txt disallows is never requested.
+        """
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise FetchError(url, "blocked", f"scheme {urlsplit(url).scheme!r} is not http(s)")
+        if robots and self.settings.obey_robots:
+            rules = await self.robots(url)
+            if not rules.allowed(url, self.settings.user_agent):
+                raise FetchError(url, "robots", "disallowed by robots.txt")
+        s = self.settings
+        attempt = 0
+        while True:
+            try:
+                async with self.limiter.slot(url), self._in_flight:
+                    return await self._attempt(url, max_bytes, accept, validators)
+            except FetchError as exc:
+                transient = exc.kind in TRANSIENT_KINDS or (
+                    exc.kind == "http" and exc.status is not None and (exc.status == 429 or exc.status >= 500))
+                if not transient:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else s.backoff * 2 ** attempt
+                if exc.retry_after is not None and exc.retry_after > s.max_retry_after:
+                    raise FetchError(url, "deferred", f"{exc.message} with Retry-After {exc.retry_after:g}s "
+                                     f"(over the {s.max_retry_after:g}s cap): left for a later run",
+                                     exc.status, retry_after=exc.retry_after) from None
+                if attempt >= s.retries:
+                    raise
+                attempt += 1
+                await asyncio.sleep(wait)
+
+    async def robots(self, url: str) -> Robots:
+        """The robots.txt rules of ``url``'s site, fetched once per Fetcher; its
+        ``Crawl-delay`` (capped) becomes the host's delay. Unreachable = no rules."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                text = None
+                try:
+                    async with self.limiter.slot(url), self._in_flight:
+                        got = await self._attempt(origin + "/robots.txt", ROBOTS_MAX_BYTES, "text/plain", None)
+                    text = got.content.decode("utf-8", "replace")
+                except FetchError:
+                    pass
+                rules = Robots(text)
+                delay = rules.crawl_delay(self.settings.user_agent)
+                if delay:
+                    self.limiter.set_delay(host_key(url), min(delay, self.settings.max_crawl_delay))
+                self._robots[origin] = rules
+        return self._robots[origin]
+
+    async def _attempt(self, url: str, max_bytes: int, accept: str, validators: Validators | None) -> Fetched:
         try:
             async with asyncio.timeout(self.settings.deadline):
-                return await self._get(url, max_bytes, accept)
+                return await self._get(url, max_bytes, accept, validators)
         except TimeoutError:
             raise FetchError(url, "deadline", f"no complete response within {self.settings.deadline:g}s") from None
 
-    async def _get(self, url: str, max_bytes: int, accept: str) -> Fetched:
+    async def _get(self, url: str, max_bytes: int, accept: str, validators: Validators | None) -> Fetched:
         assert self._client is not None, "use 'async with Fetcher(...)'"
+        headers = {"Accept": accept}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
         try:
-            async with self._client.stream("GET", url, headers={"Accept": accept}) as resp:
-                if resp.status_code >= 400:
-                    raise FetchError(url, "http", f"HTTP {resp.status_code}", status=resp.status_code)
-                declared = resp.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > max_bytes:
-                    raise FetchError(url, "too_large", f"Content-Length {declared} exceeds {max_bytes} bytes", resp.status_code)
-                chunks, size = [], 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError(url, "too_large", f"body exceeds {max_bytes} bytes", resp.status_code)
-                    chunks.append(chunk)
+            async with self._client.stream("GET", url, headers=headers) as resp:
+                status = resp.status_code
+                if status >= 400 or (300 <= status < 400 and status != 304):
+                    retry_after = retry_after_seconds(resp.headers.get("retry-after")) if status in (429, 503) else None
+                    raise FetchError(url, "http", f"HTTP {status}", status=status, retry_after=retry_after)
+                ctype = resp.headers.get("content-type", "")
+                charset = None
+                for param in ctype.split(";")[1:]:
+                    k, _, v = param.partition("=")
+                    if k.strip().lower() == "charset":
+                        charset = v.strip().strip('"').lower() or None
+                content = b""
+                if status != 304:
+                    declared = resp.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > max_bytes:
+                        raise FetchError(url, "too_large", f"Content-Length {declared} exceeds {max_bytes} bytes", status)
+                    decoder = _Decoder(url, resp.headers.get("content-encoding", ""), max_bytes)
+                    async for raw in resp.aiter_raw():
+                        decoder.feed(raw)
+                    content = decoder.finish()
                 return Fetched(
                     url=url,
                     final_url=str(resp.url),
-                    status=resp.status_code,
-                    content_type=resp.headers.get("content-type", "").split(";")[0].strip().lower(),
-                    content=b"".join(chunks),
+                    status=status,
+                    content_type=ctype.split(";")[0].strip().lower(),
+                    content=content,
+                    charset=charset,
+                    etag=resp.headers.get("etag"),
+                    last_modified=resp.headers.get("last-modified"),
                 )
         except FetchError:
             raise
+        except Blocked as exc:
+            raise FetchError(url, exc.kind, exc.message) from None
         except httpx.TooManyRedirects:
             raise FetchError(url, "redirects", f"more than {MAX_REDIRECTS} redirects") from None
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(url, "blocked", f"not http(s): {exc}") from None
         except httpx.TimeoutException as exc:
             raise FetchError(url, "timeout", type(exc).__name__) from None
         except httpx.ConnectError as exc:
@@ -147,27 +268,26 @@ class Fetcher:
 
 
 async def fetch_all(
-    urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*"
+    urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*",
+    validators: list[Validators | None] | None = None, robots: bool = False,
 ) -> list[Fetched | FetchError]:
-    """Fetch many URLs concurrently (at most ``settings.concurrency`` at a time).
-
-    Returns one outcome per URL, in order: the response or the error.
-    """
-    sem = asyncio.Semaphore(settings.concurrency)
+    """Fetch many URLs concurrently (at most ``settings.concurrency`` at a time, and
+    ``per_host_concurrency`` per host). Returns one outcome per URL, in order."""
+    checks = validators or [None] * len(urls)
     async with Fetcher(settings) as fetcher:
 
-        async def one(u: str) -> Fetched | FetchError:
-            async with sem:
-                try:
-                    return await fetcher.get(u, max_bytes, accept)
-                except FetchError as exc:
-                    return exc
+        async def one(u: str, v: Validators | None) -> Fetched | FetchError:
+            try:
+                return await fetcher.get(u, max_bytes, accept, v, robots)
+            except FetchError as exc:
+                return exc
 
-        return list(await asyncio.gather(*(one(u) for u in urls)))
+        return list(await asyncio.gather(*(one(u, v) for u, v in zip(urls, checks))))
 
 
-def fetch_many(urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*") -> list[Fetched | FetchError]:
+def fetch_many(urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*",
+               validators: list[Validators | None] | None = None, robots: bool = False) -> list[Fetched | FetchError]:
     """Synchronous entry point for :func:`fetch_all` (runs its own event loop)."""
     if not urls:
         return []
-    return asyncio.run(fetch_all(urls, settings, max_bytes, accept))
+    return asyncio.run(fetch_all(urls, settings, max_bytes, accept, validators, robots))

@@ -7,8 +7,9 @@ knows about Prefect, so every stage is testable on its own.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import courlan
@@ -16,11 +17,12 @@ import courlan
 from .config import FeedConfig, FetchSettings
 from .errors import FeedError, FetchError
 from .extract import extract_page, html_to_text
-from .feeds import FeedEntry, ParsedFeed, parse_feed
-from .fetch import Fetched, fetch_many
-from .warehouse import utcnow
+from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
+from .fetch import Fetched, Validators, fetch_many
+from .warehouse import FeedState, utcnow
 
-FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+               "text/xml;q=0.8, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 
@@ -40,19 +42,42 @@ def article_id(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
+# Magic bytes of documents that are not HTML, whatever Content-Type says.
+NOT_HTML_MAGIC = {
+    b"%PDF-": "PDF", b"\x89PNG\r\n\x1a\n": "PNG image", b"GIF87a": "GIF image", b"GIF89a": "GIF image",
+    b"\xff\xd8\xff": "JPEG image", b"PK\x03\x04": "ZIP archive", b"\x1f\x8b": "gzip data",
+    b"RIFF": "RIFF media", b"OggS": "Ogg media", b"ID3": "MP3 audio",
+}
+
+
 @dataclass
 class FeedOutcome:
     feed: FeedConfig
     status: str                        # 'ok' or 'error'
     http_status: int | None = None
-    parsed: ParsedFeed | None = None
+    parsed: ParsedFeed | None = None   # None when not modified (304)
     error_kind: str | None = None
     error: str | None = None
     new_items: int = 0
+    resolved_url: str | None = None    # the feed autodiscovery found, when feed.url is a web page
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None   # seconds, from a Retry-After the fetcher did not wait out
 
     @property
     def items(self) -> int | None:
         return len(self.parsed.entries) if self.parsed else None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.http_status == 304
+
+    @property
+    def problem(self) -> str | None:
+        return self.parsed.problem if self.parsed else None
+
+    def retry_not_before(self, now: datetime) -> datetime | None:
+        return now + timedelta(seconds=min(self.retry_after, 30 * 86400)) if self.retry_after else None
 
 
 @dataclass(frozen=True)
@@ -84,54 +109,163 @@ class Article:
     extra: dict = field(default_factory=dict)
 
 
-def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings) -> list[FeedOutcome]:
-    """Fetch and parse every feed; one outcome per feed, errors included, never raising."""
-    responses = fetch_many([f.url for f in feeds], settings, settings.max_feed_bytes, FEED_ACCEPT)
-    outcomes = []
-    for feed, resp in zip(feeds, responses):
+def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
+                states: dict[str, FeedState] | None = None) -> list[FeedOutcome]:
+    """Fetch and parse every feed; one outcome per feed, errors included, never raising.
+
+    A feed with stored validators is fetched conditionally (a 304 is an ``ok`` outcome
+    with nothing parsed); a feed still inside a long ``Retry-After`` is not fetched; a
+    configured URL that turns out to be a web page is resolved by autodiscovery and the
+    feed found is remembered (``resolved_url``).
+    """
+    states = states or {}
+    now = utcnow()
+    outcomes: list[FeedOutcome | None] = [None] * len(feeds)
+    todo: list[int] = []
+    for i, feed in enumerate(feeds):
+        st = states.get(feed.url)
+        if st and st.retry_not_before and st.retry_not_before > now:
+            outcomes[i] = FeedOutcome(feed, "error", error_kind="deferred", resolved_url=st.resolved_url,
+                                      error=f"server asked to wait until {st.retry_not_before:%Y-%m-%d %H:%M} UTC")
+        else:
+            todo.append(i)
+    urls = [(states[feeds[i].url].resolved_url if feeds[i].url in states else None) or feeds[i].url for i in todo]
+    checks = [Validators(states[feeds[i].url].etag, states[feeds[i].url].last_modified) if feeds[i].url in states else None
+              for i in todo]
+    responses = fetch_many(urls, settings, settings.max_feed_bytes, FEED_ACCEPT, checks)
+    discover: list[tuple[int, str]] = []
+    for i, url, resp in zip(todo, urls, responses):
+        feed = feeds[i]
+        resolved = url if url != feed.url else None
         if isinstance(resp, FetchError):
-            outcomes.append(FeedOutcome(feed, "error", resp.status, error_kind=resp.kind, error=resp.message))
+            outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=resp.kind, error=resp.message,
+                                      resolved_url=resolved, retry_after=resp.retry_after)
+            continue
+        if resp.not_modified:
+            outcomes[i] = FeedOutcome(feed, "ok", 304, resolved_url=resolved)
             continue
         try:
             parsed = parse_feed(resp.content, resp.final_url)
         except FeedError as exc:
-            outcomes.append(FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message))
+            found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
+            if found:
+                discover.append((i, found[0]))
+            outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message)
             continue
-        outcomes.append(FeedOutcome(feed, "ok", resp.status, parsed=parsed))
-    return outcomes
+        outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
+                                  etag=resp.etag, last_modified=resp.last_modified)
+    if discover:
+        found_resp = fetch_many([u for _, u in discover], settings, settings.max_feed_bytes, FEED_ACCEPT)
+        for (i, url), resp in zip(discover, found_resp):
+            feed = feeds[i]
+            if isinstance(resp, FetchError):
+                outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=resp.kind,
+                                          error=f"discovered feed {url}: {resp.message}")
+                continue
+            try:
+                parsed = parse_feed(resp.content, resp.final_url)
+            except FeedError as exc:
+                outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind,
+                                          error=f"discovered feed {url}: {exc.message}")
+                continue
+            outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=url,
+                                      etag=resp.etag, last_modified=resp.last_modified)
+    return [o for o in outcomes if o is not None]
 
 
 def candidate_urls(outcomes: list[FeedOutcome]) -> list[str]:
     return [canonical_url(e.link) for o in outcomes if o.parsed for e in o.parsed.entries]
 
 
-def select_new(outcomes: list[FeedOutcome], known: set[str], max_per_feed: int) -> list[Candidate]:
-    """Entries not yet stored, each URL once across all feeds, at most ``max_per_feed`` per feed
-    (newest first when the feed gives dates)."""
-    seen = set(known)
+_TAGS = re.compile(r"<[^>]*>")
+_NON_WORD = re.compile(r"\W+")
+MIN_FINGERPRINT_TEXT = 60
+
+
+def fingerprint(entry: FeedEntry) -> str | None:
+    """A key for the same story under another URL: the entry's normalised title and the
+    start of its text. None when the entry carries too little text to tell stories apart."""
+    text = _NON_WORD.sub(" ", _TAGS.sub(" ", entry.summary_html[:4000])).strip().lower()[:1000]
+    title = _NON_WORD.sub(" ", entry.title).strip().lower()
+    if not title or len(text) < MIN_FINGERPRINT_TEXT:
+        return None
+    return hashlib.sha256(f"{title}\n{text}".encode("utf-8")).hexdigest()[:32]
+
+
+def select_new(outcomes: list[FeedOutcome], known: set[str], max_per_feed: int,
+               known_guids: dict[str, set[str]] | None = None, known_fingerprints: set[str] | None = None,
+               deferred: set[str] | None = None) -> list[Candidate]:
+    """Entries not yet stored, at most ``max_per_feed`` per feed, newest first when the feed
+    gives dates. An entry is already stored when its canonical URL, its GUID (within its
+    feed) or its content fingerprint is; each is taken once across all feeds. Pages
+    waiting out a long Retry-After (``deferred``) are left for a later run."""
+    seen = set(known) | set(deferred or ())
+    prints = set(known_fingerprints or ())
     out: list[Candidate] = []
     for o in outcomes:
         if not o.parsed:
             continue
+        guids = set((known_guids or {}).get(o.feed.url, ()))
         entries = sorted(o.parsed.entries, key=lambda e: e.published or datetime.min, reverse=True)
         taken = 0
         for e in entries:
             url = canonical_url(e.link)
-            if url in seen:
+            fp = fingerprint(e)
+            if url in seen or e.guid in guids or (fp and fp in prints):
                 continue
             if taken >= max_per_feed:
                 break
             seen.add(url)
+            guids.add(e.guid)
+            if fp:
+                prints.add(fp)
             taken += 1
             out.append(Candidate(o.feed, o.parsed.title, e, url))
     return out
 
 
 def build_articles(candidates: list[Candidate], settings: FetchSettings) -> list[Article]:
-    """Fetch each candidate's page and extract it; fall back to the feed's own content
-    when the page fails, is not HTML, or yields less text than the feed has."""
-    pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT)
+    """Fetch each candidate's page (obeying robots.txt) and extract it; fall back to the
+    feed's own content when the page fails, is not HTML, or yields less text than the
+    feed has. A page whose server asked for a long wait comes back with
+    ``page_status='deferred'``: the caller leaves it for a later run instead of storing it."""
+    pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
+                       robots=True)
     return [make_article(c, p, settings.min_text_chars) for c, p in zip(candidates, pages)]
+
+
+def sniff_not_html(content: bytes) -> str | None:
+    """What a body is when its first bytes say it is not HTML (whatever Content-Type claims)."""
+    head = content[:1024].lstrip()[:16]
+    for magic, what in NOT_HTML_MAGIC.items():
+        if head.startswith(magic):
+            return what
+    return None
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-zA-Z0-9_-]+)", re.IGNORECASE)
+
+
+def page_markup(page: Fetched) -> bytes | str:
+    """What extraction gets: the bytes, or, when the page says it is UTF-8 but is not
+    valid UTF-8, the text decoded with U+FFFD replacements (instead of a guessed codec)."""
+    declared = page.charset
+    if not declared:
+        m = _META_CHARSET.search(page.content[:4096])
+        declared = m.group(1).decode("ascii").lower() if m else None
+    if declared in ("utf-8", "utf8"):
+        try:
+            page.content.decode("utf-8")
+        except UnicodeDecodeError:
+            return page.content.decode("utf-8", "replace")
+    return page.content
+
+
+def clean_text(value: str | None) -> str | None:
+    """Valid UTF-8 for DuckDB: lone surrogates replaced."""
+    if value is None:
+        return None
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int) -> Article:
@@ -139,11 +273,16 @@ def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int) 
     extracted = None
     status, error = "ok", None
     if isinstance(page, FetchError):
-        status, error = "error", f"{page.kind}: {page.message}"
+        status = "deferred" if page.kind == "deferred" else "error"
+        error = f"{page.kind}: {page.message}"
     elif page.content_type not in HTML_TYPES and not page.content_type.endswith("+xml"):
         status, error = "not_html", f"content type {page.content_type}"
+    elif not page.content.strip():
+        status, error = "empty", "empty body"
+    elif sniff_not_html(page.content):
+        status, error = "not_html", f"{sniff_not_html(page.content)} served as {page.content_type or 'no type'}"
     else:
-        extracted = extract_page(page.content, page.final_url)
+        extracted = extract_page(page_markup(page), page.final_url)
         if extracted is None:
             status, error = "empty", "no main text found"
         elif len(extracted.text) < min_text_chars and len(extracted.text) < len(feed_text):
@@ -157,16 +296,18 @@ def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int) 
         link=c.entry.link,
         guid=c.entry.guid,
         feed_url=c.feed.url,
-        outlet=c.feed.name or (extracted.sitename if extracted else None) or c.feed_title or urlsplit(c.url).hostname,
-        title=c.entry.title or (extracted.title if extracted else None),
-        author=c.entry.author or (extracted.author if extracted else None),
+        outlet=clean_text(c.feed.name or (extracted.sitename if extracted else None) or c.feed_title
+                          or urlsplit(c.url).hostname),
+        title=clean_text(c.entry.title or (extracted.title if extracted else None)),
+        author=clean_text(c.entry.author or (extracted.author if extracted else None)),
         published_at=c.entry.published or (extracted.published if extracted else None),
         fetched_at=utcnow(),
         language=extracted.language if extracted else None,
-        text=text or c.entry.title or "",
+        text=clean_text(text or c.entry.title or ""),
         text_source="page" if use_page else "feed",
         page_status=status,
         page_error=error,
+        extra={"fingerprint": fingerprint(c.entry), "retry_after": getattr(page, "retry_after", None)},
     )
 
 

@@ -1,0 +1,87 @@
+"""Being a polite client: per-host concurrency and spacing, robots.txt, Retry-After.
+
+Nothing here does I/O by itself; :class:`~commentary_monitor.fetch.Fetcher` uses these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+
+def host_key(url: str) -> str:
+    """``host:port`` of a URL: the unit of politeness."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
+class HostLimiter:
+    """At most ``concurrency`` requests in flight per host, and request starts at least
+    ``delay`` seconds apart (a robots.txt ``Crawl-delay`` can raise a host's delay)."""
+
+    def __init__(self, concurrency: int, delay: float) -> None:
+        self.concurrency = concurrency
+        self.delay = delay
+        self._sems: dict[str, asyncio.Semaphore] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._next: dict[str, float] = {}
+        self._delays: dict[str, float] = {}
+
+    def set_delay(self, host: str, delay: float) -> None:
+        self._delays[host] = max(self.delay, delay)
+
+    @asynccontextmanager
+    async def slot(self, url: str):
+        host = host_key(url)
+        sem = self._sems.setdefault(host, asyncio.Semaphore(self.concurrency))
+        lock = self._locks.setdefault(host, asyncio.Lock())
+        async with sem:
+            async with lock:
+                wait = self._next.get(host, 0.0) - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._next[host] = time.monotonic() + self._delays.get(host, self.delay)
+            yield
+
+
+class Robots:
+    """robots.txt rules of one host, parsed with protego."""
+
+    def __init__(self, text: str | None) -> None:
+        self._rules = Protego.parse(text) if text else None
+
+    def allowed(self, url: str, user_agent: str) -> bool:
+        return self._rules is None or self._rules.can_fetch(url, user_agent)
+
+    def crawl_delay(self, user_agent: str) -> float | None:
+        if self._rules is None:
+            return None
+        d = self._rules.crawl_delay(user_agent)
+        return float(d) if d is not None else None
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())

@@ -36,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
     e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
     sub.add_parser("demo", help="serve a bundled sample of commentary on 127.0.0.1 and run the whole pipeline on it")
+    f = sub.add_parser("feeds", help="show each feed's health (last success, failures, last error, flags); "
+                                     "import or export OPML")
+    fsub = f.add_subparsers(dest="feeds_action", metavar="ACTION")
+    fi = fsub.add_parser("import", help="add the feeds of an OPML file to the project's feed list ([opml] path)")
+    fi.add_argument("file", metavar="FILE.opml")
+    fe = fsub.add_parser("export", help="write every configured feed as OPML (default: to stdout)")
+    fe.add_argument("-o", "--output", metavar="FILE.opml", help="write to this file instead of stdout")
     return p
 
 
@@ -179,6 +186,43 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_feeds(args) -> int:
+    from .config import load_config, read_opml
+    from .feeds import write_opml
+
+    cfg = load_config(args.config)
+    if args.feeds_action == "import":
+        incoming = read_opml(Path(args.file))
+        listed = read_opml(cfg.opml_path) if cfg.opml_path and cfg.opml_path.exists() else []
+        known = {f.url for f in cfg.feeds} | {f.url for f in listed}
+        added = [f for f in incoming if f.url not in known]
+        target = cfg.opml_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(write_opml([(f.url, f.name) for f in [*listed, *added]]), encoding="utf-8")
+        tmp.replace(target)
+        print(f"feeds import: {len(added)} new feed(s) added to {target} "
+              f"({len(incoming) - len(added)} already configured)")
+        return 0
+    if args.feeds_action == "export":
+        text = write_opml([(f.url, f.name) for f in cfg.feeds])
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            print(f"feeds export: {len(cfg.feeds)} feed(s) written to {args.output}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    from .health import assess, render_table
+    from .warehouse import Warehouse, utcnow
+
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        rows = wh.feed_health()
+    configured = {f.url for f in cfg.feeds}
+    rows = [r for r in rows if r["feed_url"] in configured]
+    print(render_table(assess(rows, cfg.health, utcnow())))
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "ingest": cmd_ingest,
@@ -186,6 +230,7 @@ COMMANDS = {
     "sql": cmd_sql,
     "eval": cmd_eval,
     "demo": cmd_demo,
+    "feeds": cmd_feeds,
 }
 
 

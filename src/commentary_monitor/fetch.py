@@ -61,7 +61,9 @@ class _Decoder:
         self.url = url
         self.limit = limit
         self.size = 0
-        self.chunks: list[bytes] = []
+        # One growing buffer, not a list of 64 KB chunks: a large buffer is its own mapping
+        # and goes back to the OS when an aborted body is dropped (small chunks fragment the heap).
+        self.body = bytearray()
         codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
         self.stages: list[list] = []   # [coding, decompressobj, produced anything]
@@ -74,6 +76,7 @@ class _Decoder:
                 raise FetchError(url, "encoding", f"unsupported Content-Encoding {c!r}")
 
     def _too_large(self) -> FetchError:
+        self.body = bytearray()
         return FetchError(self.url, "too_large", f"body exceeds {self.limit} bytes (decompressed)")
 
     def _inflate(self, stage: list, data: bytes) -> bytes:
@@ -104,13 +107,13 @@ class _Decoder:
         if self.size > self.limit:
             raise self._too_large()
         if data:
-            self.chunks.append(data)
+            self.body += data
 
     def finish(self) -> bytes:
         for stage in self.stages:
             if not stage[1].eof and stage[2]:
                 raise FetchError(self.url, "network", f"{stage[0]} body ends early")
-        return b"".join(self.chunks)
+        return bytes(self.body)
 
 
 class Fetcher:
@@ -280,7 +283,10 @@ async def fetch_all(
             try:
                 return await fetcher.get(u, max_bytes, accept, v, robots)
             except FetchError as exc:
-                return exc
+                # Kept as a result: drop the traceback and context, whose frames would keep
+                # an aborted body (up to the byte cap) alive for the rest of the run.
+                exc.__context__ = exc.__cause__ = None
+                return exc.with_traceback(None)
 
         return list(await asyncio.gather(*(one(u, v) for u, v in zip(urls, checks))))
 

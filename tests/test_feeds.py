@@ -90,3 +90,72 @@ def test_entities_are_not_expanded():
 def test_html_page_is_not_a_feed():
     with pytest.raises(FeedError, match="not an RSS or Atom feed"):
         parse_feed(b"<html><body><p>Hello</p></body></html>", "https://ex.org/", NOW)
+
+
+# --- every common kind of feed, discovery, OPML ------------------------------------------
+
+from commentary_monitor.feeds import discover_feeds, parse_opml, write_opml  # noqa: E402
+
+
+def test_json_feed_1_1():
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1", "title": "JSON Outlet",
+        "items": [
+            {"id": "j1", "url": "https://ex.org/j/1", "title": "First", "content_html": "<p>Body one</p>",
+             "date_published": "2026-11-20T10:00:00+01:00", "authors": [{"name": "Ann"}]},
+            {"id": "j2", "external_url": "/j/2", "title": "Relative", "content_text": "plain <text>",
+             "date_published": "1970-01-01T00:00:00Z"},
+            {"id": "j3", "url": "javascript:alert(1)", "title": "bad"},
+            "not an item",
+        ],
+    }
+    feed = parse_feed(json.dumps(doc).encode(), "https://ex.org/feed.json", NOW)
+    assert feed.title == "JSON Outlet" and [e.guid for e in feed.entries] == ["j1", "j2"]
+    first, second = feed.entries
+    assert first.published == datetime(2026, 11, 20, 9, 0) and first.author == "Ann" and "Body one" in first.summary_html
+    assert second.link == "https://ex.org/j/2" and second.published is None and "&lt;text&gt;" in second.summary_html
+    assert feed.problem == "2 item(s) without an http(s) url skipped"
+    with pytest.raises(FeedError):
+        parse_feed(b'{"version": "1", "items": []}', "https://ex.org/f", NOW)
+
+
+def test_rss_091_and_rss_1_0():
+    rss091 = b"""<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title><link>https://ex.org/</link>
+      <item><title>Ninety-one</title><link>https://ex.org/91</link><description>d</description></item></channel></rss>"""
+    rdf = b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+      xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+      <channel rdf:about="https://ex.org/"><title>RDF</title><link>https://ex.org/</link></channel>
+      <item rdf:about="https://ex.org/rdf/1"><title>One point oh</title><link>https://ex.org/rdf/1</link>
+        <dc:date>2026-11-20T08:00:00Z</dc:date></item></rdf:RDF>"""
+    assert [e.link for e in parse_feed(rss091, "https://ex.org/f", NOW).entries] == ["https://ex.org/91"]
+    (e,) = parse_feed(rdf, "https://ex.org/f", NOW).entries
+    assert e.title == "One point oh" and e.published == datetime(2026, 11, 20, 8, 0)
+
+
+def test_malformed_feed_keeps_recoverable_items_and_records_the_problem():
+    broken = rss("""<item><title>one</title><link>https://ex.org/1</link></item>
+      <item><title>two</title><link>https://ex.org/2</link></item><item><title>three</title><link>https://ex.org/th""")
+    broken = broken[: broken.index(b"</channel>")]
+    feed = parse_feed(broken, "https://ex.org/f", NOW)
+    assert [e.title for e in feed.entries][:2] == ["one", "two"] and feed.problem
+
+
+def test_autodiscovery_finds_announced_feeds():
+    page = b"""<html><head><link rel="stylesheet" href="/s.css">
+      <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed/">
+      <link rel="alternate" type="application/atom+xml" href="https://ex.org/atom.xml">
+      <link rel="alternate" type="text/html" href="/other">
+      <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)"></head><body></body></html>"""
+    assert discover_feeds(page, "https://ex.org/blog/") == ["https://ex.org/feed/", "https://ex.org/atom.xml"]
+    assert discover_feeds(b"", "https://ex.org/") == []
+
+
+def test_opml_round_trip_nested_and_hostile():
+    text = write_opml([("https://a.org/feed", "A & B"), ("https://b.org/rss", None)])
+    assert parse_opml(text.encode()) == [("https://a.org/feed", "A & B"), ("https://b.org/rss", "https://b.org/rss")]
+    nested = b"""<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+      <opml version="1.0"><body><outline text="Group"><outline text="&xxe;" xmlUrl="https://c.org/f"/>
+      <outline text="x" xmlURL="file:///etc/passwd"/></outline></body></opml>"""
+    assert parse_opml(nested) == [("https://c.org/f", None)]
+    with pytest.raises(FeedError):
+        parse_opml(b"<html><body>not opml</body></html>")

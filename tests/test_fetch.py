@@ -153,3 +153,142 @@ def _redirect_server(target: str):
             pass
 
     return _server(R)
+
+
+# --- the hardened client -----------------------------------------------------------------
+
+import gzip as _gzip  # noqa: E402
+import zlib as _zlib  # noqa: E402
+
+from commentary_monitor.fetch import Fetcher, Validators  # noqa: E402
+from commentary_monitor.guard import Blocked, GuardedBackend  # noqa: E402
+from commentary_monitor.politeness import retry_after_seconds  # noqa: E402
+
+
+def _bomb(size: int) -> bytes:
+    comp = _zlib.compressobj(9, _zlib.DEFLATED, 31)
+    return comp.compress(b" " * size) + comp.flush()
+
+
+def test_gzip_bomb_is_cut_at_the_decompressed_cap_and_gzip_still_decodes(site):
+    site.add("/bomb", _bomb(50_000_000), headers={"Content-Encoding": "gzip"})
+    site.add("/small", _gzip.compress(b"<html>" + b"a" * 5000 + b"</html>"), headers={"Content-Encoding": "gzip"})
+    site.add("/deflate", _zlib.compress(b"<html>deflated</html>"), headers={"Content-Encoding": "deflate"})
+    site.add("/br", b"xx", headers={"Content-Encoding": "br"})
+    bomb, small, deflated, br = fetch_many([site.url(p) for p in ("/bomb", "/small", "/deflate", "/br")],
+                                           settings(site.host_port), max_bytes=1_000_000)
+    assert isinstance(bomb, FetchError) and bomb.kind == "too_large" and "decompressed" in bomb.message
+    assert small.content == b"<html>" + b"a" * 5000 + b"</html>"
+    assert deflated.content == b"<html>deflated</html>"
+    assert isinstance(br, FetchError) and br.kind == "encoding"
+
+
+def test_conditional_get_returns_not_modified(site):
+    site.add("/feed", "<rss/>", "application/rss+xml", headers={"ETag": '"v1"', "Last-Modified": "Sun, 22 Nov 2026 10:00:00 GMT"})
+    (first,) = fetch_many([site.url("/feed")], settings(site.host_port), 10_000)
+    assert first.status == 200 and first.etag == '"v1"' and first.last_modified.startswith("Sun, 22 Nov")
+    (second,) = fetch_many([site.url("/feed")], settings(site.host_port), 10_000,
+                           validators=[Validators(first.etag, first.last_modified)])
+    assert second.not_modified and second.content == b""
+    assert site.statuses == [("/feed", 200), ("/feed", 304)]
+
+
+class _Counting(BaseHTTPRequestHandler):
+    """Answers from a script: a list of (status, headers) per path, the last one repeating."""
+    script: dict = {}
+    log: list = []
+
+    def do_GET(self):
+        steps = self.script[self.path]
+        n = sum(1 for p, _ in self.log if p == self.path)
+        self.log.append((self.path, time.monotonic()))
+        status, headers = steps[min(n, len(steps) - 1)]
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *a):
+        pass
+
+
+def test_retries_only_transient_failures_and_honour_retry_after():
+    _Counting.log = []
+    _Counting.script = {
+        "/404": [(404, {})],
+        "/503": [(503, {})],
+        "/429": [(429, {"Retry-After": "1"}), (200, {})],
+        "/long": [(503, {"Retry-After": "86400"})],
+    }
+    with _server(_Counting) as port:
+        s = settings(f"127.0.0.1:{port}", retries=2, backoff=0.05, max_retry_after=5.0)
+        nf, unavailable, limited, long = fetch_many([f"http://127.0.0.1:{port}{p}" for p in ("/404", "/503", "/429", "/long")],
+                                                    s, 1000)
+    count = {p: [t for q, t in _Counting.log if q == p] for p in _Counting.script}
+    assert nf.kind == "http" and len(count["/404"]) == 1            # 4xx: never retried
+    assert unavailable.status == 503 and len(count["/503"]) == 3    # 1 + 2 retries
+    assert limited.status == 200 and count["/429"][1] - count["/429"][0] >= 0.9
+    assert long.kind == "deferred" and long.retry_after == 86400 and len(count["/long"]) == 1
+
+
+def test_retry_after_forms():
+    from datetime import datetime, timezone
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Sun, 22 Nov 2026 12:01:00 GMT", now) == 60
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_guard_runs_at_connect_time_on_the_address_connected_to():
+    async def go():
+        backend = GuardedBackend(frozenset())
+        with pytest.raises(Blocked):
+            await backend.connect_tcp("localhost", 80)
+        with pytest.raises(Blocked):
+            await backend.connect_tcp("::ffff:7f00:1", 80)
+        async with Fetcher(FetchSettings()) as f:
+            # httpx has no public hook for this: make sure the guard is the backend in use.
+            assert isinstance(f._client._transport._pool._network_backend, GuardedBackend)
+    asyncio.run(go())
+
+
+def test_robots_txt_is_obeyed_for_pages_with_its_crawl_delay(site):
+    site.add("/robots.txt", "User-agent: *\nDisallow: /private/\nCrawl-delay: 0.5\n", "text/plain")
+    for p in ("/a", "/b", "/c", "/private/x"):
+        site.add(p, "<html>page</html>")
+    s = settings(site.host_port, per_host_delay=0.0, per_host_concurrency=4, max_crawl_delay=2.0)
+    started = time.monotonic()
+    *pages, private = fetch_many([site.url(p) for p in ("/a", "/b", "/c", "/private/x")], s, 10_000, robots=True)
+    assert all(p.status == 200 for p in pages)
+    assert isinstance(private, FetchError) and private.kind == "robots"
+    assert "/private/x" not in site.hits and site.hits.count("/robots.txt") == 1
+    assert time.monotonic() - started >= 0.9    # three starts, 0.5 s apart
+
+
+def test_per_host_concurrency_is_limited():
+    state = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self):
+            with lock:
+                state["now"] += 1
+                state["max"] = max(state["max"], state["now"])
+            time.sleep(0.2)
+            with lock:
+                state["now"] -= 1
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *a):
+            pass
+
+    with _server(Slow) as port:
+        out = fetch_many([f"http://127.0.0.1:{port}/{i}" for i in range(6)],
+                         settings(f"127.0.0.1:{port}", per_host_concurrency=2, per_host_delay=0.0, concurrency=8), 100)
+    assert all(o.status == 200 for o in out) and state["max"] == 2

@@ -35,6 +35,7 @@ class LocalSite:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
+        self.statuses: list[tuple[str, int]] = []   # (path, status) of every request
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +71,18 @@ class LocalSite:
                 route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     route = Route(b"not found", "text/plain", 404)
+                etag = route.headers.get("ETag")
+                if route.status == 200 and etag and self.headers.get("If-None-Match") == etag:
+                    # A conditional GET of an unchanged route.
+                    with site._lock:
+                        site.statuses.append((self.path, 304))
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                with site._lock:
+                    site.statuses.append((self.path, route.status))
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(route.body)))

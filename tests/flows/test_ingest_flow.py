@@ -1,6 +1,7 @@
 """The real ingest and digest flows, end to end, against a site on 127.0.0.1."""
 
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -100,3 +101,70 @@ def test_every_feed_failing_ends_cleanly_with_an_empty_digest(tmp_path):
     result = digest(config_path=str(cfg), week="2026-W46")
     assert result.path.name == "2026-W46.md"
     assert "No new commentary matched a profile this week." in result.path.read_text(encoding="utf-8")
+
+
+def test_second_run_is_conditional_and_duplicates_under_new_urls_are_not_fetched(tmp_path, site):
+    import json
+
+    from commentary_monitor.localsite import atom_feed
+
+    from ..conftest import sample
+
+    when = last_week_day(2)
+    east = [sample(site, f"/east/{i}/", f"East {i}", RELATION_PARAGRAPHS, when - timedelta(hours=i)) for i in range(3)]
+    west = [sample(site, f"/west/{i}/", f"West {i}", OFFTOPIC_PARAGRAPHS, when - timedelta(hours=i)) for i in range(2)]
+    for a in east + west:
+        site.add(urlsplit(a.link).path, article_page(a, "Outlet"))
+    site.add("/east/feed.xml", rss_feed("East", site.url("/east/"), east), "application/rss+xml", headers={"ETag": '"e1"'})
+    site.add("/west/atom.xml", atom_feed("West", site.url("/west/"), west), "application/atom+xml",
+             headers={"ETag": '"w1"'})
+    # A site URL, not a feed: resolved by autodiscovery.
+    site.add("/west/", '<html><head><link rel="alternate" type="application/atom+xml" href="/west/atom.xml">'
+                       "</head><body>West home</body></html>")
+    j = sample(site, "/json/1/", "JSON one", RELATION_PARAGRAPHS, when)
+    site.add("/json/1/", article_page(j, "JSON Outlet"))
+    site.add("/json/feed.json", json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "JSON Outlet",
+                                            "items": [{"id": "j1", "url": j.link, "title": j.title,
+                                                       "summary": j.summary}]}),
+             "application/feed+json", headers={"ETag": '"j1"'})
+    cfg = write_config(tmp_path, [site.url("/east/feed.xml"), site.url("/west/"), site.url("/json/feed.json")],
+                       [site.host_port])
+
+    first = ingest(config_path=str(cfg))
+    assert first.feeds_ok == 3 and first.articles_new == 6
+    before = len(site.statuses)
+    second = ingest(config_path=str(cfg))
+    assert second.feeds_ok == 3 and second.articles_new == 0
+    # Only conditional feed requests, all answered 304; the site page is not asked again.
+    assert sorted(site.statuses[before:]) == sorted([("/east/feed.xml", 304), ("/west/atom.xml", 304),
+                                                     ("/json/feed.json", 304)])
+
+    # The feed changes: the same story under a new URL (same GUID), the same story under a new
+    # URL and GUID (same content), and one new story.
+    moved = SampleArticle(site.url("/east/moved-0/"), east[0].title, east[0].author, east[0].summary, east[0].body,
+                          east[0].published)
+    copy = SampleArticle(site.url("/east/copy-1/"), east[1].title, east[1].author, east[1].summary, east[1].body,
+                         east[1].published)
+    new = sample(site, "/east/new/", "East new", RELATION_PARAGRAPHS, when + timedelta(hours=1))
+    for a in (moved, copy, new):
+        site.add(urlsplit(a.link).path, article_page(a, "Outlet"))
+    feed = rss_feed("East", site.url("/east/"), [new, copy, east[2]])
+    feed = feed.replace("</channel>", f"<item><title>{moved.title}</title><link>{moved.link}</link>"
+                                      f'<guid isPermaLink="true">{east[0].link}</guid></item></channel>')
+    site.add("/east/feed.xml", feed, "application/rss+xml", headers={"ETag": '"e2"'})
+    before = len(site.hits)
+    third = ingest(config_path=str(cfg))
+    assert third.articles_new == 1
+    assert [h for h in site.hits[before:] if not h.endswith((".xml", ".json", "robots.txt"))] == ["/east/new/"]
+
+    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
+    try:
+        state = dict(con.execute("select feed_url, resolved_url from feed_state").fetchall())
+        assert state[site.url("/west/")] == site.url("/west/atom.xml")
+        health = {r[0]: r[1:] for r in con.execute(
+            "select feed_url, runs, consecutive_failures, last_success_at is not null from feed_health").fetchall()}
+        assert health[site.url("/json/feed.json")] == (3, 0, True)
+        assert con.execute("select http_status from fetches where feed_url = ? order by fetched_at",
+                           [site.url("/east/feed.xml")]).fetchall() == [(200,), (304,), (200,)]
+    finally:
+        con.close()

@@ -56,6 +56,9 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                     [fp for o in outcomes if o.parsed for e in o.parsed.entries if (fp := pipeline.fingerprint(e))]),
                 deferred=wh.deferred_urls(urls),
             )
+            del urls
+            for o in outcomes:
+                o.release_entries()
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = 0

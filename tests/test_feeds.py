@@ -159,3 +159,13 @@ def test_opml_round_trip_nested_and_hostile():
     assert parse_opml(nested) == [("https://c.org/f", None)]
     with pytest.raises(FeedError):
         parse_opml(b"<html><body>not opml</body></html>")
+
+
+def test_dropped_links_and_odd_dates_are_recorded_as_a_problem():
+    feed = parse_feed(rss("""
+      <item><title>a</title><link>javascript:alert(1)</link></item>
+      <item><title>b</title><link>https://ex.org/b</link><pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate></item>
+      <item><title>c</title><link>https://ex.org/c</link><pubDate>yesterday-ish</pubDate></item>
+      <item><title>d</title><link>https://ex.org/d</link></item>"""), "https://ex.org/feed.xml", NOW)
+    assert [e.title for e in feed.entries] == ["b", "c", "d"]
+    assert feed.problem == "1 entry without an http(s) link dropped; 2 entries with an implausible or unparseable date"

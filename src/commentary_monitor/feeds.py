@@ -76,30 +76,42 @@ def parse_feed(content: bytes, url: str, now: datetime | None = None) -> ParsedF
         return parse_json_feed(content, url, now)
     parsed = feedparser.parse(content, response_headers={"content-location": url})
     problem = None
-    if parsed.get("bozo"):
+    # Content-Type is not passed in, so feedparser always notes its absence: not a problem.
+    if parsed.get("bozo") and not isinstance(parsed.bozo_exception, feedparser.NonXMLContentType):
         problem = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
     if not parsed.get("version") and not parsed.entries:
         raise FeedError(url, f"not an RSS or Atom feed ({problem or 'no entries'})")
     entries = []
+    no_link = bad_date = 0
     for e in parsed.entries:
         raw_link = (e.get("link") or "").strip()
         link = urljoin(url, raw_link) if raw_link else ""
         if not _is_web_link(link):
+            no_link += 1
             continue
         summary = e.get("summary") or ""
         contents = [c.get("value", "") for c in e.get("content", []) if c.get("value")]
         body = max([summary, *contents], key=len)
+        published = _date(e, now)
+        if published is None and (e.get("published") or e.get("updated")):
+            bad_date += 1   # 1970, the future or unparseable: unknown, the fetch time stands in
         entries.append(
             FeedEntry(
                 link=link,
                 guid=(e.get("id") or link).strip(),
                 title=(e.get("title") or "").strip(),
                 author=(e.get("author") or "").strip() or None,
-                published=_date(e, now),
+                published=published,
                 summary_html=body,
             )
         )
-    return ParsedFeed(url=url, title=(parsed.feed.get("title") or "").strip() or None, entries=tuple(entries), problem=problem)
+    notes = [problem] if problem else []
+    if no_link:
+        notes.append(f"{no_link} entr{'y' if no_link == 1 else 'ies'} without an http(s) link dropped")
+    if bad_date:
+        notes.append(f"{bad_date} entr{'y' if bad_date == 1 else 'ies'} with an implausible or unparseable date")
+    return ParsedFeed(url=url, title=(parsed.feed.get("title") or "").strip() or None, entries=tuple(entries),
+                      problem="; ".join(notes) or None)
 
 
 # --- JSON Feed ----------------------------------------------------------------------------

@@ -64,9 +64,20 @@ class FeedOutcome:
     last_modified: str | None = None
     retry_after: float | None = None   # seconds, from a Retry-After the fetcher did not wait out
 
+    entry_count: int | None = None    # kept by release_entries()
+
     @property
     def items(self) -> int | None:
+        if self.entry_count is not None:
+            return self.entry_count
         return len(self.parsed.entries) if self.parsed else None
+
+    def release_entries(self) -> None:
+        """Drop the parsed entries once new ones are selected (a 10,000-item feed holds
+        tens of MB); the count stays for the fetches table."""
+        if self.parsed is not None:
+            self.entry_count = len(self.parsed.entries)
+            self.parsed = ParsedFeed(self.parsed.url, self.parsed.title, (), self.parsed.problem)
 
     @property
     def not_modified(self) -> bool:

@@ -87,3 +87,26 @@ def test_absolute_seed_paths_are_allowed(tmp_path):
     essay.write_text("Some essay text.", encoding="utf-8")
     path = _config(tmp_path, f'[profiles.x]\nseeds = ["{essay}"]\n')
     assert load_config(path).profiles[0].seeds[0].path == essay
+
+
+def test_feeds_from_the_opml_list_join_the_configured_ones(tmp_path):
+    path = write_config(tmp_path, ["https://a.example/feed"], [])
+    (tmp_path / "config" / "feeds.opml").write_text(
+        '<opml version="2.0"><body><outline text="A again" xmlUrl="https://a.example/feed"/>'
+        '<outline text="B" xmlUrl="https://b.example/rss"/></body></opml>', encoding="utf-8")
+    cfg = load_config(path)
+    assert [(f.url, f.name) for f in cfg.feeds] == [("https://a.example/feed", None), ("https://b.example/rss", "B")]
+    (tmp_path / "config" / "feeds.opml").write_text("<html>not opml</html>", encoding="utf-8")
+    with pytest.raises(ConfigError, match="opml.path: not an OPML file"):
+        load_config(path)
+
+
+def test_fetch_politeness_and_health_keys_are_validated(tmp_path):
+    cfg = load_config(_config(tmp_path, "[fetch]\nretries = 1\nper_host_delay = 2.5\nobey_robots = false\n"
+                                        "[health]\nfailing_after = 5\n"))
+    assert (cfg.fetch.retries, cfg.fetch.per_host_delay, cfg.fetch.obey_robots) == (1, 2.5, False)
+    assert cfg.health.failing_after == 5 and cfg.fetch.max_retry_after == 30.0
+    with pytest.raises(ConfigError, match="fetch.retries"):
+        load_config(_config(tmp_path, "[fetch]\nretries = 9\n"))
+    with pytest.raises(ConfigError, match="health.quiet: unknown key"):
+        load_config(_config(tmp_path, "[health]\nquiet = 1\n"))

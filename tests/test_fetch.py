@@ -292,3 +292,9 @@ def test_per_host_concurrency_is_limited():
         out = fetch_many([f"http://127.0.0.1:{port}/{i}" for i in range(6)],
                          settings(f"127.0.0.1:{port}", per_host_concurrency=2, per_host_delay=0.0, concurrency=8), 100)
     assert all(o.status == 200 for o in out) and state["max"] == 2
+
+
+def test_redirect_to_another_scheme_is_refused(site):
+    with _redirect_server("file:///etc/passwd") as port:
+        (out,) = fetch_many([f"http://127.0.0.1:{port}/"], settings(f"127.0.0.1:{port}"), 1000)
+    assert isinstance(out, FetchError) and out.kind == "blocked"

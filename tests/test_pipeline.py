@@ -72,3 +72,31 @@ def test_page_text_and_metadata_are_extracted(site):
     assert "Cookie settings" not in art.text   # boilerplate removed
     assert art.title == "Page title" and art.author == "Ann Author" and art.outlet == "Site Name"
     assert art.published_at == datetime(2026, 11, 10) and art.language == "en"
+
+
+def test_a_feed_inside_a_long_retry_after_is_not_requested(site):
+    from datetime import timedelta
+
+    from commentary_monitor.pipeline import fetch_feeds
+    from commentary_monitor.warehouse import FeedState, utcnow
+
+    site.add("/feed.xml", "<rss version='2.0'><channel><title>T</title></channel></rss>", "application/rss+xml")
+    later = utcnow() + timedelta(hours=2)
+    states = {site.url("/feed.xml"): FeedState(site.url("/feed.xml"), None, None, None, later, 1)}
+    (o,) = fetch_feeds([FeedConfig(site.url("/feed.xml"))], FetchSettings(allow_private=frozenset({site.host_port})), states)
+    assert o.status == "error" and o.error_kind == "deferred" and site.hits == []
+    assert abs((o.retry_not_before(utcnow()) - later).total_seconds()) < 5   # the wait is kept, not reset
+
+
+def test_content_checks_pdf_as_html_empty_and_invalid_utf8():
+    c = candidate("https://x.example/a")
+    pdf = make_article(c, Fetched(c.entry.link, c.entry.link, 200, "text/html", b"%PDF-1.4\n..."), 200)
+    assert pdf.page_status == "not_html" and "PDF served as text/html" in pdf.page_error and pdf.text_source == "feed"
+    empty = make_article(c, Fetched(c.entry.link, c.entry.link, 200, "text/html", b"  \n"), 200)
+    assert empty.page_status == "empty"
+    body = ("<html><head><meta charset='utf-8'><title>T</title></head><body><article>"
+            + "".join(f"<p>{p}</p>" for p in RELATION_PARAGRAPHS) + "</article></body></html>").encode()
+    broken = body.replace(b"Kremlin", b"Krem\xff\xfelin")
+    art = make_article(c, Fetched(c.entry.link, c.entry.link, 200, "text/html", broken, charset="utf-8"), 200)
+    assert art.page_status == "ok" and "Krem\ufffd\ufffdlin" in art.text
+    art.text.encode("utf-8")   # valid UTF-8

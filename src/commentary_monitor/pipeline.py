@@ -137,7 +137,8 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
         st = states.get(feed.url)
         if st and st.retry_not_before and st.retry_not_before > now:
             outcomes[i] = FeedOutcome(feed, "error", error_kind="deferred", resolved_url=st.resolved_url,
-                                      error=f"server asked to wait until {st.retry_not_before:%Y-%m-%d %H:%M} UTC")
+                                      error=f"server asked to wait until {st.retry_not_before:%Y-%m-%d %H:%M} UTC",
+                                      retry_after=(st.retry_not_before - now).total_seconds())
         else:
             todo.append(i)
     urls = [(states[feeds[i].url].resolved_url if feeds[i].url in states else None) or feeds[i].url for i in todo]

@@ -34,8 +34,10 @@ def _when(dt: datetime | None) -> str:
 
 
 def _interval(hours: float | None) -> str:
-    if not hours:
+    if hours is None:
         return "-"
+    if hours < 1:
+        return f"{hours * 60:.0f}m"
     return f"{hours:.1f}h" if hours < 48 else f"{hours / 24:.1f}d"
 
 

@@ -298,3 +298,14 @@ def test_redirect_to_another_scheme_is_refused(site):
     with _redirect_server("file:///etc/passwd") as port:
         (out,) = fetch_many([f"http://127.0.0.1:{port}/"], settings(f"127.0.0.1:{port}"), 1000)
     assert isinstance(out, FetchError) and out.kind == "blocked"
+
+
+@pytest.mark.parametrize("address, blocked", [
+    ("64:ff9b::7f00:1", True), ("2002:7f00:1::", True), ("::ffff:10.0.0.1", True), ("fd00::1", True), ("::", True),
+    ("100.64.0.1", True), ("192.0.2.1", True), ("64:ff9b::808:808", False), ("8.8.8.8", False), ("2606:4700::1111", False),
+])
+def test_addresses_wrapping_ipv4_are_judged_by_the_inner_address(address, blocked):
+    import ipaddress
+
+    from commentary_monitor.guard import blocked_reason
+    assert (blocked_reason(ipaddress.ip_address(address)) is not None) == blocked

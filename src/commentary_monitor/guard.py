@@ -23,6 +23,7 @@ import httpx
 from .errors import FetchError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")   # the well-known prefix that embeds an IPv4 address
 
 
 class Blocked(Exception):
@@ -36,11 +37,13 @@ class Blocked(Exception):
 
 def blocked_reason(ip: IPAddress) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address):
-        # ::ffff:127.0.0.1 and 64:ff9b::/96, 2002::/16 wrap IPv4 addresses: judge the inner one.
+        # ::ffff:127.0.0.1, 2002::/16 (6to4) and 64:ff9b::/96 (NAT64) wrap IPv4 addresses: judge the inner one.
         if ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
         elif ip.sixtofour is not None:
             ip = ip.sixtofour
+        elif ip in NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     for attr in ("is_loopback", "is_private", "is_link_local", "is_multicast", "is_reserved", "is_unspecified"):
         if getattr(ip, attr):
             return f"{attr[3:].replace('_', '-')} address {ip}"

@@ -61,7 +61,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 o.release_entries()
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
-            from_feed = 0
+            from_feed = deferred = 0
             for i in range(0, len(candidates), BATCH_SIZE):
                 built = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch)
                 articles = [a for a in built if a.page_status != "deferred"]
@@ -69,6 +69,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 wh.defer_pages([(a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600),
                                  a.page_error or "") for a in built if a.page_status == "deferred"])
                 wh.clear_deferred([a.url for a in articles])
+                deferred += len(built) - len(articles)
                 scores = score_articles(articles, scorer) if articles else []
                 wh.store_articles(run_id, articles, scores)
                 wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
@@ -95,6 +96,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 from_feed_content=from_feed,
                 relevant=relevant,
                 seconds=time.monotonic() - started,
+                pages_deferred=deferred,
             )
             wh.finish_run(run_id, "ok", summary.render(), summary.feeds_ok, len(summary.feeds_failed), summary.articles_new)
         except BaseException as exc:

@@ -107,7 +107,7 @@ def test_ingest_against_the_hostile_server(tmp_path, hostile):
     assert os.waitstatus_to_exitcode(status) == 0, err.read_text()
     assert seconds < RUN_LIMIT_S and peak < PEAK_RSS_LIMIT
     summary = out.read_text()
-    assert f"{len(FEED_OUTCOMES)} feeds" in summary
+    assert f"{len(FEED_OUTCOMES)} feeds" in summary and "later run (long Retry-After): 1" in summary
 
     hits = httpx.get(f"{base}/_hits").json()
     assert not [h for h in hits if h["port"] == "canary"], "SSRF/XXE: canary reached"

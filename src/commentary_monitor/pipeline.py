@@ -333,6 +333,7 @@ class IngestSummary:
     from_feed_content: int                       # new articles whose page could not be used
     relevant: dict[str, int]                     # profile -> new relevant articles
     seconds: float
+    pages_deferred: int = 0                      # pages left for a later run (long Retry-After)
 
     def render(self) -> str:
         total = self.feeds_ok + len(self.feeds_failed)
@@ -342,6 +343,8 @@ class IngestSummary:
         ]
         for name, n in self.relevant.items():
             lines.append(f"  relevant to {name}: {n}")
+        if self.pages_deferred:
+            lines.append(f"  pages left for a later run (long Retry-After): {self.pages_deferred}")
         if self.feeds_failed:
             lines.append("  failed feeds:")
             shown = self.feeds_failed[:15]

@@ -84,10 +84,11 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                     wh.set_feed_title(o.feed.url, o.parsed.title)
                 wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind,
                                 o.error, o.problem)
-                wh.update_feed_state(o.feed.url, o.status == "ok", resolved_url=o.resolved_url, etag=o.etag,
-                                     last_modified=o.last_modified, keep_validators=o.not_modified,
-                                     error_kind=o.error_kind, error=o.error,
-                                     retry_not_before=o.retry_not_before(utcnow()))
+                if not o.skipped:   # waiting out a Retry-After is not another failed run
+                    wh.update_feed_state(o.feed.url, o.status == "ok", resolved_url=o.resolved_url, etag=o.etag,
+                                         last_modified=o.last_modified, keep_validators=o.not_modified,
+                                         error_kind=o.error_kind, error=o.error,
+                                         retry_not_before=o.retry_not_before(utcnow()))
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),

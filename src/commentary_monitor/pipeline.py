@@ -84,6 +84,11 @@ class FeedOutcome:
         return self.http_status == 304
 
     @property
+    def skipped(self) -> bool:
+        """Not requested this run: still inside a long Retry-After from an earlier run."""
+        return self.error_kind == "deferred" and self.http_status is None
+
+    @property
     def problem(self) -> str | None:
         return self.parsed.problem if self.parsed else None
 

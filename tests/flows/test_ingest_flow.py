@@ -168,3 +168,20 @@ def test_second_run_is_conditional_and_duplicates_under_new_urls_are_not_fetched
                            [site.url("/east/feed.xml")]).fetchall() == [(200,), (304,), (200,)]
     finally:
         con.close()
+
+
+def test_a_long_retry_after_on_a_feed_defers_it_to_a_later_run(tmp_path, site):
+    site.add("/busy.xml", "busy", "text/plain", status=503, headers={"Retry-After": "86400"})
+    cfg = write_config(tmp_path, [site.url("/busy.xml")], [site.host_port])
+    first = ingest(config_path=str(cfg))
+    assert [(k, m.split(" with")[0]) for _, k, m in first.feeds_failed] == [("deferred", "HTTP 503")]
+    assert site.hits == ["/busy.xml"]            # once: the day-long wait is neither slept nor retried
+    second = ingest(config_path=str(cfg))
+    assert [k for _, k, _ in second.feeds_failed] == ["deferred"] and site.hits == ["/busy.xml"]
+    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
+    try:
+        row = con.execute("select consecutive_failures, last_error_kind, retry_not_before > now() + interval 23 hour "
+                          "from feed_state").fetchone()
+        assert row == (1, "deferred", True)
+    finally:
+        con.close()

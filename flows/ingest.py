@@ -26,9 +26,14 @@ def fetch_feeds(feeds: list, settings: FetchSettings, states: dict) -> list[pipe
     return pipeline.fetch_feeds(feeds, settings, states)
 
 
+@task(name="fetch-robots", cache_policy=NO_CACHE)
+def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
+    return pipeline.fetch_robots(candidates, settings)
+
+
 @task(name="build-articles", cache_policy=NO_CACHE)
-def build_articles(candidates: list, settings: FetchSettings) -> list[pipeline.Article]:
-    return pipeline.build_articles(candidates, settings)
+def build_articles(candidates: list, settings: FetchSettings, robots: dict) -> list[pipeline.Article]:
+    return pipeline.build_articles(candidates, settings, robots)
 
 
 @task(name="score-articles", cache_policy=NO_CACHE)
@@ -62,8 +67,9 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = deferred = 0
+            robots = fetch_robots(candidates, cfg.fetch) if candidates else {}
             for i in range(0, len(candidates), BATCH_SIZE):
-                built = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch)
+                built = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch, robots)
                 articles = [a for a in built if a.page_status != "deferred"]
                 now = utcnow()
                 wh.defer_pages([(a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600),

@@ -120,6 +120,7 @@ def test_ingest_against_the_hostile_server(tmp_path, hostile):
     assert big and all(h.get("bytes_sent", 0) < 64 * 2**20 for h in big), "size cap not applied while streaming"
     assert all(h.get("seconds", 0) <= 10 for h in hits if "slow-" in h["path"]), "no total deadline"
     assert len([h for h in hits if h["path"].startswith("/articles/ok/bulk-")]) == 30, "item cap"
+    assert len([h for h in hits if h["path"] == "/robots.txt"]) == 1
 
     con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
     try:

@@ -119,13 +119,23 @@ class _Decoder:
 class Fetcher:
     """An async HTTP client shared by all requests of one stage of a run."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, robots_texts: dict[str, str | None] | None = None) -> None:
         self.settings = settings
         self.limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_delay)
         self._client: httpx.AsyncClient | None = None
         self._robots: dict[str, Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._in_flight = asyncio.Semaphore(settings.concurrency)
+        for origin, text in (robots_texts or {}).items():   # fetched earlier in the run
+            self._set_robots(origin, text)
+
+    def _set_robots(self, origin: str, text: str | None) -> Robots:
+        rules = Robots(text)
+        delay = rules.crawl_delay(self.settings.user_agent)
+        if delay:
+            self.limiter.set_delay(host_key(origin), min(delay, self.settings.max_crawl_delay))
+        self._robots[origin] = rules
+        return rules
 
     async def __aenter__(self) -> "Fetcher":
         s = self.settings
@@ -190,24 +200,22 @@ class Fetcher:
     async def robots(self, url: str) -> Robots:
         """The robots.txt rules of ``url``'s site, fetched once per Fetcher; its
         ``Crawl-delay`` (capped) becomes the host's delay. Unreachable = no rules."""
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        origin = origin_of(url)
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
             if origin not in self._robots:
-                text = None
-                try:
-                    async with self.limiter.slot(url), self._in_flight:
-                        got = await self._attempt(origin + "/robots.txt", ROBOTS_MAX_BYTES, "text/plain", None)
-                    text = got.content.decode("utf-8", "replace")
-                except FetchError:
-                    pass
-                rules = Robots(text)
-                delay = rules.crawl_delay(self.settings.user_agent)
-                if delay:
-                    self.limiter.set_delay(host_key(url), min(delay, self.settings.max_crawl_delay))
-                self._robots[origin] = rules
+                self._set_robots(origin, await self.robots_text(origin))
         return self._robots[origin]
+
+    async def robots_text(self, origin: str) -> str | None:
+        """``origin``'s robots.txt, or None when there is none or it cannot be fetched
+        (no rules then, as for a 404)."""
+        try:
+            async with self.limiter.slot(origin), self._in_flight:
+                got = await self._attempt(origin + "/robots.txt", ROBOTS_MAX_BYTES, "text/plain", None)
+        except FetchError:
+            return None
+        return got.content.decode("utf-8", "replace")
 
     async def _attempt(self, url: str, max_bytes: int, accept: str, validators: Validators | None) -> Fetched:
         try:
@@ -270,14 +278,35 @@ class Fetcher:
             raise FetchError(url, "network", str(exc) or type(exc).__name__) from None
 
 
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def fetch_robots(urls: list[str], settings: FetchSettings) -> dict[str, str | None]:
+    """The robots.txt of every site among ``urls`` (origin -> text or None), fetched once
+    per run and handed to each batch's :func:`fetch_many`."""
+    origins = sorted({origin_of(u) for u in urls})
+    if not origins or not settings.obey_robots:
+        return {}
+
+    async def go() -> dict[str, str | None]:
+        async with Fetcher(settings) as fetcher:
+            texts = await asyncio.gather(*(fetcher.robots_text(o) for o in origins))
+        return dict(zip(origins, texts))
+
+    return asyncio.run(go())
+
+
 async def fetch_all(
     urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*",
     validators: list[Validators | None] | None = None, robots: bool = False,
+    robots_texts: dict[str, str | None] | None = None,
 ) -> list[Fetched | FetchError]:
     """Fetch many URLs concurrently (at most ``settings.concurrency`` at a time, and
     ``per_host_concurrency`` per host). Returns one outcome per URL, in order."""
     checks = validators or [None] * len(urls)
-    async with Fetcher(settings) as fetcher:
+    async with Fetcher(settings, robots_texts) as fetcher:
 
         async def one(u: str, v: Validators | None) -> Fetched | FetchError:
             try:
@@ -292,8 +321,9 @@ async def fetch_all(
 
 
 def fetch_many(urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*",
-               validators: list[Validators | None] | None = None, robots: bool = False) -> list[Fetched | FetchError]:
+               validators: list[Validators | None] | None = None, robots: bool = False,
+               robots_texts: dict[str, str | None] | None = None) -> list[Fetched | FetchError]:
     """Synchronous entry point for :func:`fetch_all` (runs its own event loop)."""
     if not urls:
         return []
-    return asyncio.run(fetch_all(urls, settings, max_bytes, accept, validators, robots))
+    return asyncio.run(fetch_all(urls, settings, max_bytes, accept, validators, robots, robots_texts))

@@ -19,6 +19,7 @@ from .errors import FeedError, FetchError
 from .extract import extract_page, html_to_text
 from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
+from .fetch import fetch_robots as fetch_robots_texts
 from .warehouse import FeedState, utcnow
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -241,13 +242,20 @@ def select_new(outcomes: list[FeedOutcome], known: set[str], max_per_feed: int,
     return out
 
 
-def build_articles(candidates: list[Candidate], settings: FetchSettings) -> list[Article]:
+def fetch_robots(candidates: list[Candidate], settings: FetchSettings) -> dict[str, str | None]:
+    """robots.txt of every site the candidates are on, once per run (see build_articles)."""
+    return fetch_robots_texts([c.entry.link for c in candidates], settings)
+
+
+def build_articles(candidates: list[Candidate], settings: FetchSettings,
+                   robots_texts: dict[str, str | None] | None = None) -> list[Article]:
     """Fetch each candidate's page (obeying robots.txt) and extract it; fall back to the
     feed's own content when the page fails, is not HTML, or yields less text than the
-    feed has. A page whose server asked for a long wait comes back with
+    feed has. ``robots_texts`` (from :func:`fetch_robots`) spares each batch fetching the
+    same robots.txt again. A page whose server asked for a long wait comes back with
     ``page_status='deferred'``: the caller leaves it for a later run instead of storing it."""
     pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
-                       robots=True)
+                       robots=True, robots_texts=robots_texts)
     return [make_article(c, p, settings.min_text_chars) for c, p in zip(candidates, pages)]
 
 

@@ -87,6 +87,7 @@ def test_three_hundred_articles_stored_once(tmp_path, site):
     cfg = write_config(tmp_path, feeds, [site.host_port])
     first = ingest(config_path=str(cfg))
     assert first.articles_new == 300 and first.from_feed_content == 0
+    assert site.hits.count("/robots.txt") == 1     # once per run, not once per batch of 50
     assert ingest(config_path=str(cfg)).articles_new == 0
     con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
     assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (300, 300)

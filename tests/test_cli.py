@@ -98,3 +98,18 @@ def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
         assert labels == sorted(labels, reverse=True) or labels.index(0) > max(i for i, x in enumerate(labels) if x > 0), labels
     with duckdb.connect(str(project / "warehouse" / "demo" / "demo.duckdb"), read_only=True) as con:
         assert con.execute("select count(distinct url) from scored_articles").fetchone()[0] == 20
+
+
+def test_feeds_import_then_export_round_trips_opml(tmp_path):
+    cfg = write_config(tmp_path, ["https://a.example/feed"], [])
+    opml = tmp_path / "in.opml"
+    opml.write_text('<opml version="2.0"><body><outline text="Group"><outline text="B" xmlUrl="https://b.example/rss"/>'
+                    '<outline text="A" xmlUrl="https://a.example/feed"/></outline></body></opml>', encoding="utf-8")
+    out = cli("--config", str(cfg), "feeds", "import", str(opml))
+    assert out.returncode == 0 and "1 new feed(s) added" in out.stdout and "(1 already configured)" in out.stdout
+    assert (tmp_path / "config" / "feeds.opml").exists()
+    out = cli("--config", str(cfg), "feeds", "export")
+    assert out.returncode == 0
+    assert re.findall(r'xmlUrl="([^"]+)"', out.stdout) == ["https://a.example/feed", "https://b.example/rss"]
+    missing = cli("--config", str(cfg), "feeds", "import", str(tmp_path / "nope.opml"))
+    assert missing.returncode == 2 and "OPML file not found" in missing.stderr

@@ -7,7 +7,6 @@ then batches of articles) because a Prefect task run costs ~25 ms of CPU.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -16,7 +15,7 @@ from commentary_monitor import pipeline
 from commentary_monitor.config import FetchSettings, load_config
 from commentary_monitor.profiles import build_profile
 from commentary_monitor.scoring import Scorer
-from commentary_monitor.warehouse import Warehouse, utcnow
+from commentary_monitor.warehouse import Warehouse
 
 BATCH_SIZE = 50
 
@@ -52,29 +51,14 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
             states = wh.feed_states([f.url for f in cfg.feeds])
             outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch, states)
-            urls = pipeline.candidate_urls(outcomes)
-            candidates = pipeline.select_new(
-                outcomes, wh.known_urls(urls), cfg.fetch.max_new_per_feed,
-                known_guids={o.feed.url: wh.known_guids(o.feed.url, [e.guid for e in o.parsed.entries])
-                             for o in outcomes if o.parsed},
-                known_fingerprints=wh.known_fingerprints(
-                    [fp for o in outcomes if o.parsed for e in o.parsed.entries if (fp := pipeline.fingerprint(e))]),
-                deferred=wh.deferred_urls(urls),
-            )
-            del urls
-            for o in outcomes:
-                o.release_entries()
+            candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = deferred = 0
             robots = fetch_robots(candidates, cfg.fetch) if candidates else {}
             for i in range(0, len(candidates), BATCH_SIZE):
                 built = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch, robots)
-                articles = [a for a in built if a.page_status != "deferred"]
-                now = utcnow()
-                wh.defer_pages([(a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600),
-                                 a.page_error or "") for a in built if a.page_status == "deferred"])
-                wh.clear_deferred([a.url for a in articles])
+                articles = pipeline.set_aside_deferred(wh, built)
                 deferred += len(built) - len(articles)
                 scores = score_articles(articles, scorer) if articles else []
                 wh.store_articles(run_id, articles, scores)
@@ -86,15 +70,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                         relevant[s.profile] += s.relevant
             for o in outcomes:
                 o.new_items = new_by_feed.get(o.feed.url, 0)
-                if o.parsed:
-                    wh.set_feed_title(o.feed.url, o.parsed.title)
-                wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind,
-                                o.error, o.problem)
-                if not o.skipped:   # waiting out a Retry-After is not another failed run
-                    wh.update_feed_state(o.feed.url, o.status == "ok", resolved_url=o.resolved_url, etag=o.etag,
-                                         last_modified=o.last_modified, keep_validators=o.not_modified,
-                                         error_kind=o.error_kind, error=o.error,
-                                         retry_not_before=o.retry_not_before(utcnow()))
+            pipeline.record_outcomes(wh, run_id, outcomes)
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),

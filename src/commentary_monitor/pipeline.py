@@ -15,12 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 import courlan
 
 from .config import FeedConfig, FetchSettings
+from .content import clean_text, page_markup, sniff_not_html
 from .errors import FeedError, FetchError
 from .extract import extract_page, html_to_text
 from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
-from .warehouse import FeedState, utcnow
+from .warehouse import FeedState, Warehouse, utcnow
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
                "text/xml;q=0.8, */*;q=0.5")
@@ -41,14 +42,6 @@ def canonical_url(url: str) -> str:
 
 def article_id(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-
-# Magic bytes of documents that are not HTML, whatever Content-Type says.
-NOT_HTML_MAGIC = {
-    b"%PDF-": "PDF", b"\x89PNG\r\n\x1a\n": "PNG image", b"GIF87a": "GIF image", b"GIF89a": "GIF image",
-    b"\xff\xd8\xff": "JPEG image", b"PK\x03\x04": "ZIP archive", b"\x1f\x8b": "gzip data",
-    b"RIFF": "RIFF media", b"OggS": "Ogg media", b"ID3": "MP3 audio",
-}
 
 
 @dataclass
@@ -242,6 +235,47 @@ def select_new(outcomes: list[FeedOutcome], known: set[str], max_per_feed: int,
     return out
 
 
+def select_new_stored(outcomes: list[FeedOutcome], wh: Warehouse, max_per_feed: int) -> list[Candidate]:
+    """:func:`select_new` with what the warehouse knows: stored URLs, GUIDs and content
+    fingerprints, and pages still waiting out a long Retry-After. The parsed entries are
+    released afterwards (their count stays)."""
+    urls = candidate_urls(outcomes)
+    candidates = select_new(
+        outcomes, wh.known_urls(urls), max_per_feed,
+        known_guids={o.feed.url: wh.known_guids(o.feed.url, [e.guid for e in o.parsed.entries])
+                     for o in outcomes if o.parsed},
+        known_fingerprints=wh.known_fingerprints(
+            [fp for o in outcomes if o.parsed for e in o.parsed.entries if (fp := fingerprint(e))]),
+        deferred=wh.deferred_urls(urls),
+    )
+    for o in outcomes:
+        o.release_entries()
+    return candidates
+
+
+def set_aside_deferred(wh: Warehouse, built: list[Article]) -> list[Article]:
+    """Record the pages left for a later run (long Retry-After); return the articles to store."""
+    now = utcnow()
+    wh.defer_pages([(a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600), a.page_error or "")
+                    for a in built if a.page_status == "deferred"])
+    articles = [a for a in built if a.page_status != "deferred"]
+    wh.clear_deferred([a.url for a in articles])
+    return articles
+
+
+def record_outcomes(wh: Warehouse, run_id: str, outcomes: list[FeedOutcome]) -> None:
+    """One ``fetches`` row per feed, and each feed's state for the next run."""
+    for o in outcomes:
+        if o.parsed:
+            wh.set_feed_title(o.feed.url, o.parsed.title)
+        wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind,
+                        o.error, o.problem)
+        if not o.skipped:   # waiting out a Retry-After is not another failed run
+            wh.update_feed_state(o.feed.url, o.status == "ok", resolved_url=o.resolved_url, etag=o.etag,
+                                 last_modified=o.last_modified, keep_validators=o.not_modified,
+                                 error_kind=o.error_kind, error=o.error, retry_not_before=o.retry_not_before(utcnow()))
+
+
 def fetch_robots(candidates: list[Candidate], settings: FetchSettings) -> dict[str, str | None]:
     """robots.txt of every site the candidates are on, once per run (see build_articles)."""
     return fetch_robots_texts([c.entry.link for c in candidates], settings)
@@ -257,40 +291,6 @@ def build_articles(candidates: list[Candidate], settings: FetchSettings,
     pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
                        robots=True, robots_texts=robots_texts)
     return [make_article(c, p, settings.min_text_chars) for c, p in zip(candidates, pages)]
-
-
-def sniff_not_html(content: bytes) -> str | None:
-    """What a body is when its first bytes say it is not HTML (whatever Content-Type claims)."""
-    head = content[:1024].lstrip()[:16]
-    for magic, what in NOT_HTML_MAGIC.items():
-        if head.startswith(magic):
-            return what
-    return None
-
-
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-zA-Z0-9_-]+)", re.IGNORECASE)
-
-
-def page_markup(page: Fetched) -> bytes | str:
-    """What extraction gets: the bytes, or, when the page says it is UTF-8 but is not
-    valid UTF-8, the text decoded with U+FFFD replacements (instead of a guessed codec)."""
-    declared = page.charset
-    if not declared:
-        m = _META_CHARSET.search(page.content[:4096])
-        declared = m.group(1).decode("ascii").lower() if m else None
-    if declared in ("utf-8", "utf8"):
-        try:
-            page.content.decode("utf-8")
-        except UnicodeDecodeError:
-            return page.content.decode("utf-8", "replace")
-    return page.content
-
-
-def clean_text(value: str | None) -> str | None:
-    """Valid UTF-8 for DuckDB: lone surrogates replaced."""
-    if value is None:
-        return None
-    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int) -> Article:

@@ -137,7 +137,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, allow_private: frozenset[str], limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        # Not super().__init__(): all it does is build the same pool with the default backend
+        # (and an SSL context, which is not free: it loads the CA bundle).
         ssl_context = httpx.create_ssl_context(trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,

@@ -169,3 +169,17 @@ def test_dropped_links_and_odd_dates_are_recorded_as_a_problem():
       <item><title>d</title><link>https://ex.org/d</link></item>"""), "https://ex.org/feed.xml", NOW)
     assert [e.title for e in feed.entries] == ["b", "c", "d"]
     assert feed.problem == "1 entry without an http(s) link dropped; 2 entries with an implausible or unparseable date"
+
+
+def test_a_very_long_feed_is_read_up_to_max_entries_and_its_size_recorded():
+    items = "".join(f"<item><title>n{i}</title><link>https://ex.org/{i}</link></item>" for i in range(30))
+    feed = parse_feed(rss(items), "https://ex.org/f", NOW, max_entries=10)
+    assert [e.title for e in feed.entries] == [f"n{i}" for i in range(10)]
+    assert feed.total == 30 and feed.problem == "only the first 10 of 30 entries read"
+    atom = ('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+            + "".join(f'<entry><title>a{i}</title><link href="https://ex.org/a{i}"/></entry>' for i in range(5))
+            + "</feed>").encode()
+    short = parse_feed(atom, "https://ex.org/f", NOW, max_entries=3)
+    assert [e.title for e in short.entries] == ["a0", "a1", "a2"] and short.total == 5
+    whole = parse_feed(atom, "https://ex.org/f", NOW, max_entries=5)
+    assert len(whole.entries) == 5 and whole.total is None and whole.problem is None

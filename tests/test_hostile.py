@@ -62,7 +62,7 @@ ARTICLE_OUTCOMES = {   # article path -> (page_status, page_error prefix)
     "/articles/empty": ("empty", None),
     "/articles/disallowed/page": ("error", "robots"),
 }
-PEAK_RSS_LIMIT = 450 * 2**20   # the CLI process; ~330 MB of it is Prefect's embedded API (README)
+PEAK_RSS_LIMIT = 400 * 2**20   # the whole CLI process, ~330 MB of it before any fetching (README)
 RUN_LIMIT_S = 120
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
@@ -38,6 +39,7 @@ class ParsedFeed:
     title: str | None
     entries: tuple[FeedEntry, ...]
     problem: str | None = None   # a recoverable parse problem (feedparser's bozo)
+    total: int | None = None     # entries in the document, when more than were read (max_entries)
 
 
 def _date(entry, now: datetime) -> datetime | None:
@@ -63,17 +65,42 @@ def _looks_like_json(content: bytes) -> bool:
     return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
-def parse_feed(content: bytes, url: str, now: datetime | None = None) -> ParsedFeed:
+_ENTRY_START = re.compile(rb"<(?:item|entry)[\s>/]")
+_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>]")
+
+
+def _first_entries(content: bytes, max_entries: int) -> tuple[bytes, int | None]:
+    """The document cut after its first ``max_entries`` entries (and closed again), and
+    how many it had; unchanged with None when it has no more than that. feedparser holds
+    ~2 KB per entry: a 10,000-item feed is not worth 20 MB when a run takes 200."""
+    starts = _ENTRY_START.finditer(content)
+    cut = next((m.start() for i, m in enumerate(starts) if i == max_entries), None)
+    if cut is None:
+        return content, None
+    total = max_entries + 1 + sum(1 for _ in starts)
+    root = _ROOT.search(content[:4096])
+    closing = {b"rss": b"</channel></rss>", b"feed": b"</feed>", b"rdf:RDF": b"</rdf:RDF>"}.get(
+        root.group(1) if root else b"", b"")
+    return content[:cut] + closing, total
+
+
+def parse_feed(content: bytes, url: str, now: datetime | None = None, max_entries: int | None = None) -> ParsedFeed:
     """Parse a feed document fetched from ``url``.
 
     Entries without an http(s) link are dropped. Raises :class:`FeedError` when the
     document is not a feed at all. Malformed XML is parsed leniently (the entries
     feedparser recovers are kept, the problem is in ``ParsedFeed.problem``); entities
     are never expanded and external entities never fetched (feedparser strips them).
+    With ``max_entries``, only the first that many entries of a longer RSS or Atom
+    document are read (feeds list their newest first); ``ParsedFeed.total`` says how many
+    there were.
     """
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     if _looks_like_json(content):
         return parse_json_feed(content, url, now)
+    total = None
+    if max_entries:
+        content, total = _first_entries(content, max_entries)
     parsed = feedparser.parse(content, response_headers={"content-location": url})
     problem = None
     # Content-Type is not passed in, so feedparser always notes its absence: not a problem.
@@ -106,12 +133,14 @@ def parse_feed(content: bytes, url: str, now: datetime | None = None) -> ParsedF
             )
         )
     notes = [problem] if problem else []
+    if total:
+        notes.append(f"only the first {max_entries} of {total} entries read")
     if no_link:
         notes.append(f"{no_link} entr{'y' if no_link == 1 else 'ies'} without an http(s) link dropped")
     if bad_date:
         notes.append(f"{bad_date} entr{'y' if bad_date == 1 else 'ies'} with an implausible or unparseable date")
     return ParsedFeed(url=url, title=(parsed.feed.get("title") or "").strip() or None, entries=tuple(entries),
-                      problem="; ".join(notes) or None)
+                      problem="; ".join(notes) or None, total=total)
 
 
 # --- JSON Feed ----------------------------------------------------------------------------

@@ -44,6 +44,10 @@ def article_id(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
+# A feed is read up to max(this, 5 x max_new_per_feed) entries: enough for five runs' worth.
+MIN_PARSED_ENTRIES = 1000
+
+
 @dataclass
 class FeedOutcome:
     feed: FeedConfig
@@ -64,13 +68,15 @@ class FeedOutcome:
     def items(self) -> int | None:
         if self.entry_count is not None:
             return self.entry_count
-        return len(self.parsed.entries) if self.parsed else None
+        if self.parsed is None:
+            return None
+        return self.parsed.total or len(self.parsed.entries)
 
     def release_entries(self) -> None:
         """Drop the parsed entries once new ones are selected (a 10,000-item feed holds
         tens of MB); the count stays for the fetches table."""
         if self.parsed is not None:
-            self.entry_count = len(self.parsed.entries)
+            self.entry_count = self.items
             self.parsed = ParsedFeed(self.parsed.url, self.parsed.title, (), self.parsed.problem)
 
     @property
@@ -130,6 +136,7 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
     """
     states = states or {}
     now = utcnow()
+    max_entries = max(MIN_PARSED_ENTRIES, 5 * settings.max_new_per_feed)
     outcomes: list[FeedOutcome | None] = [None] * len(feeds)
     todo: list[int] = []
     for i, feed in enumerate(feeds):
@@ -156,7 +163,7 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
             outcomes[i] = FeedOutcome(feed, "ok", 304, resolved_url=resolved)
             continue
         try:
-            parsed = parse_feed(resp.content, resp.final_url)
+            parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
         except FeedError as exc:
             found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
             if found:
@@ -174,7 +181,7 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                                           error=f"discovered feed {url}: {resp.message}")
                 continue
             try:
-                parsed = parse_feed(resp.content, resp.final_url)
+                parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
             except FeedError as exc:
                 outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind,
                                           error=f"discovered feed {url}: {exc.message}")

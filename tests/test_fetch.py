@@ -175,12 +175,17 @@ def test_gzip_bomb_is_cut_at_the_decompressed_cap_and_gzip_still_decodes(site):
     site.add("/small", _gzip.compress(b"<html>" + b"a" * 5000 + b"</html>"), headers={"Content-Encoding": "gzip"})
     site.add("/deflate", _zlib.compress(b"<html>deflated</html>"), headers={"Content-Encoding": "deflate"})
     site.add("/br", b"xx", headers={"Content-Encoding": "br"})
-    bomb, small, deflated, br = fetch_many([site.url(p) for p in ("/bomb", "/small", "/deflate", "/br")],
-                                           settings(site.host_port), max_bytes=1_000_000)
+    site.add("/stacked", _gzip.compress(_gzip.compress(b"twice")), headers={"Content-Encoding": "gzip, gzip"})
+    site.add("/tower", b"xx", headers={"Content-Encoding": ", ".join(["gzip"] * 50)})
+    bomb, small, deflated, br, stacked, tower = fetch_many(
+        [site.url(p) for p in ("/bomb", "/small", "/deflate", "/br", "/stacked", "/tower")],
+        settings(site.host_port), max_bytes=1_000_000)
     assert isinstance(bomb, FetchError) and bomb.kind == "too_large" and "decompressed" in bomb.message
     assert small.content == b"<html>" + b"a" * 5000 + b"</html>"
     assert deflated.content == b"<html>deflated</html>"
     assert isinstance(br, FetchError) and br.kind == "encoding"
+    assert stacked.content == b"twice"
+    assert isinstance(tower, FetchError) and tower.kind == "encoding"
 
 
 def test_conditional_get_returns_not_modified(site):

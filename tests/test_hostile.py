@@ -95,7 +95,7 @@ def test_ingest_against_the_hostile_server(tmp_path, hostile):
     assert imported.returncode == 0 and f"{len(FEED_OUTCOMES)} new feed(s)" in imported.stdout, imported.stderr
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(Path.cwd() / ".prefect-home")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")   # its own: memory must not depend on earlier runs
     out, err = tmp_path / "ingest.out", tmp_path / "ingest.err"
     started = time.monotonic()
     with out.open("w") as o, err.open("w") as e:

@@ -25,6 +25,7 @@ ROBOTS_MAX_BYTES = 512_000
 # Only what we can decode ourselves with a bounded output: never let httpx inflate a body.
 ACCEPT_ENCODING = "gzip, deflate"
 TRANSIENT_KINDS = {"timeout", "connect"}
+INFLATE_STEP = 256 * 1024   # decompressed bytes produced per step
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class _Decoder:
         self.body = bytearray()
         codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
+        if len(codings) > 2:
+            raise FetchError(url, "encoding", f"{len(codings)} stacked Content-Encodings")
         self.stages: list[list] = []   # [coding, decompressobj, produced anything]
         for c in reversed(codings):
             if c in ("gzip", "x-gzip"):
@@ -79,11 +82,22 @@ class _Decoder:
         self.body = bytearray()
         return FetchError(self.url, "too_large", f"body exceeds {self.limit} bytes (decompressed)")
 
-    def _inflate(self, stage: list, data: bytes) -> bytes:
-        out, n = [], 0
+    def feed(self, data: bytes) -> None:
+        self._push(0, data)
+
+    def _push(self, i: int, data: bytes) -> None:
+        """Decode ``data`` through stages i.. in pieces of at most INFLATE_STEP bytes, each
+        counted against the cap as soon as it exists (a bomb never gets far past it)."""
+        if i == len(self.stages):
+            self.size += len(data)
+            if self.size > self.limit:
+                raise self._too_large()
+            self.body += data
+            return
+        stage = self.stages[i]
         while data:
             try:
-                piece = stage[1].decompress(data, self.limit - self.size - n + 1)
+                piece = stage[1].decompress(data, INFLATE_STEP)
             except zlib.error as exc:
                 if stage[0] == "deflate" and not stage[2]:
                     stage[1] = zlib.decompressobj(-zlib.MAX_WBITS)   # raw deflate, as some servers send
@@ -91,23 +105,11 @@ class _Decoder:
                     continue
                 raise FetchError(self.url, "encoding", f"invalid {stage[0]} data: {exc}") from None
             stage[2] = True
-            out.append(piece)
-            n += len(piece)
-            if self.size + n > self.limit:
-                raise self._too_large()
-            data = stage[1].unconsumed_tail
+            if piece:
+                self._push(i + 1, piece)
             if stage[1].eof:
                 break
-        return b"".join(out)
-
-    def feed(self, data: bytes) -> None:
-        for stage in self.stages:
-            data = self._inflate(stage, data)
-        self.size += len(data)
-        if self.size > self.limit:
-            raise self._too_large()
-        if data:
-            self.body += data
+            data = stage[1].unconsumed_tail
 
     def finish(self) -> bytes:
         for stage in self.stages:

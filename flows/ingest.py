@@ -15,6 +15,7 @@ from commentary_monitor import pipeline
 from commentary_monitor.config import FetchSettings, load_config
 from commentary_monitor.profiles import build_profile
 from commentary_monitor.scoring import Scorer
+from commentary_monitor.search import rebuild_index
 from commentary_monitor.warehouse import Warehouse
 
 BATCH_SIZE = 50
@@ -64,6 +65,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 if o.parsed:
                     wh.set_feed_title(o.feed.url, o.parsed.title)
                 wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind, o.error)
+            if new_by_feed:
+                rebuild_index(wh.con)   # keep full-text search current
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),

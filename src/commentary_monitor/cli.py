@@ -30,8 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("ingest", help="fetch the configured feeds, extract and score new articles, store them")
     d = sub.add_parser("digest", help="write the Markdown digest of one ISO week")
     d.add_argument("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
-    s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only) and print the result")
-    s.add_argument("query", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
+    s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only); no query: an interactive prompt")
+    s.add_argument("query", nargs="?", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
+    s.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
+                   help="table (default) prints; csv, json and parquet write --out")
+    s.add_argument("--out", metavar="FILE", help="file for --format csv|json|parquet (csv and json default to stdout)")
+    f = sub.add_parser("search", help="full-text search over article titles and text")
+    f.add_argument("query", help='words or a phrase, e.g. "arctic shipping"')
+    f.add_argument("--profile", help="only articles relevant to this profile")
+    f.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
+    f.add_argument("--limit", type=int, default=20)
+    x = sub.add_parser("export", help="write every table of the warehouse as Parquet files")
+    x.add_argument("--out", required=True, metavar="DIR")
+    sub.add_parser("vacuum", help="checkpoint the warehouse and reclaim space")
     e = sub.add_parser("eval", help="score a labeled JSONL file and print ranking metrics per profile")
     e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
     e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
@@ -99,21 +110,68 @@ def cmd_run(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    import duckdb
+    from . import sqlshell
+    from .config import load_config
+    from .warehouse import Warehouse
 
+    if args.format in ("parquet",) and not args.out:
+        raise UsageError("--format parquet needs --out FILE")
+    cfg = load_config(args.config)
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        sqlshell.prepare(wh.con)
+        if args.query is None:
+            return sqlshell.interactive(wh.con, str(cfg.warehouse_path))
+        return sqlshell.run(wh.con, args.query, args.format, args.out)
+
+
+def cmd_search(args) -> int:
+    from datetime import datetime
+
+    from .config import load_config
+    from .search import search
+    from .warehouse import Warehouse
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise UsageError(f"--since: expected YYYY-MM-DD, got {args.since!r}") from None
+    cfg = load_config(args.config)
+    if args.profile and args.profile not in {p.name for p in cfg.profiles}:
+        raise UsageError(f"--profile: no profile {args.profile!r} in {cfg.path}")
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        hits = search(wh.con, args.query, args.profile, since, args.limit)
+    for h in hits:
+        print(f"{h['bm25']:>7.3f}  {h['published_at']:%Y-%m-%d}  {h['outlet'] or '':<24.24}  {h['title']}\n"
+              f"{'':>9}{h['url']}  [{h['article_id']}]")
+    print(f"{len(hits)} article{' matches' if len(hits) == 1 else 's match'} {args.query!r}")
+    return 0
+
+
+def cmd_export(args) -> int:
     from .config import load_config
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
+    out = Path(args.out)
     with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
-        try:
-            rel = wh.con.sql(args.query)
-        except duckdb.Error as exc:
-            print(f"commentary-monitor: sql: {exc}", file=sys.stderr)
-            return 1
-        if rel is None:
-            return 0
-        rel.show(max_width=10_000, max_rows=10_000)
+        written = wh.export_parquet(out)
+    for table, rows in written.items():
+        print(f"{rows:>9} rows  {out / (table + '.parquet')}")
+    return 0
+
+
+def cmd_vacuum(args) -> int:
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    before = cfg.warehouse_path.stat().st_size if cfg.warehouse_path.exists() else 0
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        wh.vacuum()
+    after = cfg.warehouse_path.stat().st_size
+    print(f"vacuum: {cfg.warehouse_path} {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
     return 0
 
 
@@ -184,6 +242,9 @@ COMMANDS = {
     "ingest": cmd_ingest,
     "digest": cmd_digest,
     "sql": cmd_sql,
+    "search": cmd_search,
+    "export": cmd_export,
+    "vacuum": cmd_vacuum,
     "eval": cmd_eval,
     "demo": cmd_demo,
 }

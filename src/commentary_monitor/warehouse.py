@@ -238,3 +238,29 @@ class Warehouse:
             item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else {}
             out.append(item)
         return out
+
+    # --- maintenance --------------------------------------------------------------------
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema = 'main' ORDER BY table_name"
+        ).fetchall()]
+
+    def export_parquet(self, directory: Path) -> dict[str, int]:
+        """Write every table as ``<table>.parquet`` in ``directory``; returns rows per table."""
+        directory.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for table in self.tables():
+            target = directory / f"{table}.parquet"
+            self.con.execute(f"COPY {table} TO '{_sql_str(str(target))}' (FORMAT parquet, COMPRESSION zstd)")
+            written[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return written
+
+    def vacuum(self) -> None:
+        self.con.execute("VACUUM ANALYZE")
+        self.con.execute("CHECKPOINT")
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")

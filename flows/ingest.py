@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from commentary_monitor import pipeline
@@ -41,7 +41,10 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)
     scorer = Scorer([build_profile(p) for p in cfg.profiles])
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    log = get_run_logger()
+    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+        if wh.abandon_stale_runs():
+            log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         run_id = wh.start_run("ingest")
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="score a labeled JSONL file and print ranking metrics per profile")
     e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
     e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
+    v = sub.add_parser("serve", help="run ingest and the weekly digest on their schedules until Ctrl-C")
+    v.add_argument("--ingest-cron", metavar="CRON", help='override [schedule] ingest, e.g. "*/30 * * * *"')
+    v.add_argument("--digest-cron", metavar="CRON", help='override [schedule] digest, e.g. "0 7 * * 1"')
     sub.add_parser("demo", help="serve a bundled sample of commentary on 127.0.0.1 and run the whole pipeline on it")
     return p
 
@@ -117,7 +120,7 @@ def cmd_sql(args) -> int:
     if args.format in ("parquet",) and not args.out:
         raise UsageError("--format parquet needs --out FILE")
     cfg = load_config(args.config)
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
         sqlshell.prepare(wh.con)
         if args.query is None:
             return sqlshell.interactive(wh.con, str(cfg.warehouse_path))
@@ -210,6 +213,36 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    import dataclasses
+    import signal
+
+    from .config import load_config, valid_cron
+    from .prefect_server import LocalPrefectServer
+
+    cfg = load_config(args.config)
+    schedule = cfg.schedule
+    for flag, value in (("--ingest-cron", args.ingest_cron), ("--digest-cron", args.digest_cron)):
+        if value is not None and not valid_cron(value):
+            raise UsageError(f"{flag}: not a cron expression: {value!r}")
+    schedule = dataclasses.replace(schedule, ingest=args.ingest_cron or schedule.ingest,
+                                   digest=args.digest_cron or schedule.digest)
+    # Prefect's runner turns SIGTERM into an untidy exit: treat it as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with LocalPrefectServer(cfg.warehouse_path.parent / "prefect-server.log") as server:
+        from .flows.deployments import serve_deployments
+
+        where = "a local Prefect server" if server.started else server.api_url
+        print(f"serve: ingest on '{schedule.ingest}', digest on '{schedule.digest}' ({schedule.timezone}); "
+              f"scheduler: {where}. Ctrl-C stops.", flush=True)
+        try:
+            serve_deployments(str(cfg.path.resolve()), schedule)
+        except KeyboardInterrupt:
+            pass
+    print("serve: stopped", flush=True)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from datetime import datetime, timezone
 
@@ -246,6 +279,7 @@ COMMANDS = {
     "export": cmd_export,
     "vacuum": cmd_vacuum,
     "eval": cmd_eval,
+    "serve": cmd_serve,
     "demo": cmd_demo,
 }
 

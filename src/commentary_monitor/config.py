@@ -10,6 +10,7 @@ import glob
 import os
 import re
 import tomllib
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +37,13 @@ class _Strict(BaseModel):
 
 class _Warehouse(_Strict):
     path: str = "warehouse/monitor.duckdb"
+    lock_timeout: Annotated[float, Field(ge=0, le=86_400)] = 600.0
+
+
+class _Schedule(_Strict):
+    ingest: str = "0 * * * *"
+    digest: str = "0 7 * * 1"
+    timezone: str | None = None
 
 
 class _Digest(_Strict):
@@ -72,6 +80,7 @@ class _File(_Strict):
     warehouse: _Warehouse = _Warehouse()
     digest: _Digest = _Digest()
     fetch: _Fetch = _Fetch()
+    schedule: _Schedule = _Schedule()
     feeds: list[_Feed] = []
     profiles: dict[str, _Profile] = {}
 
@@ -120,12 +129,21 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    ingest: str = "0 * * * *"      # cron
+    digest: str = "0 7 * * 1"      # cron: Monday 07:00
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
     warehouse_path: Path
     digest: DigestSettings
     fetch: FetchSettings = FetchSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    lock_timeout: float = 600.0
     feeds: tuple[FeedConfig, ...] = ()
     profiles: tuple[ProfileConfig, ...] = field(default_factory=tuple)
 
@@ -202,6 +220,16 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(cfg_path, "digest.timezone", f"unknown time zone {parsed.digest.timezone!r}") from None
 
+    schedule_tz = parsed.schedule.timezone or parsed.digest.timezone
+    try:
+        ZoneInfo(schedule_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(cfg_path, "schedule.timezone", f"unknown time zone {schedule_tz!r}") from None
+    for key in ("ingest", "digest"):
+        expr = getattr(parsed.schedule, key)
+        if not valid_cron(expr):
+            raise ConfigError(cfg_path, f"schedule.{key}", f"not a cron expression: {expr!r}")
+
     for i, entry in enumerate(parsed.fetch.allow_private):
         host, sep, port = entry.rpartition(":")
         if not sep or not host or not port.isdigit():
@@ -254,9 +282,21 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
             max_new_per_feed=f.max_new_per_feed,
             min_text_chars=f.min_text_chars,
         ),
+        schedule=ScheduleSettings(parsed.schedule.ingest, parsed.schedule.digest, schedule_tz),
+        lock_timeout=parsed.warehouse.lock_timeout,
         feeds=tuple(feeds),
         profiles=tuple(profiles),
     )
+
+
+def valid_cron(expr: str) -> bool:
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(expr, datetime.now())
+    except (CronSimError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _read_seeds(cfg_path: Path, key: str, patterns: list[str], rel) -> tuple[SeedEssay, ...]:

@@ -98,3 +98,42 @@ def train_all(profiles: list[Profile], labels: dict[str, list[LabeledText]], enc
         if model is not None:
             out[prof.name] = model
     return out
+
+
+def scorer_for(cfg, labels: dict[str, list[LabeledText]] | None = None, encoder=None) -> Scorer:
+    """The scorer of a configuration: its profiles (from the cache beside the warehouse,
+    rebuilt when their inputs changed) with the feedback models their labels teach."""
+    from .profiles import load_profiles
+
+    profiles = load_profiles(cfg.profiles, cfg.warehouse_path.parent / "profiles", encoder)
+    return Scorer(profiles, encoder, train_all(profiles, labels or {}, encoder))
+
+
+@dataclass(frozen=True)
+class RescoreResult:
+    articles: int
+    scores: int
+    replaced: int
+    relevant: dict[str, int]
+
+    def render(self) -> str:
+        lines = [f"rescore: {self.articles} articles, {self.scores} scores written ({self.replaced} earlier scores kept in score_history)"]
+        lines += [f"  relevant to {name}: {n}" for name, n in self.relevant.items()]
+        return "\n".join(lines)
+
+
+def rescore(wh, scorer: Scorer, profile: str | None = None, batch: int = 200) -> RescoreResult:
+    """Score every stored article again (nothing is fetched), for one profile or all."""
+    index = [i for i, p in enumerate(scorer.profiles) if profile is None or p.name == profile]
+    sub = Scorer([scorer.profiles[i] for i in index], scorer.encoder, scorer.feedback, scorer.calibration)
+    n_articles = n_scores = n_replaced = 0
+    relevant = {p.name: 0 for p in sub.profiles}
+    for rows in wh.iter_articles(batch):
+        scores = sub.score_many([(title or "", text) for _, title, text in rows])
+        pairs = [(aid, s) for (aid, _, _), per in zip(rows, scores) for s in per]
+        n_replaced += wh.replace_scores(pairs)
+        n_articles += len(rows)
+        n_scores += len(pairs)
+        for _, s in pairs:
+            relevant[s.profile] += s.relevant
+    return RescoreResult(n_articles, n_scores, n_replaced, relevant)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_WORD = re.compile(r"([^\W\d_]+(?:['’][^\W\d_]+)?)|[.,;:!?()\[\]\"“”—–/]|\d+")
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "also", "would", "could", "one", "two", "new", "year", "years"}
 _KEEP_S = frozenset({"perhaps", "always", "news", "whereas", "series", "species", "sometimes", "afterwards",
                       "towards", "besides", "nevertheless", "thus", "various", "previous", "serious", "famous"})
@@ -33,9 +33,9 @@ def normalise(word: str) -> str:
         w = w[:-2]
     elif w.endswith("'"):
         w = w[:-1]
-    if len(w) <= 4 or not w.endswith("s") or w in _KEEP_S or w.endswith(("ss", "us", "is", "ics")):
+    if len(w) <= 3 or not w.endswith("s") or w in _KEEP_S or w.endswith(("ss", "us", "is", "ics")):
         return w
-    if w.endswith("ies"):
+    if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(("oes", "ches", "shes", "xes")):
         return w[:-2]
@@ -43,11 +43,14 @@ def normalise(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Content words of a text, normalised; stop words and words under 3 letters become
-    ``None`` placeholders so that phrases never span them."""
+    """Content words of a text, normalised; stop words, words under 3 letters,
+    punctuation and numbers become empty placeholders so that phrases never span them."""
     out = []
     for m in _WORD.finditer(text):
-        w = normalise(m.group(0))
+        if m.group(1) is None:      # punctuation or a number: a phrase boundary
+            out.append("")
+            continue
+        w = normalise(m.group(1))
         out.append(w if len(w) > 2 and w not in _STOP else "")
     return out
 

@@ -36,7 +36,7 @@ MODEL_NAME = "hybrid-v2"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 # z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine + bias
-CALIBRATION = {"lexical": 3.1, "semantic": 4.35, "top": 5.16, "bias": -3.86}
+CALIBRATION = {"lexical": 3.1, "semantic": 4.35, "top": 5.36, "bias": -4.1}
 MUTED_SCORE_FACTOR = 0.05
 
 

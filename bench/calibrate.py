@@ -2,7 +2,7 @@
 
     python bench/calibrate.py ../shared
 
-Computes each (article, profile)'s three features with the shipped profiles
+Computes each (article, profile)'s four features with the shipped profiles
 (config/monitor.toml), fits one logistic regression pooled over the profiles
 (grade >= 1 relevant, grade-1 articles at half weight), and prints the weights and the
 metrics of three checks: in-sample, 5-fold cross-validation over articles, and
@@ -43,13 +43,13 @@ def load_eval_set(shared: Path) -> list[LabeledArticle]:
 
 
 def feature_matrix(scorer: Scorer, arts: list[LabeledArticle]) -> np.ndarray:
-    """profiles x articles x [log lexical, semantic, top]"""
-    out = np.zeros((len(scorer.profiles), len(arts), 3))
+    """profiles x articles x [log lexical, semantic, top, lead]"""
+    out = np.zeros((len(scorer.profiles), len(arts), 4))
     for j, a in enumerate(arts):
         view = ArticleView.of(a.title, a.text)
         for i in range(len(scorer.profiles)):
             f = scorer.features(view, i)[0]
-            out[i, j] = [math.log(f["lexical"] + LEXICAL_FLOOR), f["semantic"], f["top"]]
+            out[i, j] = [math.log(f["lexical"] + LEXICAL_FLOOR), f["semantic"], f["top"], f["lead"]]
     return out
 
 
@@ -78,7 +78,7 @@ def main(shared: str) -> int:
     y = np.concatenate(G)
     model = fit(X, y)
     w = model.coef_[0]
-    print(f"weights: lexical {w[0]:.3f}, semantic {w[1]:.3f}, top {w[2]:.3f}, bias {model.intercept_[0]:.3f}")
+    print(f"weights: lexical {w[0]:.3f}, semantic {w[1]:.3f}, top {w[2]:.3f}, lead {w[3]:.3f}, bias {model.intercept_[0]:.3f}")
     show("in-sample", names, [model.predict_proba(F[i])[:, 1] for i in range(len(names))], G, th)
     # 5-fold CV over articles (the same folds for every profile).
     rng = np.random.default_rng(0)

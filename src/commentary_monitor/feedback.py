@@ -1,7 +1,7 @@
 """Feedback that teaches: a per-profile correction learned from the reader's labels.
 
 In the spirit of arxiv-sanity's per-tag classifier, each profile with labels gets a
-small logistic model over the profile's features (the three evidence figures and the
+small logistic model over the profile's features (the four evidence figures and the
 article's 128-dimension embedding). It is fitted *on top of* the calibrated score: the
 base log-odds is an offset, so the model learns only what the labels say the base
 score gets wrong. The seed passages stay in the training set as relevant examples
@@ -38,19 +38,20 @@ class FeedbackModel:
     profile: str
     n_labels: int
     n_relevant: int
-    coef: np.ndarray          # [intercept, lexical, semantic, top, embedding...]
+    coef: np.ndarray          # [intercept, lexical, semantic, top, lead, embedding...]
 
     def correction(self, feats: dict, embedding: np.ndarray) -> float:
         return float(self.coef @ _phi(feats, embedding))
 
     def evidence_weights(self) -> dict[str, float]:
-        """The learned weights of the three evidence figures (for ``profiles show``)."""
+        """The learned weights of the four evidence figures (for ``profiles show``)."""
         return {"intercept": round(float(self.coef[0]), 3), "lexical": round(float(self.coef[1]), 3),
-                "semantic": round(float(self.coef[2]), 3), "top": round(float(self.coef[3]), 3)}
+                "semantic": round(float(self.coef[2]), 3), "top": round(float(self.coef[3]), 3),
+                "lead": round(float(self.coef[4]), 3)}
 
 
 def _phi(feats: dict, embedding: np.ndarray) -> np.ndarray:
-    head = [1.0, math.log(feats["lexical"] + LEXICAL_FLOOR), feats["semantic"], feats["top"]]
+    head = [1.0, math.log(feats["lexical"] + LEXICAL_FLOOR), feats["semantic"], feats["top"], feats["lead"]]
     return np.concatenate([np.asarray(head), EMBEDDING_SCALE * np.asarray(embedding, dtype=np.float64)])
 
 
@@ -60,7 +61,7 @@ def _examples(scorer: Scorer, index: int, items: list[tuple[str, str]]) -> tuple
         view = ArticleView.of(title, text)
         feats = scorer.features(view, index)[0]
         phis.append(_phi(feats, view.embedding))
-        offsets.append(base_logit(feats["lexical"], feats["semantic"], feats["top"], scorer.calibration))
+        offsets.append(base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], scorer.calibration))
     return np.asarray(phis), np.asarray(offsets)
 
 

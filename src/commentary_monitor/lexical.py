@@ -42,24 +42,34 @@ def normalise(word: str) -> str:
     return w[:-1]
 
 
-def words(text: str) -> list[str]:
-    """Content words of a text, normalised; stop words, words under 3 letters,
-    punctuation and numbers become empty placeholders so that phrases never span them."""
+def words(text: str, keep_stop: bool = False) -> list[str]:
+    """Content words of a text, normalised; punctuation and numbers become empty
+    placeholders so that phrases never span them, and so do stop words and words under
+    3 letters unless ``keep_stop`` (then they come back as ``None``)."""
     out = []
     for m in _WORD.finditer(text):
         if m.group(1) is None:      # punctuation or a number: a phrase boundary
             out.append("")
             continue
         w = normalise(m.group(1))
-        out.append(w if len(w) > 2 and w not in _STOP else "")
+        out.append(w if len(w) > 2 and w not in _STOP else (None if keep_stop else ""))
     return out
 
 
 def term_counts(text: str) -> Counter:
-    """Unigram and adjacent-bigram counts of a text's content words."""
-    ws = words(text)
+    """Unigram and phrase counts of a text's content words. A phrase is two content
+    words in a row, up to two stop words apart ("Moscow and Beijing" gives
+    "moscow beijing", "the Power of Siberia" "power siberia"), never across punctuation."""
+    ws = words(text, keep_stop=True)
     c: Counter = Counter(w for w in ws if w)
-    c.update(f"{a} {b}" for a, b in zip(ws, ws[1:]) if a and b)
+    prev, gap = "", 0
+    for w in ws:
+        if w is None:
+            gap += 1
+            continue
+        if w and prev and gap <= 2:
+            c[f"{prev} {w}"] += 1
+        prev, gap = w, 0
     return c
 
 

@@ -8,7 +8,8 @@ joins the first). For each profile:
   of a typical seed passage, so the figure says "how much of this article reads like
   the essays" whatever the profile;
 - **semantic evidence**: each passage's cosine to the profile's centroid (static
-  MiniLM embeddings, see :mod:`.semantic`), averaged and as the mean of the best two,
+  MiniLM embeddings, see :mod:`.semantic`), averaged, as the mean of the best two, and
+  for the lead (the title and first passage: what a piece says it is about), each
   divided by the seed passages' own level.
 
 A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
@@ -35,8 +36,9 @@ from .profiles import Profile, split_passages
 MODEL_NAME = "hybrid-v2"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
-# z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine + bias
-CALIBRATION = {"lexical": 3.1, "semantic": 4.35, "top": 5.36, "bias": -4.1}
+# z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
+#     + lead * the lead's cosine + bias   (cosines relative to a seed passage's)
+CALIBRATION = {"lexical": 3.19, "semantic": 3.93, "top": 4.78, "lead": 1.45, "bias": -4.13}
 MUTED_SCORE_FACTOR = 0.05
 
 
@@ -109,15 +111,15 @@ def lexical_features(view: ArticleView, profile: Profile, weights: dict[str, flo
     return np.asarray(scores) / (profile.reference.get("lexical") or 1.0), matched
 
 
-def base_logit(lexical: float, semantic: float, top: float, cal: dict = CALIBRATION) -> float:
+def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, cal: dict = CALIBRATION) -> float:
     return (cal["lexical"] * math.log(lexical + LEXICAL_FLOOR) + cal["semantic"] * semantic
-            + cal["top"] * top + cal["bias"])
+            + cal["top"] * top + cal.get("lead", 0.0) * lead + cal["bias"])
 
 
 def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION) -> bool:
     """Whether the article could reach ``threshold`` with the best semantic evidence a
     seed passage itself gets (1.0 relative, with margin); if not, the cheap stage decides."""
-    best = base_logit(lexical, 1.15, 1.15, cal)
+    best = base_logit(lexical, 1.15, 1.15, 1.15, cal)
     return sigmoid(best) >= min(threshold, 0.5) * 0.2
 
 
@@ -155,7 +157,7 @@ class Scorer:
         when the cheap stage decided)."""
         prof = self.profiles[i]
         lex, matched = lexical_features(view, prof, self._weights[i])
-        feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0}
+        feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0}
         threshold = prof.threshold
         if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold, self.calibration):
             if view.vectors is None:
@@ -163,6 +165,7 @@ class Scorer:
             sims = (view.vectors @ prof.centroid) / (prof.reference.get("semantic") or 1.0)
             feats["semantic"] = float(sims.mean())
             feats["top"] = float(np.sort(sims)[::-1][:2].mean())
+            feats["lead"] = float(sims[0])
             feats["stage"] = "hybrid"
         else:
             sims = None
@@ -173,10 +176,10 @@ class Scorer:
         prof = self.profiles[i]
         feats, lex, matched, sims = self.features(view, i)
         if feats["stage"] == "lexical":
-            raw = base_logit(feats["lexical"], 0.0, 0.0, self.calibration)
+            raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration)
             raw = min(raw, math.log(0.01))      # decided: far below any threshold
         else:
-            raw = base_logit(feats["lexical"], feats["semantic"], feats["top"], self.calibration)
+            raw = base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], self.calibration)
         model = self.feedback.get(prof.name)
         if model is not None:
             correction = model.correction(feats, view.embedding)

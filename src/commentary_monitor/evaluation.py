@@ -119,6 +119,9 @@ def evaluate(scorer: Scorer, articles: list[LabeledArticle]) -> list[ProfileMetr
     return results
 
 
+FEEDBACK_RELEVANT_GRADE = 2   # the simulated reader marks grade 2 relevant, 0 and 1 not
+
+
 def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: int, draws: int = 5,
                            seed: int = 0) -> tuple[list[ProfileMetrics], list[ProfileMetrics]]:
     """Feed ``n`` labeled articles (grade 2 as relevant, 0 and 1 as not) to every
@@ -141,7 +144,8 @@ def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: in
         fed = set(rng.sample(labeled, n))
         rest = [i for i in range(len(articles)) if i not in fed]
         labels = {p.name: [LabeledText(articles[i].id, articles[i].title, articles[i].text,
-                                       articles[i].grades.get(_key(p.name), 0) == 2) for i in sorted(fed)]
+                                       articles[i].grades.get(_key(p.name), 0) >= FEEDBACK_RELEVANT_GRADE)
+                      for i in sorted(fed)]
                   for p in scorer.profiles}
         taught = Scorer(scorer.profiles, scorer.encoder, train_all(list(scorer.profiles), labels, scorer.encoder),
                         scorer.calibration)

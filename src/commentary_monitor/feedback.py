@@ -20,7 +20,7 @@ from scipy.optimize import minimize
 from .profiles import Profile
 from .scoring import LEXICAL_FLOOR, ArticleView, Scorer, base_logit
 
-L2 = 1.0                # penalty on the correction's weights (labels are few)
+L2 = 0.3                # penalty on the correction's weights (labels are few)
 SEED_WEIGHT = 1.0       # all seed passages together count as this many labels
 EMBEDDING_SCALE = 3.0   # embedding coordinates are ~0.1: scale them to the evidence figures' size
 

@@ -91,8 +91,9 @@ class ArticleView:
     def of(cls, title: str, text: str) -> "ArticleView":
         text = text[:MAX_ARTICLE_CHARS]
         passages = split_passages(text, min_words=12, max_words=160) or [" ".join(text[:2000].split()) or title or ""]
-        if title:
-            passages[0] = f"{title.strip()}. {passages[0]}".strip()
+        head = " ".join(title.split())
+        if head and not passages[0].startswith(head):     # extracted text often opens with the headline
+            passages[0] = f"{head}. {passages[0]}".strip()
         return cls(title, text, passages, [term_counts(p) for p in passages], [len(p.split()) for p in passages])
 
     @property

@@ -117,6 +117,8 @@ def distinctive_terms(weighted_texts: list[tuple[str, float]], description: str,
         # user's description names it.
         if t not in desc_terms and raw[t] < (3 if " " in t else 2):
             continue
+        if t in desc_terms and " " in t and not raw[t]:
+            continue    # a phrase of the description counts when the essays use it too
         ratio = math.log((n / unigrams) / background(t))
         if ratio <= 0:
             continue

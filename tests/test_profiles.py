@@ -112,3 +112,11 @@ def test_config_reads_filters_and_refuses_a_broken_query(tmp_path):
     bad = write_config(tmp_path, [], [], '[profiles.p]\nseeds = ["seeds/chang-*.txt"]\nrequire = "(china"\n')
     with pytest.raises(ConfigError, match=r"profiles\.p\.require: not a valid query"):
         load_config(bad)
+
+
+def test_version_changes_with_the_build_parameters(monkeypatch):
+    cfg = ProfileConfig("p", essays()[:1], "d")
+    before = profiles_module.profile_digest(cfg, "m")
+    monkeypatch.setattr(profiles_module, "DESCRIPTION_TEMPERATURE", 0.5)
+    assert profiles_module.profile_digest(cfg, "m") != before
+    assert profiles_module.profile_digest(cfg, "other-model") != profiles_module.profile_digest(cfg, "m")

@@ -33,10 +33,10 @@ from .config import ProfileConfig
 from .filters import Query, parse_query
 from .lexical import Term, distinctive_terms, passage_evidence, term_counts
 
-BUILD_VERSION = "profile-v2"
+BUILD_VERSION = "profile-v3"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
-DESCRIPTION_TEMPERATURE = 0.05   # how sharply passage weights follow closeness to the description
+DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
 DESCRIPTION_FOCUS = 6.0          # how strongly the description re-weights the seeds' terms when they diverge
 
 _BLOCK_SPLIT = re.compile(r"\n\s*\n+")
@@ -111,8 +111,12 @@ def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int
 
 
 def profile_digest(cfg: ProfileConfig, model_name: str) -> str:
+    from . import lexical
+
+    params = repr((MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS, DESCRIPTION_TEMPERATURE, DESCRIPTION_FOCUS,
+                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND))
     h = hashlib.sha256()
-    for part in (BUILD_VERSION, model_name, cfg.name, cfg.description, repr(cfg.threshold),
+    for part in (BUILD_VERSION, params, model_name, cfg.name, cfg.description, repr(cfg.threshold),
                  json.dumps([list(cfg.include), list(cfg.exclude), cfg.require])):
         h.update(part.encode() + b"\0")
     for essay in cfg.seeds:

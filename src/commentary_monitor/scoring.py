@@ -38,7 +38,7 @@ MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 # z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
 #     + lead * the lead's cosine + bias   (cosines relative to a seed passage's)
-CALIBRATION = {"lexical": 3.19, "semantic": 3.93, "top": 4.78, "lead": 1.45, "bias": -4.13}
+CALIBRATION = {"lexical": 3.8, "semantic": 4.18, "top": 5.26, "lead": 1.03, "bias": -4.8}
 MUTED_SCORE_FACTOR = 0.05
 
 

@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -25,6 +26,7 @@ MIN_BACKGROUND = 1e-7      # wordfreq's floor: a word it has never seen is at le
 MAX_TERMS = 400
 
 
+@lru_cache(maxsize=200_000)
 def normalise(word: str) -> str:
     """Fold possessives and regular plurals so 'Moscow's' and 'commemorations' match
     'moscow' and 'commemoration'."""

@@ -139,6 +139,12 @@ class Scorer:
         self.calibration = dict(calibration or CALIBRATION)
         self.cheap_stage = cheap_stage
         self._weights = [p.term_weights for p in self.profiles]
+        self._seed_term_counts: dict[int, list] = {}
+
+    def _seed_counts(self, i: int) -> list:
+        if i not in self._seed_term_counts:
+            self._seed_term_counts[i] = [(term_counts(p.text), len(p.text.split())) for p in self.profiles[i].passages]
+        return self._seed_term_counts[i]
 
     def score_articles(self, articles: list) -> list[list[Score]]:
         """Scores of articles (anything with ``title`` and ``text``), one list per article."""
@@ -210,8 +216,9 @@ class Scorer:
         seed = None
         if prof.passages and prof.passage_vectors.size:
             if view.vectors is None:
-                seed_sims = np.array([passage_evidence(term_counts(p.text), len(p.text.split()), dict(matched[best]))[0]
-                                      for p in prof.passages])
+                # decided by the cheap stage: the closest seed passage by the terms they share
+                shared = dict(matched[best])
+                seed_sims = np.array([passage_evidence(c, n, shared)[0] for c, n in self._seed_counts(i)])
             else:
                 seed_sims = prof.passage_vectors @ view.vectors[best]
             seed = prof.passages[int(np.argmax(seed_sims))]

@@ -36,6 +36,14 @@ def basic_tokens(text: str) -> list[str]:
     """BERT's normaliser and pre-tokeniser: clean, lower-case, strip accents, split
     on white space and punctuation (each punctuation character is a token)."""
     out: list[str] = []
+    for chunk in text.split():
+        out.extend(_chunk_tokens(chunk))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _chunk_tokens(text: str) -> tuple[str, ...]:
+    out: list[str] = []
     buf: list[str] = []
     text = unicodedata.normalize("NFD", text.lower())
     for ch in text:
@@ -55,7 +63,7 @@ def basic_tokens(text: str) -> list[str]:
             buf.append(ch)
     if buf:
         out.append("".join(buf))
-    return out
+    return tuple(out)
 
 
 class StaticEncoder:

@@ -48,7 +48,7 @@ def main(shared: str) -> int:
     from commentary_monitor.config import load_config
     from commentary_monitor.extract import extract_page
     from commentary_monitor.profiles import load_profiles
-    from commentary_monitor.scoring import ArticleView, Scorer
+    from commentary_monitor.scoring import Scorer
 
     shared_path = Path(shared)
     print(f"machine: {machine()}")

@@ -120,3 +120,15 @@ def test_version_changes_with_the_build_parameters(monkeypatch):
     monkeypatch.setattr(profiles_module, "DESCRIPTION_TEMPERATURE", 0.5)
     assert profiles_module.profile_digest(cfg, "m") != before
     assert profiles_module.profile_digest(cfg, "other-model") != profiles_module.profile_digest(cfg, "m")
+
+
+def test_a_long_include_phrase_matches_as_its_word_pairs():
+    from commentary_monitor.scoring import Scorer
+
+    plain = build_profile(ProfileConfig("p", essays()[1:]))
+    boosted = build_profile(ProfileConfig("p", essays()[1:], include=("Northern Sea Route",)))
+    assert {"northern sea", "sea route"} <= {t.text for t in boosted.terms if t.source == "include"}
+    text = ("Cargo on the Northern Sea Route grew again this summer. " * 3 + "Ports and ships were busy. " * 6)
+    before = Scorer([plain]).score_text("Shipping", text)[0]
+    after = Scorer([boosted]).score_text("Shipping", text)[0]
+    assert after.features["lexical"] > before.features["lexical"] and "sea route" in after.terms

@@ -131,10 +131,19 @@ def distinctive_terms(weighted_texts: list[tuple[str, float]], description: str,
     if include:
         # include terms are the user's boost: as strong as the profile's strongest term.
         top = terms[0].weight if terms else 1.0
-        wanted = list(dict.fromkeys(t for t in (" ".join(w for w in words(r) if w) for r in include) if t))
+        wanted = list(dict.fromkeys(t for r in include for t in _include_terms(r)))
         terms = [x for x in terms if x.text not in wanted] + [Term(t, top, "include") for t in wanted]
         terms.sort(key=lambda x: (-x.weight, x.text))
     return tuple(terms)
+
+
+def _include_terms(raw: str) -> list[str]:
+    """The terms an include entry matches as: its word, or its phrase; a longer phrase
+    ("Northern Sea Route") as its two-word pieces, since passages count words and pairs."""
+    ws = [w for w in words(raw) if w]
+    if len(ws) <= 2:
+        return [" ".join(ws)] if ws else []
+    return [f"{a} {b}" for a, b in zip(ws, ws[1:])]
 
 
 def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -> tuple[float, list[tuple[str, float]]]:

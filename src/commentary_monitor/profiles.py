@@ -33,7 +33,7 @@ from .config import ProfileConfig
 from .filters import Query, parse_query
 from .lexical import Term, distinctive_terms, passage_evidence, term_counts
 
-BUILD_VERSION = "profile-v3"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v4"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description

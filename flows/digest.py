@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from commentary_monitor import digest as digests
 from commentary_monitor.config import load_config
-from commentary_monitor.profiles import build_profile
+from commentary_monitor.profiles import load_profiles
 from commentary_monitor.warehouse import Warehouse
 
 
@@ -30,8 +30,11 @@ def digest(config_path: str | None = None, week: str | None = None) -> DigestRes
     cfg = load_config(config_path)
     now = datetime.now(timezone.utc)
     wk = digests.parse_week(week) if week else digests.last_complete_week(now, cfg.digest.timezone)
-    profiles = [build_profile(p) for p in cfg.profiles]
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    profiles = load_profiles(cfg.profiles, cfg.warehouse_path.parent / "profiles")
+    log = get_run_logger()
+    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+        if wh.abandon_stale_runs():
+            log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         run_id = wh.start_run("digest")
         try:
             d = digests.collect(wh, profiles, wk, cfg.digest, now)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import time
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from commentary_monitor import pipeline
 from commentary_monitor.config import FetchSettings, load_config
-from commentary_monitor.profiles import build_profile
+from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
+from commentary_monitor.search import rebuild_index
 from commentary_monitor.warehouse import Warehouse
 
 BATCH_SIZE = 50
@@ -44,8 +46,11 @@ def score_articles(articles: list, scorer: Scorer) -> list:
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)
-    scorer = Scorer([build_profile(p) for p in cfg.profiles])
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    log = get_run_logger()
+    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+        if wh.abandon_stale_runs():
+            log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
+        scorer = scorer_for(cfg, wh.feedback_labels())
         run_id = wh.start_run("ingest")
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
@@ -71,6 +76,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             for o in outcomes:
                 o.new_items = new_by_feed.get(o.feed.url, 0)
             pipeline.record_outcomes(wh, run_id, outcomes)
+            if new_by_feed:
+                rebuild_index(wh.con)   # keep full-text search current
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),
@@ -82,6 +89,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 pages_deferred=deferred,
             )
             wh.finish_run(run_id, "ok", summary.render(), summary.feeds_ok, len(summary.feeds_failed), summary.articles_new)
+            create_markdown_artifact(key="ingest-summary", markdown=f"```\n{summary.render()}\n```",
+                                     description=f"ingest run {run_id}")
         except BaseException as exc:
             wh.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from commentary_monitor.cli import COMMANDS
 from commentary_monitor.warehouse import Warehouse
 
 from .conftest import REPO, write_config
@@ -28,13 +29,13 @@ def cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.C
 def test_help_lists_every_command():
     out = cli("--help")
     assert out.returncode == 0
-    for command in ("run", "ingest", "digest", "sql", "eval", "demo", "feeds"):
+    for command in COMMANDS:
         assert re.search(rf"^\s+{command}\s", out.stdout, re.M), command
 
 
 def test_every_command_is_documented_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for command in ("run", "ingest", "digest", "sql", "eval", "demo", "feeds"):
+    for command in COMMANDS:
         assert f"commentary-monitor {command}" in readme, command
 
 
@@ -113,3 +114,105 @@ def test_feeds_import_then_export_round_trips_opml(tmp_path):
     assert re.findall(r'xmlUrl="([^"]+)"', out.stdout) == ["https://a.example/feed", "https://b.example/rss"]
     missing = cli("--config", str(cfg), "feeds", "import", str(tmp_path / "nope.opml"))
     assert missing.returncode == 2 and "OPML file not found" in missing.stderr
+
+
+def test_search_export_vacuum_and_sql_formats(tmp_path):
+    from commentary_monitor.search import rebuild_index
+
+    cfg = write_config(tmp_path, [], [])
+    with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
+        arts = [article(1), article(2)]
+        arts[0].text = "Arctic shipping along the Northern Sea Route."
+        wh.store_articles(wh.start_run("ingest"), arts, [[score("sino-russian", 0.8)], [score("sino-russian", 0.2)]])
+        rebuild_index(wh.con)
+    out = cli("--config", str(cfg), "search", "arctic shipping")
+    assert out.returncode == 0, out.stderr
+    assert "Title 1" in out.stdout and "Title 2" not in out.stdout and "1 article matches" in out.stdout
+    out = cli("--config", str(cfg), "search", "arctic", "--profile", "nope")
+    assert out.returncode == 2 and "--profile: no profile 'nope'" in out.stderr
+
+    out = cli("--config", str(cfg), "sql", "select title, score from scored_articles order by score desc", "--format", "csv")
+    assert out.returncode == 0 and out.stdout.splitlines() == ["title,score", "Title 1,0.8", "Title 2,0.2"]
+    out = cli("--config", str(cfg), "sql", "select title from articles order by 1", "--format", "json")
+    assert json.loads(out.stdout) == [{"title": "Title 1"}, {"title": "Title 2"}]
+    target = tmp_path / "x.parquet"
+    out = cli("--config", str(cfg), "sql", "select * from scored_articles", "--format", "parquet", "--out", str(target))
+    assert out.returncode == 0 and duckdb.sql(f"select count(*) from '{target}'").fetchone()[0] == 2
+
+    out = cli("--config", str(cfg), "export", "--out", str(tmp_path / "exp"))
+    assert out.returncode == 0 and (tmp_path / "exp" / "articles.parquet").exists()
+    assert duckdb.sql(f"select count(*) from '{tmp_path / 'exp' / 'scores.parquet'}'").fetchone()[0] == 2
+    out = cli("--config", str(cfg), "vacuum")
+    assert out.returncode == 0 and "vacuum:" in out.stdout
+
+
+def test_sql_prompt_reads_statements_until_quit(tmp_path):
+    cfg = write_config(tmp_path, [], [])
+    with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
+        wh.store_articles(wh.start_run("ingest"), [article(1)], [[score("sino-russian", 0.8)]])
+    env = {k: v for k, v in os.environ.items() if k != "COMMENTARY_MONITOR_CONFIG"}
+    out = subprocess.run([EXE, "--config", str(cfg), "sql"], input="select title\nfrom articles;\n.tables\nselect nope;\n.quit\n",
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0
+    assert "Title 1" in out.stdout and "scored_articles" in out.stdout and "nope" in out.stderr
+def test_feedback_rescore_and_profiles_show(tmp_path):
+    from commentary_monitor.config import load_config
+    from commentary_monitor.feedback import scorer_for
+
+    from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS
+    from .test_feedback import stored_article, traps
+
+    cfg_path = write_config(tmp_path, [], [])
+    arts = [stored_article(1, "Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS)),
+            stored_article(2, "Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS)),
+            *[stored_article(3 + i, t, x) for i, (t, x) in enumerate(traps(2))]]
+    scorer = scorer_for(load_config(cfg_path))
+    with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
+        wh.store_articles(wh.start_run("ingest"), arts, scorer.score_articles(arts))
+    out = cli("--config", str(cfg_path), "feedback", arts[2].url, "--profile", "sino-russian", "--not-relevant")
+    assert out.returncode == 0, out.stderr
+    assert f"{arts[2].article_id} marked not relevant to sino-russian (1 labels: 0 relevant, 1 not)" in out.stdout
+    out = cli("--config", str(cfg_path), "feedback", arts[0].article_id, "--profile", "sino-russian", "--relevant")
+    assert out.returncode == 0 and "(2 labels: 1 relevant, 1 not)" in out.stdout
+    out = cli("--config", str(cfg_path), "feedback", "https://nowhere.example/x", "--profile", "sino-russian", "--relevant")
+    assert out.returncode == 2 and "no stored article" in out.stderr
+    out = cli("--config", str(cfg_path), "feedback", arts[0].url, "--profile", "nope", "--relevant")
+    assert out.returncode == 2 and "no profile named 'nope'" in out.stderr
+    out = cli("--config", str(cfg_path), "rescore", "--profile", "sino-russian")
+    assert out.returncode == 0, out.stderr
+    assert "rescore: 4 articles, 4 scores written (4 earlier scores kept in score_history)" in out.stdout
+    with duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True) as con:
+        models = dict(con.execute("select profile, any_value(model) from scores group by profile").fetchall())
+        assert models == {"sino-russian": "hybrid-v2+feedback2", "memory-politics": "hybrid-v2"}
+    out = cli("--config", str(cfg_path), "profiles", "show", "sino-russian", "--terms", "12")
+    assert out.returncode == 0, out.stderr
+    for expected in ("profile sino-russian (version ", "threshold: 0.50", "distinctive terms and phrases",
+                     "passages (", "feedback: 2 labels (1 relevant, 1 not relevant)", "learned correction"):
+        assert expected in out.stdout, expected
+    assert re.search(r"^\s+(beijing|moscow|sino|china)\s", out.stdout, re.M)
+    out = cli("--config", str(cfg_path), "profiles", "list")
+    assert out.returncode == 0 and "memory-politics:" in out.stdout and "feedback 1 relevant / 1 not" in out.stdout
+
+
+def test_eval_prints_metrics_and_the_effect_of_feedback(tmp_path):
+    from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS
+    from .test_scoring import TRAP_PARAGRAPHS
+
+    cfg_path = write_config(tmp_path, [], [])
+    lines = []
+    for i in range(12):
+        kind = i % 3
+        paras = [RELATION_PARAGRAPHS, TRAP_PARAGRAPHS, OFFTOPIC_PARAGRAPHS][kind]
+        body = "\n\n".join(paras[i % 3:] + paras[: i % 3])
+        lines.append(json.dumps({"id": f"t-{i}", "title": f"Article {i}", "dek": "", "body": body,
+                                 "labels": {"sino_russian": [2, 0, 0][kind], "memory_politics": [1, 0, 0][kind]}}))
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "4")
+    assert out.returncode == 0, out.stderr
+    assert "12 articles, scorer hybrid-v2" in out.stdout
+    assert "| sino-russian | 12 | 4 / 0 | 1.000 |" in out.stdout
+    assert "feedback on 4 labeled articles, the other 8 scored (mean of 5 random draws)" in out.stdout
+    assert out.stdout.count("| sino-russian | 8 |") == 2 and "with feedback:" in out.stdout
+    out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "12")
+    assert out.returncode == 2 and "--feedback: N must be between 1 and 11" in out.stderr

@@ -30,11 +30,42 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("ingest", help="fetch the configured feeds, extract and score new articles, store them")
     d = sub.add_parser("digest", help="write the Markdown digest of one ISO week")
     d.add_argument("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
-    s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only) and print the result")
-    s.add_argument("query", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
+    s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only); no query: an interactive prompt")
+    s.add_argument("query", nargs="?", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
+    s.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
+                   help="table (default) prints; csv, json and parquet write --out")
+    s.add_argument("--out", metavar="FILE", help="file for --format csv|json|parquet (csv and json default to stdout)")
+    f = sub.add_parser("search", help="full-text search over article titles and text")
+    f.add_argument("query", help='words or a phrase, e.g. "arctic shipping"')
+    f.add_argument("--profile", help="only articles relevant to this profile")
+    f.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
+    f.add_argument("--limit", type=int, default=20)
+    x = sub.add_parser("export", help="write every table of the warehouse as Parquet files")
+    x.add_argument("--out", required=True, metavar="DIR")
+    sub.add_parser("vacuum", help="checkpoint the warehouse and reclaim space")
     e = sub.add_parser("eval", help="score a labeled JSONL file and print ranking metrics per profile")
     e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
     e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
+    e.add_argument("--feedback", type=int, metavar="N",
+                   help="also: feed N labeled articles as feedback (grade 2 relevant), score the rest (mean of 5 draws)")
+    pr = sub.add_parser("profiles", help="list the profiles, or show what one is made of")
+    pr_sub = pr.add_subparsers(dest="profiles_command", metavar="ACTION")
+    pr_sub.add_parser("list", help="the profiles with their thresholds and feedback counts")
+    ps = pr_sub.add_parser("show", help="a profile's distinctive terms, passages, threshold and feedback")
+    ps.add_argument("name", help="profile name, as in the config")
+    ps.add_argument("--terms", type=int, default=30, metavar="N", help="how many terms to show (default 30)")
+    f = sub.add_parser("feedback", help="label an article relevant or not to a profile (the profile learns from it)")
+    f.add_argument("article", metavar="URL_OR_ID", help="the article's URL, or the id shown in the digest")
+    f.add_argument("--profile", required=True, metavar="NAME", help="the profile the label is for")
+    label = f.add_mutually_exclusive_group(required=True)
+    label.add_argument("--relevant", dest="relevant", action="store_true", help="the article belongs in the profile")
+    label.add_argument("--not-relevant", dest="relevant", action="store_false", help="it does not")
+    r = sub.add_parser("rescore", help="score the stored articles again (after editing profiles or giving feedback); fetches nothing")
+    r.add_argument("--profile", metavar="NAME", help="only this profile (default: all)")
+    sub.add_parser("status", help="last runs, next scheduled runs and feed health at a glance")
+    v = sub.add_parser("serve", help="run ingest and the weekly digest on their schedules until Ctrl-C")
+    v.add_argument("--ingest-cron", metavar="CRON", help='override [schedule] ingest, e.g. "*/30 * * * *"')
+    v.add_argument("--digest-cron", metavar="CRON", help='override [schedule] digest, e.g. "0 7 * * 1"')
     sub.add_parser("demo", help="serve a bundled sample of commentary on 127.0.0.1 and run the whole pipeline on it")
     f = sub.add_parser("feeds", help="show each feed's health (last success, failures, last error, flags); "
                                      "import or export OPML")
@@ -106,29 +137,182 @@ def cmd_run(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    import duckdb
+    from . import sqlshell
+    from .config import load_config
+    from .warehouse import Warehouse
 
+    if args.format in ("parquet",) and not args.out:
+        raise UsageError("--format parquet needs --out FILE")
+    cfg = load_config(args.config)
+    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+        sqlshell.prepare(wh.con)
+        if args.query is None:
+            return sqlshell.interactive(wh.con, str(cfg.warehouse_path))
+        return sqlshell.run(wh.con, args.query, args.format, args.out)
+
+
+def cmd_search(args) -> int:
+    from datetime import datetime
+
+    from .config import load_config
+    from .search import search
+    from .warehouse import Warehouse
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise UsageError(f"--since: expected YYYY-MM-DD, got {args.since!r}") from None
+    cfg = load_config(args.config)
+    if args.profile and args.profile not in {p.name for p in cfg.profiles}:
+        raise UsageError(f"--profile: no profile {args.profile!r} in {cfg.path}")
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        hits = search(wh.con, args.query, args.profile, since, args.limit)
+    for h in hits:
+        print(f"{h['bm25']:>7.3f}  {h['published_at']:%Y-%m-%d}  {h['outlet'] or '':<24.24}  {h['title']}\n"
+              f"{'':>9}{h['url']}  [{h['article_id']}]")
+    print(f"{len(hits)} article{' matches' if len(hits) == 1 else 's match'} {args.query!r}")
+    return 0
+
+
+def cmd_export(args) -> int:
     from .config import load_config
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
+    out = Path(args.out)
     with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        written = wh.export_parquet(out)
+    for table, rows in written.items():
+        print(f"{rows:>9} rows  {out / (table + '.parquet')}")
+    return 0
+
+
+def cmd_vacuum(args) -> int:
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    before = cfg.warehouse_path.stat().st_size if cfg.warehouse_path.exists() else 0
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        wh.vacuum()
+    after = cfg.warehouse_path.stat().st_size
+    print(f"vacuum: {cfg.warehouse_path} {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+    return 0
+
+
+def _profile_config(cfg, name: str):
+    for p in cfg.profiles:
+        if p.name == name:
+            return p
+    raise UsageError(f"no profile named {name!r} (configured: {', '.join(p.name for p in cfg.profiles) or 'none'})")
+
+
+def cmd_profiles(args) -> int:
+    from .config import load_config
+    from .profiles import load_profiles
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    names = [args.name] if args.profiles_command == "show" else [p.name for p in cfg.profiles]
+    cfgs = [_profile_config(cfg, n) for n in names]
+    profiles = load_profiles(cfgs, cfg.warehouse_path.parent / "profiles")
+    labels: dict = {}
+    if cfg.warehouse_path.exists():
         try:
-            rel = wh.con.sql(args.query)
-        except duckdb.Error as exc:
-            print(f"commentary-monitor: sql: {exc}", file=sys.stderr)
-            return 1
-        if rel is None:
-            return 0
-        rel.show(max_width=10_000, max_rows=10_000)
+            with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+                labels = wh.feedback_labels()
+        except MonitorError:
+            labels = {}     # an old or busy warehouse: show the profile without its feedback
+    if args.profiles_command != "show":
+        for p in profiles:
+            got = labels.get(p.name, [])
+            print(f"{p.name}: {len(p.passages)} passages, {len(p.terms)} terms, threshold {p.threshold:.2f}, "
+                  f"feedback {sum(x.relevant for x in got)} relevant / {sum(not x.relevant for x in got)} not")
+        return 0
+    from .feedback import train
+
+    prof = profiles[0]
+    got = labels.get(prof.name, [])
+    print(render_profile(prof, got, train(prof, got) if got else None, args.terms))
+    return 0
+
+
+def render_profile(prof, labels: list, model, n_terms: int) -> str:
+    lines = [f"profile {prof.name} (version {prof.version})", f"threshold: {prof.threshold:.2f}"]
+    if prof.description:
+        lines.append(f"description: {' '.join(prof.description.split())}")
+    sources = sorted({p.source for p in prof.passages if p.source != "description"})
+    lines.append(f"seeds: {', '.join(sources) or 'none'}")
+    for key, value in (("include", ", ".join(prof.include)), ("exclude", ", ".join(prof.exclude)),
+                       ("require", prof.require.text if prof.require else "")):
+        if value:
+            lines.append(f"{key}: {value}")
+    focus = prof.reference.get("focus", 0.0)
+    lines.append(f"description focus: {focus:.2f} (0 = the seeds' own words count as they are)")
+    lines.append("")
+    lines.append(f"distinctive terms and phrases (weight against ordinary English; top {n_terms} of {len(prof.terms)}):")
+    shown = prof.terms[:n_terms]
+    for i in range(0, len(shown), 3):
+        lines.append("  " + "".join(f"{t.text + (' *' if t.source != 'seeds' else ''):<28}{t.weight:>6.2f}   " for t in shown[i:i + 3]).rstrip())
+    lines.append("  (* from the description or include)")
+    lines.append("")
+    lines.append(f"passages ({len(prof.passages)}; weight = closeness to the description, mean 1):")
+    for k, (p, w) in enumerate(zip(prof.passages, prof.passage_weights)):
+        text = " ".join(p.text.split())
+        lines.append(f"  [{k + 1:>2}] {w:5.2f}  {p.source}: {text[:110]}{'…' if len(text) > 110 else ''}")
+    lines.append("")
+    n_rel = sum(x.relevant for x in labels)
+    lines.append(f"feedback: {len(labels)} labels ({n_rel} relevant, {len(labels) - n_rel} not relevant)")
+    if model is not None:
+        lines.append("  learned correction of the evidence weights: "
+                     + ", ".join(f"{k} {v:+.3f}" for k, v in model.evidence_weights().items()))
+        for x in labels[-10:]:
+            lines.append(f"  {'+' if x.relevant else '-'} {x.article_id}  {' '.join((x.title or '').split())[:90]}")
+    return "\n".join(lines)
+
+
+def cmd_feedback(args) -> int:
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    _profile_config(cfg, args.profile)
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        found = wh.find_article(args.article)
+        if found is None:
+            raise UsageError(f"no stored article has the URL or id {args.article!r}")
+        article_id, how = found
+        wh.add_feedback(article_id, args.profile, args.relevant, how)
+        labels = wh.feedback_labels().get(args.profile, [])
+    n_rel = sum(x.relevant for x in labels)
+    print(f"feedback: {article_id} marked {'relevant' if args.relevant else 'not relevant'} to {args.profile} "
+          f"({len(labels)} labels: {n_rel} relevant, {len(labels) - n_rel} not); "
+          f"new articles learn from it; run `commentary-monitor rescore --profile {args.profile}` for stored ones")
+    return 0
+
+
+def cmd_rescore(args) -> int:
+    from .config import load_config
+    from .feedback import rescore, scorer_for
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    if args.profile:
+        _profile_config(cfg, args.profile)
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        scorer = scorer_for(cfg, wh.feedback_labels())
+        result = rescore(wh, scorer, args.profile)
+    print(result.render())
     return 0
 
 
 def cmd_eval(args) -> int:
     from .config import load_config
-    from .evaluation import LabeledArticle, evaluate, parse_labels, render
+    from .evaluation import LabeledArticle, evaluate, evaluate_with_feedback, parse_labels, render
     from .extract import extract_page
-    from .profiles import build_profile
+    from .profiles import load_profiles
     from .scoring import Scorer
 
     cfg = load_config(args.config)
@@ -149,13 +333,66 @@ def cmd_eval(args) -> int:
             ex = extract_page(raw, f"https://example.invalid/{f.name}")
             if ex:
                 articles.append(LabeledArticle(f.name, ex.title or "", ex.text, {k: 0 for k in profile_keys}))
-    scorer = Scorer([build_profile(p) for p in cfg.profiles])
+    # Evaluation never reads the warehouse's feedback: the base profiles are measured.
+    scorer = Scorer(load_profiles(cfg.profiles, cfg.warehouse_path.parent / "profiles"))
     results = evaluate(scorer, articles)
     if not results:
         raise UsageError(f"--labels: no label in {labels_path} names a configured profile "
                          f"({', '.join(p.name for p in cfg.profiles)})")
     print(f"{len(articles)} articles, scorer {scorer.model}")
     print(render(results))
+    if args.feedback:
+        before, after = evaluate_with_feedback(scorer, articles, args.feedback)
+        print(f"\nfeedback on {args.feedback} labeled articles, the other {before[0].n} scored "
+              f"(mean of 5 random draws); without feedback:")
+        print(render(before))
+        print("with feedback:")
+        print(render(after))
+    return 0
+
+
+def cmd_status(args) -> int:
+    from .config import load_config
+    from .status import render_status
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    if not cfg.warehouse_path.exists():
+        print(f"no warehouse yet at {cfg.warehouse_path}: run `commentary-monitor ingest`")
+        print(render_status(None, cfg))
+        return 0
+    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+        print(render_status(wh, cfg))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import dataclasses
+    import signal
+
+    from .config import load_config, valid_cron
+    from .prefect_server import LocalPrefectServer
+
+    cfg = load_config(args.config)
+    schedule = cfg.schedule
+    for flag, value in (("--ingest-cron", args.ingest_cron), ("--digest-cron", args.digest_cron)):
+        if value is not None and not valid_cron(value):
+            raise UsageError(f"{flag}: not a cron expression: {value!r}")
+    schedule = dataclasses.replace(schedule, ingest=args.ingest_cron or schedule.ingest,
+                                   digest=args.digest_cron or schedule.digest)
+    # Prefect's runner turns SIGTERM into an untidy exit: treat it as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with LocalPrefectServer(cfg.warehouse_path.parent / "prefect-server.log") as server:
+        from .flows.deployments import serve_deployments
+
+        where = "a local Prefect server" if server.started else server.api_url
+        print(f"serve: ingest on '{schedule.ingest}', digest on '{schedule.digest}' ({schedule.timezone}); "
+              f"scheduler: {where}. Ctrl-C stops.", flush=True)
+        try:
+            serve_deployments(str(cfg.path.resolve()), schedule)
+        except KeyboardInterrupt:
+            pass
+    print("serve: stopped", flush=True)
     return 0
 
 
@@ -228,8 +465,16 @@ COMMANDS = {
     "ingest": cmd_ingest,
     "digest": cmd_digest,
     "sql": cmd_sql,
+    "search": cmd_search,
+    "export": cmd_export,
+    "vacuum": cmd_vacuum,
     "eval": cmd_eval,
+    "serve": cmd_serve,
+    "status": cmd_status,
     "demo": cmd_demo,
+    "profiles": cmd_profiles,
+    "feedback": cmd_feedback,
+    "rescore": cmd_rescore,
     "feeds": cmd_feeds,
 }
 

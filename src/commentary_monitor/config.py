@@ -10,6 +10,7 @@ import glob
 import os
 import re
 import tomllib
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +37,13 @@ class _Strict(BaseModel):
 
 class _Warehouse(_Strict):
     path: str = "warehouse/monitor.duckdb"
+    lock_timeout: Annotated[float, Field(ge=0, le=86_400)] = 600.0
+
+
+class _Schedule(_Strict):
+    ingest: str = "0 * * * *"
+    digest: str = "0 7 * * 1"
+    timezone: str | None = None
 
 
 class _Digest(_Strict):
@@ -83,12 +91,16 @@ class _Profile(_Strict):
     seeds: list[str]
     description: str = ""
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    include: list[str] = []
+    exclude: list[str] = []
+    require: str = ""
 
 
 class _File(_Strict):
     warehouse: _Warehouse = _Warehouse()
     digest: _Digest = _Digest()
     fetch: _Fetch = _Fetch()
+    schedule: _Schedule = _Schedule()
     health: _Health = _Health()
     opml: _Opml = _Opml()
     feeds: list[_Feed] = []
@@ -115,6 +127,9 @@ class ProfileConfig:
     seeds: tuple[SeedEssay, ...]
     description: str = ""
     threshold: float = 0.5
+    include: tuple[str, ...] = ()     # terms that boost the profile
+    exclude: tuple[str, ...] = ()     # terms that mute an article
+    require: str = ""                 # a boolean query an article must match
 
 
 @dataclass(frozen=True)
@@ -153,12 +168,21 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    ingest: str = "0 * * * *"      # cron
+    digest: str = "0 7 * * 1"      # cron: Monday 07:00
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
     warehouse_path: Path
     digest: DigestSettings
     fetch: FetchSettings = FetchSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    lock_timeout: float = 600.0
     feeds: tuple[FeedConfig, ...] = ()
     health: HealthSettings = HealthSettings()
     opml_path: Path | None = None
@@ -237,6 +261,16 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(cfg_path, "digest.timezone", f"unknown time zone {parsed.digest.timezone!r}") from None
 
+    schedule_tz = parsed.schedule.timezone or parsed.digest.timezone
+    try:
+        ZoneInfo(schedule_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(cfg_path, "schedule.timezone", f"unknown time zone {schedule_tz!r}") from None
+    for key in ("ingest", "digest"):
+        expr = getattr(parsed.schedule, key)
+        if not valid_cron(expr):
+            raise ConfigError(cfg_path, f"schedule.{key}", f"not a cron expression: {expr!r}")
+
     for i, entry in enumerate(parsed.fetch.allow_private):
         host, sep, port = entry.rpartition(":")
         if not sep or not host or not port.isdigit():
@@ -266,12 +300,22 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
         key = f"profiles.{name}"
         if not PROFILE_NAME.match(name):
             raise ConfigError(cfg_path, key, "profile names use lowercase letters, digits, '-' and '_'")
+        if prof.require.strip():
+            from .filters import QueryError, parse_query
+
+            try:
+                parse_query(prof.require)
+            except QueryError as exc:
+                raise ConfigError(cfg_path, key + ".require", f"not a valid query: {exc}") from None
         profiles.append(
             ProfileConfig(
                 name=name,
                 seeds=_read_seeds(cfg_path, key + ".seeds", prof.seeds, rel),
                 description=prof.description.strip(),
                 threshold=prof.threshold,
+                include=tuple(t.strip() for t in prof.include if t.strip()),
+                exclude=tuple(t.strip() for t in prof.exclude if t.strip()),
+                require=prof.require.strip(),
             )
         )
 
@@ -304,6 +348,8 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
             obey_robots=f.obey_robots,
             max_crawl_delay=f.max_crawl_delay,
         ),
+        schedule=ScheduleSettings(parsed.schedule.ingest, parsed.schedule.digest, schedule_tz),
+        lock_timeout=parsed.warehouse.lock_timeout,
         feeds=tuple(feeds),
         health=HealthSettings(
             failing_after=parsed.health.failing_after,
@@ -313,6 +359,16 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
         opml_path=opml_path,
         profiles=tuple(profiles),
     )
+
+
+def valid_cron(expr: str) -> bool:
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(expr, datetime.now())
+    except (CronSimError, ValueError, TypeError):
+        return False
+    return True
 
 
 def read_opml(path: Path, key: str | None = None) -> list[FeedConfig]:

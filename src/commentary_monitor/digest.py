@@ -78,6 +78,8 @@ class DigestItem:
     score: float
     excerpt: str
     terms: tuple[str, ...]
+    seed_passage: str = ""     # the closest passage of the profile's seeds
+    seed_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,9 @@ def collect(wh: Warehouse, profiles: list[Profile], week: IsoWeek, settings: Dig
                 score=r["score"],
                 excerpt=_excerpt(r["evidence"], r["text"], r["title"], settings.excerpt_chars),
                 terms=tuple(r["evidence"].get("terms", ())[:5]),
+                seed_passage=_excerpt({"article_passage": r["evidence"].get("seed_passage", "")}, "", None,
+                                      settings.excerpt_chars // 2),
+                seed_source=r["evidence"].get("seed_source", ""),
             )
             for r in rows
         )

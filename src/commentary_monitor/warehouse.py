@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
@@ -19,6 +21,11 @@ import duckdb
 from .errors import WarehouseError
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def _lock_holder(message: str) -> str:
+    m = re.search(r"\(PID (\d+)\)", message)
+    return f" (PID {m.group(1)})" if m else ""
 
 
 def _joined(values) -> str:
@@ -46,9 +53,23 @@ def migrations() -> list[Migration]:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise WarehouseError("migrations/", f"migration numbers must run 1..n without gaps, got {versions}")
+    # Numbers are reserved per piece of work, so a branch may lack another's; they must
+    # start at 1 and never repeat.
+    if not versions or versions[0] != 1 or len(set(versions)) != len(versions):
+        raise WarehouseError("migrations/", f"migration numbers must start at 1 and be unique, got {versions}")
     return found
+
+
+def score_row(article_id: str, s, now: datetime) -> list:
+    """A ``scores`` row for a :class:`~commentary_monitor.scoring.Score`; ``evidence``
+    holds the explanation's parts and the evidence figures."""
+    evidence = {
+        "terms": list(s.terms), "article_passage": s.article_passage,
+        "seed_passage": s.seed_passage, "seed_source": s.seed_source, "raw": round(s.raw, 6),
+        "features": dict(getattr(s, "features", {}) or {}),
+    }
+    return [article_id, s.profile, s.score, s.relevant, s.explanation,
+            json.dumps(evidence, ensure_ascii=False), s.profile_version, s.model, now]
 
 
 @dataclass(frozen=True)
@@ -72,18 +93,41 @@ class Warehouse:
     # --- opening ----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, read_only: bool = False) -> "Warehouse":
+    def open(cls, path: Path | str, read_only: bool = False, wait: float = 0.0,
+             on_wait: Callable[[str], None] | None = None) -> "Warehouse":
+        """Open (and, read-write, migrate) the warehouse.
+
+        DuckDB lets one process hold a file read-write, and none may open it while a
+        writer has it. When another process holds the lock, retry with backoff for up
+        to ``wait`` seconds, telling ``on_wait`` each time, then give up clearly.
+        """
         path = Path(path)
         if read_only and not path.exists():
             raise WarehouseError(path, "no warehouse here yet: run `commentary-monitor ingest` first")
-        try:
-            if not read_only:
+        if not read_only:
+            try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise WarehouseError(path, f"cannot open: {exc}") from None
-        except OSError as exc:
-            raise WarehouseError(path, f"cannot create its folder: {exc.strerror}") from None
+            except OSError as exc:
+                raise WarehouseError(path, f"cannot create its folder: {exc.strerror}") from None
+        deadline = time.monotonic() + wait
+        delay = 0.5
+        while True:
+            try:
+                con = duckdb.connect(str(path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise WarehouseError(path, f"cannot open: {exc}") from None
+                holder = _lock_holder(str(exc))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WarehouseError(path, f"busy: another process{holder} holds the file; "
+                                               f"gave up after {wait:g}s (try again when it has finished)") from None
+                pause = min(delay, left)
+                if on_wait:
+                    on_wait(f"warehouse {path} is held by another process{holder}; retrying in {pause:.1f}s")
+                time.sleep(pause)
+                delay = min(delay * 2, 15.0)
         con.execute("SET TimeZone = 'UTC'")
         wh = cls(con, path, read_only)
         try:
@@ -148,6 +192,19 @@ class Warehouse:
         return done
 
     # --- runs and feeds ---------------------------------------------------------------
+
+    def abandon_stale_runs(self) -> int:
+        """Mark runs left 'running' by a process that died (killed, machine rebooted).
+
+        Only a read-write holder calls this, and DuckDB admits one such process per
+        file, so no other run can still be going on."""
+        n = self.con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
+        if n:
+            self.con.execute(
+                "UPDATE runs SET status = 'abandoned', summary = coalesce(summary, '') || "
+                "'the process ended before the run finished' WHERE status = 'running'"
+            )
+        return n
 
     def start_run(self, kind: str) -> str:
         run_id = str(uuid.uuid4())
@@ -292,15 +349,7 @@ class Warehouse:
                   a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
                  for a in articles],
             )
-            rows = []
-            for a, per_profile in zip(articles, scores):
-                for s in per_profile:
-                    evidence = {
-                        "terms": list(s.terms), "article_passage": s.article_passage,
-                        "seed_passage": s.seed_passage, "seed_source": s.seed_source, "raw": round(s.raw, 6),
-                    }
-                    rows.append([a.article_id, s.profile, s.score, s.relevant, s.explanation,
-                                 json.dumps(evidence, ensure_ascii=False), s.profile_version, s.model, now])
+            rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
             if rows:
                 self.con.executemany(
                     "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
@@ -311,6 +360,75 @@ class Warehouse:
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
         after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         return after - before
+
+    # --- feedback and rescoring -------------------------------------------------------
+
+    def find_article(self, ref: str) -> tuple[str, str] | None:
+        """``(article_id, how)`` of the article a URL (canonical or as linked) or an
+        article id (as shown in digests) names."""
+        from .pipeline import canonical_url
+
+        row = self.con.execute("SELECT article_id FROM articles WHERE article_id = ?", [ref.strip()]).fetchone()
+        if row:
+            return row[0], "id"
+        row = self.con.execute(
+            "SELECT article_id FROM articles WHERE url = ? OR link = ? LIMIT 1", [canonical_url(ref.strip()), ref.strip()]
+        ).fetchone()
+        return (row[0], "url") if row else None
+
+    def add_feedback(self, article_id: str, profile: str, relevant: bool, source: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)", [article_id, profile, relevant, source, utcnow()]
+        )
+
+    def feedback_labels(self) -> dict[str, list]:
+        """Every profile's labels with the labeled articles' text, oldest first."""
+        from .feedback import LabeledText
+
+        rows = self.con.execute(
+            "SELECT f.profile, f.article_id, a.title, a.text, f.relevant FROM feedback f "
+            "JOIN articles a USING (article_id) ORDER BY f.given_at, f.article_id"
+        ).fetchall()
+        out: dict[str, list] = {}
+        for profile, aid, title, text, relevant in rows:
+            out.setdefault(profile, []).append(LabeledText(aid, title or "", text, bool(relevant)))
+        return out
+
+    def iter_articles(self, batch: int = 200):
+        """All stored articles as ``(article_id, title, text)`` batches, in id order."""
+        last = ""
+        while True:
+            rows = self.con.execute(
+                "SELECT article_id, title, text FROM articles WHERE article_id > ? ORDER BY article_id LIMIT ?", [last, batch]
+            ).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def replace_scores(self, rows: list[tuple[str, object]]) -> int:
+        """Store new scores ``(article_id, Score)``; the rows they replace move to
+        ``score_history``. One transaction. Returns how many rows were replaced."""
+        if not rows:
+            return 0
+        now = utcnow()
+        keys = [[aid, s.profile] for aid, s in rows]
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute("CREATE TEMP TABLE IF NOT EXISTS _rescored (article_id VARCHAR, profile VARCHAR)")
+            self.con.execute("DELETE FROM _rescored")
+            self.con.executemany("INSERT INTO _rescored VALUES (?, ?)", keys)
+            replaced = self.con.execute(
+                "INSERT INTO score_history SELECT s.*, ? FROM scores s JOIN _rescored r USING (article_id, profile)", [now]
+            ).fetchone()[0]
+            self.con.execute("DELETE FROM scores WHERE (article_id, profile) IN (SELECT (article_id, profile) FROM _rescored)")
+            self.con.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 [score_row(aid, s, now) for aid, s in rows])
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            self.con.execute("ROLLBACK")
+            raise WarehouseError(self.path, f"storing {len(rows)} scores failed: {exc}") from None
+        return int(replaced)
 
     # --- queries ----------------------------------------------------------------------
 
@@ -336,3 +454,29 @@ class Warehouse:
             item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else {}
             out.append(item)
         return out
+
+    # --- maintenance --------------------------------------------------------------------
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema = 'main' ORDER BY table_name"
+        ).fetchall()]
+
+    def export_parquet(self, directory: Path) -> dict[str, int]:
+        """Write every table as ``<table>.parquet`` in ``directory``; returns rows per table."""
+        directory.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for table in self.tables():
+            target = directory / f"{table}.parquet"
+            self.con.execute(f"COPY {table} TO '{_sql_str(str(target))}' (FORMAT parquet, COMPRESSION zstd)")
+            written[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return written
+
+    def vacuum(self) -> None:
+        self.con.execute("VACUUM ANALYZE")
+        self.con.execute("CHECKPOINT")
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")

@@ -186,3 +186,12 @@ def test_a_long_retry_after_on_a_feed_defers_it_to_a_later_run(tmp_path, site):
         assert row == (1, "deferred", True)
     finally:
         con.close()
+
+
+def test_ingest_leaves_a_prefect_artifact_with_its_summary(tmp_path, news_site):
+    from prefect.artifacts import Artifact
+
+    cfg = write_config(tmp_path, [news_site.url("/east/feed.xml")], [news_site.host_port])
+    summary = ingest(config_path=str(cfg))
+    artifact = Artifact.get("ingest-summary")
+    assert artifact is not None and summary.render() in artifact.data

@@ -89,7 +89,7 @@ def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
     expected = {a["title"]: a["expected"] for a in json.loads(
         (REPO / "src" / "commentary_monitor" / "demo" / "articles.json").read_text(encoding="utf-8"))}
     sections = re.split(r"^## ", md, flags=re.M)[1:]
-    assert [s.splitlines()[0] for s in sections] == ["sino\\-russian", "memory\\-politics"]
+    assert [s.splitlines()[0] for s in sections] == ["sino-russian", "memory-politics"]
     for section, profile in zip(sections, ("sino-russian", "memory-politics")):
         titles = [t.replace("\\", "") for t in re.findall(r"^\d+\. \*\*\[(.+?)\]\(", section, re.M)]
         labels = [expected[t][profile] for t in titles]

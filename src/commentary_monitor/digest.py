@@ -1,9 +1,15 @@
-"""The weekly digest: select the week's relevant articles per profile and render Markdown."""
+"""The weekly digest: select the week's relevant articles per profile and render Markdown.
+
+Per profile: the relevant articles ranked, syndicated copies collapsed into one item
+("also published by"), and a short "also mentioned" list from just below the threshold.
+The week overview and the source-health footer come from :mod:`.digest_overview`; the
+HTML and plain-text renderings from :mod:`.digest_html`.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -11,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from . import duplicates
 from .config import DigestSettings
+from .digest_overview import Overview, build_overview
 from .errors import UsageError
 from .profiles import Profile
 from .warehouse import Warehouse
@@ -78,6 +86,16 @@ class DigestItem:
     score: float
     excerpt: str
     terms: tuple[str, ...]
+    seed_passage: str = ""            # the closest passage of the profile's seed essays
+    seed_source: str = ""             # the seed essay it comes from (file name)
+    also: tuple["Copy", ...] = ()     # syndicated copies and near-duplicates
+
+
+@dataclass(frozen=True)
+class Copy:
+    article_id: str
+    outlet: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,11 @@ class DigestSection:
     profile: str
     threshold: float
     items: tuple[DigestItem, ...]
+    mentions: tuple[DigestItem, ...] = ()   # partly relevant: just below the threshold
+
+    @property
+    def article_ids(self) -> list[str]:
+        return [it.article_id for it in self.items]
 
 
 @dataclass(frozen=True)
@@ -93,10 +116,18 @@ class Digest:
     timezone: str
     generated_at: datetime
     sections: tuple[DigestSection, ...]
+    overview: Overview | None = None
+    chart: str | None = None          # file name of the chart beside the Markdown, if drawn
 
     @property
     def total(self) -> int:
         return sum(len(s.items) for s in self.sections)
+
+    @property
+    def subject(self) -> str:
+        counts = ", ".join(f"{s.profile} {len(s.items)}" for s in self.sections)
+        return f"Commentary digest {self.week.label}: {self.total} relevant article{'s' if self.total != 1 else ''}" + (
+            f" ({counts})" if counts else "")
 
 
 def _excerpt(evidence: dict, text: str, title: str | None, limit: int) -> str:
@@ -110,40 +141,72 @@ def _excerpt(evidence: dict, text: str, title: str | None, limit: int) -> str:
     return cut.rstrip(",;:") + " …"
 
 
+def _item(r: dict, excerpt_chars: int) -> DigestItem:
+    ev = r["evidence"]
+    return DigestItem(
+        article_id=r["article_id"],
+        title=r["title"] or r["url"],
+        url=r["url"],
+        outlet=r["outlet"] or urlsplit(r["url"]).hostname or "",
+        author=r["author"],
+        published=r["published_at"].date(),
+        score=r["score"],
+        excerpt=_excerpt(ev, r["text"], r["title"], excerpt_chars),
+        terms=tuple(ev.get("terms", ())[:5]),
+        seed_passage=" ".join(str(ev.get("seed_passage") or "").split()),
+        seed_source=Path(str(ev.get("seed_source") or "")).name,
+    )
+
+
+def collapse(rows: list[dict], excerpt_chars: int, limit: int) -> tuple[DigestItem, ...]:
+    """Ranked rows -> at most ``limit`` items, each story once with its copies in ``also``."""
+    found = duplicates.groups([r["title"] or "" for r in rows], [r["text"] or "" for r in rows])
+    items = []
+    for group in found[:limit]:
+        first = _item(rows[group[0]], excerpt_chars)
+        copies = tuple(Copy(rows[i]["article_id"], rows[i]["outlet"] or urlsplit(rows[i]["url"]).hostname or "",
+                            rows[i]["url"]) for i in group[1:])
+        items.append(replace(first, also=copies))
+    return tuple(items)
+
+
 def collect(wh: Warehouse, profiles: list[Profile], week: IsoWeek, settings: DigestSettings,
-            now: datetime | None = None) -> Digest:
+            now: datetime | None = None, feed_urls: list[str] | None = None) -> Digest:
+    now = now or datetime.now(timezone.utc)
     start, end = week.bounds_utc(settings.timezone)
     sections = []
     for prof in profiles:
-        rows = wh.relevant_in_range(prof.name, start, end, settings.max_items)
-        items = tuple(
-            DigestItem(
-                article_id=r["article_id"],
-                title=r["title"] or r["url"],
-                url=r["url"],
-                outlet=r["outlet"] or urlsplit(r["url"]).hostname or "",
-                author=r["author"],
-                published=r["published_at"].date(),
-                score=r["score"],
-                excerpt=_excerpt(r["evidence"], r["text"], r["title"], settings.excerpt_chars),
-                terms=tuple(r["evidence"].get("terms", ())[:5]),
-            )
-            for r in rows
-        )
-        sections.append(DigestSection(prof.name, prof.threshold, items))
-    return Digest(week, settings.timezone, now or datetime.now(timezone.utc), tuple(sections))
+        # Fetch more than shown: collapsing copies can shrink the list.
+        rows = wh.relevant_in_range(prof.name, start, end, settings.max_items * 4)
+        mention_rows = []
+        if settings.max_mentions:
+            low = max(0.0, prof.threshold - settings.mention_band)
+            mention_rows = wh.mentions_in_range(prof.name, start, end, low, settings.max_mentions * 4)
+        sections.append(DigestSection(
+            prof.name, prof.threshold,
+            collapse(rows, settings.excerpt_chars, settings.max_items),
+            collapse(mention_rows, settings.excerpt_chars, settings.max_mentions),
+        ))
+    overview = build_overview(wh, [p.name for p in profiles], week, settings.timezone, list(feed_urls or ()),
+                              now, settings.quiet_days)
+    return Digest(week, settings.timezone, now, tuple(sections), overview)
 
 
 # --- rendering ----------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()|~])")
+# Characters that only mean something where a block starts ("- item", "# heading",
+# "1. item", "+ item", "= underline"): escaped there, left alone inside a line so that
+# "Sino-Soviet" stays readable as plain text.
+_MD_BLOCK_START = re.compile(r"^(\d*)([-+#=.)])")
 
 
 def md_text(value: object) -> str:
     """Article-derived text made inert in Markdown: no markup, no raw HTML, one line."""
     text = " ".join(str(value or "").split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_BLOCK_START.sub(r"\1\\\2", text)
 
 
 def md_url(value: object) -> str:

@@ -98,3 +98,17 @@ def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
         assert labels == sorted(labels, reverse=True) or labels.index(0) > max(i for i, x in enumerate(labels) if x > 0), labels
     with duckdb.connect(str(project / "warehouse" / "demo" / "demo.duckdb"), read_only=True) as con:
         assert con.execute("select count(distinct url) from scored_articles").fetchone()[0] == 20
+
+
+def test_digest_preview_renders_in_the_terminal_and_writes_nothing(tmp_path):
+    from . import digest_sample
+
+    cfg = write_config(tmp_path, list(digest_sample.FEEDS), [])
+    digest_sample.build(tmp_path / "warehouse" / "monitor.duckdb")
+    out = cli("--config", str(cfg), "digest", "--week", "2026-W46", "--preview", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Commentary digest, 2026-W46" in out.stdout and "Moscow's Pivot to Asia Becomes a Dependence" in out.stdout
+    assert "<script>alert('x')</script>" in out.stdout      # shown as text by the terminal renderer
+    assert not (tmp_path / "warehouse" / "digests").exists()
+    out = cli("--config", str(cfg), "digest", "--preview", "--send", cwd=tmp_path)
+    assert out.returncode == 2 and "not allowed with argument" in out.stderr

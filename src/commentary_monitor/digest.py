@@ -141,6 +141,16 @@ def _excerpt(evidence: dict, text: str, title: str | None, limit: int) -> str:
     return cut.rstrip(",;:") + " …"
 
 
+SEED_CHARS = 200   # the closest seed passage is a pointer to the essay, not a second excerpt
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split()).rstrip("…")
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
 def _item(r: dict, excerpt_chars: int) -> DigestItem:
     ev = r["evidence"]
     return DigestItem(
@@ -153,7 +163,7 @@ def _item(r: dict, excerpt_chars: int) -> DigestItem:
         score=r["score"],
         excerpt=_excerpt(ev, r["text"], r["title"], excerpt_chars),
         terms=tuple(ev.get("terms", ())[:5]),
-        seed_passage=" ".join(str(ev.get("seed_passage") or "").split()),
+        seed_passage=_clip(str(ev.get("seed_passage") or ""), SEED_CHARS),
         seed_source=Path(str(ev.get("seed_source") or "")).name,
     )
 

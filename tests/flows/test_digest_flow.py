@@ -1,0 +1,34 @@
+"""The digest flow end to end: archive files, the Prefect artifact, one email per week."""
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+from commentary_monitor.config import SMTP_PASSWORD_ENV
+from commentary_monitor.flows.digest import digest
+
+from .. import digest_sample as S
+from ..conftest import write_config
+from ..smtp_server import PASSWORD, SmtpServer
+
+
+def test_digest_flow_writes_the_archive_and_mails_the_week_once(tmp_path, monkeypatch):
+    S.build(tmp_path / "warehouse" / "monitor.duckdb")
+    monkeypatch.setenv(SMTP_PASSWORD_ENV, PASSWORD)
+    with SmtpServer(tmp_path) as server:
+        cfg = write_config(tmp_path, list(S.FEEDS), [], server.config_lines())
+        first = digest(config_path=str(cfg), week="2026-W46", send=True)
+        assert first.email_status == "sent" and not first.failed
+        assert first.items == {"sino-russian": 4, "memory-politics": 2}
+        assert "email: sent 2026-W46 to analyst@example.org, desk@example.org via 127.0.0.1" in first.render()
+        second = digest(config_path=str(cfg), week="2026-W46", send=True)
+        assert second.email_status == "skipped" and "already sent" in second.render()
+        assert len(server.inbox.received) == 1
+        (_, _, msg), = server.inbox.received
+        assert msg.get_content_type() == "multipart/alternative" and "2026-W46" in msg["Subject"]
+
+    out = tmp_path / "warehouse" / "digests"
+    assert sorted(p.name for p in out.iterdir()) == ["2026-W46.html", "2026-W46.md", "2026-W46.png"]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["digest-2026-w46"])))
+    assert artifacts and artifacts[0].type == "markdown"
+    assert artifacts[0].data.startswith("# Commentary digest, 2026-W46")

@@ -91,3 +91,16 @@ def test_html_and_text_are_inert(built):
     assert "javascript:" not in text.replace("[links](javascript:alert(1))", "")
     assert safe_url("javascript:alert(1)") == "" and safe_url("data:text/html,x") == "" and safe_url("https://") == ""
     assert safe_url("https://ex.org/a?b=1&c=2") == "https://ex.org/a?b=1&c=2"
+
+
+def test_markdown_renders_without_markup_from_articles(built):
+    from markdown_it import MarkdownIt
+
+    _, archive, _ = built
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(archive.markdown_text)
+    assert "<script" not in html and "<b>" not in html and "onerror=alert(1)>" not in html
+    assert re.findall(r"<img [^>]*>", html) == ['<img src="2026-W46.png" alt="Relevant articles per week and profile, last 12 weeks" />']
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert len(hrefs) == 10 and all(h.startswith("https://") for h in hrefs)
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; Beijing &amp; the *Kremlin* [analysis]" in html
+    assert html.count("<h2>") == 2 and "<table>" in html

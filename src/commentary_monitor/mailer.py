@@ -16,6 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Sequence
 
 from .config import EmailSettings
 from .errors import MailError
@@ -37,7 +38,7 @@ def chart_cid(week: str, sender: str) -> str:
 
 
 def build_message(subject: str, text: str, html: str, settings: EmailSettings, now: datetime,
-                  images: list[Attachment] = (), message_id: str | None = None) -> EmailMessage:
+                  images: Sequence[Attachment] = (), message_id: str | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = settings.sender

@@ -9,8 +9,9 @@ command can retry it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 from . import mailer
@@ -42,8 +43,6 @@ def chart_png(digest: Digest) -> bytes | None:
 
 def write_archive(wh: Warehouse | None, digest: Digest, directory: Path, png: bytes | None) -> Archive:
     """Write the week's files (and, given a warehouse, its ``digests`` rows)."""
-    from dataclasses import replace
-
     directory.mkdir(parents=True, exist_ok=True)
     label = digest.week.label
     chart = directory / f"{label}.png" if png else None
@@ -69,7 +68,7 @@ class Delivery:
     error: str | None = None
 
 
-def message_for(digest: Digest, settings: EmailSettings, now: datetime, png: bytes | None):
+def message_for(digest: Digest, settings: EmailSettings, now: datetime, png: bytes | None) -> EmailMessage:
     images = []
     chart_src = None
     if png:

@@ -32,3 +32,16 @@ def test_digest_flow_writes_the_archive_and_mails_the_week_once(tmp_path, monkey
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["digest-2026-w46"])))
     assert artifacts and artifacts[0].type == "markdown"
     assert artifacts[0].data.startswith("# Commentary digest, 2026-W46")
+
+
+def test_the_password_can_come_from_a_prefect_secret_block(tmp_path, monkeypatch):
+    from prefect.blocks.system import Secret
+
+    S.build(tmp_path / "warehouse" / "monitor.duckdb")
+    monkeypatch.delenv(SMTP_PASSWORD_ENV, raising=False)
+    Secret(value=PASSWORD).save("digest-smtp-password", overwrite=True)
+    with SmtpServer(tmp_path, security="ssl") as server:
+        cfg = write_config(tmp_path, list(S.FEEDS), [], server.config_lines() + 'password_secret = "digest-smtp-password"\n')
+        result = digest(config_path=str(cfg), week="2026-W46", send=True)
+        assert result.email_status == "sent", result.render()
+        assert server.inbox.logins == ["digest-bot"] and len(server.inbox.received) == 1

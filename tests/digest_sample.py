@@ -95,6 +95,9 @@ def build(path: Path) -> None:
     add("https://wire.example/opinion/pivot-to-asia-dependence", wire, "Moscow’s pivot to Asia becomes a dependence",
         "Paul Ostrander", MONDAY + timedelta(days=2), syndicated.replace("Kremlin", "Russian government", 1),
         0.93, 0.30, sino_terms=("yuan", "pipeline", "moscow"))
+    # A third copy that scored just below the threshold: listed with the story, not as a mention.
+    add("https://review.example/syndication/pivot/", review, "Moscow's pivot to Asia becomes a dependence", None,
+        MONDAY + timedelta(days=3, hours=8), syndicated, 0.45, 0.30)
     add("https://review.example/arctic-route/", review, "The Arctic Route Neither Side Trusts", "Mei Lin Harrow",
         MONDAY + timedelta(days=3), "The Northern Sea Route is where cooperation is most advertised. " + _text(rng),
         0.81, 0.22, sino_terms=("arctic", "yuan", "navy"),

@@ -170,14 +170,29 @@ def _item(r: dict, excerpt_chars: int) -> DigestItem:
 
 def collapse(rows: list[dict], excerpt_chars: int, limit: int) -> tuple[DigestItem, ...]:
     """Ranked rows -> at most ``limit`` items, each story once with its copies in ``also``."""
-    found = duplicates.groups([r["title"] or "" for r in rows], [r["text"] or "" for r in rows])
+    return tuple(_groups_to_items(rows, duplicates.groups([r["title"] or "" for r in rows],
+                                                          [r["text"] or "" for r in rows]), excerpt_chars)[:limit])
+
+
+def _groups_to_items(rows: list[dict], found: list[list[int]], excerpt_chars: int) -> list[DigestItem]:
     items = []
-    for group in found[:limit]:
+    for group in found:
         first = _item(rows[group[0]], excerpt_chars)
         copies = tuple(Copy(rows[i]["article_id"], rows[i]["outlet"] or urlsplit(rows[i]["url"]).hostname or "",
                             rows[i]["url"]) for i in group[1:])
         items.append(replace(first, also=copies))
-    return tuple(items)
+    return items
+
+
+def _split(relevant: list[dict], near: list[dict], excerpt_chars: int, max_items: int,
+           max_mentions: int) -> tuple[tuple[DigestItem, ...], tuple[DigestItem, ...]]:
+    """Collapse relevant and near-miss rows together, so a story's below-threshold copy is
+    listed under its relevant item rather than again as "also mentioned"."""
+    rows = relevant + near          # still in rank order: every relevant score is above every near-miss
+    found = duplicates.groups([r["title"] or "" for r in rows], [r["text"] or "" for r in rows])
+    items = _groups_to_items(rows, [g for g in found if g[0] < len(relevant)], excerpt_chars)
+    mentions = _groups_to_items(rows, [g for g in found if g[0] >= len(relevant)], excerpt_chars)
+    return tuple(items[:max_items]), tuple(mentions[:max_mentions])
 
 
 def collect(wh: Warehouse, profiles: list[Profile], week: IsoWeek, settings: DigestSettings,
@@ -192,11 +207,8 @@ def collect(wh: Warehouse, profiles: list[Profile], week: IsoWeek, settings: Dig
         if settings.max_mentions:
             low = max(0.0, prof.threshold - settings.mention_band)
             mention_rows = wh.mentions_in_range(prof.name, start, end, low, settings.max_mentions * 4)
-        sections.append(DigestSection(
-            prof.name, prof.threshold,
-            collapse(rows, settings.excerpt_chars, settings.max_items),
-            collapse(mention_rows, settings.excerpt_chars, settings.max_mentions),
-        ))
+        items, mentions = _split(rows, mention_rows, settings.excerpt_chars, settings.max_items, settings.max_mentions)
+        sections.append(DigestSection(prof.name, prof.threshold, items, mentions))
     overview = build_overview(wh, [p.name for p in profiles], week, settings.timezone, list(feed_urls or ()),
                               now, settings.quiet_days)
     return Digest(week, settings.timezone, now, tuple(sections), overview)

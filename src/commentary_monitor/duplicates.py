@@ -44,16 +44,33 @@ def text_similarity(a: frozenset[int], b: frozenset[int], size: int = SKETCH_SIZ
     """Estimated Jaccard similarity of two shingle sets from their bottom-k sketches."""
     if not a or not b:
         return 0.0
-    union_sketch = sorted(a | b)[:size]
     both = a & b
+    if len(both) < TEXT_SIMILARITY * min(size, len(a), len(b)):
+        return len(both) / size     # a cheap bound: below the threshold whatever the union holds
+    union_sketch = sorted(a | b)[:size]
     return sum(1 for h in union_sketch if h in both) / len(union_sketch)
 
 
+def _title_key(title: str) -> str:
+    """Lower-case words only; empty when too short to identify a story."""
+    words = _words(title)
+    return " ".join(words) if len(words) >= MIN_TITLE_WORDS else ""
+
+
 def title_similarity(a: str, b: str) -> float:
-    wa, wb = _words(a), _words(b)
-    if min(len(wa), len(wb)) < MIN_TITLE_WORDS:
+    ka, kb = _title_key(a), _title_key(b)
+    return _key_similarity(ka, kb)
+
+
+def _key_similarity(ka: str, kb: str) -> float:
+    if not ka or not kb:
         return 0.0
-    return SequenceMatcher(None, " ".join(wa), " ".join(wb), autojunk=False).ratio()
+    if ka == kb:
+        return 1.0
+    matcher = SequenceMatcher(None, ka, kb, autojunk=False)
+    if matcher.real_quick_ratio() < TITLE_SIMILARITY or matcher.quick_ratio() < TITLE_SIMILARITY:
+        return 0.0       # cheap upper bounds first: most pairs are different stories
+    return matcher.ratio()
 
 
 def groups(titles: Sequence[str], texts: Sequence[str]) -> list[list[int]]:
@@ -70,11 +87,12 @@ def groups(titles: Sequence[str], texts: Sequence[str]) -> list[list[int]]:
         return i
 
     sketches = [sketch(t) for t in texts]
+    keys = [_title_key(t) for t in titles]
     for i in range(n):
         for j in range(i + 1, n):
             if find(i) == find(j):
                 continue
-            if (title_similarity(titles[i], titles[j]) >= TITLE_SIMILARITY
+            if (_key_similarity(keys[i], keys[j]) >= TITLE_SIMILARITY
                     or text_similarity(sketches[i], sketches[j]) >= TEXT_SIMILARITY):
                 parent[max(find(i), find(j))] = min(find(i), find(j))
     out: dict[int, list[int]] = {}

@@ -54,13 +54,15 @@ def settings(directory: Path) -> DigestSettings:
 
 
 def _score(profile: str, value: float, terms: tuple[str, ...], passage: str) -> Score:
-    return Score(profile, value, value >= 0.5, f"score {value}", terms, passage, SEED_PASSAGE, f"seeds/{SEED}",
-                 0.2, "v1", "model-x")
+    return Score(profile=profile, score=value, relevant=value >= 0.5, explanation=f"score {value}", terms=terms,
+                 article_passage=passage, seed_passage=SEED_PASSAGE, seed_source=f"seeds/{SEED}", raw=0.2,
+                 profile_version="v1", model="model-x")
 
 
 def _article(url: str, feed: str, title: str, author: str | None, published: datetime, text: str) -> Article:
-    return Article(article_id(url), url, url, url, feed, FEEDS[feed], title, author, published,
-                   published + timedelta(hours=1), "en", text, "page", "ok")
+    return Article(article_id=article_id(url), url=url, link=url, guid=url, feed_url=feed, outlet=FEEDS[feed],
+                   title=title, author=author, published_at=published, fetched_at=published + timedelta(hours=1),
+                   language="en", text=text, text_source="page", page_status="ok")
 
 
 def build(path: Path) -> None:

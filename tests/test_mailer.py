@@ -104,6 +104,7 @@ def test_starttls_delivers_one_well_formed_multipart_message_once(tmp_path, wh, 
         assert send(wh, digest, cfg, resend=True).status == "sent"
         assert len(server.inbox.received) == 2
 
+    publish.write_archive(wh, digest, tmp_path / "digests", None)    # rewriting keeps the send record
     row = wh.con.execute("select sent_at, recipients, message_id from digests where week = '2026-W46' "
                          "and profile = 'sino-russian'").fetchone()
     assert row[0] is not None and row[1] == list(RECIPIENTS)

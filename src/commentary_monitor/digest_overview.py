@@ -122,5 +122,5 @@ def build_overview(wh: Warehouse, profiles: list[str], week: "IsoWeek", tz: str,
 
     outlets = tuple(OutletActivity(*row) for row in wh.outlet_activity(week_start, end)[:MAX_OUTLETS])
     naive_now = now.astimezone(timezone.utc).replace(tzinfo=None)
-    health = tuple(FeedHealth(**h) for h in wh.feed_health(feed_urls, naive_now, quiet_days))
+    health = tuple(FeedHealth(**h) for h in wh.digest_source_health(feed_urls, naive_now, quiet_days))
     return Overview(tuple(trends), outlets, health, len(feed_urls), quiet_days)

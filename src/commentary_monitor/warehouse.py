@@ -297,7 +297,7 @@ class Warehouse:
         ).fetchall()
         return [(p, at, json.loads(t) if t else []) for p, at, t in rows]
 
-    def feed_health(self, feed_urls: list[str], now: datetime, quiet_days: int) -> list[dict]:
+    def digest_source_health(self, feed_urls: list[str], now: datetime, quiet_days: int) -> list[dict]:
         """Configured feeds that are failing (last fetch an error) or quiet (fetched fine but no
         new article for ``quiet_days``). Reads ``fetches`` and ``feeds`` only, so richer health
         records can replace it without touching the digest."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from commentary_monitor import digest as digests
@@ -58,7 +58,10 @@ def digest(config_path: str | None = None, week: str | None = None, send: bool =
     profiles = [build_profile(p) for p in cfg.profiles]
     mailing = (send or resend) and cfg.email is not None and cfg.email.enabled
     password = smtp_password(cfg.email, cfg.path) if mailing and cfg.email.smtp_host else None
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    log = get_run_logger()
+    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+        if wh.abandon_stale_runs():
+            log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         run_id = wh.start_run("digest")
         try:
             d = digests.collect(wh, profiles, wk, cfg.digest, now, [f.url for f in cfg.feeds])

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from commentary_monitor import pipeline
 from commentary_monitor.config import FetchSettings, load_config
 from commentary_monitor.profiles import build_profile
 from commentary_monitor.scoring import Scorer
+from commentary_monitor.search import rebuild_index
 from commentary_monitor.warehouse import Warehouse
 
 BATCH_SIZE = 50
@@ -40,7 +41,10 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)
     scorer = Scorer([build_profile(p) for p in cfg.profiles])
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    log = get_run_logger()
+    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+        if wh.abandon_stale_runs():
+            log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         run_id = wh.start_run("ingest")
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
@@ -64,6 +68,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 if o.parsed:
                     wh.set_feed_title(o.feed.url, o.parsed.title)
                 wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind, o.error)
+            if new_by_feed:
+                rebuild_index(wh.con)   # keep full-text search current
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),

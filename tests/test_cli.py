@@ -28,13 +28,13 @@ def cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.C
 def test_help_lists_every_command():
     out = cli("--help")
     assert out.returncode == 0
-    for command in ("run", "ingest", "digest", "sql", "eval", "demo"):
+    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo"):
         assert re.search(rf"^\s+{command}\s", out.stdout, re.M), command
 
 
 def test_every_command_is_documented_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for command in ("run", "ingest", "digest", "sql", "eval", "demo"):
+    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo"):
         assert f"commentary-monitor {command}" in readme, command
 
 
@@ -98,6 +98,47 @@ def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
         assert labels == sorted(labels, reverse=True) or labels.index(0) > max(i for i, x in enumerate(labels) if x > 0), labels
     with duckdb.connect(str(project / "warehouse" / "demo" / "demo.duckdb"), read_only=True) as con:
         assert con.execute("select count(distinct url) from scored_articles").fetchone()[0] == 20
+
+
+def test_search_export_vacuum_and_sql_formats(tmp_path):
+    from commentary_monitor.search import rebuild_index
+
+    cfg = write_config(tmp_path, [], [])
+    with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
+        arts = [article(1), article(2)]
+        arts[0].text = "Arctic shipping along the Northern Sea Route."
+        wh.store_articles(wh.start_run("ingest"), arts, [[score("sino-russian", 0.8)], [score("sino-russian", 0.2)]])
+        rebuild_index(wh.con)
+    out = cli("--config", str(cfg), "search", "arctic shipping")
+    assert out.returncode == 0, out.stderr
+    assert "Title 1" in out.stdout and "Title 2" not in out.stdout and "1 article matches" in out.stdout
+    out = cli("--config", str(cfg), "search", "arctic", "--profile", "nope")
+    assert out.returncode == 2 and "--profile: no profile 'nope'" in out.stderr
+
+    out = cli("--config", str(cfg), "sql", "select title, score from scored_articles order by score desc", "--format", "csv")
+    assert out.returncode == 0 and out.stdout.splitlines() == ["title,score", "Title 1,0.8", "Title 2,0.2"]
+    out = cli("--config", str(cfg), "sql", "select title from articles order by 1", "--format", "json")
+    assert json.loads(out.stdout) == [{"title": "Title 1"}, {"title": "Title 2"}]
+    target = tmp_path / "x.parquet"
+    out = cli("--config", str(cfg), "sql", "select * from scored_articles", "--format", "parquet", "--out", str(target))
+    assert out.returncode == 0 and duckdb.sql(f"select count(*) from '{target}'").fetchone()[0] == 2
+
+    out = cli("--config", str(cfg), "export", "--out", str(tmp_path / "exp"))
+    assert out.returncode == 0 and (tmp_path / "exp" / "articles.parquet").exists()
+    assert duckdb.sql(f"select count(*) from '{tmp_path / 'exp' / 'scores.parquet'}'").fetchone()[0] == 2
+    out = cli("--config", str(cfg), "vacuum")
+    assert out.returncode == 0 and "vacuum:" in out.stdout
+
+
+def test_sql_prompt_reads_statements_until_quit(tmp_path):
+    cfg = write_config(tmp_path, [], [])
+    with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
+        wh.store_articles(wh.start_run("ingest"), [article(1)], [[score("sino-russian", 0.8)]])
+    env = {k: v for k, v in os.environ.items() if k != "COMMENTARY_MONITOR_CONFIG"}
+    out = subprocess.run([EXE, "--config", str(cfg), "sql"], input="select title\nfrom articles;\n.tables\nselect nope;\n.quit\n",
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0
+    assert "Title 1" in out.stdout and "scored_articles" in out.stdout and "nope" in out.stderr
 
 
 def test_digest_preview_renders_in_the_terminal_and_writes_nothing(tmp_path):

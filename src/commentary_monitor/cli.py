@@ -35,11 +35,25 @@ def _parser() -> argparse.ArgumentParser:
                      help="also email it to [email] recipients, unless this week was already sent (no SMTP host: write an .eml to the outbox)")
     how.add_argument("--resend", action="store_true", help="email it even if this week was already sent")
     how.add_argument("--preview", action="store_true", help="render it in the terminal; write and send nothing")
-    s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only) and print the result")
-    s.add_argument("query", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
+    s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only); no query: an interactive prompt")
+    s.add_argument("query", nargs="?", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
+    s.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
+                   help="table (default) prints; csv, json and parquet write --out")
+    s.add_argument("--out", metavar="FILE", help="file for --format csv|json|parquet (csv and json default to stdout)")
+    f = sub.add_parser("search", help="full-text search over article titles and text")
+    f.add_argument("query", help='words or a phrase, e.g. "arctic shipping"')
+    f.add_argument("--profile", help="only articles relevant to this profile")
+    f.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
+    f.add_argument("--limit", type=int, default=20)
+    x = sub.add_parser("export", help="write every table of the warehouse as Parquet files")
+    x.add_argument("--out", required=True, metavar="DIR")
+    sub.add_parser("vacuum", help="checkpoint the warehouse and reclaim space")
     e = sub.add_parser("eval", help="score a labeled JSONL file and print ranking metrics per profile")
     e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
     e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
+    v = sub.add_parser("serve", help="run ingest and the weekly digest on their schedules until Ctrl-C")
+    v.add_argument("--ingest-cron", metavar="CRON", help='override [schedule] ingest, e.g. "*/30 * * * *"')
+    v.add_argument("--digest-cron", metavar="CRON", help='override [schedule] digest, e.g. "0 7 * * 1"')
     sub.add_parser("demo", help="serve a bundled sample of commentary on 127.0.0.1 and run the whole pipeline on it")
     return p
 
@@ -129,21 +143,68 @@ def cmd_run(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    import duckdb
+    from . import sqlshell
+    from .config import load_config
+    from .warehouse import Warehouse
 
+    if args.format in ("parquet",) and not args.out:
+        raise UsageError("--format parquet needs --out FILE")
+    cfg = load_config(args.config)
+    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+        sqlshell.prepare(wh.con)
+        if args.query is None:
+            return sqlshell.interactive(wh.con, str(cfg.warehouse_path))
+        return sqlshell.run(wh.con, args.query, args.format, args.out)
+
+
+def cmd_search(args) -> int:
+    from datetime import datetime
+
+    from .config import load_config
+    from .search import search
+    from .warehouse import Warehouse
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise UsageError(f"--since: expected YYYY-MM-DD, got {args.since!r}") from None
+    cfg = load_config(args.config)
+    if args.profile and args.profile not in {p.name for p in cfg.profiles}:
+        raise UsageError(f"--profile: no profile {args.profile!r} in {cfg.path}")
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        hits = search(wh.con, args.query, args.profile, since, args.limit)
+    for h in hits:
+        print(f"{h['bm25']:>7.3f}  {h['published_at']:%Y-%m-%d}  {h['outlet'] or '':<24.24}  {h['title']}\n"
+              f"{'':>9}{h['url']}  [{h['article_id']}]")
+    print(f"{len(hits)} article{' matches' if len(hits) == 1 else 's match'} {args.query!r}")
+    return 0
+
+
+def cmd_export(args) -> int:
     from .config import load_config
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
+    out = Path(args.out)
     with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
-        try:
-            rel = wh.con.sql(args.query)
-        except duckdb.Error as exc:
-            print(f"commentary-monitor: sql: {exc}", file=sys.stderr)
-            return 1
-        if rel is None:
-            return 0
-        rel.show(max_width=10_000, max_rows=10_000)
+        written = wh.export_parquet(out)
+    for table, rows in written.items():
+        print(f"{rows:>9} rows  {out / (table + '.parquet')}")
+    return 0
+
+
+def cmd_vacuum(args) -> int:
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    before = cfg.warehouse_path.stat().st_size if cfg.warehouse_path.exists() else 0
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        wh.vacuum()
+    after = cfg.warehouse_path.stat().st_size
+    print(f"vacuum: {cfg.warehouse_path} {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
     return 0
 
 
@@ -182,6 +243,36 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    import dataclasses
+    import signal
+
+    from .config import load_config, valid_cron
+    from .prefect_server import LocalPrefectServer
+
+    cfg = load_config(args.config)
+    schedule = cfg.schedule
+    for flag, value in (("--ingest-cron", args.ingest_cron), ("--digest-cron", args.digest_cron)):
+        if value is not None and not valid_cron(value):
+            raise UsageError(f"{flag}: not a cron expression: {value!r}")
+    schedule = dataclasses.replace(schedule, ingest=args.ingest_cron or schedule.ingest,
+                                   digest=args.digest_cron or schedule.digest)
+    # Prefect's runner turns SIGTERM into an untidy exit: treat it as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with LocalPrefectServer(cfg.warehouse_path.parent / "prefect-server.log") as server:
+        from .flows.deployments import serve_deployments
+
+        where = "a local Prefect server" if server.started else server.api_url
+        print(f"serve: ingest on '{schedule.ingest}', digest on '{schedule.digest}' ({schedule.timezone}); "
+              f"scheduler: {where}. Ctrl-C stops.", flush=True)
+        try:
+            serve_deployments(str(cfg.path.resolve()), schedule)
+        except KeyboardInterrupt:
+            pass
+    print("serve: stopped", flush=True)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from datetime import datetime, timezone
 
@@ -214,7 +305,11 @@ COMMANDS = {
     "ingest": cmd_ingest,
     "digest": cmd_digest,
     "sql": cmd_sql,
+    "search": cmd_search,
+    "export": cmd_export,
+    "vacuum": cmd_vacuum,
     "eval": cmd_eval,
+    "serve": cmd_serve,
     "demo": cmd_demo,
 }
 

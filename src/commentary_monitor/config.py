@@ -10,6 +10,7 @@ import glob
 import os
 import re
 import tomllib
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +38,13 @@ class _Strict(BaseModel):
 
 class _Warehouse(_Strict):
     path: str = "warehouse/monitor.duckdb"
+    lock_timeout: Annotated[float, Field(ge=0, le=86_400)] = 600.0
+
+
+class _Schedule(_Strict):
+    ingest: str = "0 * * * *"
+    digest: str = "0 7 * * 1"
+    timezone: str | None = None
 
 
 class _Digest(_Strict):
@@ -90,6 +98,7 @@ class _File(_Strict):
     digest: _Digest = _Digest()
     email: _Email = _Email()
     fetch: _Fetch = _Fetch()
+    schedule: _Schedule = _Schedule()
     feeds: list[_Feed] = []
     profiles: dict[str, _Profile] = {}
 
@@ -167,6 +176,13 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    ingest: str = "0 * * * *"      # cron
+    digest: str = "0 7 * * 1"      # cron: Monday 07:00
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
@@ -174,6 +190,8 @@ class Config:
     digest: DigestSettings
     email: EmailSettings | None = None
     fetch: FetchSettings = FetchSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    lock_timeout: float = 600.0
     feeds: tuple[FeedConfig, ...] = ()
     profiles: tuple[ProfileConfig, ...] = field(default_factory=tuple)
 
@@ -259,6 +277,16 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(cfg_path, "digest.timezone", f"unknown time zone {parsed.digest.timezone!r}") from None
 
+    schedule_tz = parsed.schedule.timezone or parsed.digest.timezone
+    try:
+        ZoneInfo(schedule_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(cfg_path, "schedule.timezone", f"unknown time zone {schedule_tz!r}") from None
+    for key in ("ingest", "digest"):
+        expr = getattr(parsed.schedule, key)
+        if not valid_cron(expr):
+            raise ConfigError(cfg_path, f"schedule.{key}", f"not a cron expression: {expr!r}")
+
     for i, entry in enumerate(parsed.fetch.allow_private):
         host, sep, port = entry.rpartition(":")
         if not sep or not host or not port.isdigit():
@@ -317,6 +345,8 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
             max_new_per_feed=f.max_new_per_feed,
             min_text_chars=f.min_text_chars,
         ),
+        schedule=ScheduleSettings(parsed.schedule.ingest, parsed.schedule.digest, schedule_tz),
+        lock_timeout=parsed.warehouse.lock_timeout,
         feeds=tuple(feeds),
         profiles=tuple(profiles),
     )
@@ -356,6 +386,16 @@ def _resolve_email(cfg_path: Path, e: _Email, rel, env) -> EmailSettings:
         ca_file=ca_file,
         timeout=e.timeout,
     )
+
+
+def valid_cron(expr: str) -> bool:
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(expr, datetime.now())
+    except (CronSimError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _read_seeds(cfg_path: Path, key: str, patterns: list[str], rel) -> tuple[SeedEssay, ...]:

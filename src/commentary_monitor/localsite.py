@@ -7,6 +7,7 @@ server on a free port, so the pipeline is exercised exactly as against the web.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -35,6 +36,7 @@ class LocalSite:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
+        self.delay = 0.0          # seconds to wait before answering each request (slow-site tests)
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -65,6 +67,8 @@ class LocalSite:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+                if site.delay:
+                    time.sleep(site.delay)
                 with site._lock:
                     site.hits.append(self.path)
                 route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib import resources
@@ -19,6 +21,11 @@ import duckdb
 from .errors import WarehouseError
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def _lock_holder(message: str) -> str:
+    m = re.search(r"\(PID (\d+)\)", message)
+    return f" (PID {m.group(1)})" if m else ""
 
 
 def utcnow() -> datetime:
@@ -58,18 +65,41 @@ class Warehouse:
     # --- opening ----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, read_only: bool = False) -> "Warehouse":
+    def open(cls, path: Path | str, read_only: bool = False, wait: float = 0.0,
+             on_wait: Callable[[str], None] | None = None) -> "Warehouse":
+        """Open (and, read-write, migrate) the warehouse.
+
+        DuckDB lets one process hold a file read-write, and none may open it while a
+        writer has it. When another process holds the lock, retry with backoff for up
+        to ``wait`` seconds, telling ``on_wait`` each time, then give up clearly.
+        """
         path = Path(path)
         if read_only and not path.exists():
             raise WarehouseError(path, "no warehouse here yet: run `commentary-monitor ingest` first")
-        try:
-            if not read_only:
+        if not read_only:
+            try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise WarehouseError(path, f"cannot open: {exc}") from None
-        except OSError as exc:
-            raise WarehouseError(path, f"cannot create its folder: {exc.strerror}") from None
+            except OSError as exc:
+                raise WarehouseError(path, f"cannot create its folder: {exc.strerror}") from None
+        deadline = time.monotonic() + wait
+        delay = 0.5
+        while True:
+            try:
+                con = duckdb.connect(str(path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise WarehouseError(path, f"cannot open: {exc}") from None
+                holder = _lock_holder(str(exc))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WarehouseError(path, f"busy: another process{holder} holds the file; "
+                                               f"gave up after {wait:g}s (try again when it has finished)") from None
+                pause = min(delay, left)
+                if on_wait:
+                    on_wait(f"warehouse {path} is held by another process{holder}; retrying in {pause:.1f}s")
+                time.sleep(pause)
+                delay = min(delay * 2, 15.0)
         con.execute("SET TimeZone = 'UTC'")
         wh = cls(con, path, read_only)
         try:
@@ -134,6 +164,19 @@ class Warehouse:
         return done
 
     # --- runs and feeds ---------------------------------------------------------------
+
+    def abandon_stale_runs(self) -> int:
+        """Mark runs left 'running' by a process that died (killed, machine rebooted).
+
+        Only a read-write holder calls this, and DuckDB admits one such process per
+        file, so no other run can still be going on."""
+        n = self.con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
+        if n:
+            self.con.execute(
+                "UPDATE runs SET status = 'abandoned', summary = coalesce(summary, '') || "
+                "'the process ended before the run finished' WHERE status = 'running'"
+            )
+        return n
 
     def start_run(self, kind: str) -> str:
         run_id = str(uuid.uuid4())
@@ -362,3 +405,29 @@ class Warehouse:
         if status == "sent":
             self.con.execute("UPDATE digests SET sent_at = ?, recipients = ?, message_id = ? WHERE week = ?",
                              [now, list(recipients), message_id, week])
+
+    # --- maintenance --------------------------------------------------------------------
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema = 'main' ORDER BY table_name"
+        ).fetchall()]
+
+    def export_parquet(self, directory: Path) -> dict[str, int]:
+        """Write every table as ``<table>.parquet`` in ``directory``; returns rows per table."""
+        directory.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for table in self.tables():
+            target = directory / f"{table}.parquet"
+            self.con.execute(f"COPY {table} TO '{_sql_str(str(target))}' (FORMAT parquet, COMPRESSION zstd)")
+            written[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return written
+
+    def vacuum(self) -> None:
+        self.con.execute("VACUUM ANALYZE")
+        self.con.execute("CHECKPOINT")
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")

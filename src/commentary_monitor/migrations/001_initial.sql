@@ -13,7 +13,7 @@ CREATE TABLE runs (
     kind          VARCHAR NOT NULL,        -- 'ingest' or 'digest'
     started_at    TIMESTAMP NOT NULL,
     finished_at   TIMESTAMP,
-    status        VARCHAR NOT NULL,        -- 'running', 'ok', 'failed'
+    status        VARCHAR NOT NULL,        -- 'running', 'ok', 'failed', 'abandoned'
     feeds_ok      INTEGER,
     feeds_failed  INTEGER,
     articles_new  INTEGER,

@@ -1,0 +1,78 @@
+"""A Prefect server on 127.0.0.1 for ``commentary-monitor serve``.
+
+Prefect's embedded (ephemeral) API runs flows but not its scheduler, so schedules
+need a real server. Unless ``PREFECT_API_URL`` already points at one (a shared
+server or Prefect Cloud), ``serve`` starts ``prefect server start`` on a free
+loopback port for as long as it runs, and points this process at it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from .errors import MonitorError
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalPrefectServer:
+    def __init__(self, log_path: Path, startup_timeout: float = 120.0) -> None:
+        self.log_path = log_path
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+        self.api_url: str | None = os.environ.get("PREFECT_API_URL")
+        self.started = False
+
+    def __enter__(self) -> "LocalPrefectServer":
+        if self.api_url:
+            return self            # the user's own server or Cloud
+        port = _free_port()
+        prefect = Path(sys.executable).with_name("prefect")
+        env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+        log.close()
+        url = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise MonitorError(f"prefect server exited with code {self.process.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            self.__exit__()
+            raise MonitorError(f"prefect server did not start within {self.startup_timeout:g}s; see {self.log_path}")
+        self.api_url = url
+        self.started = True
+        os.environ["PREFECT_API_URL"] = url
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.started:
+            os.environ.pop("PREFECT_API_URL", None)

@@ -1,0 +1,73 @@
+from datetime import datetime
+
+import duckdb
+
+from commentary_monitor.search import rebuild_index, search
+from commentary_monitor.warehouse import Warehouse
+
+from .test_warehouse import article, score
+
+
+def filled(tmp_path):
+    path = tmp_path / "w.duckdb"
+    wh = Warehouse.open(path)
+    arts = [article(1, datetime(2026, 11, 2)), article(2, datetime(2026, 11, 10)), article(3, datetime(2026, 11, 12))]
+    arts[0].title, arts[0].text = "Ice and ships", "Arctic shipping along the Northern Sea Route is growing every summer."
+    arts[1].title, arts[1].text = "Ports", "Shipping costs rose in the Arctic ports, the shipping lines said."
+    arts[2].title, arts[2].text = "Trams", "The city brought back its trams."
+    wh.store_articles(wh.start_run("ingest"), arts, [[score("p", 0.9)], [score("p", 0.1)], [score("p", 0.2)]])
+    rebuild_index(wh.con)
+    return wh, path
+
+
+def test_bm25_search_with_profile_since_and_phrase(tmp_path):
+    wh, path = filled(tmp_path)
+    try:
+        hits = search(wh.con, "arctic shipping")
+        assert [h["title"] for h in hits][:2] and {h["title"] for h in hits} == {"Ice and ships", "Ports"}
+        assert {h["title"] for h in search(wh.con, "ship")} == {"Ice and ships", "Ports"}   # stemmed
+        assert [h["title"] for h in search(wh.con, "arctic", profile="p")] == ["Ice and ships"]
+        assert [h["title"] for h in search(wh.con, "arctic", since=datetime(2026, 11, 5))] == ["Ports"]
+        assert [h["title"] for h in search(wh.con, '"northern sea route is growing"')] == ["Ice and ships"]
+        assert search(wh.con, '"sea route northern"') == []
+        assert search(wh.con, "zeppelin") == [] and search(wh.con, "  ") == []
+    finally:
+        wh.close()
+
+
+def test_index_works_from_a_read_only_connection(tmp_path):
+    wh, path = filled(tmp_path)
+    wh.close()
+    with Warehouse.open(path, read_only=True) as ro:
+        assert [h["title"] for h in search(ro.con, "trams")] == ["Trams"]
+    # And in raw SQL, as an analyst would write it.
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("LOAD fts")
+    rows = con.execute(
+        "select title from (select *, fts_main_articles.match_bm25(article_id, 'northern sea route') as s from articles) "
+        "where s is not null order by s desc"
+    ).fetchall()
+    con.close()
+    assert rows[0] == ("Ice and ships",)
+
+
+def test_export_and_vacuum(tmp_path):
+    wh, path = filled(tmp_path)
+    try:
+        written = wh.export_parquet(tmp_path / "out")
+        assert written["articles"] == 3 and written["scores"] == 3 and "runs" in written
+        assert duckdb.sql(f"select count(*) from '{tmp_path / 'out' / 'articles.parquet'}'").fetchone()[0] == 3
+        wh.vacuum()
+        assert wh.con.execute("select count(*) from articles").fetchone()[0] == 3
+    finally:
+        wh.close()
+
+
+def test_weekly_counts_and_relevant_articles_views(tmp_path):
+    wh, path = filled(tmp_path)
+    try:
+        rows = wh.con.execute("select iso_week, profile, articles, relevant from weekly_counts order by iso_week").fetchall()
+        assert rows == [("2026-W45", "p", 1, 1), ("2026-W46", "p", 2, 0)]
+        assert wh.con.execute("select count(*) from relevant_articles").fetchone()[0] == 1
+    finally:
+        wh.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from commentary_monitor import pipeline
@@ -80,6 +81,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 seconds=time.monotonic() - started,
             )
             wh.finish_run(run_id, "ok", summary.render(), summary.feeds_ok, len(summary.feeds_failed), summary.articles_new)
+            create_markdown_artifact(key="ingest-summary", markdown=f"```\n{summary.render()}\n```",
+                                     description=f"ingest run {run_id}")
         except BaseException as exc:
             wh.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise

@@ -28,13 +28,13 @@ def cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.C
 def test_help_lists_every_command():
     out = cli("--help")
     assert out.returncode == 0
-    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo"):
+    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo", "serve", "status"):
         assert re.search(rf"^\s+{command}\s", out.stdout, re.M), command
 
 
 def test_every_command_is_documented_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo"):
+    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo", "serve", "status"):
         assert f"commentary-monitor {command}" in readme, command
 
 

@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="score a labeled JSONL file and print ranking metrics per profile")
     e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
     e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
+    sub.add_parser("status", help="last runs, next scheduled runs and feed health at a glance")
     v = sub.add_parser("serve", help="run ingest and the weekly digest on their schedules until Ctrl-C")
     v.add_argument("--ingest-cron", metavar="CRON", help='override [schedule] ingest, e.g. "*/30 * * * *"')
     v.add_argument("--digest-cron", metavar="CRON", help='override [schedule] digest, e.g. "0 7 * * 1"')
@@ -243,6 +244,21 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    from .config import load_config
+    from .status import render_status
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    if not cfg.warehouse_path.exists():
+        print(f"no warehouse yet at {cfg.warehouse_path}: run `commentary-monitor ingest`")
+        print(render_status(None, cfg))
+        return 0
+    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+        print(render_status(wh, cfg))
+    return 0
+
+
 def cmd_serve(args) -> int:
     import dataclasses
     import signal
@@ -310,6 +326,7 @@ COMMANDS = {
     "vacuum": cmd_vacuum,
     "eval": cmd_eval,
     "serve": cmd_serve,
+    "status": cmd_status,
     "demo": cmd_demo,
 }
 

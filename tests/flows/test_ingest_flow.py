@@ -100,3 +100,12 @@ def test_every_feed_failing_ends_cleanly_with_an_empty_digest(tmp_path):
     result = digest(config_path=str(cfg), week="2026-W46")
     assert result.path.name == "2026-W46.md"
     assert "No new commentary matched a profile this week." in result.path.read_text(encoding="utf-8")
+
+
+def test_ingest_leaves_a_prefect_artifact_with_its_summary(tmp_path, news_site):
+    from prefect.artifacts import Artifact
+
+    cfg = write_config(tmp_path, [news_site.url("/east/feed.xml")], [news_site.host_port])
+    summary = ingest(config_path=str(cfg))
+    artifact = Artifact.get("ingest-summary")
+    assert artifact is not None and summary.render() in artifact.data

@@ -1,0 +1,65 @@
+"""`commentary-monitor status`: last runs, next scheduled runs, feed health."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from cronsim import CronSim
+
+from .config import Config
+from .warehouse import Warehouse
+
+
+def next_runs(cron: str, tz: str, now: datetime, n: int = 2) -> list[datetime]:
+    local = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    it = CronSim(cron, local)
+    return [next(it).replace(tzinfo=ZoneInfo(tz)) for _ in range(n)]
+
+
+def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    s = cfg.schedule
+    lines = ["Schedule (when `commentary-monitor serve` runs):"]
+    for name, cron in (("ingest", s.ingest), ("digest", s.digest)):
+        when = ", ".join(f"{d:%a %Y-%m-%d %H:%M}" for d in next_runs(cron, s.timezone, now))
+        lines.append(f"  {name:<7} '{cron}' ({s.timezone}): next {when}")
+    if wh is None:
+        return "\n".join(lines)
+    lines.append("")
+    lines.append("Last runs:")
+    rows = wh.con.execute(
+        "SELECT kind, started_at, status, round(epoch(finished_at - started_at), 1), feeds_ok, feeds_failed, articles_new "
+        "FROM runs ORDER BY started_at DESC LIMIT 8"
+    ).fetchall()
+    if not rows:
+        lines.append("  none yet")
+    for kind, started, status, secs, ok, failed, new in rows:
+        detail = f"{ok} feeds ok, {failed} failed, {new} new" if kind == "ingest" and ok is not None else ""
+        took = f"{secs:>6.1f}s" if secs is not None else "      -"
+        lines.append(f"  {started:%Y-%m-%d %H:%M} UTC  {kind:<7} {status:<9} {took}  {detail}")
+    lines.append("")
+    health = wh.con.execute(
+        """
+        WITH ranked AS (
+            SELECT feed_url, status, error_kind, fetched_at,
+                   row_number() OVER (PARTITION BY feed_url ORDER BY fetched_at DESC) AS n
+            FROM fetches
+        ), streak AS (
+            SELECT feed_url,
+                   coalesce(min(n) FILTER (WHERE status = 'ok') - 1, count(*)) AS failing_runs,
+                   max(fetched_at) FILTER (WHERE status = 'ok') AS last_ok,
+                   any_value(error_kind) FILTER (WHERE n = 1) AS last_error
+            FROM ranked GROUP BY feed_url
+        )
+        SELECT feed_url, failing_runs, last_ok, last_error FROM streak ORDER BY failing_runs DESC, feed_url
+        """
+    ).fetchall()
+    failing = [h for h in health if h[1] > 0]
+    lines.append(f"Feeds: {len(health)} seen, {len(health) - len(failing)} ok on their last run, {len(failing)} failing")
+    for url, runs, last_ok, kind in failing[:15]:
+        since = f"last ok {last_ok:%Y-%m-%d}" if last_ok else "never ok"
+        lines.append(f"  {kind or 'error':<10} failing {runs} run{'s' if runs != 1 else ''}, {since}: {url}")
+    if len(failing) > 15:
+        lines.append(f"  ... and {len(failing) - 15} more")
+    return "\n".join(lines)

@@ -1,0 +1,29 @@
+from datetime import datetime, timezone
+
+from commentary_monitor.config import load_config
+from commentary_monitor.status import next_runs, render_status
+from commentary_monitor.warehouse import Warehouse
+
+from .conftest import write_config
+
+
+def test_next_runs_follow_cron_in_the_time_zone():
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)   # a Sunday
+    (monday,) = next_runs("0 7 * * 1", "Europe/Berlin", now, 1)
+    assert monday.isoformat() == "2026-11-23T07:00:00+01:00"
+
+
+def test_status_shows_runs_and_failing_streaks(tmp_path):
+    cfg = load_config(write_config(tmp_path, [], [], extra='[schedule]\ningest = "*/30 * * * *"\n'))
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        for i, outcome in enumerate(["ok", "error", "error"]):
+            run = wh.start_run("ingest")
+            wh.record_fetch(run, "https://a.example/f", outcome, 200 if outcome == "ok" else None, 3, 0,
+                            None if outcome == "ok" else "timeout", None)
+            wh.record_fetch(run, "https://b.example/f", "ok", 200, 3, 1, None, None)
+            wh.finish_run(run, "ok", "", 1, 1, 1)
+        text = render_status(wh, cfg, now=datetime(2026, 11, 22, 12, 10, tzinfo=timezone.utc))
+    assert "ingest  '*/30 * * * *' (UTC): next Sun 2026-11-22 12:30, Sun 2026-11-22 13:00" in text
+    assert text.count(" ingest  ok ") == 3
+    assert "Feeds: 2 seen, 1 ok on their last run, 1 failing" in text
+    assert "timeout    failing 2 runs, last ok" in text and "https://a.example/f" in text

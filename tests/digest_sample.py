@@ -133,6 +133,7 @@ def build(path: Path) -> None:
         wh.upsert_feeds([(u, n) for u, n in FEEDS.items()])
         run = wh.start_run("ingest")
         wh.store_articles(run, arts, scores)
+        wh.finish_run(run, "ok", "sample", articles_new=len(arts))
         # Fetch history: three daily runs before NOW.
         for day, run_id in ((3, "run-a"), (2, "run-b"), (1, "run-c")):
             at = (NOW - timedelta(days=day)).replace(tzinfo=None)

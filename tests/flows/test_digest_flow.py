@@ -45,3 +45,22 @@ def test_the_password_can_come_from_a_prefect_secret_block(tmp_path, monkeypatch
         result = digest(config_path=str(cfg), week="2026-W46", send=True)
         assert result.email_status == "sent", result.render()
         assert server.inbox.logins == ["digest-bot"] and len(server.inbox.received) == 1
+
+
+def test_a_failed_send_fails_the_run_keeps_the_digest_and_is_retried(tmp_path, monkeypatch):
+    import duckdb
+
+    S.build(tmp_path / "warehouse" / "monitor.duckdb")
+    monkeypatch.setenv(SMTP_PASSWORD_ENV, PASSWORD)
+    with SmtpServer(tmp_path) as server:
+        cfg = write_config(tmp_path, list(S.FEEDS), [], server.config_lines())
+        server.inbox.fail_next = 1
+        failed = digest(config_path=str(cfg), week="2026-W46", send=True)
+        assert failed.failed and "email: sending failed" in failed.render() and "451" in failed.render()
+        assert failed.path.exists() and server.inbox.received == []
+        retried = digest(config_path=str(cfg), week="2026-W46", send=True)
+        assert retried.email_status == "sent" and len(server.inbox.received) == 1
+    with duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True) as con:
+        runs = con.execute("select status from runs where kind = 'digest' order by started_at").fetchall()
+        sends = con.execute("select status from digest_sends order by attempted_at").fetchall()
+    assert runs == [("failed",), ("ok",)] and sends == [("failed",), ("sent",)]

@@ -105,3 +105,11 @@ def test_markdown_renders_without_markup_from_articles(built):
     assert len(hrefs) == 11 and all(h.startswith("https://") for h in hrefs)
     assert "&lt;script&gt;alert('x')&lt;/script&gt; Beijing &amp; the *Kremlin* [analysis]" in html
     assert html.count("<h2>") == 2 and "<table>" in html
+
+
+def test_week_span_reads_naturally():
+    from commentary_monitor.digest import IsoWeek
+
+    assert IsoWeek(2026, 46).span == "9 to 15 November 2026"
+    assert IsoWeek(2026, 44).span == "26 October to 1 November 2026"
+    assert IsoWeek(2026, 1).span == "29 December 2025 to 4 January 2026"

@@ -44,6 +44,14 @@ class IsoWeek:
     def sunday(self) -> date:
         return self.monday + timedelta(days=6)
 
+    @property
+    def span(self) -> str:
+        """'9 to 15 November 2026', '27 October to 2 November 2026', '29 December 2025 to 4 January 2026'."""
+        mon, sun = self.monday, self.sunday
+        first = f"{mon.day}" if mon.month == sun.month else f"{mon.day} {mon:%B}" if mon.year == sun.year \
+            else f"{mon.day} {mon:%B %Y}"
+        return f"{first} to {sun.day} {sun:%B %Y}"
+
     def bounds_utc(self, tz: str) -> tuple[datetime, datetime]:
         """[Monday 00:00, next Monday 00:00) in ``tz``, as naive UTC datetimes."""
         zone = ZoneInfo(tz)

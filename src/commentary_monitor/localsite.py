@@ -37,6 +37,7 @@ class LocalSite:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
         self.delay = 0.0          # seconds to wait before answering each request (slow-site tests)
+        self.bytes_sent = 0       # response bodies, for benchmarks
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -81,6 +82,8 @@ class LocalSite:
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(route.body)
+                with site._lock:
+                    site.bytes_sent += len(route.body)
 
             def log_message(self, *args) -> None:
                 pass

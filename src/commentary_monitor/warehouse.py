@@ -195,6 +195,8 @@ class Warehouse(DigestQueries):
 
     def upsert_feeds(self, feeds: list[tuple[str, str | None]]) -> None:
         """Register configured feeds (url, name); names follow the config."""
+        if not feeds:
+            return
         now = utcnow()
         self.con.executemany(
             "INSERT INTO feeds (url, name, added_at) VALUES (?, ?, ?) "

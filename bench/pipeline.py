@@ -1,0 +1,186 @@
+"""How fast the whole pipeline runs on this machine, and how close to the extraction floor.
+
+    .venv/bin/python bench/pipeline.py [--html-dir ../shared/corpus/news-html] [--sizes 200,1000,5000]
+                                       [--feeds 20] [--warm-feeds 200] [--warehouse-rows 1000000] [--out docs/benchmarks.md]
+
+Loopback only. A site on 127.0.0.1 serves N articles behind M feeds (pages generated, or the
+real pages of --html-dir served again and again under new URLs), and the real command
+`commentary-monitor ingest` runs against it in a fresh warehouse, as a separate process:
+wall time, CPU time and peak RSS are the whole process's (Prefect's start-up included; the
+start-up alone is measured with a config that has no feeds). The floor is bare trafilatura
+extraction of the same pages in a 2-process pool. Then the same site again (the warm run),
+200 feeds with nothing new, and the warehouse's own queries at a million rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from commentary_monitor.localsite import LocalSite, SampleArticle, article_page, rss_feed  # noqa: E402
+
+EXE = str(Path(sys.executable).with_name("commentary-monitor"))
+WORDS = ("Moscow and Beijing negotiate over gas prices while the city council debates a new tram line "
+         "and analysts argue about central bank policy, commemorations, harvests and football clubs").split()
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def generated_page(i: int, url: str, when: datetime) -> bytes:
+    rng = [(i * 7919 + k * 104729) % len(WORDS) for k in range(900)]
+    words = [WORDS[r] for r in rng]
+    body = "\n\n".join(" ".join(words[j : j + 90]).capitalize() + "." for j in range(0, 900, 90))
+    return article_page(SampleArticle(url, f"Article {i}", "Bench Writer", "summary", body, when), "Bench Outlet").encode()
+
+
+def build_site(site: LocalSite, n: int, feeds: int, real_pages: list[bytes]) -> list[str]:
+    when = datetime.now(timezone.utc) - timedelta(days=2)
+    per_feed: dict[int, list[SampleArticle]] = {f: [] for f in range(feeds)}
+    for i in range(n):
+        path = f"/a/{i}/"
+        url = site.url(path)
+        page = real_pages[i % len(real_pages)] if real_pages else generated_page(i, url, when)
+        site.add(path, page)
+        per_feed[i % feeds].append(SampleArticle(url, f"Article {i}", "W", "A short summary of the article.", "", when - timedelta(minutes=i)))
+    return [site.add(f"/feed/{f}.xml", rss_feed(f"Feed {f}", site.url("/"), items), "application/rss+xml")
+            for f, items in per_feed.items()]
+
+
+def write_config(work: Path, feeds: list[str], allow: str, per_feed: int) -> Path:
+    seeds = ", ".join(f'"{p}"' for p in sorted((ROOT / "seeds").glob("*.txt")))
+    lines = ["[warehouse]", f'path = "{work / "bench.duckdb"}"', "[digest]", f'dir = "{work / "digests"}"',
+             "[fetch]", f'allow_private = ["{allow}"]', f"max_new_per_feed = {max(per_feed, 1)}", "concurrency = 16"]
+    for url in feeds:
+        lines += ["[[feeds]]", f'url = "{url}"']
+    lines += ["[profiles.sino-russian]", f"seeds = [{seeds}]",
+              "[profiles.memory-politics]", f'seeds = ["{ROOT / "seeds" / "chang-2024-frail-foundations-china-russia-friendship.txt"}"]',
+              'description = "How states use history and war remembrance in politics."']
+    path = work / "bench.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_ingest(cfg: Path, env: dict) -> dict:
+    started = time.perf_counter()
+    proc = subprocess.Popen([EXE, "--config", str(cfg), "ingest"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    out = proc.stdout.read().decode()
+    err = proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"ingest failed:\n{out}\n{err}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024, "out": out}
+
+
+def _extract(page: bytes) -> int:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(page, url="http://127.0.0.1/x", with_metadata=True, include_comments=False)
+    return len(doc.text) if doc is not None and doc.text else 0
+
+
+def extraction_floor(pages: list[bytes]) -> float:
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_extract, pages[:4]))          # warm the workers (imports)
+        started = time.perf_counter()
+        list(pool.map(_extract, pages, chunksize=8))
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--html-dir", type=Path)
+    ap.add_argument("--sizes", default="200,1000,5000")
+    ap.add_argument("--feeds", type=int, default=20)
+    ap.add_argument("--warm-feeds", type=int, default=200)
+    ap.add_argument("--warehouse-rows", type=int, default=1_000_000)
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = ap.parse_args()
+
+    real_pages = []
+    if args.html_dir:
+        real_pages = [gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+                      for p in sorted(args.html_dir.glob("*.html*"))]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    tmp = Path(tempfile.mkdtemp(prefix="cm-bench-"))
+    env.update(PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_LOGGING_LEVEL="CRITICAL")
+    rows: list[str] = []
+    print(f"machine: {machine()}", flush=True)
+
+    # Prefect's own start-up, and the first-run cost of a fresh PREFECT_HOME
+    empty = tmp / "empty"
+    empty.mkdir()
+    run_ingest(write_config(empty, [], "127.0.0.1:1", 1), env)
+    base = run_ingest(write_config(empty, [], "127.0.0.1:1", 1), env)
+    print(f"empty ingest (Prefect start-up, no feeds): {base['wall']:.1f}s wall, {base['cpu']:.1f}s CPU, {base['rss_mb']:.0f} MB", flush=True)
+
+    results = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        work = tmp / f"n{n}"
+        work.mkdir()
+        with LocalSite() as site:
+            feeds = build_site(site, n, args.feeds, real_pages)
+            pages = [site.routes[f"/a/{i}/"].body for i in range(n)]
+            cfg = write_config(work, feeds, site.host_port, -(-n // args.feeds))
+            cold = run_ingest(cfg, env)
+            hits_before, bytes_before = len(site.hits), site.bytes_sent
+            warm = run_ingest(cfg, env)
+            warm_requests, warm_bytes = len(site.hits) - hits_before, site.bytes_sent - bytes_before
+        floor = extraction_floor(pages)
+        r = dict(n=n, cold=cold, warm=warm, floor=floor, warm_requests=warm_requests, warm_bytes=warm_bytes)
+        results.append(r)
+        beyond = cold["wall"] - base["wall"]
+        print(f"N={n}: cold {cold['wall']:.1f}s wall ({beyond:.1f}s beyond start-up), {cold['cpu']:.1f}s CPU, "
+              f"{n / beyond:.0f} articles/s, peak RSS {cold['rss_mb']:.0f} MB; floor {floor:.1f}s "
+              f"({n / floor:.0f} pages/s) -> ratio {beyond / floor:.2f}; warm {warm['wall']:.1f}s, "
+              f"{warm_requests} requests, {warm_bytes / 1e6:.2f} MB", flush=True)
+
+    lines = [
+        "# Benchmarks", "",
+        f"Machine: {machine()}. Loopback only. Run: `{' '.join(['python', 'bench/pipeline.py', *sys.argv[1:]])}`, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d}.", "",
+        f"Pages: {'real news pages from ' + str(args.html_dir) + ' (served again under new URLs)' if real_pages else 'generated (~6 KB of HTML, ~900 words)'}; "
+        f"{args.feeds} feeds.", "",
+        f"Prefect start-up (an ingest with no feeds, whole process): {base['wall']:.1f} s wall, {base['cpu']:.1f} s CPU, "
+        f"{base['rss_mb']:.0f} MB peak RSS.", "",
+        "| N | cold wall | beyond start-up | CPU | articles/s | peak RSS | extraction floor (2 procs) | ratio | warm wall | warm requests | warm bytes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        beyond = r["cold"]["wall"] - base["wall"]
+        lines.append(
+            f"| {r['n']} | {r['cold']['wall']:.1f} s | {beyond:.1f} s | {r['cold']['cpu']:.1f} s | {r['n'] / beyond:.0f} | "
+            f"{r['cold']['rss_mb']:.0f} MB | {r['floor']:.1f} s | {beyond / r['floor']:.2f} | {r['warm']['wall']:.1f} s | "
+            f"{r['warm_requests']} | {r['warm_bytes'] / 1e6:.2f} MB |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

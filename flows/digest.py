@@ -13,7 +13,6 @@ from commentary_monitor import digest as digests
 from commentary_monitor import publish
 from commentary_monitor.config import EmailSettings, load_config
 from commentary_monitor.errors import ConfigError
-from commentary_monitor.profiles import build_profile
 from commentary_monitor.warehouse import Warehouse
 
 
@@ -55,7 +54,7 @@ def digest(config_path: str | None = None, week: str | None = None, send: bool =
     cfg = load_config(config_path)
     now = datetime.now(timezone.utc)
     wk = digests.parse_week(week) if week else digests.last_complete_week(now, cfg.digest.timezone)
-    profiles = [build_profile(p) for p in cfg.profiles]
+    profiles = list(cfg.profiles)   # the digest needs each profile's name and threshold only: no model to load
     mailing = (send or resend) and cfg.email is not None and cfg.email.enabled
     password = smtp_password(cfg.email, cfg.path) if mailing and cfg.email.smtp_host else None
     log = get_run_logger()

@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from commentary_monitor import pipeline
 from commentary_monitor.config import FetchSettings, load_config
-from commentary_monitor.profiles import build_profile
+from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import rebuild_index
 from commentary_monitor.warehouse import Warehouse
@@ -41,11 +41,11 @@ def score_articles(articles: list, scorer: Scorer) -> list:
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)
-    scorer = Scorer([build_profile(p) for p in cfg.profiles])
     log = get_run_logger()
     with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
+        scorer = scorer_for(cfg, wh.feedback_labels())
         run_id = wh.start_run("ingest")
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from commentary_monitor.cli import COMMANDS
 from commentary_monitor.warehouse import Warehouse
 
 from .conftest import REPO, write_config
@@ -28,13 +29,13 @@ def cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.C
 def test_help_lists_every_command():
     out = cli("--help")
     assert out.returncode == 0
-    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo", "serve", "status"):
+    for command in COMMANDS:
         assert re.search(rf"^\s+{command}\s", out.stdout, re.M), command
 
 
 def test_every_command_is_documented_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for command in ("run", "ingest", "digest", "sql", "search", "export", "vacuum", "eval", "demo", "serve", "status"):
+    for command in COMMANDS:
         assert f"commentary-monitor {command}" in readme, command
 
 
@@ -139,6 +140,69 @@ def test_sql_prompt_reads_statements_until_quit(tmp_path):
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0
     assert "Title 1" in out.stdout and "scored_articles" in out.stdout and "nope" in out.stderr
+
+
+def test_feedback_rescore_and_profiles_show(tmp_path):
+    from commentary_monitor.config import load_config
+    from commentary_monitor.feedback import scorer_for
+
+    from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS
+    from .test_feedback import stored_article, traps
+
+    cfg_path = write_config(tmp_path, [], [])
+    arts = [stored_article(1, "Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS)),
+            stored_article(2, "Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS)),
+            *[stored_article(3 + i, t, x) for i, (t, x) in enumerate(traps(2))]]
+    scorer = scorer_for(load_config(cfg_path))
+    with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
+        wh.store_articles(wh.start_run("ingest"), arts, scorer.score_articles(arts))
+    out = cli("--config", str(cfg_path), "feedback", arts[2].url, "--profile", "sino-russian", "--not-relevant")
+    assert out.returncode == 0, out.stderr
+    assert f"{arts[2].article_id} marked not relevant to sino-russian (1 labels: 0 relevant, 1 not)" in out.stdout
+    out = cli("--config", str(cfg_path), "feedback", arts[0].article_id, "--profile", "sino-russian", "--relevant")
+    assert out.returncode == 0 and "(2 labels: 1 relevant, 1 not)" in out.stdout
+    out = cli("--config", str(cfg_path), "feedback", "https://nowhere.example/x", "--profile", "sino-russian", "--relevant")
+    assert out.returncode == 2 and "no stored article" in out.stderr
+    out = cli("--config", str(cfg_path), "feedback", arts[0].url, "--profile", "nope", "--relevant")
+    assert out.returncode == 2 and "no profile named 'nope'" in out.stderr
+    out = cli("--config", str(cfg_path), "rescore", "--profile", "sino-russian")
+    assert out.returncode == 0, out.stderr
+    assert "rescore: 4 articles, 4 scores written (4 earlier scores kept in score_history)" in out.stdout
+    with duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True) as con:
+        models = dict(con.execute("select profile, any_value(model) from scores group by profile").fetchall())
+        assert models == {"sino-russian": "hybrid-v2+feedback2", "memory-politics": "hybrid-v2"}
+    out = cli("--config", str(cfg_path), "profiles", "show", "sino-russian", "--terms", "12")
+    assert out.returncode == 0, out.stderr
+    for expected in ("profile sino-russian (version ", "threshold: 0.50", "distinctive terms and phrases",
+                     "passages (", "feedback: 2 labels (1 relevant, 1 not relevant)", "learned correction"):
+        assert expected in out.stdout, expected
+    assert re.search(r"^\s+(beijing|moscow|sino|china)\s", out.stdout, re.M)
+    out = cli("--config", str(cfg_path), "profiles", "list")
+    assert out.returncode == 0 and "memory-politics:" in out.stdout and "feedback 1 relevant / 1 not" in out.stdout
+
+
+def test_eval_prints_metrics_and_the_effect_of_feedback(tmp_path):
+    from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS
+    from .test_scoring import TRAP_PARAGRAPHS
+
+    cfg_path = write_config(tmp_path, [], [])
+    lines = []
+    for i in range(12):
+        kind = i % 3
+        paras = [RELATION_PARAGRAPHS, TRAP_PARAGRAPHS, OFFTOPIC_PARAGRAPHS][kind]
+        body = "\n\n".join(paras[i % 3:] + paras[: i % 3])
+        lines.append(json.dumps({"id": f"t-{i}", "title": f"Article {i}", "dek": "", "body": body,
+                                 "labels": {"sino_russian": [2, 0, 0][kind], "memory_politics": [1, 0, 0][kind]}}))
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "4")
+    assert out.returncode == 0, out.stderr
+    assert "12 articles, scorer hybrid-v2" in out.stdout
+    assert "| sino-russian | 12 | 4 / 0 | 1.000 |" in out.stdout
+    assert "feedback on 4 labeled articles, the other 8 scored (mean of 5 random draws)" in out.stdout
+    assert out.stdout.count("| sino-russian | 8 |") == 2 and "with feedback:" in out.stdout
+    out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "12")
+    assert out.returncode == 2 and "--feedback: N must be between 1 and 11" in out.stderr
 
 
 def test_digest_preview_renders_in_the_terminal_and_writes_nothing(tmp_path):

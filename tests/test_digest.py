@@ -69,6 +69,10 @@ def test_digest_ranks_the_weeks_relevant_articles(tmp_path):
     assert text.index("https://ex.org/2") < text.index("https://ex.org/1")
     assert "https://ex.org/3" not in text and "https://ex.org/4" not in text
     assert "Nothing scored at or above the threshold (0.50)" in text
+    # every item shows its explanation: the passage, the matched terms and the closest seed passage
+    assert "> passage" in text and "Matched: moscow, beijing" in text
+    assert "Closest seed passage (s.txt): “seed”" in text
+    assert "commentary-monitor feedback ID --profile NAME --relevant" in text
 
 
 def test_empty_week_renders_cleanly(tmp_path):

@@ -52,3 +52,53 @@ def test_explanation_names_terms_and_passages():
 def test_calibration_is_monotone_and_bounded():
     values = [calibrate(x / 100) for x in range(0, 101)]
     assert values == sorted(values) and values[0] >= 0 and values[-1] <= 1
+
+
+TRAP_PARAGRAPHS = [
+    "China's economy grew by 4.5 percent this year while Russia's expanded by barely one percent, the IMF said in "
+    "its latest outlook. Chinese exports held up; Russian growth depended on military spending and oil revenue.",
+    "Inflation in Russia stayed above eight percent, forcing the central bank in Moscow to keep rates high. In China, "
+    "prices barely rose, and officials in Beijing worried about deflation and weak household demand.",
+    "The fund expects both economies to slow next year. China faces a property slump and ageing; Russia faces labour "
+    "shortages and sanctions. The two sets of problems have little in common beyond their size.",
+]
+
+
+def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
+    (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
+    assert sino.model == "hybrid-v2" and sino.profile_version
+    assert sino.features["stage"] == "hybrid"
+    assert {"lexical", "semantic", "top"} <= set(sino.features)
+    # the best passage is one of the article's own passages
+    assert any(sino.article_passage.rstrip("…")[:80] in f"Moscow and Beijing. {p}" for p in RELATION_PARAGRAPHS)
+    assert sino.seed_passage and sino.seed_source.endswith(".txt")
+    assert sino.seed_passage.rstrip("…")[:60] in " ".join(
+        (SEEDS / sino.seed_source).read_text(encoding="utf-8").split())
+    assert sino.terms[0] in sino.explanation and "closest seed passage" in sino.explanation
+
+
+def test_cheap_stage_decides_articles_without_profile_vocabulary():
+    (sino, memory) = scorer().score_text("Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS))
+    assert sino.features["stage"] == "lexical" and sino.score < 0.01 and not sino.relevant
+    assert memory.features["stage"] == "lexical"
+
+
+def test_exclude_mutes_and_require_caps():
+    essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
+    text = "\n\n".join(RELATION_PARAGRAPHS)
+    plain, muted, required = Scorer([
+        build_profile(ProfileConfig("plain", essays)),
+        build_profile(ProfileConfig("muted", essays, exclude=("Shanghai Cooperation",))),
+        build_profile(ProfileConfig("required", essays, require="arctic AND NOT (china OR russia)")),
+    ]).score_text("Moscow and Beijing", text)
+    assert plain.relevant and plain.score > 0.5
+    assert muted.score < plain.score * 0.1 and "muted by exclude term 'Shanghai Cooperation'" in muted.explanation
+    assert muted.features["muted_by"] == "Shanghai Cooperation"
+    assert required.score <= 0.25 and not required.relevant and "require query" in required.explanation
+
+
+def test_relationship_outranks_two_economies_compared():
+    s = scorer()
+    related, trap = s.score_many([("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS)),
+                                  ("Two slowdowns", "\n\n".join(TRAP_PARAGRAPHS))])
+    assert related[0].score > trap[0].score

@@ -51,6 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="score a labeled JSONL file and print ranking metrics per profile")
     e.add_argument("--labels", required=True, metavar="FILE.jsonl", help="labeled articles (title, dek, body, labels)")
     e.add_argument("--html-dir", metavar="DIR", help="extra negatives: *.html or *.html.gz pages, labeled 0 for every profile")
+    e.add_argument("--feedback", type=int, metavar="N",
+                   help="also: feed N labeled articles as feedback (grade 2 relevant), score the rest (mean of 5 draws)")
+    pr = sub.add_parser("profiles", help="list the profiles, or show what one is made of")
+    pr_sub = pr.add_subparsers(dest="profiles_command", metavar="ACTION")
+    pr_sub.add_parser("list", help="the profiles with their thresholds and feedback counts")
+    ps = pr_sub.add_parser("show", help="a profile's distinctive terms, passages, threshold and feedback")
+    ps.add_argument("name", help="profile name, as in the config")
+    ps.add_argument("--terms", type=int, default=30, metavar="N", help="how many terms to show (default 30)")
+    f = sub.add_parser("feedback", help="label an article relevant or not to a profile (the profile learns from it)")
+    f.add_argument("article", metavar="URL_OR_ID", help="the article's URL, or the id shown in the digest")
+    f.add_argument("--profile", required=True, metavar="NAME", help="the profile the label is for")
+    label = f.add_mutually_exclusive_group(required=True)
+    label.add_argument("--relevant", dest="relevant", action="store_true", help="the article belongs in the profile")
+    label.add_argument("--not-relevant", dest="relevant", action="store_false", help="it does not")
+    r = sub.add_parser("rescore", help="score the stored articles again (after editing profiles or giving feedback); fetches nothing")
+    r.add_argument("--profile", metavar="NAME", help="only this profile (default: all)")
     sub.add_parser("status", help="last runs, next scheduled runs and feed health at a glance")
     v = sub.add_parser("serve", help="run ingest and the weekly digest on their schedules until Ctrl-C")
     v.add_argument("--ingest-cron", metavar="CRON", help='override [schedule] ingest, e.g. "*/30 * * * *"')
@@ -117,14 +133,13 @@ def _preview(args) -> int:
 
     from .config import load_config
     from .digest import collect, last_complete_week, parse_week, render_markdown
-    from .profiles import build_profile
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
     now = datetime.now(timezone.utc)
     week = parse_week(args.week) if args.week else last_complete_week(now, cfg.digest.timezone)
     with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
-        d = collect(wh, [build_profile(p) for p in cfg.profiles], week, cfg.digest, now, [f.url for f in cfg.feeds])
+        d = collect(wh, list(cfg.profiles), week, cfg.digest, now, [f.url for f in cfg.feeds])
     Console(soft_wrap=False).print(Markdown(render_markdown(d), hyperlinks=False))
     return 0
 
@@ -209,11 +224,117 @@ def cmd_vacuum(args) -> int:
     return 0
 
 
+def _profile_config(cfg, name: str):
+    for p in cfg.profiles:
+        if p.name == name:
+            return p
+    raise UsageError(f"no profile named {name!r} (configured: {', '.join(p.name for p in cfg.profiles) or 'none'})")
+
+
+def cmd_profiles(args) -> int:
+    from .config import load_config
+    from .profiles import load_profiles
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    names = [args.name] if args.profiles_command == "show" else [p.name for p in cfg.profiles]
+    cfgs = [_profile_config(cfg, n) for n in names]
+    profiles = load_profiles(cfgs, cfg.warehouse_path.parent / "profiles")
+    labels: dict = {}
+    if cfg.warehouse_path.exists():
+        try:
+            with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+                labels = wh.feedback_labels()
+        except MonitorError:
+            labels = {}     # an old or busy warehouse: show the profile without its feedback
+    if args.profiles_command != "show":
+        for p in profiles:
+            got = labels.get(p.name, [])
+            print(f"{p.name}: {len(p.passages)} passages, {len(p.terms)} terms, threshold {p.threshold:.2f}, "
+                  f"feedback {sum(x.relevant for x in got)} relevant / {sum(not x.relevant for x in got)} not")
+        return 0
+    from .feedback import train
+
+    prof = profiles[0]
+    got = labels.get(prof.name, [])
+    print(render_profile(prof, got, train(prof, got) if got else None, args.terms))
+    return 0
+
+
+def render_profile(prof, labels: list, model, n_terms: int) -> str:
+    lines = [f"profile {prof.name} (version {prof.version})", f"threshold: {prof.threshold:.2f}"]
+    if prof.description:
+        lines.append(f"description: {' '.join(prof.description.split())}")
+    sources = sorted({p.source for p in prof.passages if p.source != "description"})
+    lines.append(f"seeds: {', '.join(sources) or 'none'}")
+    for key, value in (("include", ", ".join(prof.include)), ("exclude", ", ".join(prof.exclude)),
+                       ("require", prof.require.text if prof.require else "")):
+        if value:
+            lines.append(f"{key}: {value}")
+    focus = prof.reference.get("focus", 0.0)
+    lines.append(f"description focus: {focus:.2f} (0 = the seeds' own words count as they are)")
+    lines.append("")
+    lines.append(f"distinctive terms and phrases (weight against ordinary English; top {n_terms} of {len(prof.terms)}):")
+    shown = prof.terms[:n_terms]
+    for i in range(0, len(shown), 3):
+        lines.append("  " + "".join(f"{t.text + (' *' if t.source != 'seeds' else ''):<28}{t.weight:>6.2f}   " for t in shown[i:i + 3]).rstrip())
+    lines.append("  (* from the description or include)")
+    lines.append("")
+    lines.append(f"passages ({len(prof.passages)}; weight = closeness to the description, mean 1):")
+    for k, (p, w) in enumerate(zip(prof.passages, prof.passage_weights)):
+        text = " ".join(p.text.split())
+        lines.append(f"  [{k + 1:>2}] {w:5.2f}  {p.source}: {text[:110]}{'…' if len(text) > 110 else ''}")
+    lines.append("")
+    n_rel = sum(x.relevant for x in labels)
+    lines.append(f"feedback: {len(labels)} labels ({n_rel} relevant, {len(labels) - n_rel} not relevant)")
+    if model is not None:
+        lines.append("  learned correction of the evidence weights: "
+                     + ", ".join(f"{k} {v:+.3f}" for k, v in model.evidence_weights().items()))
+        for x in labels[-10:]:
+            lines.append(f"  {'+' if x.relevant else '-'} {x.article_id}  {' '.join((x.title or '').split())[:90]}")
+    return "\n".join(lines)
+
+
+def cmd_feedback(args) -> int:
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    _profile_config(cfg, args.profile)
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        found = wh.find_article(args.article)
+        if found is None:
+            raise UsageError(f"no stored article has the URL or id {args.article!r}")
+        article_id, how = found
+        wh.add_feedback(article_id, args.profile, args.relevant, how)
+        labels = wh.feedback_labels().get(args.profile, [])
+    n_rel = sum(x.relevant for x in labels)
+    print(f"feedback: {article_id} marked {'relevant' if args.relevant else 'not relevant'} to {args.profile} "
+          f"({len(labels)} labels: {n_rel} relevant, {len(labels) - n_rel} not); "
+          f"new articles learn from it; run `commentary-monitor rescore --profile {args.profile}` for stored ones")
+    return 0
+
+
+def cmd_rescore(args) -> int:
+    from .config import load_config
+    from .feedback import rescore, scorer_for
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    if args.profile:
+        _profile_config(cfg, args.profile)
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        scorer = scorer_for(cfg, wh.feedback_labels())
+        result = rescore(wh, scorer, args.profile)
+    print(result.render())
+    return 0
+
+
 def cmd_eval(args) -> int:
     from .config import load_config
-    from .evaluation import LabeledArticle, evaluate, parse_labels, render
+    from .evaluation import LabeledArticle, evaluate, evaluate_with_feedback, parse_labels, render
     from .extract import extract_page
-    from .profiles import build_profile
+    from .profiles import load_profiles
     from .scoring import Scorer
 
     cfg = load_config(args.config)
@@ -234,13 +355,21 @@ def cmd_eval(args) -> int:
             ex = extract_page(raw, f"https://example.invalid/{f.name}")
             if ex:
                 articles.append(LabeledArticle(f.name, ex.title or "", ex.text, {k: 0 for k in profile_keys}))
-    scorer = Scorer([build_profile(p) for p in cfg.profiles])
+    # Evaluation never reads the warehouse's feedback: the base profiles are measured.
+    scorer = Scorer(load_profiles(cfg.profiles, cfg.warehouse_path.parent / "profiles"))
     results = evaluate(scorer, articles)
     if not results:
         raise UsageError(f"--labels: no label in {labels_path} names a configured profile "
                          f"({', '.join(p.name for p in cfg.profiles)})")
     print(f"{len(articles)} articles, scorer {scorer.model}")
     print(render(results))
+    if args.feedback:
+        before, after = evaluate_with_feedback(scorer, articles, args.feedback)
+        print(f"\nfeedback on {args.feedback} labeled articles, the other {before[0].n} scored "
+              f"(mean of 5 random draws); without feedback:")
+        print(render(before))
+        print("with feedback:")
+        print(render(after))
     return 0
 
 
@@ -328,6 +457,9 @@ COMMANDS = {
     "serve": cmd_serve,
     "status": cmd_status,
     "demo": cmd_demo,
+    "profiles": cmd_profiles,
+    "feedback": cmd_feedback,
+    "rescore": cmd_rescore,
 }
 
 

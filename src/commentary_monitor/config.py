@@ -91,6 +91,9 @@ class _Profile(_Strict):
     seeds: list[str]
     description: str = ""
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    include: list[str] = []
+    exclude: list[str] = []
+    require: str = ""
 
 
 class _File(_Strict):
@@ -123,6 +126,9 @@ class ProfileConfig:
     seeds: tuple[SeedEssay, ...]
     description: str = ""
     threshold: float = 0.5
+    include: tuple[str, ...] = ()     # terms that boost the profile
+    exclude: tuple[str, ...] = ()     # terms that mute an article
+    require: str = ""                 # a boolean query an article must match
 
 
 @dataclass(frozen=True)
@@ -308,12 +314,22 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
         key = f"profiles.{name}"
         if not PROFILE_NAME.match(name):
             raise ConfigError(cfg_path, key, "profile names use lowercase letters, digits, '-' and '_'")
+        if prof.require.strip():
+            from .filters import QueryError, parse_query
+
+            try:
+                parse_query(prof.require)
+            except QueryError as exc:
+                raise ConfigError(cfg_path, key + ".require", f"not a valid query: {exc}") from None
         profiles.append(
             ProfileConfig(
                 name=name,
                 seeds=_read_seeds(cfg_path, key + ".seeds", prof.seeds, rel),
                 description=prof.description.strip(),
                 threshold=prof.threshold,
+                include=tuple(t.strip() for t in prof.include if t.strip()),
+                exclude=tuple(t.strip() for t in prof.exclude if t.strip()),
+                require=prof.require.strip(),
             )
         )
 

@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
 
 from . import duplicates
-from .config import DigestSettings
+from .config import DigestSettings, ProfileConfig
 from .digest_overview import Overview, build_overview
 from .errors import UsageError
 from .profiles import Profile
@@ -203,7 +204,7 @@ def _split(relevant: list[dict], near: list[dict], excerpt_chars: int, max_items
     return tuple(items[:max_items]), tuple(mentions[:max_mentions])
 
 
-def collect(wh: Warehouse, profiles: list[Profile], week: IsoWeek, settings: DigestSettings,
+def collect(wh: Warehouse, profiles: Sequence[Profile | ProfileConfig], week: IsoWeek, settings: DigestSettings,
             now: datetime | None = None, feed_urls: list[str] | None = None) -> Digest:
     now = now or datetime.now(timezone.utc)
     start, end = week.bounds_utc(settings.timezone)

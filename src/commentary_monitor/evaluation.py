@@ -119,6 +119,67 @@ def evaluate(scorer: Scorer, articles: list[LabeledArticle]) -> list[ProfileMetr
     return results
 
 
+FEEDBACK_RELEVANT_GRADE = 2   # the simulated reader marks grade 2 relevant, 0 and 1 not
+
+
+def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: int, draws: int = 5,
+                           seed: int = 0) -> tuple[list[ProfileMetrics], list[ProfileMetrics]]:
+    """Feed ``n`` labeled articles (grade 2 as relevant, 0 and 1 as not) to every
+    profile, score the others, and return the metrics without and with that feedback,
+    each averaged over ``draws`` random draws of the ``n`` articles. The draws come from
+    the articles with a grade for some profile other than the extra negatives
+    (``--html-dir`` pages), as a reader labels what the digest shows."""
+    import random
+
+    from .feedback import LabeledText, train_all
+
+    labeled = [i for i, a in enumerate(articles) if not a.id.endswith((".html", ".html.gz"))]
+    if n <= 0 or n >= len(labeled):
+        raise UsageError(f"--feedback: N must be between 1 and {len(labeled) - 1}")
+    rng = random.Random(seed)
+    base_scores = scorer.score_many([(a.title, a.text) for a in articles])
+    before: list[list[ProfileMetrics]] = []
+    after: list[list[ProfileMetrics]] = []
+    for _ in range(draws):
+        fed = set(rng.sample(labeled, n))
+        rest = [i for i in range(len(articles)) if i not in fed]
+        labels = {p.name: [LabeledText(articles[i].id, articles[i].title, articles[i].text,
+                                       articles[i].grades.get(_key(p.name), 0) >= FEEDBACK_RELEVANT_GRADE)
+                      for i in sorted(fed)]
+                  for p in scorer.profiles}
+        taught = Scorer(scorer.profiles, scorer.encoder, train_all(list(scorer.profiles), labels, scorer.encoder),
+                        scorer.calibration)
+        new_scores = taught.score_many([(articles[i].title, articles[i].text) for i in rest])
+        b, a = [], []
+        for k, prof in enumerate(scorer.profiles):
+            key = _key(prof.name)
+            if not any(key in articles[i].grades for i in rest):
+                continue
+            grades = [articles[i].grades.get(key, 0) for i in rest]
+            b.append(metrics(prof.name, [base_scores[i][k].score for i in rest], grades, prof.threshold))
+            a.append(metrics(prof.name, [s[k].score for s in new_scores], grades, prof.threshold))
+        before.append(b)
+        after.append(a)
+    return _mean_metrics(before), _mean_metrics(after)
+
+
+def _mean_metrics(runs: list[list[ProfileMetrics]]) -> list[ProfileMetrics]:
+    def avg(values):
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else None
+
+    out = []
+    for k in range(len(runs[0])):
+        ms = [r[k] for r in runs]
+        out.append(ProfileMetrics(
+            profile=ms[0].profile, n=ms[0].n, n2=round(avg([m.n2 for m in ms])), n1=round(avg([m.n1 for m in ms])),
+            ndcg10=avg([m.ndcg10 for m in ms]), ndcg30=avg([m.ndcg30 for m in ms]), auc2v0=avg([m.auc2v0 for m in ms]),
+            auc1v0=avg([m.auc1v0 for m in ms]), rprec2=avg([m.rprec2 for m in ms]), precision=avg([m.precision for m in ms]),
+            recall2=avg([m.recall2 for m in ms]), recall_any=avg([m.recall_any for m in ms]), threshold=ms[0].threshold,
+        ))
+    return out
+
+
 def render(results: list[ProfileMetrics]) -> str:
     def f(x: float | None) -> str:
         return "  n/a" if x is None else f"{x:.3f}"

@@ -1,18 +1,50 @@
-"""Topic profiles built from seed essays (and an optional description)."""
+"""Topic profiles built from seed essays, an optional description and optional filters.
+
+A profile is what the scorer compares articles with:
+
+- its **passages**: the seed essays split into argument-sized passages (captions,
+  bylines and the essay's "About the author" / "Related articles" tail dropped), plus
+  the description as one more passage;
+- a **weight per passage**: how close the passage is to the description (when there is
+  one), so a profile whose essay covers more than its theme leans on the passages about
+  the theme;
+- its **distinctive terms and phrases**, weighted against ordinary English (see
+  :mod:`.lexical`), with ``include`` terms boosted;
+- a **centroid** of the weighted passage embeddings and the description (see
+  :mod:`.semantic`), and the reference levels the scorer calibrates against;
+- ``exclude`` terms and a ``require`` query (see :mod:`.filters`).
+
+Building is deterministic; :func:`load_profiles` keeps built profiles in a cache folder
+keyed by a digest of everything they are built from, so editing a seed, the
+description, a filter or the model rebuilds exactly that profile.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
 
 from .config import ProfileConfig
+from .filters import Query, parse_query
+from .lexical import Term, distinctive_terms, passage_evidence, term_counts
 
+BUILD_VERSION = "profile-v4"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
+DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
+DESCRIPTION_FOCUS = 6.0          # how strongly the description re-weights the seeds' terms when they diverge
 
 _BLOCK_SPLIT = re.compile(r"\n\s*\n+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Headings after which a saved web essay is no longer the essay.
+_TAIL_HEADING = re.compile(
+    r"^\s*(?:#+\s*|\*\*)?(about the authors?|related (?:articles|posts|reading)|references|notes|"
+    r"bibliography|further reading|footnotes|endnotes)\b[:*\s]*$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -21,13 +53,34 @@ class SeedPassage:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Profile:
     name: str
     threshold: float
     description: str
     passages: tuple[SeedPassage, ...]
     version: str     # a digest of everything the profile is built from
+    terms: tuple[Term, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    require: Query | None = None
+    passage_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    passage_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    centroid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    reference: dict = field(default_factory=dict)   # 'lexical', 'semantic': typical seed-passage levels
+
+    @property
+    def term_weights(self) -> dict[str, float]:
+        return {t.text: t.weight for t in self.terms}
+
+
+def seed_body(text: str) -> str:
+    """The essay itself: everything before a trailing 'About the author', 'Related
+    articles', 'References' (...) heading."""
+    m = _TAIL_HEADING.search(text)
+    if m and m.start() > len(text) // 3:
+        return text[: m.start()]
+    return text
 
 
 def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int = MAX_PASSAGE_WORDS) -> list[str]:
@@ -57,21 +110,157 @@ def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int
     return out
 
 
-def build_profile(cfg: ProfileConfig) -> Profile:
+def profile_digest(cfg: ProfileConfig, model_name: str) -> str:
+    from . import lexical
+
+    params = repr((MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS, DESCRIPTION_TEMPERATURE, DESCRIPTION_FOCUS,
+                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND))
+    h = hashlib.sha256()
+    for part in (BUILD_VERSION, params, model_name, cfg.name, cfg.description, repr(cfg.threshold),
+                 json.dumps([list(cfg.include), list(cfg.exclude), cfg.require])):
+        h.update(part.encode() + b"\0")
+    for essay in cfg.seeds:
+        h.update(essay.path.name.encode() + b"\0" + essay.text.encode() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def _passages(cfg: ProfileConfig) -> list[SeedPassage]:
     passages: list[SeedPassage] = []
     for essay in cfg.seeds:
-        passages.extend(SeedPassage(essay.path.name, p) for p in split_passages(essay.text))
+        passages.extend(SeedPassage(essay.path.name, p) for p in split_passages(seed_body(essay.text)))
     if cfg.description:
         # The description is the user's own words for the theme: always kept, however short.
         passages.append(SeedPassage("description", " ".join(cfg.description.split())))
-    h = hashlib.sha256()
-    for p in passages:
-        h.update(p.source.encode() + b"\0" + p.text.encode() + b"\0")
-    h.update(repr(cfg.threshold).encode())
+    return passages
+
+
+def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
+    """Build a profile from its configuration (deterministic: same inputs, same profile)."""
+    from .lexical import background_frequency
+    from .semantic import default_encoder
+
+    encoder = encoder or default_encoder()
+    passages = _passages(cfg)
+    version = profile_digest(cfg, encoder.name)
+    vectors = encoder.encode([p.text for p in passages]) if passages else np.zeros((0, encoder.dims), np.float32)
+    desc_idx = [i for i, p in enumerate(passages) if p.source == "description"]
+    seed_idx = [i for i, p in enumerate(passages) if p.source != "description"]
+    weights = np.ones(len(passages), dtype=np.float64)
+    if desc_idx and seed_idx:
+        closeness = vectors[seed_idx] @ vectors[desc_idx[0]]
+        w = np.exp((closeness - closeness.max()) / DESCRIPTION_TEMPERATURE)
+        weights[seed_idx] = w / w.sum() * len(seed_idx)
+    terms = distinctive_terms(
+        [(passages[i].text, float(weights[i])) for i in seed_idx],
+        cfg.description, cfg.include, background or background_frequency,
+    )
+    focus = 0.0
+    if desc_idx and seed_idx and terms:
+        # When the essays range wider than the description (their centroid is far from it),
+        # the description decides which of their words count: each term's weight is scaled
+        # by its closeness to the description, raised to a power that grows with the
+        # divergence. Essays that say what the description says keep their own weights.
+        mean_seed = vectors[seed_idx].mean(axis=0)
+        agreement = float(mean_seed @ vectors[desc_idx[0]]) / (float(np.linalg.norm(mean_seed)) or 1.0)
+        focus = DESCRIPTION_FOCUS * max(0.0, 1.0 - agreement) ** 2
+        closeness = np.clip(encoder.encode([t.text for t in terms]) @ vectors[desc_idx[0]], 0.0, None)
+        terms = tuple(sorted(
+            (Term(t.text, round(t.weight * float(c) ** focus, 4), t.source) if t.source != "include" else t
+             for t, c in zip(terms, closeness)),
+            key=lambda x: (-x.weight, x.text)))
+    centroid = np.zeros(encoder.dims, dtype=np.float64)
+    if seed_idx:
+        c = (vectors[seed_idx] * weights[seed_idx, None]).sum(axis=0)
+        centroid += c / (np.linalg.norm(c) or 1.0)
+    if desc_idx:
+        centroid += vectors[desc_idx[0]]
+    centroid /= np.linalg.norm(centroid) or 1.0
+    tw = {t.text: t.weight for t in terms}
+    ref_idx = seed_idx or desc_idx
+    lex_ref = [passage_evidence(term_counts(passages[i].text), len(passages[i].text.split()), tw)[0] for i in ref_idx]
+    sem_ref = [float(vectors[i] @ centroid) for i in ref_idx]
+    wts = weights[ref_idx] / (weights[ref_idx].sum() or 1.0)
+    reference = {
+        "lexical": round(float(np.dot(wts, lex_ref)) or 1.0, 6),
+        "semantic": round(float(np.dot(wts, sem_ref)) or 1.0, 6),
+        "focus": round(focus, 4),
+    }
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,
         description=cfg.description,
         passages=tuple(passages),
-        version=h.hexdigest()[:12],
+        version=version,
+        terms=terms,
+        include=tuple(cfg.include),
+        exclude=tuple(cfg.exclude),
+        require=parse_query(cfg.require) if cfg.require else None,
+        passage_weights=weights.astype(np.float32),
+        passage_vectors=vectors.astype(np.float32),
+        centroid=centroid.astype(np.float32),
+        reference=reference,
     )
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+def _to_json(p: Profile) -> dict:
+    return {
+        "name": p.name, "threshold": p.threshold, "description": p.description, "version": p.version,
+        "passages": [[s.source, s.text] for s in p.passages],
+        "terms": [[t.text, t.weight, t.source] for t in p.terms],
+        "include": list(p.include), "exclude": list(p.exclude),
+        "require": p.require.text if p.require else None,
+        "reference": p.reference,
+    }
+
+
+def _from_cache(meta: dict, arrays) -> Profile:
+    return Profile(
+        name=meta["name"], threshold=meta["threshold"], description=meta["description"],
+        passages=tuple(SeedPassage(s, t) for s, t in meta["passages"]), version=meta["version"],
+        terms=tuple(Term(t, w, s) for t, w, s in meta["terms"]),
+        include=tuple(meta["include"]), exclude=tuple(meta["exclude"]),
+        require=parse_query(meta["require"]) if meta["require"] else None,
+        passage_weights=arrays["passage_weights"], passage_vectors=arrays["passage_vectors"],
+        centroid=arrays["centroid"], reference=meta["reference"],
+    )
+
+
+def load_profiles(cfgs: list[ProfileConfig] | tuple[ProfileConfig, ...], cache_dir: Path | None,
+                  encoder=None) -> list[Profile]:
+    """Profiles for these configurations, from ``cache_dir`` when built before from the
+    same inputs, else built now and cached (``cache_dir=None``: no cache)."""
+    from .semantic import default_encoder
+
+    encoder = encoder or default_encoder()
+    out = []
+    for cfg in cfgs:
+        version = profile_digest(cfg, encoder.name)
+        path = cache_dir / f"{cfg.name}-{version}.npz" if cache_dir else None
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    meta = json.loads(str(z["meta"]))
+                    out.append(_from_cache(meta, {k: z[k] for k in ("passage_weights", "passage_vectors", "centroid")}))
+                continue
+            except (OSError, ValueError, KeyError):
+                pass   # a damaged cache entry is rebuilt
+        prof = build_profile(cfg, encoder)
+        if path is not None:
+            _write_cache(path, prof)
+        out.append(prof)
+    return out
+
+
+def _write_cache(path: Path, prof: Profile) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob(f"{prof.name}-*.npz"):
+            old.unlink()
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez(tmp, meta=np.array(json.dumps(_to_json(prof), ensure_ascii=False)),
+                 passage_weights=prof.passage_weights, passage_vectors=prof.passage_vectors, centroid=prof.centroid)
+        tmp.replace(path)
+    except OSError:
+        pass   # a read-only folder only costs a rebuild next time

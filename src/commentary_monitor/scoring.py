@@ -1,29 +1,45 @@
 """Relevance scores: (article, profile) -> score in [0, 1] with an explanation.
 
-Version 1 is deliberately simple and honest: TF-IDF (word uni- and bigrams) fitted
-on the profiles' seed passages; an article's raw similarity is its cosine to the
-centroid of a profile's passages, squashed into [0, 1] by a fixed logistic curve
-so that 0.5 sits where related commentary starts (measured on the dev set, see
-README "Scoring"). The explanation names the terms that contributed most, the
-article passage closest to the profile and the closest seed passage.
+Version 2 is hybrid and passage-based. The article is split into passages (the title
+joins the first). For each profile:
+
+- **lexical evidence**: each passage's weight of the profile's distinctive terms and
+  phrases (see :mod:`.lexical`), averaged over the article and divided by the level
+  of a typical seed passage, so the figure says "how much of this article reads like
+  the essays" whatever the profile;
+- **semantic evidence**: each passage's cosine to the profile's centroid (static
+  MiniLM embeddings, see :mod:`.semantic`), averaged, as the mean of the best two, and
+  for the lead (the title and first passage: what a piece says it is about), each
+  divided by the seed passages' own level.
+
+A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
+the development set and checked by leaving a profile out, see README "Scoring")
+turns them into a score in [0, 1]; the profile's threshold decides relevance. The
+article's embedding is only computed when the lexical evidence leaves the article
+a chance to reach a threshold: most articles from a general feed are decided by the
+cheap first stage. ``exclude`` terms mute an article, a failed ``require`` query caps
+its score below half the threshold, and a profile's feedback model (see
+:mod:`.feedback`) adds its learned correction.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
+from .filters import muted_by
+from .lexical import passage_evidence, term_counts
 from .profiles import Profile, split_passages
 
-MODEL_NAME = "tfidf-centroid-v1"
-# Logistic calibration of the raw cosine: score = 1 / (1 + exp(-(cos - MIDPOINT) / SCALE)).
-MIDPOINT = 0.19
-SCALE = 0.03
+MODEL_NAME = "hybrid-v2"
 MAX_ARTICLE_CHARS = 40_000
+LEXICAL_FLOOR = 0.01
+# z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
+#     + lead * the lead's cosine + bias   (cosines relative to a seed passage's)
+CALIBRATION = {"lexical": 3.8, "semantic": 4.18, "top": 5.26, "lead": 1.03, "bias": -4.8}
+MUTED_SCORE_FACTOR = 0.05
 
 
 @dataclass(frozen=True)
@@ -39,13 +55,20 @@ class Score:
     raw: float
     profile_version: str = ""
     model: str = MODEL_NAME
+    features: dict = field(default_factory=dict)
+
+
+def sigmoid(z: float) -> float:
+    if z < -60:
+        return 0.0
+    if z > 60:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def calibrate(raw: float) -> float:
-    z = (raw - MIDPOINT) / SCALE
-    if z < -60:
-        return 0.0
-    return round(1.0 / (1.0 + math.exp(-z)), 6)
+    """The score of a calibrated log-odds value, rounded for storage."""
+    return round(sigmoid(raw), 6)
 
 
 def _clip(text: str, n: int = 240) -> str:
@@ -53,27 +76,75 @@ def _clip(text: str, n: int = 240) -> str:
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
 
 
+@dataclass
+class ArticleView:
+    """An article prepared once for all profiles: passages, their term counts and
+    (lazily) their embeddings."""
+    title: str
+    text: str
+    passages: list[str]
+    counts: list
+    lengths: list[int]
+    vectors: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, title: str, text: str) -> "ArticleView":
+        text = text[:MAX_ARTICLE_CHARS]
+        passages = split_passages(text, min_words=12, max_words=160) or [" ".join(text[:2000].split()) or title or ""]
+        head = " ".join(title.split())
+        if head and not passages[0].startswith(head):     # extracted text often opens with the headline
+            passages[0] = f"{head}. {passages[0]}".strip()
+        return cls(title, text, passages, [term_counts(p) for p in passages], [len(p.split()) for p in passages])
+
+    @property
+    def embedding(self) -> np.ndarray:
+        """The article's embedding: the mean of its passage embeddings, normalised."""
+        v = self.vectors.mean(axis=0)
+        return v / (np.linalg.norm(v) or 1.0)
+
+
+def lexical_features(view: ArticleView, profile: Profile, weights: dict[str, float]) -> tuple[np.ndarray, list]:
+    scores, matched = [], []
+    for c, n in zip(view.counts, view.lengths):
+        s, m = passage_evidence(c, n, weights)
+        scores.append(s)
+        matched.append(m)
+    return np.asarray(scores) / (profile.reference.get("lexical") or 1.0), matched
+
+
+def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, cal: dict = CALIBRATION) -> float:
+    return (cal["lexical"] * math.log(lexical + LEXICAL_FLOOR) + cal["semantic"] * semantic
+            + cal["top"] * top + cal.get("lead", 0.0) * lead + cal["bias"])
+
+
+def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION) -> bool:
+    """Whether the article could reach ``threshold`` with the best semantic evidence a
+    seed passage itself gets (1.0 relative, with margin); if not, the cheap stage decides."""
+    best = base_logit(lexical, 1.15, 1.15, 1.15, cal)
+    return sigmoid(best) >= min(threshold, 0.5) * 0.2
+
+
 class Scorer:
     """Scores articles against a fixed set of profiles (built once per run)."""
 
     model = MODEL_NAME
 
-    def __init__(self, profiles: list[Profile] | tuple[Profile, ...]) -> None:
+    def __init__(self, profiles, encoder=None, feedback: dict | None = None, calibration: dict | None = None,
+                 cheap_stage: bool = True) -> None:
+        from .semantic import default_encoder
+
         self.profiles = tuple(profiles)
-        corpus = [p.text for prof in self.profiles for p in prof.passages]
-        self.vectorizer = TfidfVectorizer(
-            sublinear_tf=True, stop_words="english", ngram_range=(1, 2), min_df=1, dtype=np.float32
-        )
-        if corpus:
-            self.vectorizer.fit(corpus)
-            self.features = self.vectorizer.get_feature_names_out()
-        self._passage_vecs = []
-        self._centroids = []
-        for prof in self.profiles:
-            pv = self.vectorizer.transform([p.text for p in prof.passages])
-            centroid = normalize(np.asarray(pv.mean(axis=0)))
-            self._passage_vecs.append(pv)
-            self._centroids.append(centroid.ravel())
+        self.encoder = encoder or default_encoder()
+        self.feedback = dict(feedback or {})        # profile name -> FeedbackModel
+        self.calibration = dict(calibration or CALIBRATION)
+        self.cheap_stage = cheap_stage
+        self._weights = [p.term_weights for p in self.profiles]
+        self._seed_term_counts: dict[int, list] = {}
+
+    def _seed_counts(self, i: int) -> list:
+        if i not in self._seed_term_counts:
+            self._seed_term_counts[i] = [(term_counts(p.text), len(p.text.split())) for p in self.profiles[i].passages]
+        return self._seed_term_counts[i]
 
     def score_articles(self, articles: list) -> list[list[Score]]:
         """Scores of articles (anything with ``title`` and ``text``), one list per article."""
@@ -84,44 +155,92 @@ class Scorer:
         return self.score_many([(title, text)])[0]
 
     def score_many(self, articles: list[tuple[str, str]]) -> list[list[Score]]:
-        if not articles or not self.profiles:
-            return [[] for _ in articles]
-        docs = [f"{t}\n\n{x[:MAX_ARTICLE_CHARS]}" for t, x in articles]
-        X = self.vectorizer.transform(docs)
-        out: list[list[Score]] = []
-        for row, (title, text) in zip(X, articles):
-            paragraphs = split_passages(text, min_words=12, max_words=160) or [text[:2000] or title]
-            P = self.vectorizer.transform(paragraphs)
-            scores = []
-            for prof, centroid, pv in zip(self.profiles, self._centroids, self._passage_vecs):
-                raw = float((row @ centroid)[0])
-                value = calibrate(raw)
-                contrib = row.multiply(centroid).tocsr()
-                order = np.argsort(-contrib.data)[:8]
-                terms = tuple(str(self.features[contrib.indices[i]]) for i in order if contrib.data[i] > 0)
-                best_par = int(np.argmax(P @ centroid)) if P.shape[0] else 0
-                seed_sims = (pv @ row.T).toarray().ravel()
-                best_seed = int(np.argmax(seed_sims)) if seed_sims.size else 0
-                seed = prof.passages[best_seed] if prof.passages else None
-                relevant = value >= prof.threshold
-                explanation = (
-                    f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
-                    f"terms: {', '.join(terms[:6]) or 'none'}"
-                    + (f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
-                )
-                scores.append(
-                    Score(
-                        profile=prof.name,
-                        score=value,
-                        relevant=relevant,
-                        explanation=explanation,
-                        terms=terms,
-                        article_passage=_clip(paragraphs[best_par], 400),
-                        seed_passage=_clip(seed.text, 400) if seed else "",
-                        seed_source=seed.source if seed else "",
-                        raw=raw,
-                        profile_version=prof.version,
-                    )
-                )
-            out.append(scores)
-        return out
+        return [[self._score(view, i) for i in range(len(self.profiles))]
+                for view in (ArticleView.of(t, x) for t, x in articles)]
+
+    def features(self, view: ArticleView, i: int) -> tuple[dict, np.ndarray, list, np.ndarray | None]:
+        """The evidence of one article for profile ``i``: the feature values, the
+        per-passage lexical scores and matches, and the per-passage cosines (or None
+        when the cheap stage decided)."""
+        prof = self.profiles[i]
+        lex, matched = lexical_features(view, prof, self._weights[i])
+        feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0}
+        threshold = prof.threshold
+        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold, self.calibration):
+            if view.vectors is None:
+                view.vectors = self.encoder.encode(view.passages)
+            sims = (view.vectors @ prof.centroid) / (prof.reference.get("semantic") or 1.0)
+            feats["semantic"] = float(sims.mean())
+            feats["top"] = float(np.sort(sims)[::-1][:2].mean())
+            feats["lead"] = float(sims[0])
+            feats["stage"] = "hybrid"
+        else:
+            sims = None
+            feats["stage"] = "lexical"
+        return feats, lex, matched, sims
+
+    def _score(self, view: ArticleView, i: int) -> Score:
+        prof = self.profiles[i]
+        feats, lex, matched, sims = self.features(view, i)
+        if feats["stage"] == "lexical":
+            raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration)
+            raw = min(raw, math.log(0.01))      # decided: far below any threshold
+        else:
+            raw = base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], self.calibration)
+        model = self.feedback.get(prof.name)
+        if model is not None:
+            correction = model.correction(feats, view.embedding)
+            feats["feedback"] = round(correction, 4)
+            raw += correction
+        value = calibrate(raw)
+        notes = []
+        mute = muted_by(f"{view.title}\n{view.text}", prof.exclude) if prof.exclude else None
+        if mute:
+            value = round(value * MUTED_SCORE_FACTOR, 6)
+            notes.append(f"muted by exclude term {mute!r}")
+            feats["muted_by"] = mute
+        if prof.require is not None and not prof.require.matches(f"{view.title}\n{view.text}"):
+            value = min(value, round(prof.threshold / 2, 6))
+            notes.append("does not match the require query")
+            feats["require_failed"] = True
+        # The passage that carries the profile best, and the seed passage closest to it.
+        per_passage = lex / (lex.max() or 1.0)
+        if sims is not None:
+            per_passage = per_passage + sims
+        best = int(np.argmax(per_passage)) if per_passage.size else 0
+        contrib: dict[str, float] = {}
+        for m in matched:
+            for t, c in m:
+                contrib[t] = contrib.get(t, 0.0) + c
+        terms = tuple(t for t, _ in sorted(contrib.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
+        seed = None
+        if prof.passages and prof.passage_vectors.size:
+            if view.vectors is None:
+                # decided by the cheap stage: the closest seed passage by the terms they share
+                shared = dict(matched[best])
+                seed_sims = np.array([passage_evidence(c, n, shared)[0] for c, n in self._seed_counts(i)])
+            else:
+                seed_sims = prof.passage_vectors @ view.vectors[best]
+            seed = prof.passages[int(np.argmax(seed_sims))]
+        relevant = value >= prof.threshold
+        explanation = (
+            f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
+            f"terms: {', '.join(terms[:6]) or 'none'}"
+            + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
+            + (f"; {'; '.join(notes)}" if notes else "")
+            + (f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
+        )
+        return Score(
+            profile=prof.name,
+            score=value,
+            relevant=relevant,
+            explanation=explanation,
+            terms=terms,
+            article_passage=_clip(view.passages[best], 400) if view.passages else "",
+            seed_passage=_clip(seed.text, 400) if seed else "",
+            seed_source=seed.source if seed else "",
+            raw=raw,
+            profile_version=prof.version,
+            model=MODEL_NAME + (f"+feedback{self.feedback[prof.name].n_labels}" if model is not None else ""),
+            features={k: (round(v, 6) if isinstance(v, float) else v) for k, v in feats.items()},
+        )

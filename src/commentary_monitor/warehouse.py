@@ -48,11 +48,23 @@ def migrations() -> list[Migration]:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    # Numbers are reserved per branch, so a gap (004 merged before 003) is allowed; a
-    # missing one is applied, in order, the next time a read-write process opens the file.
-    if len(set(versions)) != len(versions) or (versions and versions[0] != 1):
-        raise WarehouseError("migrations/", f"migration numbers must be unique and start at 1, got {versions}")
+    # Numbers are reserved per piece of work, so a branch may lack another's; they must
+    # start at 1 and never repeat.
+    if not versions or versions[0] != 1 or len(set(versions)) != len(versions):
+        raise WarehouseError("migrations/", f"migration numbers must start at 1 and be unique, got {versions}")
     return found
+
+
+def score_row(article_id: str, s, now: datetime) -> list:
+    """A ``scores`` row for a :class:`~commentary_monitor.scoring.Score`; ``evidence``
+    holds the explanation's parts and the evidence figures."""
+    evidence = {
+        "terms": list(s.terms), "article_passage": s.article_passage,
+        "seed_passage": s.seed_passage, "seed_source": s.seed_source, "raw": round(s.raw, 6),
+        "features": dict(getattr(s, "features", {}) or {}),
+    }
+    return [article_id, s.profile, s.score, s.relevant, s.explanation,
+            json.dumps(evidence, ensure_ascii=False), s.profile_version, s.model, now]
 
 
 class Warehouse(DigestQueries):
@@ -242,15 +254,7 @@ class Warehouse(DigestQueries):
                   a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
                  for a in articles],
             )
-            rows = []
-            for a, per_profile in zip(articles, scores):
-                for s in per_profile:
-                    evidence = {
-                        "terms": list(s.terms), "article_passage": s.article_passage,
-                        "seed_passage": s.seed_passage, "seed_source": s.seed_source, "raw": round(s.raw, 6),
-                    }
-                    rows.append([a.article_id, s.profile, s.score, s.relevant, s.explanation,
-                                 json.dumps(evidence, ensure_ascii=False), s.profile_version, s.model, now])
+            rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
             if rows:
                 self.con.executemany(
                     "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
@@ -261,6 +265,75 @@ class Warehouse(DigestQueries):
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
         after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         return after - before
+
+    # --- feedback and rescoring -------------------------------------------------------
+
+    def find_article(self, ref: str) -> tuple[str, str] | None:
+        """``(article_id, how)`` of the article a URL (canonical or as linked) or an
+        article id (as shown in digests) names."""
+        from .pipeline import canonical_url
+
+        row = self.con.execute("SELECT article_id FROM articles WHERE article_id = ?", [ref.strip()]).fetchone()
+        if row:
+            return row[0], "id"
+        row = self.con.execute(
+            "SELECT article_id FROM articles WHERE url = ? OR link = ? LIMIT 1", [canonical_url(ref.strip()), ref.strip()]
+        ).fetchone()
+        return (row[0], "url") if row else None
+
+    def add_feedback(self, article_id: str, profile: str, relevant: bool, source: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)", [article_id, profile, relevant, source, utcnow()]
+        )
+
+    def feedback_labels(self) -> dict[str, list]:
+        """Every profile's labels with the labeled articles' text, oldest first."""
+        from .feedback import LabeledText
+
+        rows = self.con.execute(
+            "SELECT f.profile, f.article_id, a.title, a.text, f.relevant FROM feedback f "
+            "JOIN articles a USING (article_id) ORDER BY f.given_at, f.article_id"
+        ).fetchall()
+        out: dict[str, list] = {}
+        for profile, aid, title, text, relevant in rows:
+            out.setdefault(profile, []).append(LabeledText(aid, title or "", text, bool(relevant)))
+        return out
+
+    def iter_articles(self, batch: int = 200):
+        """All stored articles as ``(article_id, title, text)`` batches, in id order."""
+        last = ""
+        while True:
+            rows = self.con.execute(
+                "SELECT article_id, title, text FROM articles WHERE article_id > ? ORDER BY article_id LIMIT ?", [last, batch]
+            ).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def replace_scores(self, rows: list[tuple[str, object]]) -> int:
+        """Store new scores ``(article_id, Score)``; the rows they replace move to
+        ``score_history``. One transaction. Returns how many rows were replaced."""
+        if not rows:
+            return 0
+        now = utcnow()
+        keys = [[aid, s.profile] for aid, s in rows]
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute("CREATE TEMP TABLE IF NOT EXISTS _rescored (article_id VARCHAR, profile VARCHAR)")
+            self.con.execute("DELETE FROM _rescored")
+            self.con.executemany("INSERT INTO _rescored VALUES (?, ?)", keys)
+            replaced = self.con.execute(
+                "INSERT INTO score_history SELECT s.*, ? FROM scores s JOIN _rescored r USING (article_id, profile)", [now]
+            ).fetchone()[0]
+            self.con.execute("DELETE FROM scores WHERE (article_id, profile) IN (SELECT (article_id, profile) FROM _rescored)")
+            self.con.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 [score_row(aid, s, now) for aid, s in rows])
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            self.con.execute("ROLLBACK")
+            raise WarehouseError(self.path, f"storing {len(rows)} scores failed: {exc}") from None
+        return int(replaced)
 
     # --- queries ----------------------------------------------------------------------
 

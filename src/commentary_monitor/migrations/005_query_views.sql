@@ -1,4 +1,4 @@
--- 002: views for the common questions.
+-- 005: views for the common questions.
 
 -- The articles at or above their profile's threshold.
 CREATE VIEW relevant_articles AS

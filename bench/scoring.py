@@ -1,0 +1,107 @@
+"""What scoring costs: model load, profile build, and milliseconds per article.
+
+    .venv/bin/python bench/scoring.py ../shared
+
+Scores the 181 real news pages of ``shared/corpus/news-html`` (extracted first, as the
+pipeline does; the extraction time is measured too, for scale) and the 50 dev articles
+against the shipped profiles, in one process on one core, and prints the figures the
+README quotes. The first pass starts with cold word caches (as a fresh process); the
+others show a long-running process. Run it on an idle machine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def cold(code: str) -> float:
+    """Seconds a fresh interpreter needs for ``code`` (imports included)."""
+    out = subprocess.run([sys.executable, "-c", f"import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(shared: str) -> int:
+    from commentary_monitor.config import load_config
+    from commentary_monitor.extract import extract_page
+    from commentary_monitor.profiles import load_profiles
+    from commentary_monitor.scoring import Scorer
+
+    shared_path = Path(shared)
+    print(f"machine: {machine()}")
+    print(f"load the static model (cold process): {cold('from commentary_monitor.semantic import default_encoder; default_encoder()'):.2f} s")
+    wf = cold("from wordfreq import word_frequency; word_frequency('moscow', 'en')")
+    print(f"import wordfreq and look up one word (cold): {wf:.2f} s")
+    cfg = load_config(ROOT / "config" / "monitor.toml")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        profiles = load_profiles(cfg.profiles, Path(tmp))
+        build = time.perf_counter() - t
+        cached = cold(f"from pathlib import Path; from commentary_monitor.config import load_config; "
+                      f"from commentary_monitor.profiles import load_profiles; "
+                      f"load_profiles(load_config('config/monitor.toml').profiles, Path({tmp!r}))")
+    print(f"build {len(profiles)} profiles (model loaded): {build:.2f} s; load them from the cache (cold process): {cached:.2f} s")
+
+    pages = sorted((shared_path / "corpus" / "news-html").glob("*.html.gz"))
+    texts, extract_ms = [], []
+    for f in pages:
+        raw = gzip.decompress(f.read_bytes())
+        t = time.perf_counter()
+        ex = extract_page(raw, f"https://example.invalid/{f.name}")
+        extract_ms.append((time.perf_counter() - t) * 1000)
+        if ex:
+            texts.append((ex.title or "", ex.text))
+    for line in (shared_path / "eval" / "dev" / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+        o = json.loads(line)
+        texts.append((o["title"], "\n\n".join(x for x in (o.get("dek"), o.get("body")) if x)))
+
+    scorer = Scorer(profiles)
+    passes = []
+    for _ in range(3):
+        per = []
+        for title, text in texts:
+            t = time.perf_counter()
+            scorer.score_many([(title, text)])
+            per.append((time.perf_counter() - t) * 1000)
+        passes.append(per)
+    first = passes[0]
+    per = [statistics.median(x) for x in zip(*passes)]
+    stages = [s.features["stage"] for row in scorer.score_many(texts) for s in row]
+    both_cheap = sum(all(s.features["stage"] == "lexical" for s in row) for row in scorer.score_many(texts))
+    per.sort()
+    print(f"articles: {len(texts)} ({len(pages)} real pages, extracted, + dev articles); profiles: {len(profiles)}")
+    print(f"extraction (trafilatura, for scale): mean {statistics.mean(extract_ms):.1f} ms/page, median {statistics.median(extract_ms):.1f}")
+    print(f"scoring against all profiles, first pass (word caches cold): mean {statistics.mean(first):.2f} ms/article, "
+          f"median {statistics.median(first):.2f}")
+    print(f"scoring against all profiles, median of 3 passes: mean {statistics.mean(per):.2f} ms/article, "
+          f"median {statistics.median(per):.2f}, p95 {per[int(0.95 * (len(per) - 1))]:.2f}")
+    print(f"decided by the cheap lexical stage: {stages.count('lexical')} of {len(stages)} (article, profile) pairs; "
+          f"{both_cheap} of {len(texts)} articles never embedded")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "../shared"))

@@ -1,0 +1,90 @@
+from datetime import datetime
+
+from commentary_monitor.config import ProfileConfig, SeedEssay
+from commentary_monitor.feedback import LabeledText, rescore, train
+from commentary_monitor.pipeline import Article, article_id
+from commentary_monitor.profiles import build_profile
+from commentary_monitor.scoring import Scorer
+from commentary_monitor.warehouse import Warehouse
+
+from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, SEEDS
+from .test_scoring import TRAP_PARAGRAPHS
+
+
+def profile():
+    essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
+    return build_profile(ProfileConfig("sino-russian", essays, "Relations between Moscow and Beijing."))
+
+
+def traps(n: int) -> list[tuple[str, str]]:
+    """Variations of an article that compares the two economies side by side."""
+    out = []
+    for i in range(n):
+        paras = TRAP_PARAGRAPHS[i % 3:] + TRAP_PARAGRAPHS[: i % 3]
+        out.append((f"Economic outlook {i}", "\n\n".join(paras) + f"\n\nForecast revision number {i} follows in spring."))
+    return out
+
+
+def test_negative_feedback_lowers_similar_articles_but_never_the_seeds():
+    prof = profile()
+    base = Scorer([prof])
+    trap_texts = traps(4)
+    relation = ("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
+    before = [s[0].score for s in base.score_many(trap_texts[3:] + [relation])]
+    labels = [LabeledText(f"t{i}", t, x, False) for i, (t, x) in enumerate(trap_texts[:3])]
+    model = train(prof, labels)
+    assert model.n_labels == 3 and model.n_relevant == 0
+    taught = Scorer([prof], feedback={prof.name: model})
+    unseen_trap, rel = [s[0] for s in taught.score_many(trap_texts[3:] + [relation])]
+    assert unseen_trap.score < before[0] - 0.05            # the unseen trap learned from its siblings
+    assert unseen_trap.features["feedback"] < 0 and "feedback" in unseen_trap.explanation
+    assert rel.relevant and rel.score > 0.5                 # the seeds are not forgotten
+    assert unseen_trap.model.startswith("hybrid-v2+feedback3")
+
+
+def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
+    prof = profile()
+    arctic = ["Icebreakers from both countries now escort cargo along the Northern Sea Route, and the port of "
+              "Murmansk ships liquefied gas to Chinese terminals through the summer months.",
+              "Joint research stations, shared satellite data and a new shipping company register the growing "
+              "Arctic presence that Moscow once kept for itself and now shares with Beijing."]
+    docs = [(f"Arctic note {i}", "\n\n".join(arctic[i % 2:] + arctic[: i % 2]) + f" Season {i}.") for i in range(4)]
+    before = Scorer([prof]).score_many(docs[3:])[0][0].score
+    model = train(prof, [LabeledText(f"a{i}", t, x, True) for i, (t, x) in enumerate(docs[:3])])
+    after = Scorer([prof], feedback={prof.name: model}).score_many(docs[3:])[0][0].score
+    assert after > before
+
+
+def stored_article(n: int, title: str, text: str) -> Article:
+    url = f"https://ex.org/{n}"
+    return Article(article_id(url), url, url, url, "https://ex.org/feed", "Ex", title, None,
+                   datetime(2026, 11, 10), datetime(2026, 11, 11), "en", text, "page", "ok")
+
+
+def test_rescore_keeps_the_replaced_scores_and_applies_feedback(tmp_path):
+    prof = profile()
+    scorer = Scorer([prof])
+    arts = [stored_article(1, "Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS)),
+            stored_article(2, "Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS)),
+            *[stored_article(3 + i, t, x) for i, (t, x) in enumerate(traps(3))]]
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        wh.store_articles(wh.start_run("ingest"), arts, scorer.score_articles(arts))
+        assert wh.find_article(arts[0].url) == (arts[0].article_id, "url")
+        assert wh.find_article(arts[0].article_id) == (arts[0].article_id, "id")
+        assert wh.find_article("https://ex.org/404") is None
+        wh.add_feedback(arts[2].article_id, prof.name, True, "id")
+        wh.add_feedback(arts[2].article_id, prof.name, False, "id")     # the latest label wins
+        wh.add_feedback(arts[3].article_id, prof.name, False, "url")
+        labels = wh.feedback_labels()[prof.name]
+        assert [(x.article_id, x.relevant) for x in labels] == [(arts[2].article_id, False), (arts[3].article_id, False)]
+        old = dict(wh.con.execute("select article_id, score from scores").fetchall())
+        model = train(prof, labels)
+        result = rescore(wh, Scorer([prof], feedback={prof.name: model}))
+        assert (result.articles, result.scores, result.replaced) == (5, 5, 5)
+        assert wh.con.execute("select count(*) from score_history").fetchone()[0] == 5
+        hist = dict(wh.con.execute("select article_id, score from score_history").fetchall())
+        assert hist == old
+        new = dict(wh.con.execute("select article_id, score from scores").fetchall())
+        assert new[arts[4].article_id] < old[arts[4].article_id]         # the unlabeled trap went down
+        row = wh.con.execute("select model, feedback from scored_articles where article_id = ?", [arts[3].article_id]).fetchone()
+        assert row == ("hybrid-v2+feedback2", False)

@@ -1,0 +1,22 @@
+import numpy as np
+
+from commentary_monitor.semantic import basic_tokens, default_encoder
+
+
+def test_bert_normalisation_and_wordpiece():
+    assert basic_tokens("Zhongnanhai’s café—Putin!") == ["zhongnanhai", "’", "s", "cafe", "—", "putin", "!"]
+    enc = default_encoder()
+    ids = enc.token_ids("Zhongnanhai")
+    assert len(ids) > 1                                   # an unknown word splits into pieces
+    assert enc.token_ids("moscow") == [enc.index["moscow"]]
+
+
+def test_embeddings_are_unit_vectors_and_put_like_with_like():
+    enc = default_encoder()
+    v = enc.encode(["Moscow and Beijing signed a gas pipeline deal.",
+                    "Russia and China agreed on new energy exports.",
+                    "The octopus nursery lies two miles under the sea.", ""])
+    assert v.shape == (4, enc.dims) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v[:3], axis=1), 1, atol=1e-5) and not v[3].any()
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+    assert np.array_equal(enc.encode(["same text"]), enc.encode(["same text"]))

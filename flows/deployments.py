@@ -24,8 +24,9 @@ def build_deployments(config_path: str, schedule: ScheduleSettings) -> list:
         ),
         digest.to_deployment(
             name="weekly-digest", schedules=[Cron(schedule.digest, timezone=schedule.timezone)],
-            parameters={"config_path": config_path}, concurrency_limit=1, tags=TAGS,
-            description="Write the digest of the last complete ISO week.",
+            # send: mailed once per week to [email] recipients (none configured: nothing is sent)
+            parameters={"config_path": config_path, "send": True}, concurrency_limit=1, tags=TAGS,
+            description="Write the digest of the last complete ISO week and mail it to [email] recipients once.",
         ),
     ]
 

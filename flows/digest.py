@@ -1,4 +1,4 @@
-"""The weekly digest flow: warehouse -> this week's relevant articles -> Markdown file."""
+"""The weekly digest flow: warehouse -> this week's digest -> archive files, artifact, email."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 
 from commentary_monitor import digest as digests
-from commentary_monitor.config import load_config
-from commentary_monitor.profiles import load_profiles
+from commentary_monitor import publish
+from commentary_monitor.config import EmailSettings, load_config
+from commentary_monitor.errors import ConfigError
 from commentary_monitor.warehouse import Warehouse
 
 
@@ -19,28 +21,57 @@ class DigestResult:
     week: str
     path: Path
     items: dict[str, int]     # profile -> articles in the digest
+    email: str | None = None  # the delivery's one-line outcome, when asked to send
+    email_status: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.email_status == "failed"
 
     def render(self) -> str:
         counts = ", ".join(f"{name}: {n}" for name, n in self.items.items()) or "no profiles"
-        return f"digest {self.week}: {sum(self.items.values())} articles ({counts}) -> {self.path}"
+        line = f"digest {self.week}: {sum(self.items.values())} articles ({counts}) -> {self.path}"
+        return line + (f"\n{self.email}" if self.email else "")
+
+
+def smtp_password(email: EmailSettings, config_path: Path) -> str | None:
+    """The environment's password wins; else the named Prefect Secret block, if any."""
+    if email.password is not None:
+        return email.password.get_secret_value()
+    if email.password_secret:
+        from prefect.blocks.system import Secret
+
+        try:
+            return Secret.load(email.password_secret).get()
+        except ValueError as exc:
+            raise ConfigError(config_path, "email.password_secret", f"cannot load the Prefect Secret block: {exc}") from None
+    return None
 
 
 @flow(name="digest", validate_parameters=False)
-def digest(config_path: str | None = None, week: str | None = None) -> DigestResult:
+def digest(config_path: str | None = None, week: str | None = None, send: bool = False,
+           resend: bool = False) -> DigestResult:
     cfg = load_config(config_path)
     now = datetime.now(timezone.utc)
     wk = digests.parse_week(week) if week else digests.last_complete_week(now, cfg.digest.timezone)
-    profiles = load_profiles(cfg.profiles, cfg.warehouse_path.parent / "profiles")
+    profiles = list(cfg.profiles)   # the digest needs each profile's name and threshold only: no model to load
+    mailing = (send or resend) and cfg.email is not None and cfg.email.enabled
+    password = smtp_password(cfg.email, cfg.path) if mailing and cfg.email.smtp_host else None
     log = get_run_logger()
     with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         run_id = wh.start_run("digest")
         try:
-            d = digests.collect(wh, profiles, wk, cfg.digest, now)
-            path = digests.write_markdown(cfg.digest.dir, d, digests.render_markdown(d))
-            result = DigestResult(wk.label, path, {s.profile: len(s.items) for s in d.sections})
-            wh.finish_run(run_id, "ok", result.render(), articles_new=None)
+            d = digests.collect(wh, profiles, wk, cfg.digest, now, [f.url for f in cfg.feeds])
+            png = publish.chart_png(d)
+            archive = publish.write_archive(wh, d, cfg.digest.dir, png)
+            create_markdown_artifact(key=f"digest-{wk.label.lower()}", markdown=archive.markdown_text,
+                                     description=d.subject)
+            delivery = publish.deliver(wh, d, cfg.email, password, now, png, resend) if (send or resend) else None
+            result = DigestResult(wk.label, archive.markdown, {s.profile: len(s.items) for s in d.sections},
+                                  delivery.detail if delivery else None, delivery.status if delivery else None)
+            wh.finish_run(run_id, "failed" if result.failed else "ok", result.render(), articles_new=None)
         except BaseException as exc:
             wh.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise

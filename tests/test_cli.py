@@ -90,7 +90,7 @@ def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
     expected = {a["title"]: a["expected"] for a in json.loads(
         (REPO / "src" / "commentary_monitor" / "demo" / "articles.json").read_text(encoding="utf-8"))}
     sections = re.split(r"^## ", md, flags=re.M)[1:]
-    assert [s.splitlines()[0] for s in sections] == ["sino\\-russian", "memory\\-politics"]
+    assert [s.splitlines()[0] for s in sections] == ["sino-russian", "memory-politics"]
     for section, profile in zip(sections, ("sino-russian", "memory-politics")):
         titles = [t.replace("\\", "") for t in re.findall(r"^\d+\. \*\*\[(.+?)\]\(", section, re.M)]
         labels = [expected[t][profile] for t in titles]
@@ -155,6 +155,8 @@ def test_sql_prompt_reads_statements_until_quit(tmp_path):
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0
     assert "Title 1" in out.stdout and "scored_articles" in out.stdout and "nope" in out.stderr
+
+
 def test_feedback_rescore_and_profiles_show(tmp_path):
     from commentary_monitor.config import load_config
     from commentary_monitor.feedback import scorer_for
@@ -216,3 +218,17 @@ def test_eval_prints_metrics_and_the_effect_of_feedback(tmp_path):
     assert out.stdout.count("| sino-russian | 8 |") == 2 and "with feedback:" in out.stdout
     out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "12")
     assert out.returncode == 2 and "--feedback: N must be between 1 and 11" in out.stderr
+
+
+def test_digest_preview_renders_in_the_terminal_and_writes_nothing(tmp_path):
+    from . import digest_sample
+
+    cfg = write_config(tmp_path, list(digest_sample.FEEDS), [])
+    digest_sample.build(tmp_path / "warehouse" / "monitor.duckdb")
+    out = cli("--config", str(cfg), "digest", "--week", "2026-W46", "--preview", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Commentary digest, 2026-W46" in out.stdout and "Moscow's Pivot to Asia Becomes a Dependence" in out.stdout
+    assert "<script>alert('x')</script>" in out.stdout      # shown as text by the terminal renderer
+    assert not (tmp_path / "warehouse" / "digests").exists()
+    out = cli("--config", str(cfg), "digest", "--preview", "--send", cwd=tmp_path)
+    assert out.returncode == 2 and "not allowed with argument" in out.stderr

@@ -36,6 +36,7 @@ def test_served_deployments_match():
 
     ds = build_deployments("/x/monitor.toml", ScheduleSettings("*/5 * * * *", "0 7 * * 1", "Europe/London"))
     assert [(d.name, d.parameters) for d in ds] == [
-        ("ingest", {"config_path": "/x/monitor.toml"}), ("weekly-digest", {"config_path": "/x/monitor.toml"})]
+        ("ingest", {"config_path": "/x/monitor.toml"}),
+        ("weekly-digest", {"config_path": "/x/monitor.toml", "send": True})]
     crons = [(d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone) for d in ds]
     assert crons == [("*/5 * * * *", "Europe/London"), ("0 7 * * 1", "Europe/London")]

@@ -71,7 +71,7 @@ def test_digest_ranks_the_weeks_relevant_articles(tmp_path):
     assert "Nothing scored at or above the threshold (0.50)" in text
     # every item shows its explanation: the passage, the matched terms and the closest seed passage
     assert "> passage" in text and "Matched: moscow, beijing" in text
-    assert "Closest seed passage (s.txt): seed" in text
+    assert "Closest seed passage (s.txt): “seed”" in text
     assert "commentary-monitor feedback ID --profile NAME --relevant" in text
 
 

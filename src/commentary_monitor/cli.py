@@ -28,8 +28,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="ingest the configured feeds, then write the digest of the last complete week")
     sub.add_parser("ingest", help="fetch the configured feeds, extract and score new articles, store them")
-    d = sub.add_parser("digest", help="write the Markdown digest of one ISO week")
+    d = sub.add_parser("digest", help="write the digest of one ISO week (Markdown, HTML, chart); optionally mail it")
     d.add_argument("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: the last complete week)")
+    how = d.add_mutually_exclusive_group()
+    how.add_argument("--send", action="store_true",
+                     help="also email it to [email] recipients, unless this week was already sent (no SMTP host: write an .eml to the outbox)")
+    how.add_argument("--resend", action="store_true", help="email it even if this week was already sent")
+    how.add_argument("--preview", action="store_true", help="render it in the terminal; write and send nothing")
     s = sub.add_parser("sql", help="run a SQL query on the warehouse (read-only); no query: an interactive prompt")
     s.add_argument("query", nargs="?", help='e.g. "select title, score from scored_articles order by score desc limit 10"')
     s.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
@@ -118,22 +123,46 @@ def cmd_digest(args) -> int:
 
     if args.week:
         parse_week(args.week)   # fail on a malformed week before starting Prefect
+    if args.preview:
+        return _preview(args)
     _check_config(args)
-    result = digest(config_path=args.config, week=args.week)
+    result = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend)
     print(result.render())
+    return 1 if result.failed else 0
+
+
+def _preview(args) -> int:
+    """The digest rendered in the terminal, straight from the library: no Prefect, no files."""
+    from datetime import datetime, timezone
+
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from .config import load_config
+    from .digest import collect, last_complete_week, parse_week, render_markdown
+    from .warehouse import Warehouse
+
+    cfg = load_config(args.config)
+    now = datetime.now(timezone.utc)
+    week = parse_week(args.week) if args.week else last_complete_week(now, cfg.digest.timezone)
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        d = collect(wh, list(cfg.profiles), week, cfg.digest, now, [f.url for f in cfg.feeds])
+    Console(soft_wrap=False).print(Markdown(render_markdown(d), hyperlinks=False))
     return 0
 
 
 def cmd_run(args) -> int:
+    from .config import load_config
     from .flows.digest import digest
     from .flows.ingest import ingest
 
-    _check_config(args)
+    cfg = load_config(args.config)
     summary = ingest(config_path=args.config)
     print(summary.render())
-    result = digest(config_path=args.config)
+    # The scheduled run mails the digest once a week when recipients are configured.
+    result = digest(config_path=args.config, send=cfg.email is not None and cfg.email.enabled)
     print(result.render())
-    return 0
+    return 1 if result.failed else 0
 
 
 def cmd_sql(args) -> int:

@@ -17,11 +17,12 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from .errors import ConfigError
 
 CONFIG_ENV = "COMMENTARY_MONITOR_CONFIG"
+SMTP_PASSWORD_ENV = "COMMENTARY_MONITOR_SMTP_PASSWORD"
 DEFAULT_CONFIG = Path("config/monitor.toml")
 DEFAULT_USER_AGENT = (
     "commentary-monitor/0.1 (+https://github.com/commentary-monitor/commentary-monitor)"
@@ -51,6 +52,22 @@ class _Digest(_Strict):
     timezone: str = "UTC"
     max_items: Annotated[int, Field(ge=1, le=500)] = 25
     excerpt_chars: Annotated[int, Field(ge=50, le=2000)] = 320
+    mention_band: Annotated[float, Field(ge=0.0, le=1.0)] = 0.15
+    max_mentions: Annotated[int, Field(ge=0, le=100)] = 5
+    quiet_days: Annotated[int, Field(ge=1, le=365)] = 14
+
+
+class _Email(_Strict):
+    smtp_host: str = ""
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    security: str = "starttls"
+    username: str = ""
+    password_secret: str = ""
+    sender: str = ""
+    recipients: list[str] = []
+    ca_file: str = ""
+    timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
+    outbox: str = "warehouse/outbox"
 
 
 class _Fetch(_Strict):
@@ -99,6 +116,7 @@ class _Profile(_Strict):
 class _File(_Strict):
     warehouse: _Warehouse = _Warehouse()
     digest: _Digest = _Digest()
+    email: _Email = _Email()
     fetch: _Fetch = _Fetch()
     schedule: _Schedule = _Schedule()
     health: _Health = _Health()
@@ -165,6 +183,35 @@ class DigestSettings:
     timezone: str = "UTC"
     max_items: int = 25
     excerpt_chars: int = 320
+    mention_band: float = 0.15
+    max_mentions: int = 5
+    quiet_days: int = 14
+
+
+SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """Where and how the weekly digest is mailed. ``password`` comes from the environment
+    only and is a :class:`~pydantic.SecretStr`, so a dump or repr never shows it."""
+
+    outbox: Path
+    smtp_host: str = ""               # empty: write .eml files to ``outbox`` instead of sending
+    smtp_port: int = 587
+    security: str = "starttls"        # starttls, ssl or none
+    username: str = ""
+    password: SecretStr | None = None
+    password_secret: str = ""         # name of a Prefect Secret block holding the password
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    ca_file: Path | None = None       # extra CA certificates to trust (a private mail server)
+    timeout: float = 30.0
+
+    @property
+    def enabled(self) -> bool:
+        """Digests are mailed (or written to the outbox) when someone is to receive them."""
+        return bool(self.recipients)
 
 
 @dataclass(frozen=True)
@@ -180,6 +227,7 @@ class Config:
     root: Path
     warehouse_path: Path
     digest: DigestSettings
+    email: EmailSettings | None = None
     fetch: FetchSettings = FetchSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     lock_timeout: float = 600.0
@@ -224,9 +272,13 @@ def resolve_config_path(path: str | Path | None = None, env: dict[str, str] | No
     return DEFAULT_CONFIG
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Read, validate and resolve a configuration file, including its seed essays."""
-    cfg_path = resolve_config_path(path)
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read, validate and resolve a configuration file, including its seed essays.
+
+    The SMTP password is read from ``$COMMENTARY_MONITOR_SMTP_PASSWORD`` (``env``), never
+    from the file."""
+    env = os.environ if env is None else env
+    cfg_path = resolve_config_path(path, env)
     try:
         raw = cfg_path.read_bytes()
     except FileNotFoundError:
@@ -239,6 +291,11 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(cfg_path, None, "not valid UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(cfg_path, None, f"invalid TOML: {exc}") from None
+    email_table = data.get("email") if isinstance(data, dict) else None
+    if isinstance(email_table, dict) and "password" in email_table:
+        raise ConfigError(cfg_path, "email.password",
+                          f"passwords are never read from config files: set ${SMTP_PASSWORD_ENV} "
+                          "or name a Prefect Secret block in email.password_secret")
     try:
         parsed = _File.model_validate(data)
     except ValidationError as exc:
@@ -246,10 +303,10 @@ def load_config(path: str | Path | None = None) -> Config:
         first = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise ConfigError(cfg_path, _key(first["loc"]), _message(first) + more) from None
-    return _resolve(cfg_path, parsed)
+    return _resolve(cfg_path, parsed, env)
 
 
-def _resolve(cfg_path: Path, parsed: _File) -> Config:
+def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -> Config:
     root = project_root(cfg_path)
 
     def rel(p: str) -> Path:
@@ -319,6 +376,8 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
             )
         )
 
+    email = _resolve_email(cfg_path, parsed.email, rel, os.environ if env is None else env)
+
     f = parsed.fetch
     return Config(
         path=cfg_path,
@@ -329,7 +388,11 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
             timezone=parsed.digest.timezone,
             max_items=parsed.digest.max_items,
             excerpt_chars=parsed.digest.excerpt_chars,
+            mention_band=parsed.digest.mention_band,
+            max_mentions=parsed.digest.max_mentions,
+            quiet_days=parsed.digest.quiet_days,
         ),
+        email=email,
         fetch=FetchSettings(
             allow_private=frozenset(a.lower() for a in f.allow_private),
             user_agent=f.user_agent,
@@ -358,6 +421,42 @@ def _resolve(cfg_path: Path, parsed: _File) -> Config:
         ),
         opml_path=opml_path,
         profiles=tuple(profiles),
+    )
+
+
+_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+def _resolve_email(cfg_path: Path, e: _Email, rel, env) -> EmailSettings:
+    if e.security not in SECURITY_PORTS:
+        raise ConfigError(cfg_path, "email.security", f"expected one of starttls, ssl, none, got {e.security!r}")
+    for i, addr in enumerate(e.recipients):
+        if not _ADDRESS.match(addr):
+            raise ConfigError(cfg_path, f"email.recipients[{i}]", f"not an email address: {addr!r}")
+    if e.sender and not _ADDRESS.match(e.sender):
+        raise ConfigError(cfg_path, "email.sender", f"not an email address: {e.sender!r}")
+    if e.recipients and not e.sender:
+        raise ConfigError(cfg_path, "email.sender", "required key is missing (recipients are configured)")
+    if e.smtp_host and not e.recipients:
+        raise ConfigError(cfg_path, "email.recipients", "required key is missing (smtp_host is configured)")
+    if e.security == "none" and e.username:
+        raise ConfigError(cfg_path, "email.username", 'would send the password in clear: use security = "starttls" or "ssl"')
+    ca_file = rel(e.ca_file) if e.ca_file else None
+    if ca_file is not None and not ca_file.is_file():
+        raise ConfigError(cfg_path, "email.ca_file", f"file not found: {ca_file}")
+    password = env.get(SMTP_PASSWORD_ENV) or None
+    return EmailSettings(
+        outbox=rel(e.outbox),
+        smtp_host=e.smtp_host.strip(),
+        smtp_port=e.smtp_port or SECURITY_PORTS[e.security],
+        security=e.security,
+        username=e.username,
+        password=SecretStr(password) if password else None,
+        password_secret=e.password_secret,
+        sender=e.sender,
+        recipients=tuple(e.recipients),
+        ca_file=ca_file,
+        timeout=e.timeout,
     )
 
 

@@ -1,17 +1,26 @@
-"""The weekly digest: select the week's relevant articles per profile and render Markdown."""
+"""The weekly digest: select the week's relevant articles per profile and render Markdown.
+
+Per profile: the relevant articles ranked, syndicated copies collapsed into one item
+("also published by"), and a short "also mentioned" list from just below the threshold.
+The week overview and the source-health footer come from :mod:`.digest_overview`; the
+HTML and plain-text renderings from :mod:`.digest_html`.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
 
-from .config import DigestSettings
+from . import duplicates
+from .config import DigestSettings, ProfileConfig
+from .digest_overview import Overview, build_overview
 from .errors import UsageError
 from .profiles import Profile
 from .warehouse import Warehouse
@@ -35,6 +44,14 @@ class IsoWeek:
     @property
     def sunday(self) -> date:
         return self.monday + timedelta(days=6)
+
+    @property
+    def span(self) -> str:
+        """'9 to 15 November 2026', '27 October to 2 November 2026', '29 December 2025 to 4 January 2026'."""
+        mon, sun = self.monday, self.sunday
+        first = f"{mon.day}" if mon.month == sun.month else f"{mon.day} {mon:%B}" if mon.year == sun.year \
+            else f"{mon.day} {mon:%B %Y}"
+        return f"{first} to {sun.day} {sun:%B %Y}"
 
     def bounds_utc(self, tz: str) -> tuple[datetime, datetime]:
         """[Monday 00:00, next Monday 00:00) in ``tz``, as naive UTC datetimes."""
@@ -78,8 +95,16 @@ class DigestItem:
     score: float
     excerpt: str
     terms: tuple[str, ...]
-    seed_passage: str = ""     # the closest passage of the profile's seeds
-    seed_source: str = ""
+    seed_passage: str = ""            # the closest passage of the profile's seed essays
+    seed_source: str = ""             # the seed essay it comes from (file name)
+    also: tuple["Copy", ...] = ()     # syndicated copies and near-duplicates
+
+
+@dataclass(frozen=True)
+class Copy:
+    article_id: str
+    outlet: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +112,11 @@ class DigestSection:
     profile: str
     threshold: float
     items: tuple[DigestItem, ...]
+    mentions: tuple[DigestItem, ...] = ()   # partly relevant: just below the threshold
+
+    @property
+    def article_ids(self) -> list[str]:
+        return [it.article_id for it in self.items]
 
 
 @dataclass(frozen=True)
@@ -95,10 +125,18 @@ class Digest:
     timezone: str
     generated_at: datetime
     sections: tuple[DigestSection, ...]
+    overview: Overview | None = None
+    chart: str | None = None          # file name of the chart beside the Markdown, if drawn
 
     @property
     def total(self) -> int:
         return sum(len(s.items) for s in self.sections)
+
+    @property
+    def subject(self) -> str:
+        counts = ", ".join(f"{s.profile} {len(s.items)}" for s in self.sections)
+        return f"Commentary digest {self.week.label}: {self.total} relevant article{'s' if self.total != 1 else ''}" + (
+            f" ({counts})" if counts else "")
 
 
 def _excerpt(evidence: dict, text: str, title: str | None, limit: int) -> str:
@@ -112,43 +150,94 @@ def _excerpt(evidence: dict, text: str, title: str | None, limit: int) -> str:
     return cut.rstrip(",;:") + " …"
 
 
-def collect(wh: Warehouse, profiles: list[Profile], week: IsoWeek, settings: DigestSettings,
-            now: datetime | None = None) -> Digest:
+SEED_CHARS = 200   # the closest seed passage is a pointer to the essay, not a second excerpt
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split()).rstrip("…")
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
+def _item(r: dict, excerpt_chars: int) -> DigestItem:
+    ev = r["evidence"]
+    return DigestItem(
+        article_id=r["article_id"],
+        title=r["title"] or r["url"],
+        url=r["url"],
+        outlet=r["outlet"] or urlsplit(r["url"]).hostname or "",
+        author=r["author"],
+        published=r["published_at"].date(),
+        score=r["score"],
+        excerpt=_excerpt(ev, r["text"], r["title"], excerpt_chars),
+        terms=tuple(ev.get("terms", ())[:5]),
+        seed_passage=_clip(str(ev.get("seed_passage") or ""), SEED_CHARS),
+        seed_source=Path(str(ev.get("seed_source") or "")).name,
+    )
+
+
+def collapse(rows: list[dict], excerpt_chars: int, limit: int) -> tuple[DigestItem, ...]:
+    """Ranked rows -> at most ``limit`` items, each story once with its copies in ``also``."""
+    return tuple(_groups_to_items(rows, duplicates.groups([r["title"] or "" for r in rows],
+                                                          [r["text"] or "" for r in rows]), excerpt_chars)[:limit])
+
+
+def _groups_to_items(rows: list[dict], found: list[list[int]], excerpt_chars: int) -> list[DigestItem]:
+    items = []
+    for group in found:
+        first = _item(rows[group[0]], excerpt_chars)
+        copies = tuple(Copy(rows[i]["article_id"], rows[i]["outlet"] or urlsplit(rows[i]["url"]).hostname or "",
+                            rows[i]["url"]) for i in group[1:])
+        items.append(replace(first, also=copies))
+    return items
+
+
+def _split(relevant: list[dict], near: list[dict], excerpt_chars: int, max_items: int,
+           max_mentions: int) -> tuple[tuple[DigestItem, ...], tuple[DigestItem, ...]]:
+    """Collapse relevant and near-miss rows together, so a story's below-threshold copy is
+    listed under its relevant item rather than again as "also mentioned"."""
+    rows = relevant + near          # still in rank order: every relevant score is above every near-miss
+    found = duplicates.groups([r["title"] or "" for r in rows], [r["text"] or "" for r in rows])
+    items = _groups_to_items(rows, [g for g in found if g[0] < len(relevant)], excerpt_chars)
+    mentions = _groups_to_items(rows, [g for g in found if g[0] >= len(relevant)], excerpt_chars)
+    return tuple(items[:max_items]), tuple(mentions[:max_mentions])
+
+
+def collect(wh: Warehouse, profiles: Sequence[Profile | ProfileConfig], week: IsoWeek, settings: DigestSettings,
+            now: datetime | None = None, feed_urls: list[str] | None = None) -> Digest:
+    now = now or datetime.now(timezone.utc)
     start, end = week.bounds_utc(settings.timezone)
     sections = []
     for prof in profiles:
-        rows = wh.relevant_in_range(prof.name, start, end, settings.max_items)
-        items = tuple(
-            DigestItem(
-                article_id=r["article_id"],
-                title=r["title"] or r["url"],
-                url=r["url"],
-                outlet=r["outlet"] or urlsplit(r["url"]).hostname or "",
-                author=r["author"],
-                published=r["published_at"].date(),
-                score=r["score"],
-                excerpt=_excerpt(r["evidence"], r["text"], r["title"], settings.excerpt_chars),
-                terms=tuple(r["evidence"].get("terms", ())[:5]),
-                seed_passage=_excerpt({"article_passage": r["evidence"].get("seed_passage", "")}, "", None,
-                                      settings.excerpt_chars // 2),
-                seed_source=r["evidence"].get("seed_source", ""),
-            )
-            for r in rows
-        )
-        sections.append(DigestSection(prof.name, prof.threshold, items))
-    return Digest(week, settings.timezone, now or datetime.now(timezone.utc), tuple(sections))
+        # Fetch more than shown: collapsing copies can shrink the list.
+        rows = wh.relevant_in_range(prof.name, start, end, settings.max_items * 4)
+        mention_rows = []
+        if settings.max_mentions:
+            low = max(0.0, prof.threshold - settings.mention_band)
+            mention_rows = wh.mentions_in_range(prof.name, start, end, low, settings.max_mentions * 4)
+        items, mentions = _split(rows, mention_rows, settings.excerpt_chars, settings.max_items, settings.max_mentions)
+        sections.append(DigestSection(prof.name, prof.threshold, items, mentions))
+    overview = build_overview(wh, [p.name for p in profiles], week, settings.timezone, list(feed_urls or ()),
+                              now, settings.quiet_days)
+    return Digest(week, settings.timezone, now, tuple(sections), overview)
 
 
 # --- rendering ----------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()|~])")
+# Characters that only mean something where a block starts ("- item", "# heading",
+# "1. item", "+ item", "= underline"): escaped there, left alone inside a line so that
+# "Sino-Soviet" stays readable as plain text.
+_MD_BLOCK_START = re.compile(r"^(\d*)([-+#=.)])")
 
 
 def md_text(value: object) -> str:
     """Article-derived text made inert in Markdown: no markup, no raw HTML, one line."""
     text = " ".join(str(value or "").split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_BLOCK_START.sub(r"\1\\\2", text)
 
 
 def md_url(value: object) -> str:

@@ -63,3 +63,14 @@ class WarehouseError(MonitorError):
 
 class UsageError(MonitorError):
     """A command-line value is malformed (for example ``--week 2026-47``)."""
+
+
+class MailError(MonitorError):
+    """The digest email could not be delivered; ``kind`` is ``connect``, ``tls``, ``auth``, ``smtp``, ..."""
+
+    def __init__(self, host: str, port: int, kind: str, message: str) -> None:
+        self.host = host
+        self.port = port
+        self.kind = kind
+        self.message = message
+        super().__init__(f"mail: {host}:{port}: {kind}: {message}")

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import WarehouseError
+from .warehouse_digests import DigestQueries
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -82,7 +83,7 @@ class FeedState:
     consecutive_failures: int
 
 
-class Warehouse:
+class Warehouse(DigestQueries):
     """One open DuckDB connection with the package's queries."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:

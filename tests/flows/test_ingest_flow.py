@@ -66,7 +66,7 @@ def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_sit
     result = digest(config_path=str(cfg))
     md = result.path.read_text(encoding="utf-8")
     assert result.path.parent == tmp_path / "warehouse" / "digests"
-    assert "## sino\\-russian" in md
+    assert "## sino-russian" in md
     assert "Moscow and Beijing: an unequal partnership" in md
     assert "East story 1" not in md and "West story" not in md   # off-topic stays out
 

@@ -1,0 +1,115 @@
+"""The full digest of a deterministic warehouse: Markdown against a golden file, the HTML
+and text renderings, the archive files and rows, copies collapsed, near-misses, source health.
+
+Regenerate the golden file after an intended change with
+``UPDATE_GOLDEN=1 python -m pytest tests/test_digest_archive.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from commentary_monitor import publish
+from commentary_monitor.digest import collect
+from commentary_monitor.digest_html import render_html, render_text, safe_url
+from commentary_monitor.warehouse import Warehouse
+
+from . import digest_sample as S
+from .conftest import DATA
+
+GOLDEN = DATA / "digest" / "2026-W46.md"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("archive")
+    S.build(root / "w.duckdb")
+    with Warehouse.open(root / "w.duckdb") as wh:
+        d = collect(wh, S.profiles(), S.WEEK, S.settings(root / "digests"), S.NOW, list(S.FEEDS))
+        archive = publish.write_archive(wh, d, root / "digests", publish.chart_png(d))
+        rows = wh.con.execute("select week, profile, article_ids, path, sent_at from digests order by profile").fetchall()
+    return d, archive, rows
+
+
+def test_markdown_matches_the_golden_file(built):
+    _, archive, _ = built
+    text = archive.markdown.read_text(encoding="utf-8")
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_archive_files_and_rows(built):
+    d, archive, rows = built
+    assert archive.markdown.name == "2026-W46.md" and archive.html.name == "2026-W46.html"
+    assert archive.chart.name == "2026-W46.png" and archive.chart.read_bytes().startswith(b"\x89PNG")
+    assert "![Relevant articles per week and profile, last 12 weeks](2026-W46.png)" in archive.markdown_text
+    assert 'src="2026-W46.png"' in archive.html.read_text(encoding="utf-8")
+    assert [(w, p, len(ids), path.endswith("2026-W46.md"), sent) for w, p, ids, path, sent in rows] == [
+        ("2026-W46", "memory-politics", 2, True, None), ("2026-W46", "sino-russian", 4, True, None)]
+    assert rows[1][2] == d.sections[0].article_ids
+
+
+def test_copies_collapse_and_near_misses_are_mentioned(built):
+    d, _, _ = built
+    sino, memory = d.sections
+    first = sino.items[0]
+    assert first.outlet == "Eurasia Desk"
+    assert [c.outlet for c in first.also] == ["Global Wire", "World Opinion Review"]   # the second below threshold
+    assert all("wire.example/opinion" not in it.url for it in sino.items)
+    assert [round(m.score, 2) for m in sino.mentions] == [0.47, 0.44, 0.38]      # 0.35 <= score < 0.50
+    assert "Weekend football round-up" not in {m.title for m in sino.mentions}
+    assert "Next Week's Column" not in {it.title for s in d.sections for it in (*s.items, *s.mentions)}
+    assert first.seed_source == "radchenko-2023-legacies-of-sino-russian-relations.txt"
+    assert first.excerpt.startswith("Moscow's pivot to Asia has become a dependence")
+
+
+def test_overview_and_source_health(built):
+    d, _, _ = built
+    sino = d.overview.trends[0]
+    assert sino.weeks[0] == "2026-W35" and sino.weeks[-1] == "2026-W46" and len(sino.counts) == 12
+    assert sino.this_week == 5 and sino.previous == (4, 3, 2, 1)
+    assert [t for t, _, _ in sino.rising][:1] == ["yuan"]
+    assert d.overview.outlets[0].outlet == "World Opinion Review"
+    health = {h.name: h for h in d.overview.health}
+    assert set(health) == {"Gone Gazette", "Sleepy Quarterly"}
+    assert health["Gone Gazette"].state == "failing" and health["Gone Gazette"].failures == 3
+    assert health["Sleepy Quarterly"].state == "quiet"
+
+
+def test_html_and_text_are_inert(built):
+    d, _, _ = built
+    html = render_html(d, chart_src="cid:chart@example.org")
+    assert "<script>" not in html and "<img src=x" not in html and "<b>Bold" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs and all(h.startswith("https://") for h in hrefs)
+    assert "A link that must not be a link" in html and 'src="cid:chart@example.org"' in html
+    text = render_text(d)
+    assert "javascript:" not in text.replace("[links](javascript:alert(1))", "")
+    assert safe_url("javascript:alert(1)") == "" and safe_url("data:text/html,x") == "" and safe_url("https://") == ""
+    assert safe_url("https://ex.org/a?b=1&c=2") == "https://ex.org/a?b=1&c=2"
+
+
+def test_markdown_renders_without_markup_from_articles(built):
+    from markdown_it import MarkdownIt
+
+    _, archive, _ = built
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(archive.markdown_text)
+    assert "<script" not in html and "<b>" not in html and "onerror=alert(1)>" not in html
+    assert re.findall(r"<img [^>]*>", html) == ['<img src="2026-W46.png" alt="Relevant articles per week and profile, last 12 weeks" />']
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert len(hrefs) == 11 and all(h.startswith("https://") for h in hrefs)
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; Beijing &amp; the *Kremlin* [analysis]" in html
+    assert html.count("<h2>") == 2 and "<table>" in html
+
+
+def test_week_span_reads_naturally():
+    from commentary_monitor.digest import IsoWeek
+
+    assert IsoWeek(2026, 46).span == "9 to 15 November 2026"
+    assert IsoWeek(2026, 44).span == "26 October to 1 November 2026"
+    assert IsoWeek(2026, 1).span == "29 December 2025 to 4 January 2026"

@@ -54,10 +54,10 @@ def migrations() -> list[Migration]:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    # Numbers are reserved per piece of work, so a branch may lack another's; they must
-    # start at 1 and never repeat.
-    if not versions or versions[0] != 1 or len(set(versions)) != len(versions):
-        raise WarehouseError("migrations/", f"migration numbers must start at 1 and be unique, got {versions}")
+    # Applied in order, each once: numbers run 1..n with no gap or repeat, so a missing
+    # or duplicated file is caught here rather than in someone's warehouse.
+    if versions != list(range(1, len(versions) + 1)):
+        raise WarehouseError("migrations/", f"migration numbers must run 1..n without gaps, got {versions}")
     return found
 
 

@@ -19,6 +19,8 @@ from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import rebuild_index
 from commentary_monitor.warehouse import Warehouse
 
+from commentary_monitor.flows.hooks import notify_on_failure
+
 BATCH_SIZE = 50
 
 
@@ -42,7 +44,7 @@ def score_articles(articles: list, scorer: Scorer) -> list:
     return scorer.score_articles(articles)
 
 
-@flow(name="ingest", validate_parameters=False)
+@flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure])
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)

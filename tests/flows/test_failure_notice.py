@@ -35,3 +35,30 @@ def test_without_smtp_the_notice_goes_to_the_outbox_and_can_be_turned_off(tmp_pa
     with pytest.raises(WarehouseError):
         ingest(config_path=str(cfg))
     assert len(list((tmp_path / "warehouse" / "outbox").glob("failure-*.eml"))) == 1
+
+
+def test_tasks_retry_only_transient_failures():
+    from prefect import flow, task
+
+    from commentary_monitor.errors import ConfigError
+    from commentary_monitor.flows.ingest import transient_only
+
+    calls = {"os": 0, "config": 0}
+
+    @task(retries=2, retry_delay_seconds=0, retry_condition_fn=transient_only)
+    def flaky(kind: str) -> str:
+        calls[kind] += 1
+        if kind == "os" and calls[kind] < 3:
+            raise ConnectionResetError("peer reset")
+        if kind == "config":
+            raise ConfigError("x.toml", "k", "bad")
+        return "ok"
+
+    @flow
+    def run(kind: str):
+        return flaky(kind)
+
+    assert run("os") == "ok" and calls["os"] == 3
+    with pytest.raises(ConfigError):
+        run("config")
+    assert calls["config"] == 1

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from commentary_monitor import pipeline
 from commentary_monitor.config import FetchSettings, load_config
+from commentary_monitor.extract import shutdown_pool
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import rebuild_index
@@ -111,4 +112,6 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
         except BaseException as exc:
             wh.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            shutdown_pool()   # the extraction workers live as long as the run
     return summary

@@ -100,3 +100,19 @@ def test_content_checks_pdf_as_html_empty_and_invalid_utf8():
     art = make_article(c, Fetched(c.entry.link, c.entry.link, 200, "text/html", broken, charset="utf-8"), 200)
     assert art.page_status == "ok" and "Krem\ufffd\ufffdlin" in art.text
     art.text.encode("utf-8")   # valid UTF-8
+
+
+def test_extraction_in_worker_processes_matches_in_process(site):
+    from commentary_monitor.extract import MIN_POOL_JOBS, extract_many, extract_page, shutdown_pool
+
+    pages = []
+    for i in range(MIN_POOL_JOBS + 4):
+        body = "\n\n".join([f"Paragraph opening number {i}.", *RELATION_PARAGRAPHS])
+        a = SampleArticle(f"https://x.example/{i}", f"Title {i}", "Au", "s", body, datetime(2026, 11, 10, 9))
+        pages.append((article_page(a, "Site").encode(), a.link))
+    try:
+        pooled = extract_many(pages, workers=2)
+    finally:
+        shutdown_pool()
+    assert pooled == [extract_page(h, u) for h, u in pages]
+    assert pooled[3].title == "Title 3" and "Paragraph opening number 3." in pooled[3].text

@@ -81,6 +81,7 @@ class _Fetch(_Strict):
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     max_new_per_feed: Annotated[int, Field(ge=1, le=100_000)] = 200
     min_text_chars: Annotated[int, Field(ge=0)] = 300
+    extract_workers: Annotated[int, Field(ge=0, le=64)] | None = None
     retries: Annotated[int, Field(ge=0, le=5)] = 2
     backoff: Annotated[float, Field(ge=0, le=60)] = 1.0
     max_retry_after: Annotated[float, Field(ge=0, le=300)] = 30.0
@@ -162,6 +163,7 @@ class FetchSettings:
     concurrency: int = 8
     max_new_per_feed: int = 200
     min_text_chars: int = 300
+    extract_workers: int = 2          # processes for extraction; 0 or 1: in the run's own process
     retries: int = 2                  # extra attempts for timeouts, connection errors, 5xx and 429
     backoff: float = 1.0              # seconds before the first retry, doubled for each next one
     max_retry_after: float = 30.0     # a longer Retry-After defers the URL to a later run
@@ -405,6 +407,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
             concurrency=f.concurrency,
             max_new_per_feed=f.max_new_per_feed,
             min_text_chars=f.min_text_chars,
+            extract_workers=min(2, os.cpu_count() or 1) if f.extract_workers is None else f.extract_workers,
             retries=f.retries,
             backoff=f.backoff,
             max_retry_after=f.max_retry_after,

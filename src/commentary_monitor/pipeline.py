@@ -17,7 +17,7 @@ import courlan
 from .config import FeedConfig, FetchSettings
 from .content import clean_text, page_markup, sniff_not_html
 from .errors import FeedError, FetchError
-from .extract import extract_page, html_to_text
+from .extract import ExtractionFailed, extract_many, extract_page, html_to_text
 from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
@@ -297,25 +297,44 @@ def build_articles(candidates: list[Candidate], settings: FetchSettings,
     ``page_status='deferred'``: the caller leaves it for a later run instead of storing it."""
     pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
                        robots=True, robots_texts=robots_texts)
-    return [make_article(c, p, settings.min_text_chars) for c, p in zip(candidates, pages)]
+    # Extraction is the CPU-heavy step: run the batch's pages through the worker pool.
+    jobs = {i: (page_markup(p), p.final_url) for i, p in enumerate(pages) if page_problem(p) is None}
+    extracted = dict(zip(jobs, extract_many(list(jobs.values()), settings.extract_workers)))
+    return [make_article(c, p, settings.min_text_chars, extracted.get(i, NOT_EXTRACTED))
+            for i, (c, p) in enumerate(zip(candidates, pages))]
 
 
-def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int) -> Article:
-    feed_text = html_to_text(c.entry.summary_html)
-    extracted = None
-    status, error = "ok", None
+NOT_EXTRACTED = object()
+
+
+def page_problem(page: Fetched | FetchError) -> tuple[str, str] | None:
+    """Why a fetched page cannot go to extraction, as (page_status, error); None if it can."""
     if isinstance(page, FetchError):
-        status = "deferred" if page.kind == "deferred" else "error"
-        error = f"{page.kind}: {page.message}"
-    elif page.content_type not in HTML_TYPES and not page.content_type.endswith("+xml"):
-        status, error = "not_html", f"content type {page.content_type}"
-    elif not page.content.strip():
-        status, error = "empty", "empty body"
-    elif sniff_not_html(page.content):
-        status, error = "not_html", f"{sniff_not_html(page.content)} served as {page.content_type or 'no type'}"
+        return ("deferred" if page.kind == "deferred" else "error"), f"{page.kind}: {page.message}"
+    if page.content_type not in HTML_TYPES and not page.content_type.endswith("+xml"):
+        return "not_html", f"content type {page.content_type}"
+    if not page.content.strip():
+        return "empty", "empty body"
+    sniffed = sniff_not_html(page.content)
+    if sniffed:
+        return "not_html", f"{sniffed} served as {page.content_type or 'no type'}"
+    return None
+
+
+def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int, extracted=NOT_EXTRACTED) -> Article:
+    """One article from its feed entry and page; ``extracted`` is the page's extraction when
+    it was done already (by the worker pool), else it is done here."""
+    feed_text = html_to_text(c.entry.summary_html)
+    status, error = "ok", None
+    problem = page_problem(page)
+    if problem:
+        (status, error), extracted = problem, None
     else:
-        extracted = extract_page(page_markup(page), page.final_url)
-        if extracted is None:
+        if extracted is NOT_EXTRACTED:
+            extracted = extract_page(page_markup(page), page.final_url)
+        if isinstance(extracted, ExtractionFailed):
+            status, error, extracted = "error", f"extraction: {extracted.reason}", None
+        elif extracted is None:
             status, error = "empty", "no main text found"
         elif len(extracted.text) < min_text_chars and len(extracted.text) < len(feed_text):
             status, error = "too_short", f"{len(extracted.text)} characters extracted"

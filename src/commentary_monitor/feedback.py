@@ -61,7 +61,8 @@ def _examples(scorer: Scorer, index: int, items: list[tuple[str, str]]) -> tuple
         view = ArticleView.of(title, text)
         feats = scorer.features(view, index)[0]
         phis.append(_phi(feats, view.embedding))
-        offsets.append(base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], scorer.calibration))
+        offsets.append(base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], scorer.calibration,
+                                  feats["others"]))
     return np.asarray(phis), np.asarray(offsets)
 
 

@@ -156,3 +156,50 @@ def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -
             matched.append((t, w * (1.0 + math.log(n))))
     score = sum(c for _, c in matched) / math.sqrt(max(n_words, 50))
     return score, matched
+
+
+# --- actors: who an article is about -------------------------------------------------------
+# A profile whose description names actors ("relations between China and Russia") is about
+# those actors; an article whose most-mentioned actor is someone else (India, the EU, North
+# Korea) is about that someone, however often it names the profile's own. Actors are the
+# capitalised words inside sentences (names, not sentence openings), folded to their first
+# four letters so that a country and its adjective ('India', 'Indian'; 'Korea', 'Korean')
+# count as one.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|[.!?:;\"“”\n]")
+_SENTENCE_BREAK = frozenset('.!?:"“”\n')
+ACTOR_FOLD = 4
+
+
+def actor_mentions(text: str) -> Counter:
+    """Counts of the actors a text names: capitalised words not opening a sentence,
+    stop words left out, folded to their first letters."""
+    out: Counter = Counter()
+    opening = True
+    for m in _TOKEN.finditer(text):
+        t = m.group(0)
+        if not t[0].isalpha():
+            opening = t in _SENTENCE_BREAK
+            continue
+        if t[0].isupper() and not opening:
+            w = normalise(t)
+            if w not in _STOP and len(w) > 1:
+                out[w[:ACTOR_FOLD]] += 1
+        opening = False
+    return out
+
+
+def description_actors(description: str) -> tuple[str, ...]:
+    """The actors a profile's description names (folded as :func:`actor_mentions` does);
+    none for a description that names no one, and then the article's actors never count."""
+    return tuple(sorted(actor_mentions(" ".join(description.split()))))
+
+
+def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) -> float:
+    """How much the article's most-mentioned *other* actor dominates the profile's own:
+    its mentions over those of the profile's actors plus its own (plus one). 0 when the
+    profile names no actors."""
+    if not actors:
+        return 0.0
+    own = sum(n for a, n in mentions.items() if a in actors)
+    other = max((n for a, n in mentions.items() if a not in actors), default=0)
+    return other / (own + other + 1)

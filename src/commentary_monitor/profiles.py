@@ -31,9 +31,9 @@ import numpy as np
 
 from .config import ProfileConfig
 from .filters import Query, parse_query
-from .lexical import Term, distinctive_terms, passage_evidence, term_counts
+from .lexical import Term, description_actors, distinctive_terms, passage_evidence, term_counts
 
-BUILD_VERSION = "profile-v4"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v5"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -67,7 +67,7 @@ class Profile:
     passage_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     passage_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     centroid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    reference: dict = field(default_factory=dict)   # 'lexical', 'semantic': typical seed-passage levels
+    reference: dict = field(default_factory=dict)   # 'lexical', 'semantic': typical seed-passage levels; 'actors'
 
     @property
     def term_weights(self) -> dict[str, float]:
@@ -184,6 +184,8 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         "lexical": round(float(np.dot(wts, lex_ref)) or 1.0, 6),
         "semantic": round(float(np.dot(wts, sem_ref)) or 1.0, 6),
         "focus": round(focus, 4),
+        # the actors the description names: an article mostly about someone else is not central
+        "actors": list(description_actors(cfg.description)) if cfg.description else [],
     }
     return Profile(
         name=cfg.name,

@@ -25,20 +25,22 @@ its score below half the threshold, and a profile's feedback model (see
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .filters import muted_by
-from .lexical import passage_evidence, term_counts
+from .lexical import actor_mentions, passage_evidence, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
-MODEL_NAME = "hybrid-v2"
+MODEL_NAME = "hybrid-v3"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 # z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
-#     + lead * the lead's cosine + bias   (cosines relative to a seed passage's)
-CALIBRATION = {"lexical": 3.8, "semantic": 4.18, "top": 5.26, "lead": 1.03, "bias": -4.8}
+#     + lead * the lead's cosine + others * third-party share + bias
+#     (cosines relative to a seed passage's; see bench/calibrate.py)
+CALIBRATION = {"lexical": 3.33, "semantic": 2.58, "top": 3.15, "lead": 0.48, "others": -4.83, "bias": -1.09}
 MUTED_SCORE_FACTOR = 0.05
 
 
@@ -86,6 +88,14 @@ class ArticleView:
     counts: list
     lengths: list[int]
     vectors: np.ndarray | None = None
+    _actors: Counter | None = None
+
+    @property
+    def actors(self) -> Counter:
+        """The actors the article's text names (see :func:`.lexical.actor_mentions`)."""
+        if self._actors is None:
+            self._actors = actor_mentions(self.text)
+        return self._actors
 
     @classmethod
     def of(cls, title: str, text: str) -> "ArticleView":
@@ -112,9 +122,10 @@ def lexical_features(view: ArticleView, profile: Profile, weights: dict[str, flo
     return np.asarray(scores) / (profile.reference.get("lexical") or 1.0), matched
 
 
-def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, cal: dict = CALIBRATION) -> float:
+def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, cal: dict = CALIBRATION,
+               others: float = 0.0) -> float:
     return (cal["lexical"] * math.log(lexical + LEXICAL_FLOOR) + cal["semantic"] * semantic
-            + cal["top"] * top + cal.get("lead", 0.0) * lead + cal["bias"])
+            + cal["top"] * top + cal.get("lead", 0.0) * lead + cal.get("others", 0.0) * others + cal["bias"])
 
 
 def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION) -> bool:
@@ -165,6 +176,8 @@ class Scorer:
         prof = self.profiles[i]
         lex, matched = lexical_features(view, prof, self._weights[i])
         feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0}
+        actors = prof.reference.get("actors")
+        feats["others"] = third_party_share(view.actors, frozenset(actors)) if actors else 0.0
         threshold = prof.threshold
         if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold, self.calibration):
             if view.vectors is None:
@@ -186,7 +199,8 @@ class Scorer:
             raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration)
             raw = min(raw, math.log(0.01))      # decided: far below any threshold
         else:
-            raw = base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], self.calibration)
+            raw = base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], self.calibration,
+                             feats["others"])
         model = self.feedback.get(prof.name)
         if model is not None:
             correction = model.correction(feats, view.embedding)

@@ -40,8 +40,9 @@ LEXICAL_FLOOR = 0.01
 # z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
 #     + lead * the lead's cosine + others * third-party share + bias
 #     (cosines relative to a seed passage's; see bench/calibrate.py)
-CALIBRATION = {"lexical": 3.33, "semantic": 2.58, "top": 3.15, "lead": 0.48, "others": -4.83, "bias": -1.09}
+CALIBRATION = {"lexical": 3.38, "semantic": 2.89, "top": 3.57, "lead": 0.42, "others": -3.86, "bias": -1.62}
 MUTED_SCORE_FACTOR = 0.05
+LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,11 @@ class ArticleView:
 
     @property
     def actors(self) -> Counter:
-        """The actors the article's text names (see :func:`.lexical.actor_mentions`)."""
+        """The actors the article's opening names (see :func:`.lexical.actor_mentions`):
+        its first :data:`LEAD_WORDS` words, where a piece says whom it is about. The
+        title is left out: headline capitals are not names."""
         if self._actors is None:
-            self._actors = actor_mentions(self.text)
+            self._actors = actor_mentions(" ".join(self.text.split()[:LEAD_WORDS]))
         return self._actors
 
     @classmethod

@@ -123,6 +123,7 @@ def test_an_article_about_a_third_party_scores_below_the_relationship_itself():
     essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
     prof = build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, Moscow and Beijing."))
     assert prof.reference["actors"] == ["beij", "chin", "mosc", "russ"]
+    assert ["beij", "mosc"] in prof.reference["pairs"] or ["mosc", "beij"] in prof.reference["pairs"]
     s = Scorer([prof], cheap_stage=False)
     body = "\n\n".join(RELATION_PARAGRAPHS)
     third = "\n\n".join(f"For India, the question is what India and its partners in Delhi make of it. {p} "
@@ -130,3 +131,22 @@ def test_an_article_about_a_third_party_scores_below_the_relationship_itself():
     (own,), (other,) = s.score_many([("Moscow and Beijing", body), ("India's dilemma", third)])
     assert own.features["others"] < 0.2 < other.features["others"]
     assert own.score > other.score
+
+
+def test_pairs_are_two_named_sides_that_also_appear_apart():
+    from collections import Counter
+
+    from commentary_monitor.lexical import Term, pair_share, relationship_pairs
+
+    terms = [Term("moscow beijing", 3.0), Term("central asia", 2.0), Term("moscow", 2.0), Term("gas pipeline", 1.0)]
+    counts = Counter({"moscow beijing": 4, "moscow": 20, "beijing": 15, "central asia": 3, "central": 3, "asia": 3})
+    assert relationship_pairs(terms, ("asia", "beij", "cent", "mosc"), counts) == (("mosc", "beij"),)
+    assert relationship_pairs(terms, (), counts) == ()
+    passages = ["Beijing and Moscow signed.", "Moscow's budget shrank.", "In Beijing's view, the Kremlin needs Moscow."]
+    assert pair_share(passages, [("mosc", "beij")]) == 2 / 3
+    assert pair_share(passages, []) == 0.0
+
+
+def test_a_profile_that_names_no_two_sides_has_no_relationship_evidence():
+    (_, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
+    assert "pairs" not in memory.features and "others" not in memory.features

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +32,10 @@ import numpy as np
 
 from .config import ProfileConfig
 from .filters import Query, parse_query
-from .lexical import Term, description_actors, distinctive_terms, passage_evidence, term_counts
+from .lexical import (Term, description_actors, distinctive_terms, passage_evidence, relationship_pairs,
+                      term_counts)
 
-BUILD_VERSION = "profile-v5"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v6"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -184,9 +186,14 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         "lexical": round(float(np.dot(wts, lex_ref)) or 1.0, 6),
         "semantic": round(float(np.dot(wts, sem_ref)) or 1.0, 6),
         "focus": round(focus, 4),
-        # the actors the description names: an article mostly about someone else is not central
-        "actors": list(description_actors(cfg.description)) if cfg.description else [],
     }
+    actors = description_actors(cfg.description) if cfg.description else ()
+    seed_counts = sum((term_counts(passages[i].text) for i in seed_idx), Counter())
+    pairs = relationship_pairs(terms, actors, seed_counts)
+    if pairs:
+        # A relationship profile: its description names two sides that its essays pair.
+        reference["actors"] = list(actors)
+        reference["pairs"] = [list(p) for p in pairs]
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

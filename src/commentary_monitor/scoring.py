@@ -31,16 +31,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .filters import muted_by
-from .lexical import actor_mentions, passage_evidence, term_counts, third_party_share
+from .lexical import actor_mentions, pair_share, passage_evidence, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
 MODEL_NAME = "hybrid-v3"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 # z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
-#     + lead * the lead's cosine + others * third-party share + bias
-#     (cosines relative to a seed passage's; see bench/calibrate.py)
-CALIBRATION = {"lexical": 3.38, "semantic": 2.89, "top": 3.57, "lead": 0.42, "others": -3.86, "bias": -1.62}
+#     + lead * the lead's cosine + bias   (cosines relative to a seed passage's)
+# and for a relationship profile (see relation_logit) + relation + others * third-party share
+#     + pairs * share of passages naming both sides. Fitted by bench/calibrate.py.
+CALIBRATION = {"lexical": 2.78, "semantic": 3.59, "top": 4.4, "lead": 1.2, "bias": -5.23,
+               "relation": -0.98, "others": -2.91, "pairs": 5.15}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 
@@ -125,16 +127,32 @@ def lexical_features(view: ArticleView, profile: Profile, weights: dict[str, flo
     return np.asarray(scores) / (profile.reference.get("lexical") or 1.0), matched
 
 
-def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, cal: dict = CALIBRATION,
-               others: float = 0.0) -> float:
+def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, cal: dict = CALIBRATION) -> float:
     return (cal["lexical"] * math.log(lexical + LEXICAL_FLOOR) + cal["semantic"] * semantic
-            + cal["top"] * top + cal.get("lead", 0.0) * lead + cal.get("others", 0.0) * others + cal["bias"])
+            + cal["top"] * top + cal.get("lead", 0.0) * lead + cal["bias"])
 
 
-def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION) -> bool:
+def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    """What a relationship profile adds: whether the article's opening is about the two
+    sides or about a third party (``others``), and how many of its passages name both
+    sides (``pairs``). Nothing for other profiles (their features carry no ``pairs``)."""
+    if "pairs" not in feats:
+        return 0.0
+    return cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
+
+
+def logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    """The calibrated log-odds of an article's evidence (see :data:`CALIBRATION`)."""
+    return base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], cal) + relation_logit(feats, cal)
+
+
+def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION, relation: bool = False) -> bool:
     """Whether the article could reach ``threshold`` with the best semantic evidence a
-    seed passage itself gets (1.0 relative, with margin); if not, the cheap stage decides."""
+    seed passage itself gets (1.0 relative, with margin) and, for a relationship profile,
+    the best relationship evidence; if not, the cheap stage decides."""
     best = base_logit(lexical, 1.15, 1.15, 1.15, cal)
+    if relation:
+        best += relation_logit({"others": 0.0, "pairs": 1.0}, cal)
     return sigmoid(best) >= min(threshold, 0.5) * 0.2
 
 
@@ -179,10 +197,13 @@ class Scorer:
         prof = self.profiles[i]
         lex, matched = lexical_features(view, prof, self._weights[i])
         feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0}
-        actors = prof.reference.get("actors")
-        feats["others"] = third_party_share(view.actors, frozenset(actors)) if actors else 0.0
+        pairs = prof.reference.get("pairs")
+        if pairs:
+            feats["others"] = third_party_share(view.actors, frozenset(prof.reference["actors"]))
+            feats["pairs"] = pair_share(view.passages, [tuple(p) for p in pairs])
         threshold = prof.threshold
-        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold, self.calibration):
+        if (not self.cheap_stage or prof.name in self.feedback
+                or needs_semantics(feats["lexical"], threshold, self.calibration, bool(pairs))):
             if view.vectors is None:
                 view.vectors = self.encoder.encode(view.passages)
             sims = (view.vectors @ prof.centroid) / (prof.reference.get("semantic") or 1.0)
@@ -199,11 +220,10 @@ class Scorer:
         prof = self.profiles[i]
         feats, lex, matched, sims = self.features(view, i)
         if feats["stage"] == "lexical":
-            raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration)
+            raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration) + relation_logit(feats, self.calibration)
             raw = min(raw, math.log(0.01))      # decided: far below any threshold
         else:
-            raw = base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], self.calibration,
-                             feats["others"])
+            raw = logit(feats, self.calibration)
         model = self.feedback.get(prof.name)
         if model is not None:
             correction = model.correction(feats, view.embedding)

@@ -45,6 +45,7 @@ CALIBRATION = {"lexical": 2.78, "semantic": 3.59, "top": 4.4, "lead": 1.2, "bias
                "relation": -0.98, "others": -2.91, "pairs": 5.15}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
+OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,11 @@ def logit(feats: dict, cal: dict = CALIBRATION) -> float:
     return base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], cal) + relation_logit(feats, cal)
 
 
-def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION, relation: bool = False) -> bool:
+def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION, relation: float = 0.0) -> bool:
     """Whether the article could reach ``threshold`` with the best semantic evidence a
-    seed passage itself gets (1.0 relative, with margin) and, for a relationship profile,
-    the best relationship evidence; if not, the cheap stage decides."""
-    best = base_logit(lexical, 1.15, 1.15, 1.15, cal)
-    if relation:
-        best += relation_logit({"others": 0.0, "pairs": 1.0}, cal)
+    seed passage itself gets (1.0 relative, with margin), given its relationship evidence
+    (``relation``, already known: it is lexical); if not, the cheap stage decides."""
+    best = base_logit(lexical, 1.15, 1.15, 1.15, cal) + relation
     return sigmoid(best) >= min(threshold, 0.5) * 0.2
 
 
@@ -202,8 +201,9 @@ class Scorer:
             feats["others"] = third_party_share(view.actors, frozenset(prof.reference["actors"]))
             feats["pairs"] = pair_share(view.passages, [tuple(p) for p in pairs])
         threshold = prof.threshold
-        if (not self.cheap_stage or prof.name in self.feedback
-                or needs_semantics(feats["lexical"], threshold, self.calibration, bool(pairs))):
+        relation = relation_logit(feats, self.calibration)
+        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold,
+                                                                                  self.calibration, relation):
             if view.vectors is None:
                 view.vectors = self.encoder.encode(view.passages)
             sims = (view.vectors @ prof.centroid) / (prof.reference.get("semantic") or 1.0)
@@ -263,6 +263,9 @@ class Scorer:
         explanation = (
             f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
             f"terms: {', '.join(terms[:6]) or 'none'}"
+            + (f"; both sides named in {feats['pairs']:.0%} of passages" if "pairs" in feats else "")
+            + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
+               if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
             + (f"; {'; '.join(notes)}" if notes else "")
             + (f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")

@@ -12,7 +12,9 @@ A profile is what the scorer compares articles with:
   :mod:`.lexical`), with ``include`` terms boosted;
 - a **centroid** of the weighted passage embeddings and the description (see
   :mod:`.semantic`), and the reference levels the scorer calibrates against;
-- ``exclude`` terms and a ``require`` query (see :mod:`.filters`).
+- ``exclude`` terms and a ``require`` query (see :mod:`.filters`);
+- for a **relationship profile** (its description names two sides that its essays
+  pair, as in "Moscow and Beijing"), those sides (see :func:`.lexical.relationship_pairs`).
 
 Building is deterministic; :func:`load_profiles` keeps built profiles in a cache folder
 keyed by a digest of everything they are built from, so editing a seed, the
@@ -69,7 +71,8 @@ class Profile:
     passage_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     passage_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     centroid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    reference: dict = field(default_factory=dict)   # 'lexical', 'semantic': typical seed-passage levels; 'actors'
+    # 'lexical', 'semantic': typical seed-passage levels; 'actors', 'pairs' for a relationship profile
+    reference: dict = field(default_factory=dict)
 
     @property
     def term_weights(self) -> dict[str, float]:
@@ -116,7 +119,7 @@ def profile_digest(cfg: ProfileConfig, model_name: str) -> str:
     from . import lexical
 
     params = repr((MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS, DESCRIPTION_TEMPERATURE, DESCRIPTION_FOCUS,
-                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND))
+                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND, lexical.ACTOR_FOLD, lexical.PAIR_APART))
     h = hashlib.sha256()
     for part in (BUILD_VERSION, params, model_name, cfg.name, cfg.description, repr(cfg.threshold),
                  json.dumps([list(cfg.include), list(cfg.exclude), cfg.require])):

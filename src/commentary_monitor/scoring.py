@@ -1,6 +1,6 @@
 """Relevance scores: (article, profile) -> score in [0, 1] with an explanation.
 
-Version 2 is hybrid and passage-based. The article is split into passages (the title
+Version 3 is hybrid and passage-based. The article is split into passages (the title
 joins the first). For each profile:
 
 - **lexical evidence**: each passage's weight of the profile's distinctive terms and
@@ -10,12 +10,17 @@ joins the first). For each profile:
 - **semantic evidence**: each passage's cosine to the profile's centroid (static
   MiniLM embeddings, see :mod:`.semantic`), averaged, as the mean of the best two, and
   for the lead (the title and first passage: what a piece says it is about), each
-  divided by the seed passages' own level.
+  divided by the seed passages' own level;
+- **relationship evidence**, for a profile whose description names two sides that its
+  essays pair ("Moscow and Beijing"; see :func:`.lexical.relationship_pairs`): the
+  share of passages naming both sides, and how much a third party dominates the
+  article's opening (:func:`.lexical.third_party_share`): a piece about India's
+  dealings with both is mainly about India.
 
 A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
 the development set and checked by leaving a profile out, see README "Scoring")
 turns them into a score in [0, 1]; the profile's threshold decides relevance. The
-article's embedding is only computed when the lexical evidence leaves the article
+article's embedding is only computed when the lexical and relationship evidence leave the article
 a chance to reach a threshold: most articles from a general feed are decided by the
 cheap first stage. ``exclude`` terms mute an article, a failed ``require`` query caps
 its score below half the threshold, and a profile's feedback model (see

@@ -2,13 +2,22 @@
 
     python bench/calibrate.py ../shared
 
-Computes each (article, profile)'s four features with the shipped profiles
-(config/monitor.toml), fits one logistic regression pooled over the profiles
-(grade >= 1 relevant, grade-1 articles at half weight), and prints the weights and the
-metrics of three checks: in-sample, 5-fold cross-validation over articles, and
-leave-one-profile-out (weights fitted on the other profile only: how the calibration
-carries to a profile it never saw). The weights printed are what
-``scoring.CALIBRATION`` holds (rounded).
+Computes each (article, profile)'s features with the shipped profiles
+(config/monitor.toml) and fits the calibration in two stages, as the scorer applies it:
+
+1. the **base** weights (lexical, semantic, top, lead, bias): one logistic regression
+   pooled over all profiles;
+2. the **relationship** weights (relation, others, pairs): a logistic regression over
+   the relationship profiles only (those whose description names two sides), with
+   the base log-odds as a fixed offset. Other profiles never see them.
+
+Labels: grade 2 relevant, grade 0 not, grade 1 counted once each way (its target is a
+probability of one half, so grade-1 articles land between the two). Prints the
+weights and the metrics of three checks: in-sample, 5-fold cross-validation over
+articles, and leave-one-profile-out (a profile scored with weights fitted on the
+others only: how the calibration carries to a profile it never saw; a relationship
+profile left out gets no relationship weights when no other profile is one). The
+weights printed are what ``scoring.CALIBRATION`` holds (rounded).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +38,10 @@ from commentary_monitor.config import load_config  # noqa: E402
 from commentary_monitor.evaluation import LabeledArticle, metrics, parse_labels  # noqa: E402
 from commentary_monitor.profiles import build_profile  # noqa: E402
 from commentary_monitor.scoring import LEXICAL_FLOOR, ArticleView, Scorer  # noqa: E402
+
+BASE = ["lexical", "semantic", "top", "lead"]
+RELATION = ["others", "pairs"]
+C = 10.0     # inverse L2 strength, both stages
 
 
 def load_eval_set(shared: Path) -> list[LabeledArticle]:
@@ -43,18 +57,69 @@ def load_eval_set(shared: Path) -> list[LabeledArticle]:
 
 
 def feature_matrix(scorer: Scorer, arts: list[LabeledArticle]) -> np.ndarray:
-    """profiles x articles x [log lexical, semantic, top, lead]"""
-    out = np.zeros((len(scorer.profiles), len(arts), 4))
+    """profiles x articles x [log lexical, semantic, top, lead, others, pairs]"""
+    out = np.zeros((len(scorer.profiles), len(arts), len(BASE) + len(RELATION)))
     for j, a in enumerate(arts):
         view = ArticleView.of(a.title, a.text)
         for i in range(len(scorer.profiles)):
             f = scorer.features(view, i)[0]
-            out[i, j] = [math.log(f["lexical"] + LEXICAL_FLOOR), f["semantic"], f["top"], f["lead"]]
+            out[i, j] = [math.log(f["lexical"] + LEXICAL_FLOOR), f["semantic"], f["top"], f["lead"],
+                         f.get("others", 0.0), f.get("pairs", 0.0)]
     return out
 
 
-def fit(X: np.ndarray, g: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=10.0, max_iter=2000).fit(X, g >= 1, sample_weight=np.where(g == 1, 0.5, 1.0))
+def _soft(X: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # A grade-1 article (mainly about something else) appears once as relevant and once as
+    # not: the fit aims it at 0.5, below the grade-2 pieces and above the grade-0 ones.
+    mid = g == 1
+    return np.concatenate([X, X[mid]]), np.concatenate([g >= 1, np.zeros(int(mid.sum()), dtype=bool)]), mid
+
+
+def fit_base(X: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """[lexical, semantic, top, lead, bias]"""
+    X2, y2, _ = _soft(X, g)
+    m = LogisticRegression(C=C, max_iter=3000).fit(X2, y2)
+    return np.concatenate([m.coef_[0], m.intercept_])
+
+
+def fit_relation(A: np.ndarray, offset: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """[relation, others, pairs]: a logistic regression with the base log-odds as offset."""
+    A2, y2, mid = _soft(A, g)
+    off = np.concatenate([offset, offset[mid]])
+    A2 = np.hstack([np.ones((len(A2), 1)), A2])
+    y = y2.astype(float)
+
+    def loss(w):
+        z = off + A2 @ w
+        p = 1.0 / (1.0 + np.exp(-z))
+        grad = A2.T @ (p - y)
+        grad[1:] += w[1:] / C
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 / C * np.sum(w[1:] ** 2)), grad
+
+    return minimize(loss, np.zeros(A2.shape[1]), jac=True, method="L-BFGS-B").x
+
+
+def base_z(w: np.ndarray, F: np.ndarray) -> np.ndarray:
+    return F[:, :len(BASE)] @ w[:-1] + w[-1]
+
+
+def fit(F: list[np.ndarray], G: list[np.ndarray], relational: list[bool]):
+    """Both stages on these profiles' rows; returns a scoring function (profile features,
+    is relational) -> probabilities, and the weights."""
+    wb = fit_base(np.concatenate([f[:, :len(BASE)] for f in F]), np.concatenate(G))
+    rel = [i for i, r in enumerate(relational) if r and len(F[i])]
+    wr = None
+    if rel:
+        wr = fit_relation(np.concatenate([F[i][:, len(BASE):] for i in rel]),
+                          np.concatenate([base_z(wb, F[i]) for i in rel]), np.concatenate([G[i] for i in rel]))
+
+    def predict(f: np.ndarray, is_rel: bool) -> np.ndarray:
+        z = base_z(wb, f)
+        if is_rel and wr is not None:
+            z = z + wr[0] + f[:, len(BASE):] @ wr[1:]
+        return 1.0 / (1.0 + np.exp(-z))
+
+    return predict, wb, wr
 
 
 def show(tag: str, names: list[str], scores: list[np.ndarray], grades: list[np.ndarray], thresholds: list[float]) -> None:
@@ -71,31 +136,30 @@ def main(shared: str) -> int:
     arts = load_eval_set(Path(shared))
     keys = [p.name.replace("-", "_") for p in profiles]
     G = [np.array([a.grades.get(k, 0) for a in arts]) for k in keys]
-    F = feature_matrix(scorer, arts)
+    F = list(feature_matrix(scorer, arts))
+    rel = [bool(p.reference.get("pairs")) for p in profiles]
     names = [p.name for p in profiles]
     th = [p.threshold for p in profiles]
-    X = np.concatenate(list(F))
-    y = np.concatenate(G)
-    model = fit(X, y)
-    w = model.coef_[0]
-    print(f"weights: lexical {w[0]:.3f}, semantic {w[1]:.3f}, top {w[2]:.3f}, lead {w[3]:.3f}, bias {model.intercept_[0]:.3f}")
-    show("in-sample", names, [model.predict_proba(F[i])[:, 1] for i in range(len(names))], G, th)
+    predict, wb, wr = fit(F, G, rel)
+    print(f"weights: lexical {wb[0]:.3f}, semantic {wb[1]:.3f}, top {wb[2]:.3f}, lead {wb[3]:.3f}, bias {wb[4]:.3f}"
+          + (f"; relation {wr[0]:.3f}, others {wr[1]:.3f}, pairs {wr[2]:.3f}" if wr is not None else ""))
+    print("relationship profiles: " + (", ".join(n for n, r in zip(names, rel) if r) or "none"))
+    show("in-sample", names, [predict(F[i], rel[i]) for i in range(len(names))], G, th)
     # 5-fold CV over articles (the same folds for every profile).
-    rng = np.random.default_rng(0)
-    fold = rng.integers(0, 5, size=len(arts))
+    fold = np.random.default_rng(0).integers(0, 5, size=len(arts))
     cv = [np.zeros(len(arts)) for _ in names]
     for k in range(5):
         tr = fold != k
-        m = fit(np.concatenate([F[i][tr] for i in range(len(names))]), np.concatenate([g[tr] for g in G]))
+        p, _, _ = fit([f[tr] for f in F], [g[tr] for g in G], rel)
         for i in range(len(names)):
-            cv[i][~tr] = m.predict_proba(F[i][~tr])[:, 1]
+            cv[i][~tr] = p(F[i][~tr], rel[i])
     show("5-fold", names, cv, G, th)
     if len(names) > 1:
         lopo = []
         for i in range(len(names)):
             others = [j for j in range(len(names)) if j != i]
-            m = fit(np.concatenate([F[j] for j in others]), np.concatenate([G[j] for j in others]))
-            lopo.append(m.predict_proba(F[i])[:, 1])
+            p, _, _ = fit([F[j] for j in others], [G[j] for j in others], [rel[j] for j in others])
+            lopo.append(p(F[i], rel[i]))
         show("leave-out", names, lopo, G, th)
     return 0
 

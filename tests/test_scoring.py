@@ -66,7 +66,7 @@ TRAP_PARAGRAPHS = [
 
 def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
     (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
-    assert sino.model == "hybrid-v2" and sino.profile_version
+    assert sino.model == "hybrid-v3" and sino.profile_version
     assert sino.features["stage"] == "hybrid"
     assert {"lexical", "semantic", "top"} <= set(sino.features)
     # the best passage is one of the article's own passages
@@ -110,3 +110,51 @@ def test_stop_words_are_scikit_learns():
     from commentary_monitor.stopwords import ENGLISH_STOP_WORDS
 
     assert ENGLISH_STOP_WORDS == sk
+
+
+def test_actors_are_names_inside_sentences_folded_with_their_adjectives():
+    from commentary_monitor.lexical import actor_mentions, description_actors, third_party_share
+
+    text = "Indian diplomats worry. The view in New Delhi is that India needs Moscow. Russia agrees."
+    m = actor_mentions(text)
+    # 'Indian' and 'Russia' open sentences; 'India', 'Delhi', 'Moscow' are names inside them
+    assert m == {"indi": 1, "delh": 1, "mosc": 1}
+    assert description_actors("Relations between China and Russia, seen from Moscow.") == ("chin", "mosc", "russ")
+    assert description_actors("how states use war remembrance in politics") == ()
+    own = frozenset(description_actors("between China and Russia"))
+    assert third_party_share(m, frozenset()) == 0.0
+    assert third_party_share(actor_mentions("Then China met Russia. Then China met Russia."), own) == 0.0
+    assert third_party_share(actor_mentions("So India and India and India met China."), own) == 3 / 5
+
+
+def test_an_article_about_a_third_party_scores_below_the_relationship_itself():
+    essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
+    prof = build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, Moscow and Beijing."))
+    assert prof.reference["actors"] == ["beij", "chin", "mosc", "russ"]
+    assert ["beij", "mosc"] in prof.reference["pairs"] or ["mosc", "beij"] in prof.reference["pairs"]
+    s = Scorer([prof], cheap_stage=False)
+    body = "\n\n".join(RELATION_PARAGRAPHS)
+    third = "\n\n".join(f"For India, the question is what India and its partners in Delhi make of it. {p} "
+                        f"Officials in India, in Delhi and across India keep asking." for p in RELATION_PARAGRAPHS)
+    (own,), (other,) = s.score_many([("Moscow and Beijing", body), ("India's dilemma", third)])
+    assert own.features["others"] < 0.2 < other.features["others"]
+    assert own.score > other.score
+
+
+def test_pairs_are_two_named_sides_that_also_appear_apart():
+    from collections import Counter
+
+    from commentary_monitor.lexical import Term, pair_share, relationship_pairs
+
+    terms = [Term("moscow beijing", 3.0), Term("central asia", 2.0), Term("moscow", 2.0), Term("gas pipeline", 1.0)]
+    counts = Counter({"moscow beijing": 4, "moscow": 20, "beijing": 15, "central asia": 3, "central": 3, "asia": 3})
+    assert relationship_pairs(terms, ("asia", "beij", "cent", "mosc"), counts) == (("mosc", "beij"),)
+    assert relationship_pairs(terms, (), counts) == ()
+    passages = ["Beijing and Moscow signed.", "Moscow's budget shrank.", "In Beijing's view, the Kremlin needs Moscow."]
+    assert pair_share(passages, [("mosc", "beij")]) == 2 / 3
+    assert pair_share(passages, []) == 0.0
+
+
+def test_a_profile_that_names_no_two_sides_has_no_relationship_evidence():
+    (_, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
+    assert "pairs" not in memory.features and "others" not in memory.features

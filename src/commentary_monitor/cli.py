@@ -280,6 +280,10 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
             lines.append(f"{key}: {value}")
     focus = prof.reference.get("focus", 0.0)
     lines.append(f"description focus: {focus:.2f} (0 = the seeds' own words count as they are)")
+    if prof.reference.get("pairs"):
+        lines.append("relationship: the two sides as the essays pair them: "
+                     + ", ".join(f"{a}*-{b}*" for a, b in prof.reference["pairs"])
+                     + f"; actors the description names: {', '.join(a + '*' for a in prof.reference['actors'])}")
     lines.append("")
     lines.append(f"distinctive terms and phrases (weight against ordinary English; top {n_terms} of {len(prof.terms)}):")
     shown = prof.terms[:n_terms]

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .profiles import Profile
-from .scoring import LEXICAL_FLOOR, ArticleView, Scorer, base_logit
+from .scoring import LEXICAL_FLOOR, ArticleView, Scorer, logit
 
 L2 = 0.3                # penalty on the correction's weights (labels are few)
 SEED_WEIGHT = 1.0       # all seed passages together count as this many labels
@@ -61,7 +61,7 @@ def _examples(scorer: Scorer, index: int, items: list[tuple[str, str]]) -> tuple
         view = ArticleView.of(title, text)
         feats = scorer.features(view, index)[0]
         phis.append(_phi(feats, view.embedding))
-        offsets.append(base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], scorer.calibration))
+        offsets.append(logit(feats, scorer.calibration))
     return np.asarray(phis), np.asarray(offsets)
 
 

@@ -156,3 +156,83 @@ def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -
             matched.append((t, w * (1.0 + math.log(n))))
     score = sum(c for _, c in matched) / math.sqrt(max(n_words, 50))
     return score, matched
+
+
+# --- actors: who an article is about -------------------------------------------------------
+# A profile whose description names actors ("relations between China and Russia") is about
+# those actors; an article whose most-mentioned actor is someone else (India, the EU, North
+# Korea) is about that someone, however often it names the profile's own. Actors are the
+# capitalised words inside sentences (names, not sentence openings), folded to their first
+# four letters so that a country and its adjective ('India', 'Indian'; 'Korea', 'Korean')
+# count as one.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|[.!?:;\"“”\n]")
+_SENTENCE_BREAK = frozenset('.!?:"“”\n')
+ACTOR_FOLD = 4
+PAIR_APART = 0.8     # a pair's words appear apart in the seeds, not only as one name
+
+
+def actor_mentions(text: str) -> Counter:
+    """Counts of the actors a text names: capitalised words not opening a sentence,
+    stop words left out, folded to their first letters."""
+    out: Counter = Counter()
+    opening = True
+    for m in _TOKEN.finditer(text):
+        t = m.group(0)
+        if not t[0].isalpha():
+            opening = t in _SENTENCE_BREAK
+            continue
+        if t[0].isupper() and not opening:
+            w = normalise(t)
+            if w not in _STOP and len(w) > 1:
+                out[w[:ACTOR_FOLD]] += 1
+        opening = False
+    return out
+
+
+def description_actors(description: str) -> tuple[str, ...]:
+    """The actors a profile's description names (folded as :func:`actor_mentions` does);
+    none for a description that names no one, and then the article's actors never count."""
+    return tuple(sorted(actor_mentions(" ".join(description.split()))))
+
+
+def relationship_pairs(terms, actors: tuple[str, ...], counts: Counter) -> tuple[tuple[str, str], ...]:
+    """The two sides of a relationship profile: its distinctive phrases made of two
+    different actors its description names ('moscow beijing', 'sino russian'), folded as
+    actors are. A two-word name ('Central Asia') is not a pair: its words seldom appear
+    apart in the seeds (``counts``). None for a profile whose description names no two sides."""
+    own = set(actors)
+    out = []
+    for t in terms:
+        parts = t.text.split()
+        if len(parts) == 2 and counts[t.text] < PAIR_APART * min(counts[parts[0]], counts[parts[1]]):
+            a, b = (w[:ACTOR_FOLD] for w in parts)
+            if a != b and a in own and b in own and (a, b) not in out and (b, a) not in out:
+                out.append((a, b))
+    return tuple(out)
+
+
+_NAME = re.compile(r"[^\W\d_]+")
+
+
+def pair_share(passages: list[str], pairs: tuple[tuple[str, str], ...] | list) -> float:
+    """The share of passages that name both sides of one of the profile's pairs: a
+    passage about the relationship names both partners, a passage about one of them (or
+    about a third party) does not."""
+    if not passages or not pairs:
+        return 0.0
+    hits = 0
+    for text in passages:
+        names = {normalise(w)[:ACTOR_FOLD] for w in _NAME.findall(text) if w[0].isupper()}
+        hits += any(a in names and b in names for a, b in pairs)
+    return hits / len(passages)
+
+
+def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) -> float:
+    """How much the article's most-mentioned *other* actor dominates the profile's own:
+    its mentions over those of the profile's actors plus its own (plus one). 0 when the
+    profile names no actors."""
+    if not actors:
+        return 0.0
+    own = sum(n for a, n in mentions.items() if a in actors)
+    other = max((n for a, n in mentions.items() if a not in actors), default=0)
+    return other / (own + other + 1)

@@ -12,7 +12,9 @@ A profile is what the scorer compares articles with:
   :mod:`.lexical`), with ``include`` terms boosted;
 - a **centroid** of the weighted passage embeddings and the description (see
   :mod:`.semantic`), and the reference levels the scorer calibrates against;
-- ``exclude`` terms and a ``require`` query (see :mod:`.filters`).
+- ``exclude`` terms and a ``require`` query (see :mod:`.filters`);
+- for a **relationship profile** (its description names two sides that its essays
+  pair, as in "Moscow and Beijing"), those sides (see :func:`.lexical.relationship_pairs`).
 
 Building is deterministic; :func:`load_profiles` keeps built profiles in a cache folder
 keyed by a digest of everything they are built from, so editing a seed, the
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +34,10 @@ import numpy as np
 
 from .config import ProfileConfig
 from .filters import Query, parse_query
-from .lexical import Term, distinctive_terms, passage_evidence, term_counts
+from .lexical import (Term, description_actors, distinctive_terms, passage_evidence, relationship_pairs,
+                      term_counts)
 
-BUILD_VERSION = "profile-v4"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v6"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -67,7 +71,8 @@ class Profile:
     passage_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     passage_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     centroid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    reference: dict = field(default_factory=dict)   # 'lexical', 'semantic': typical seed-passage levels
+    # 'lexical', 'semantic': typical seed-passage levels; 'actors', 'pairs' for a relationship profile
+    reference: dict = field(default_factory=dict)
 
     @property
     def term_weights(self) -> dict[str, float]:
@@ -114,7 +119,7 @@ def profile_digest(cfg: ProfileConfig, model_name: str) -> str:
     from . import lexical
 
     params = repr((MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS, DESCRIPTION_TEMPERATURE, DESCRIPTION_FOCUS,
-                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND))
+                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND, lexical.ACTOR_FOLD, lexical.PAIR_APART))
     h = hashlib.sha256()
     for part in (BUILD_VERSION, params, model_name, cfg.name, cfg.description, repr(cfg.threshold),
                  json.dumps([list(cfg.include), list(cfg.exclude), cfg.require])):
@@ -185,6 +190,13 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         "semantic": round(float(np.dot(wts, sem_ref)) or 1.0, 6),
         "focus": round(focus, 4),
     }
+    actors = description_actors(cfg.description) if cfg.description else ()
+    seed_counts = sum((term_counts(passages[i].text) for i in seed_idx), Counter())
+    pairs = relationship_pairs(terms, actors, seed_counts)
+    if pairs:
+        # A relationship profile: its description names two sides that its essays pair.
+        reference["actors"] = list(actors)
+        reference["pairs"] = [list(p) for p in pairs]
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

@@ -1,6 +1,6 @@
 """Relevance scores: (article, profile) -> score in [0, 1] with an explanation.
 
-Version 2 is hybrid and passage-based. The article is split into passages (the title
+Version 3 is hybrid and passage-based. The article is split into passages (the title
 joins the first). For each profile:
 
 - **lexical evidence**: each passage's weight of the profile's distinctive terms and
@@ -10,12 +10,17 @@ joins the first). For each profile:
 - **semantic evidence**: each passage's cosine to the profile's centroid (static
   MiniLM embeddings, see :mod:`.semantic`), averaged, as the mean of the best two, and
   for the lead (the title and first passage: what a piece says it is about), each
-  divided by the seed passages' own level.
+  divided by the seed passages' own level;
+- **relationship evidence**, for a profile whose description names two sides that its
+  essays pair ("Moscow and Beijing"; see :func:`.lexical.relationship_pairs`): the
+  share of passages naming both sides, and how much a third party dominates the
+  article's opening (:func:`.lexical.third_party_share`): a piece about India's
+  dealings with both is mainly about India.
 
 A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
 the development set and checked by leaving a profile out, see README "Scoring")
 turns them into a score in [0, 1]; the profile's threshold decides relevance. The
-article's embedding is only computed when the lexical evidence leaves the article
+article's embedding is only computed when the lexical and relationship evidence leave the article
 a chance to reach a threshold: most articles from a general feed are decided by the
 cheap first stage. ``exclude`` terms mute an article, a failed ``require`` query caps
 its score below half the threshold, and a profile's feedback model (see
@@ -25,21 +30,27 @@ its score below half the threshold, and a profile's feedback model (see
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .filters import muted_by
-from .lexical import passage_evidence, term_counts
+from .lexical import actor_mentions, pair_share, passage_evidence, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
-MODEL_NAME = "hybrid-v2"
+MODEL_NAME = "hybrid-v3"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 # z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
 #     + lead * the lead's cosine + bias   (cosines relative to a seed passage's)
-CALIBRATION = {"lexical": 3.8, "semantic": 4.18, "top": 5.26, "lead": 1.03, "bias": -4.8}
+# and for a relationship profile (see relation_logit) + relation + others * third-party share
+#     + pairs * share of passages naming both sides. Fitted by bench/calibrate.py.
+CALIBRATION = {"lexical": 2.78, "semantic": 3.59, "top": 4.4, "lead": 1.2, "bias": -5.23,
+               "relation": -0.98, "others": -2.91, "pairs": 5.15}
 MUTED_SCORE_FACTOR = 0.05
+LEAD_WORDS = 200     # the opening whose actors say whom the article is about
+OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,16 @@ class ArticleView:
     counts: list
     lengths: list[int]
     vectors: np.ndarray | None = None
+    _actors: Counter | None = None
+
+    @property
+    def actors(self) -> Counter:
+        """The actors the article's opening names (see :func:`.lexical.actor_mentions`):
+        its first :data:`LEAD_WORDS` words, where a piece says whom it is about. The
+        title is left out: headline capitals are not names."""
+        if self._actors is None:
+            self._actors = actor_mentions(" ".join(self.text.split()[:LEAD_WORDS]))
+        return self._actors
 
     @classmethod
     def of(cls, title: str, text: str) -> "ArticleView":
@@ -117,10 +138,25 @@ def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, c
             + cal["top"] * top + cal.get("lead", 0.0) * lead + cal["bias"])
 
 
-def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION) -> bool:
+def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    """What a relationship profile adds: whether the article's opening is about the two
+    sides or about a third party (``others``), and how many of its passages name both
+    sides (``pairs``). Nothing for other profiles (their features carry no ``pairs``)."""
+    if "pairs" not in feats:
+        return 0.0
+    return cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
+
+
+def logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    """The calibrated log-odds of an article's evidence (see :data:`CALIBRATION`)."""
+    return base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], cal) + relation_logit(feats, cal)
+
+
+def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION, relation: float = 0.0) -> bool:
     """Whether the article could reach ``threshold`` with the best semantic evidence a
-    seed passage itself gets (1.0 relative, with margin); if not, the cheap stage decides."""
-    best = base_logit(lexical, 1.15, 1.15, 1.15, cal)
+    seed passage itself gets (1.0 relative, with margin), given its relationship evidence
+    (``relation``, already known: it is lexical); if not, the cheap stage decides."""
+    best = base_logit(lexical, 1.15, 1.15, 1.15, cal) + relation
     return sigmoid(best) >= min(threshold, 0.5) * 0.2
 
 
@@ -165,8 +201,14 @@ class Scorer:
         prof = self.profiles[i]
         lex, matched = lexical_features(view, prof, self._weights[i])
         feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0}
+        pairs = prof.reference.get("pairs")
+        if pairs:
+            feats["others"] = third_party_share(view.actors, frozenset(prof.reference["actors"]))
+            feats["pairs"] = pair_share(view.passages, [tuple(p) for p in pairs])
         threshold = prof.threshold
-        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold, self.calibration):
+        relation = relation_logit(feats, self.calibration)
+        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold,
+                                                                                  self.calibration, relation):
             if view.vectors is None:
                 view.vectors = self.encoder.encode(view.passages)
             sims = (view.vectors @ prof.centroid) / (prof.reference.get("semantic") or 1.0)
@@ -183,10 +225,10 @@ class Scorer:
         prof = self.profiles[i]
         feats, lex, matched, sims = self.features(view, i)
         if feats["stage"] == "lexical":
-            raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration)
+            raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration) + relation_logit(feats, self.calibration)
             raw = min(raw, math.log(0.01))      # decided: far below any threshold
         else:
-            raw = base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], self.calibration)
+            raw = logit(feats, self.calibration)
         model = self.feedback.get(prof.name)
         if model is not None:
             correction = model.correction(feats, view.embedding)
@@ -226,6 +268,9 @@ class Scorer:
         explanation = (
             f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
             f"terms: {', '.join(terms[:6]) or 'none'}"
+            + (f"; both sides named in {feats['pairs']:.0%} of passages" if "pairs" in feats else "")
+            + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
+               if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
             + (f"; {'; '.join(notes)}" if notes else "")
             + (f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")

@@ -51,8 +51,9 @@ def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
 
 
 @task(name="build-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
-def build_articles(candidates: list, settings: FetchSettings, robots: dict) -> list[pipeline.Article]:
-    return pipeline.build_articles(candidates, settings, robots)
+def build_articles(candidates: list, settings: FetchSettings, robots: dict) -> tuple[list[pipeline.Article], dict]:
+    timings: dict[str, float] = {}
+    return pipeline.build_articles(candidates, settings, robots, timings), timings
 
 
 @task(name="score-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"])
@@ -73,19 +74,35 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
             states = wh.feed_states([f.url for f in cfg.feeds])
+            stages: dict[str, float] = {}
+            clock = time.perf_counter()
+
+            def lap(stage: str) -> None:
+                nonlocal clock
+                now = time.perf_counter()
+                stages[stage] = stages.get(stage, 0.0) + now - clock
+                clock = now
+
             outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch, states)
             candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = deferred = 0
             robots = fetch_robots(candidates, cfg.fetch) if candidates else {}
+            lap("fetch feeds")
             for i in range(0, len(candidates), BATCH_SIZE):
-                built = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch, robots)
+                built, timings = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch, robots)
+                for stage, seconds in timings.items():
+                    stages[stage] = stages.get(stage, 0.0) + seconds
+                clock += sum(timings.values())
+                lap("prefect overhead")
                 articles = pipeline.set_aside_deferred(wh, built)
                 deferred += len(built) - len(articles)
                 scores = score_articles(articles, scorer) if articles else []
+                lap("score")
                 wh.store_articles(run_id, articles, scores)
                 wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
+                lap("store")
                 for a, per_profile in zip(articles, scores):
                     new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
                     from_feed += a.text_source == "feed"
@@ -94,8 +111,10 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             for o in outcomes:
                 o.new_items = new_by_feed.get(o.feed.url, 0)
             pipeline.record_outcomes(wh, run_id, outcomes)
+            lap("store")
             if new_by_feed:
                 rebuild_index(wh.con)   # keep full-text search current
+            lap("index")
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),
@@ -105,6 +124,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 relevant=relevant,
                 seconds=time.monotonic() - started,
                 pages_deferred=deferred,
+                stages=stages,
             )
             wh.finish_run(run_id, "ok", summary.render(), summary.feeds_ok, len(summary.feeds_failed), summary.articles_new)
             create_markdown_artifact(key="ingest-summary", markdown=f"```\n{summary.render()}\n```",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -289,17 +290,23 @@ def fetch_robots(candidates: list[Candidate], settings: FetchSettings) -> dict[s
 
 
 def build_articles(candidates: list[Candidate], settings: FetchSettings,
-                   robots_texts: dict[str, str | None] | None = None) -> list[Article]:
+                   robots_texts: dict[str, str | None] | None = None,
+                   timings: dict[str, float] | None = None) -> list[Article]:
     """Fetch each candidate's page (obeying robots.txt) and extract it; fall back to the
     feed's own content when the page fails, is not HTML, or yields less text than the
     feed has. ``robots_texts`` (from :func:`fetch_robots`) spares each batch fetching the
     same robots.txt again. A page whose server asked for a long wait comes back with
     ``page_status='deferred'``: the caller leaves it for a later run instead of storing it."""
+    started = time.perf_counter()
     pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
                        robots=True, robots_texts=robots_texts)
+    fetched = time.perf_counter()
     # Extraction is the CPU-heavy step: run the batch's pages through the worker pool.
     jobs = {i: (page_markup(p), p.final_url) for i, p in enumerate(pages) if page_problem(p) is None}
     extracted = dict(zip(jobs, extract_many(list(jobs.values()), settings.extract_workers)))
+    if timings is not None:
+        timings["fetch pages"] = timings.get("fetch pages", 0.0) + fetched - started
+        timings["extract"] = timings.get("extract", 0.0) + time.perf_counter() - fetched
     return [make_article(c, p, settings.min_text_chars, extracted.get(i, NOT_EXTRACTED))
             for i, (c, p) in enumerate(zip(candidates, pages))]
 
@@ -373,6 +380,7 @@ class IngestSummary:
     relevant: dict[str, int]                     # profile -> new relevant articles
     seconds: float
     pages_deferred: int = 0                      # pages left for a later run (long Retry-After)
+    stages: dict[str, float] = field(default_factory=dict)   # seconds per stage, in order
 
     def render(self) -> str:
         total = self.feeds_ok + len(self.feeds_failed)
@@ -382,6 +390,8 @@ class IngestSummary:
         ]
         for name, n in self.relevant.items():
             lines.append(f"  relevant to {name}: {n}")
+        if self.stages and self.articles_new:
+            lines.append("  time: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stages.items()))
         if self.pages_deferred:
             lines.append(f"  pages left for a later run (long Retry-After): {self.pages_deferred}")
         if self.feeds_failed:

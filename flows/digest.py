@@ -15,6 +15,8 @@ from commentary_monitor.config import EmailSettings, load_config
 from commentary_monitor.errors import ConfigError
 from commentary_monitor.warehouse import Warehouse
 
+from commentary_monitor.flows.hooks import notify_on_failure
+
 
 @dataclass(frozen=True)
 class DigestResult:
@@ -48,7 +50,7 @@ def smtp_password(email: EmailSettings, config_path: Path) -> str | None:
     return None
 
 
-@flow(name="digest", validate_parameters=False)
+@flow(name="digest", validate_parameters=False, on_failure=[notify_on_failure])
 def digest(config_path: str | None = None, week: str | None = None, send: bool = False,
            resend: bool = False) -> DigestResult:
     cfg = load_config(config_path)

@@ -19,30 +19,47 @@ from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import rebuild_index
 from commentary_monitor.warehouse import Warehouse
 
+from commentary_monitor.flows.hooks import notify_on_failure
+
 BATCH_SIZE = 50
 
 
-@task(name="fetch-feeds", cache_policy=NO_CACHE)
+def transient_only(task, task_run, state) -> bool:
+    """Retry a task only for failures that may pass: the OS or the network, never our own
+    errors (configuration, warehouse) or a bug. Per-URL failures never reach here: the
+    library records them and carries on."""
+    import httpx
+
+    from commentary_monitor.errors import MonitorError
+
+    exc = state.result(raise_on_failure=False)
+    return isinstance(exc, (OSError, httpx.TransportError)) and not isinstance(exc, MonitorError)
+
+
+RETRY = dict(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_only)
+
+
+@task(name="fetch-feeds", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
 def fetch_feeds(feeds: list, settings: FetchSettings, states: dict) -> list[pipeline.FeedOutcome]:
     return pipeline.fetch_feeds(feeds, settings, states)
 
 
-@task(name="fetch-robots", cache_policy=NO_CACHE)
+@task(name="fetch-robots", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
 def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
     return pipeline.fetch_robots(candidates, settings)
 
 
-@task(name="build-articles", cache_policy=NO_CACHE)
+@task(name="build-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
 def build_articles(candidates: list, settings: FetchSettings, robots: dict) -> list[pipeline.Article]:
     return pipeline.build_articles(candidates, settings, robots)
 
 
-@task(name="score-articles", cache_policy=NO_CACHE)
+@task(name="score-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"])
 def score_articles(articles: list, scorer: Scorer) -> list:
     return scorer.score_articles(articles)
 
 
-@flow(name="ingest", validate_parameters=False)
+@flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure])
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)

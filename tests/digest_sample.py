@@ -144,9 +144,11 @@ def build(path: Path) -> None:
                 (run_id, gone, at, "error", None, None, 0, "dns", "cannot resolve gone.example: Name or service not known"),
                 (run_id, sleepy, at, "ok", 304, 0, 0, None, None),
             ]
-            wh.con.executemany("INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            wh.con.executemany("INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, error) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         old = (NOW - timedelta(days=30)).replace(tzinfo=None)
-        wh.con.executemany("INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        wh.con.executemany("INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, error) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             ("run-old", gone, old, "ok", 200, 10, 1, None, None),
             ("run-old", sleepy, old, "ok", 200, 8, 2, None, None),
         ])

@@ -102,3 +102,11 @@ def test_relationship_outranks_two_economies_compared():
     related, trap = s.score_many([("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS)),
                                   ("Two slowdowns", "\n\n".join(TRAP_PARAGRAPHS))])
     assert related[0].score > trap[0].score
+
+
+def test_stop_words_are_scikit_learns():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sk
+
+    from commentary_monitor.stopwords import ENGLISH_STOP_WORDS
+
+    assert ENGLISH_STOP_WORDS == sk

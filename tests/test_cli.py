@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -22,7 +23,9 @@ EXE = shutil.which("commentary-monitor", path=str(Path(sys.executable).parent)) 
 
 def cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "COMMENTARY_MONITOR_CONFIG"}
-    env["PREFECT_HOME"] = str((cwd or Path.cwd()) / ".prefect-home")
+    # Never the repository's own folder: a Prefect database there would end up in commits.
+    env["PREFECT_HOME"] = str(Path(tempfile.gettempdir()) / "commentary-monitor-test-prefect" if cwd is None
+                              else cwd / ".prefect-home")
     return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
 
 

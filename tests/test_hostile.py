@@ -62,11 +62,26 @@ ARTICLE_OUTCOMES = {   # article path -> (page_status, page_error prefix)
     "/articles/empty": ("empty", None),
     "/articles/disallowed/page": ("error", "robots"),
 }
-# Peak RSS of the whole CLI process; the issue's target is 400 MB. With nothing to fetch it is
+# Peak RSS of the CLI process (VmHWM); the issue's target is 400 MB. With nothing to fetch it is
 # already ~316 MB (Prefect's embedded API, the scorer, trafilatura; README); the hostile run
-# measured 372-378 MB run alone, but 456 MB inside the full suite (cause not found yet). The
-# limit is set above that so the test does not flake; a gzip bomb read whole is over 1 GB.
-PEAK_RSS_LIMIT = 500 * 2**20
+# measures ~375 MB. (ru_maxrss from wait4 is no use here: a forked child inherits the parent's
+# high-water mark across exec, so inside a long pytest run it reported pytest's own size.)
+PEAK_RSS_LIMIT = 400 * 2**20
+
+
+def run_measuring_peak(cmd, **kwargs) -> tuple[int, int]:
+    """Run ``cmd``; return (exit code, peak resident bytes of that process, from /proc VmHWM)."""
+    proc = subprocess.Popen(cmd, **kwargs)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            for line in open(f"/proc/{proc.pid}/status"):
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return proc.returncode, peak
 RUN_LIMIT_S = 120
 
 
@@ -103,12 +118,10 @@ def test_ingest_against_the_hostile_server(tmp_path, hostile):
     out, err = tmp_path / "ingest.out", tmp_path / "ingest.err"
     started = time.monotonic()
     with out.open("w") as o, err.open("w") as e:
-        proc = subprocess.Popen([EXE, "--config", str(cfg), "ingest"], stdout=o, stderr=e, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code, peak = run_measuring_peak([EXE, "--config", str(cfg), "ingest"], stdout=o, stderr=e, env=env)
     seconds = time.monotonic() - started
-    peak = usage.ru_maxrss * 1024
     print(f"hostile ingest: {seconds:.1f}s, peak RSS {peak / 2**20:.0f} MB")
-    assert os.waitstatus_to_exitcode(status) == 0, err.read_text()
+    assert code == 0, err.read_text()
     assert seconds < RUN_LIMIT_S and peak < PEAK_RSS_LIMIT
     summary = out.read_text()
     assert f"{len(FEED_OUTCOMES)} feeds" in summary and "later run (long Retry-After): 1" in summary

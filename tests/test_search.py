@@ -71,3 +71,17 @@ def test_weekly_counts_and_relevant_articles_views(tmp_path):
         assert wh.con.execute("select count(*) from relevant_articles").fetchone()[0] == 1
     finally:
         wh.close()
+
+
+def test_digest_items_view_lists_a_digest_in_order_with_its_scores(tmp_path):
+    wh, path = filled(tmp_path)
+    try:
+        ids = [r[0] for r in wh.con.execute("select article_id from articles order by url desc").fetchall()]
+        wh.con.execute("insert into digests (week, profile, article_ids, path, written_at) values "
+                       "('2026-W46', 'p', ?, '/d/2026-W46.md', now()::timestamp)", [ids[:2]])
+        rows = wh.con.execute("select position, article_id, score, explanation is not null from digest_items "
+                              "where week = '2026-W46' order by position").fetchall()
+        assert [(r[0], r[1]) for r in rows] == [(1, ids[0]), (2, ids[1])]
+        assert all(r[2] is not None and r[3] for r in rows)
+    finally:
+        wh.close()

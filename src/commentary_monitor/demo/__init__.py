@@ -81,7 +81,6 @@ def demo_config_text(base: Config, site: LocalSite, feed_urls: list[str], workdi
         "[fetch]",
         f"allow_private = [{_toml_str(site.host_port)}]",
         "min_text_chars = 300",
-        "per_host_delay = 0          # the demo's own server on 127.0.0.1: no need to be polite",
         "per_host_concurrency = 8   # our own server on 127.0.0.1: no need to be gentle",
         "per_host_delay = 0.0",
     ]

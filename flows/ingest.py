@@ -102,6 +102,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 lap("score")
                 wh.store_articles(run_id, articles, scores)
                 wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
+                wh.store_pages(articles)
                 lap("store")
                 for a, per_profile in zip(articles, scores):
                     new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
@@ -111,6 +112,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             for o in outcomes:
                 o.new_items = new_by_feed.get(o.feed.url, 0)
             pipeline.record_outcomes(wh, run_id, outcomes)
+            wh.prune_pages(cfg.keep_html_days)
             lap("store")
             if new_by_feed:
                 rebuild_index(wh.con)   # keep full-text search current

@@ -83,3 +83,22 @@ def test_runs_and_fetches_are_recorded(tmp_path):
         assert wh.con.execute("select name from feeds where url = 'https://a.example/f'").fetchone()[0] == "A2"
         assert wh.con.execute("select status, error_kind from fetches").fetchone() == ("error", "dns")
         assert wh.con.execute("select status, feeds_failed, finished_at is not null from runs").fetchone() == ("ok", 1, True)
+
+
+def test_raw_pages_are_kept_then_pruned(tmp_path):
+    import zlib
+    from datetime import timedelta
+
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        arts = [article(1), article(2), article(3)]
+        arts[0].extra["html"] = (zlib.compress(b"<html>one</html>"), "text/html")
+        arts[1].extra["html"] = (zlib.compress(b"<html>two</html>"), "text/html")
+        arts[1].fetched_at = arts[0].fetched_at - timedelta(days=40)
+        wh.store_articles(wh.start_run("ingest"), arts, [[], [], []])
+        assert wh.store_pages(arts) == 2 and wh.store_pages(arts) == 2   # the second time stores nothing new
+        assert wh.con.execute("select count(*) from pages").fetchone()[0] == 2
+        html = wh.con.execute("select html from pages where url = 'https://ex.org/1'").fetchone()[0]
+        assert zlib.decompress(html) == b"<html>one</html>"
+        assert wh.prune_pages(30, now=arts[0].fetched_at) == 1
+        assert wh.con.execute("select url from pages").fetchall() == [("https://ex.org/1",)]
+        assert wh.prune_pages(0) == 1 and wh.con.execute("select count(*) from articles").fetchone()[0] == 3

@@ -39,6 +39,7 @@ class _Strict(BaseModel):
 class _Warehouse(_Strict):
     path: str = "warehouse/monitor.duckdb"
     lock_timeout: Annotated[float, Field(ge=0, le=86_400)] = 600.0
+    keep_html_days: Annotated[int, Field(ge=0, le=36_500)] = 30
 
 
 class _Schedule(_Strict):
@@ -164,6 +165,7 @@ class FetchSettings:
     max_new_per_feed: int = 200
     min_text_chars: int = 300
     extract_workers: int = 2          # processes for extraction; 0 or 1: in the run's own process
+    keep_html: bool = True            # keep each page's raw HTML (compressed) for later re-extraction
     retries: int = 2                  # extra attempts for timeouts, connection errors, 5xx and 429
     backoff: float = 1.0              # seconds before the first retry, doubled for each next one
     max_retry_after: float = 30.0     # a longer Retry-After defers the URL to a later run
@@ -235,6 +237,7 @@ class Config:
     fetch: FetchSettings = FetchSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     lock_timeout: float = 600.0
+    keep_html_days: int = 30           # raw pages kept this long (0: not kept); text and scores stay
     feeds: tuple[FeedConfig, ...] = ()
     health: HealthSettings = HealthSettings()
     opml_path: Path | None = None
@@ -408,6 +411,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
             max_new_per_feed=f.max_new_per_feed,
             min_text_chars=f.min_text_chars,
             extract_workers=min(2, os.cpu_count() or 1) if f.extract_workers is None else f.extract_workers,
+            keep_html=parsed.warehouse.keep_html_days > 0,
             retries=f.retries,
             backoff=f.backoff,
             max_retry_after=f.max_retry_after,
@@ -418,6 +422,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
         ),
         schedule=ScheduleSettings(parsed.schedule.ingest, parsed.schedule.digest, schedule_tz),
         lock_timeout=parsed.warehouse.lock_timeout,
+        keep_html_days=parsed.warehouse.keep_html_days,
         feeds=tuple(feeds),
         health=HealthSettings(
             failing_after=parsed.health.failing_after,

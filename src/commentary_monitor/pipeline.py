@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -307,8 +308,13 @@ def build_articles(candidates: list[Candidate], settings: FetchSettings,
     if timings is not None:
         timings["fetch pages"] = timings.get("fetch pages", 0.0) + fetched - started
         timings["extract"] = timings.get("extract", 0.0) + time.perf_counter() - fetched
-    return [make_article(c, p, settings.min_text_chars, extracted.get(i, NOT_EXTRACTED))
-            for i, (c, p) in enumerate(zip(candidates, pages))]
+    articles = [make_article(c, p, settings.min_text_chars, extracted.get(i, NOT_EXTRACTED))
+                for i, (c, p) in enumerate(zip(candidates, pages))]
+    if settings.keep_html:
+        for i, a in enumerate(articles):
+            if i in jobs:   # an HTML page: keep it, compressed, for re-extraction later
+                a.extra["html"] = (zlib.compress(pages[i].content, 6), pages[i].content_type)
+    return articles
 
 
 NOT_EXTRACTED = object()

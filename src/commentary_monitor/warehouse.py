@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
@@ -301,6 +301,31 @@ class Warehouse(DigestQueries, FeedQueries):
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
         after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         return after - before
+
+    def store_pages(self, articles: list) -> int:
+        """Keep the raw HTML the pipeline attached to articles (``extra['html']``, compressed)."""
+        import base64
+
+        rows = [{"article_id": a.article_id, "url": a.url, "fetched_at": a.fetched_at.isoformat(sep=" "),
+                 "content_type": a.extra["html"][1], "html": base64.b64encode(a.extra["html"][0]).decode("ascii")}
+                for a in articles if a.extra.get("html")]
+        if rows:
+            schema = json.dumps({"article_id": "VARCHAR", "url": "VARCHAR", "fetched_at": "TIMESTAMP",
+                                 "content_type": "VARCHAR", "html": "VARCHAR"})
+            self.con.execute(
+                "INSERT INTO pages SELECT article_id, url, fetched_at, content_type, from_base64(html) FROM "
+                f"(SELECT unnest(from_json(?::JSON, '[{schema}]'), recursive := true)) ON CONFLICT DO NOTHING",
+                [json.dumps(rows)],
+            )
+        return len(rows)
+
+    def prune_pages(self, keep_days: int, now: datetime | None = None) -> int:
+        """Drop raw pages older than ``keep_days`` (all of them when 0); text and scores stay."""
+        cutoff = (now or utcnow()) - timedelta(days=keep_days)
+        n = self.con.execute("SELECT count(*) FROM pages WHERE fetched_at < ?", [cutoff]).fetchone()[0]
+        if n:
+            self.con.execute("DELETE FROM pages WHERE fetched_at < ?", [cutoff])
+        return n
 
     # --- feedback and rescoring -------------------------------------------------------
 

@@ -16,11 +16,14 @@ def test_next_runs_follow_cron_in_the_time_zone():
 def test_status_shows_runs_and_failing_streaks(tmp_path):
     cfg = load_config(write_config(tmp_path, [], [], extra='[schedule]\ningest = "*/30 * * * *"\n'))
     with Warehouse.open(cfg.warehouse_path) as wh:
+        wh.upsert_feeds([("https://a.example/f", None), ("https://b.example/f", None)])
         for i, outcome in enumerate(["ok", "error", "error"]):
             run = wh.start_run("ingest")
             wh.record_fetch(run, "https://a.example/f", outcome, 200 if outcome == "ok" else None, 3, 0,
                             None if outcome == "ok" else "timeout", None)
+            wh.update_feed_state("https://a.example/f", outcome == "ok", error_kind=None if outcome == "ok" else "timeout")
             wh.record_fetch(run, "https://b.example/f", "ok", 200, 3, 1, None, None)
+            wh.update_feed_state("https://b.example/f", True)
             wh.finish_run(run, "ok", "", 1, 1, 1)
         text = render_status(wh, cfg, now=datetime(2026, 11, 22, 12, 10, tzinfo=timezone.utc))
     assert "ingest  '*/30 * * * *' (UTC): next Sun 2026-11-22 12:30, Sun 2026-11-22 13:00" in text

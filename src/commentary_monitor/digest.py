@@ -248,15 +248,20 @@ def md_url(value: object) -> str:
     return quote(url, safe=":/?#@!$&'*+,;=%~-._")
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+def template_environment(autoescape: bool) -> jinja2.Environment:
+    """The templates/ loader every digest format renders with."""
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("commentary_monitor", "templates"),
-        autoescape=False,  # Markdown, not HTML: every article-derived value goes through md_text
+        autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def _environment() -> jinja2.Environment:
+    env = template_environment(False)   # Markdown, not HTML: every article-derived value goes through md_text
     env.filters["md"] = md_text
     env.filters["md_url"] = md_url
     return env

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from .digest import Digest
+from .digest import Digest, template_environment
 
 
 def safe_url(value: object) -> str:
@@ -28,14 +28,7 @@ def one_line(value: object) -> str:
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("commentary_monitor", "templates"),
-        autoescape=autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment(autoescape)
     env.filters["safe_url"] = safe_url
     env.filters["line"] = one_line
     env.filters["split_lines"] = lambda s: str(s).split("\n")

@@ -39,27 +39,16 @@ def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None
         took = f"{secs:>6.1f}s" if secs is not None else "      -"
         lines.append(f"  {started:%Y-%m-%d %H:%M} UTC  {kind:<7} {status:<9} {took}  {detail}")
     lines.append("")
-    health = wh.con.execute(
-        """
-        WITH ranked AS (
-            SELECT feed_url, status, error_kind, fetched_at,
-                   row_number() OVER (PARTITION BY feed_url ORDER BY fetched_at DESC) AS n
-            FROM fetches
-        ), streak AS (
-            SELECT feed_url,
-                   coalesce(min(n) FILTER (WHERE status = 'ok') - 1, count(*)) AS failing_runs,
-                   max(fetched_at) FILTER (WHERE status = 'ok') AS last_ok,
-                   any_value(error_kind) FILTER (WHERE n = 1) AS last_error
-            FROM ranked GROUP BY feed_url
-        )
-        SELECT feed_url, failing_runs, last_ok, last_error FROM streak ORDER BY failing_runs DESC, feed_url
-        """
-    ).fetchall()
-    failing = [h for h in health if h[1] > 0]
+    # The feeds' own state (what `commentary-monitor feeds` shows), for those fetched at least once.
+    health = [h for h in wh.feed_health() if h["runs"]]
+    failing = sorted((h for h in health if h["consecutive_failures"]),
+                     key=lambda h: (-h["consecutive_failures"], h["feed_url"]))
     lines.append(f"Feeds: {len(health)} seen, {len(health) - len(failing)} ok on their last run, {len(failing)} failing")
-    for url, runs, last_ok, kind in failing[:15]:
+    for h in failing[:15]:
+        runs, last_ok = h["consecutive_failures"], h["last_success_at"]
         since = f"last ok {last_ok:%Y-%m-%d}" if last_ok else "never ok"
-        lines.append(f"  {kind or 'error':<10} failing {runs} run{'s' if runs != 1 else ''}, {since}: {url}")
+        lines.append(f"  {h['last_error_kind'] or 'error':<10} failing {runs} run{'s' if runs != 1 else ''}, "
+                     f"{since}: {h['feed_url']}")
     if len(failing) > 15:
         lines.append(f"  ... and {len(failing) - 15} more")
     return "\n".join(lines)

@@ -400,18 +400,23 @@ class Warehouse(DigestQueries, FeedQueries):
 
     def relevant_in_range(self, profile: str, start: datetime, end: datetime, limit: int) -> list[dict]:
         """The relevant articles of a profile published in [start, end), best first."""
+        return self.articles_in_range(profile, start, end, limit, "sa.relevant")
+
+    def articles_in_range(self, profile: str, start: datetime, end: datetime, limit: int,
+                          condition: str, params: tuple = ()) -> list[dict]:
+        """A profile's articles published in [start, end) that meet ``condition`` (SQL over
+        ``scored_articles sa``, with ``params``), best first, with their text and evidence."""
         cur = self.con.execute(
-            """
+            f"""
             SELECT sa.article_id, sa.url, sa.title, sa.outlet, sa.author, sa.published_at, sa.score,
-                   sa.explanation, s.evidence, a.text
+                   sa.explanation, sa.evidence, a.text
             FROM scored_articles sa
-            JOIN scores s ON s.article_id = sa.article_id AND s.profile = sa.profile
             JOIN articles a ON a.article_id = sa.article_id
-            WHERE sa.profile = ? AND sa.relevant AND sa.published_at >= ? AND sa.published_at < ?
+            WHERE sa.profile = ? AND sa.published_at >= ? AND sa.published_at < ? AND {condition}
             ORDER BY sa.score DESC, sa.published_at DESC, sa.url
             LIMIT ?
             """,
-            [profile, start, end, limit],
+            [profile, start, end, *params, limit],
         )
         cols = [d[0] for d in cur.description]
         out = []

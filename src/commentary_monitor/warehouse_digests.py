@@ -29,26 +29,7 @@ class DigestQueries:
 
     def mentions_in_range(self, profile: str, start: datetime, end: datetime, low: float, limit: int) -> list[dict]:
         """Articles of a profile published in [start, end) that scored in [low, threshold): best first."""
-        cur = self.con.execute(
-            """
-            SELECT sa.article_id, sa.url, sa.title, sa.outlet, sa.author, sa.published_at, sa.score,
-                   sa.explanation, s.evidence, a.text
-            FROM scored_articles sa
-            JOIN scores s ON s.article_id = sa.article_id AND s.profile = sa.profile
-            JOIN articles a ON a.article_id = sa.article_id
-            WHERE sa.profile = ? AND NOT sa.relevant AND sa.score >= ? AND sa.published_at >= ? AND sa.published_at < ?
-            ORDER BY sa.score DESC, sa.published_at DESC, sa.url
-            LIMIT ?
-            """,
-            [profile, low, start, end, limit],
-        )
-        cols = [d[0] for d in cur.description]
-        out = []
-        for row in cur.fetchall():
-            item = dict(zip(cols, row))
-            item["evidence"] = json.loads(item["evidence"]) if item["evidence"] else {}
-            out.append(item)
-        return out
+        return self.articles_in_range(profile, start, end, limit, "NOT sa.relevant AND sa.score >= ?", (low,))
 
     def outlet_activity(self, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
         """(outlet, articles, relevant articles) published in [start, end), most relevant first."""

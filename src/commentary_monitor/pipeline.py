@@ -392,7 +392,7 @@ class IngestSummary:
         total = self.feeds_ok + len(self.feeds_failed)
         lines = [
             f"ingest: {total} feeds, {self.feeds_ok} ok, {len(self.feeds_failed)} failed; "
-            f"{self.articles_new} new articles ({self.from_feed_content} from feed content) in {self.seconds:.1f}s",
+            f"{self.articles_new} new article{'' if self.articles_new == 1 else 's'} ({self.from_feed_content} from feed content) in {self.seconds:.1f}s",
         ]
         for name, n in self.relevant.items():
             lines.append(f"  relevant to {name}: {n}")

@@ -6,6 +6,7 @@ server on a free port, so the pipeline is exercised exactly as against the web.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # The stdlib default backlog of 5 stalls concurrent clients for a second.
     request_queue_size = 128
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that drops a kept-alive connection (the fetcher's pool closing at the end of a
+        # run) resets it while the handler waits for the next request: normal, not an error.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class LocalSite:

@@ -6,15 +6,19 @@ then batches of articles) because a Prefect task run costs ~25 ms of CPU.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections import deque
+from contextlib import nullcontext
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from commentary_monitor import pipeline
-from commentary_monitor.config import FetchSettings, load_config
-from commentary_monitor.extract import shutdown_pool
+from commentary_monitor.config import Config, FetchSettings, load_config
+from commentary_monitor.workers import shutdown_pool
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import rebuild_index
@@ -51,14 +55,49 @@ def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
 
 
 @task(name="build-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
-def build_articles(candidates: list, settings: FetchSettings, robots: dict) -> tuple[list[pipeline.Article], dict]:
-    timings: dict[str, float] = {}
-    return pipeline.build_articles(candidates, settings, robots, timings), timings
+def build_articles(candidates: list, settings: FetchSettings, robots: dict, scorer: Scorer,
+                   workers: int | None = None) -> pipeline.Batch:
+    """Fetch, extract and score one batch of articles (on whichever task runner the config names)."""
+    started = time.time()
+    batch = pipeline.process_batch(candidates, settings, robots, scorer, workers)
+    batch.timings["started"] = started
+    return batch
 
 
-@task(name="score-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"])
-def score_articles(articles: list, scorer: Scorer) -> list:
-    return scorer.score_articles(articles)
+def task_runner_for(cfg: Config):
+    """The task runner that builds the batches, and how many batches it keeps in flight.
+
+    ``local``: threads in this process (one batch fetched while others are extracted and
+    scored in the [fetch] extract_workers processes). ``dask``: the workers of a Dask
+    cluster (prefect-dask), each extracting and scoring its batch in its own process."""
+    if cfg.runner.kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        # The cluster's own INFO lines (nannies, workers registering) are noise in a run's log.
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+        if cfg.runner.address:
+            return DaskTaskRunner(address=cfg.runner.address), 2 * cfg.runner.workers, 1
+        return (DaskTaskRunner(cluster_kwargs={"n_workers": cfg.runner.workers, "threads_per_worker": 1,
+                                               "processes": True, "dashboard_address": None}),
+                2 * cfg.runner.workers, 1)
+    return ThreadPoolTaskRunner(max_workers=3), 3, cfg.fetch.extract_workers
+
+
+def api_for_other_processes():
+    """Settings under which task runs in other processes report to this run's Prefect API.
+
+    With no PREFECT_API_URL set, this process talks to an ephemeral API server it started;
+    a Dask worker, knowing nothing of it, would start a server of its own on the same
+    database. Naming that server's URL in the settings (which travel with each task to
+    its worker) makes the workers use it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        return nullcontext()
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    return temporary_settings(updates={PREFECT_API_URL: server.api_url}) if server.running else nullcontext()
 
 
 @flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure])
@@ -90,25 +129,42 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             from_feed = deferred = 0
             robots = fetch_robots(candidates, cfg.fetch) if candidates else {}
             lap("fetch feeds")
-            for i in range(0, len(candidates), BATCH_SIZE):
-                built, timings = build_articles(candidates[i : i + BATCH_SIZE], cfg.fetch, robots)
-                for stage, seconds in timings.items():
-                    stages[stage] = stages.get(stage, 0.0) + seconds
-                clock += sum(timings.values())
-                lap("prefect overhead")
-                articles = pipeline.set_aside_deferred(wh, built)
-                deferred += len(built) - len(articles)
-                scores = score_articles(articles, scorer) if articles else []
-                lap("score")
-                wh.store_articles(run_id, articles, scores)
-                wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
-                wh.store_pages(articles)
-                lap("store")
-                for a, per_profile in zip(articles, scores):
-                    new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
-                    from_feed += a.text_source == "feed"
-                    for s in per_profile:
-                        relevant[s.profile] += s.relevant
+            runner, window, workers = task_runner_for(cfg)
+            batches = iter(range(0, len(candidates), BATCH_SIZE))
+            remote = cfg.runner.kind != "local" and candidates
+            with api_for_other_processes() if remote else nullcontext(), runner if candidates else nullcontext():
+                in_flight: deque = deque()
+
+                def submit_next() -> None:
+                    i = next(batches, None)
+                    if i is not None:
+                        params = dict(candidates=candidates[i : i + BATCH_SIZE], settings=cfg.fetch,
+                                      robots=robots, scorer=scorer, workers=workers)
+                        in_flight.append((time.time(), runner.submit(build_articles, parameters=params)))
+
+                for _ in range(window):
+                    submit_next()
+                while in_flight:
+                    submitted, future = in_flight.popleft()
+                    batch = future.result()
+                    submit_next()   # keep the runner busy while this batch is stored
+                    lap("waiting for batches")
+                    started_at = batch.timings.pop("started", submitted)
+                    stages["task start-up"] = stages.get("task start-up", 0.0) + max(0.0, started_at - submitted)
+                    for stage, seconds in batch.timings.items():
+                        stages[stage] = stages.get(stage, 0.0) + seconds
+                    articles, scores = pipeline.set_aside_deferred(wh, batch.articles, batch.scores)
+                    deferred += len(batch.articles) - len(articles)
+                    del batch
+                    wh.store_articles(run_id, articles, scores)
+                    wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
+                    wh.store_pages(articles)
+                    lap("store")
+                    for a, per_profile in zip(articles, scores):
+                        new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
+                        from_feed += a.text_source == "feed"
+                        for s in per_profile:
+                            relevant[s.profile] += s.relevant
             for o in outcomes:
                 o.new_items = new_by_feed.get(o.feed.url, 0)
             pipeline.record_outcomes(wh, run_id, outcomes)

@@ -1,3 +1,4 @@
+import os
 from datetime import datetime
 
 from commentary_monitor.config import FeedConfig, FetchSettings
@@ -102,17 +103,67 @@ def test_content_checks_pdf_as_html_empty_and_invalid_utf8():
     art.text.encode("utf-8")   # valid UTF-8
 
 
-def test_extraction_in_worker_processes_matches_in_process(site):
-    from commentary_monitor.extract import MIN_POOL_JOBS, extract_many, extract_page, shutdown_pool
-
-    pages = []
-    for i in range(MIN_POOL_JOBS + 4):
+def _pages_on(site, n):
+    cands = []
+    for i in range(n):
         body = "\n\n".join([f"Paragraph opening number {i}.", *RELATION_PARAGRAPHS])
-        a = SampleArticle(f"https://x.example/{i}", f"Title {i}", "Au", "s", body, datetime(2026, 11, 10, 9))
-        pages.append((article_page(a, "Site").encode(), a.link))
+        path = f"/p/{i}"
+        a = SampleArticle(site.url(path), f"Title {i}", "Au", "s", body, datetime(2026, 11, 10, 9))
+        site.add(path, article_page(a, "Site"))
+        cands.append(Candidate(FeedConfig("https://feed.example/rss"), "Feed", entry(site.url(path), title=""),
+                               canonical_url(site.url(path))))
+    return cands
+
+
+def test_articles_built_and_scored_in_worker_processes_match_in_process(site):
+    from commentary_monitor.pipeline import process_batch
+    from commentary_monitor.workers import MIN_POOL_JOBS, shutdown_pool
+
+    from .test_scoring import scorer
+
+    cands = _pages_on(site, MIN_POOL_JOBS + 4)
+    settings = FetchSettings(allow_private=frozenset({site.host_port}), min_text_chars=100, per_host_delay=0)
+    s = scorer()
     try:
-        pooled = extract_many(pages, workers=2)
+        pooled = process_batch(cands, settings, scorer=s, workers=2)
     finally:
         shutdown_pool()
-    assert pooled == [extract_page(h, u) for h, u in pages]
-    assert pooled[3].title == "Title 3" and "Paragraph opening number 3." in pooled[3].text
+    local = process_batch(cands, settings, scorer=s, workers=1)
+    strip = lambda a: {**vars(a), "fetched_at": None}   # noqa: E731
+    assert [strip(a) for a in pooled.articles] == [strip(a) for a in local.articles]
+    assert pooled.scores == local.scores and len(pooled.scores[0]) == 2
+    assert pooled.articles[3].title == "Title 3" and "Paragraph opening number 3." in pooled.articles[3].text
+    assert "html" in pooled.articles[0].extra          # raw page kept, compressed in the worker
+    assert pooled.timings["extract"] > 0 and pooled.timings["score"] > 0
+
+
+class CrashingScorer:
+    """Kills the worker process that scores an article titled 'crash' (not the run's own process)."""
+
+    def __init__(self):
+        self.parent = os.getpid()
+
+    def score_articles(self, articles):
+        if os.getpid() != self.parent and any(a.title == "crash" for a in articles):
+            os._exit(1)
+        return [[] for _ in articles]
+
+
+def test_a_page_that_kills_its_worker_does_not_lose_the_batch(site):
+    from commentary_monitor.pipeline import process_batch
+    from commentary_monitor.workers import MIN_POOL_JOBS, shutdown_pool
+
+    cands = _pages_on(site, MIN_POOL_JOBS + 2)
+    site.add("/p/3", article_page(SampleArticle(site.url("/p/3"), "crash", "Au", "s", "\n\n".join(RELATION_PARAGRAPHS),
+                                                datetime(2026, 11, 10, 9)), "Site"))
+    settings = FetchSettings(allow_private=frozenset({site.host_port}), min_text_chars=100, per_host_delay=0)
+    try:
+        batch = process_batch(cands, settings, scorer=CrashingScorer(), workers=2)
+        assert len(batch.articles) == len(cands)
+        assert all(a.page_status == "error" and "worker process died" in a.page_error for a in batch.articles)
+        assert all(a.text_source == "feed" for a in batch.articles)
+        # the next batch gets a new pool
+        again = process_batch(cands[:2] + cands[4:], settings, scorer=CrashingScorer(), workers=2)
+        assert all(a.page_status == "ok" for a in again.articles)
+    finally:
+        shutdown_pool()

@@ -13,7 +13,7 @@ import tomllib
 from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -102,6 +102,12 @@ class _Opml(_Strict):
     path: str = "config/feeds.opml"
 
 
+class _Runner(_Strict):
+    kind: Literal["local", "dask"] = "local"
+    address: str = ""
+    workers: Annotated[int, Field(ge=1, le=256)] = 2
+
+
 class _Feed(_Strict):
     url: str
     name: str | None = None
@@ -124,6 +130,7 @@ class _File(_Strict):
     schedule: _Schedule = _Schedule()
     health: _Health = _Health()
     opml: _Opml = _Opml()
+    runner: _Runner = _Runner()
     feeds: list[_Feed] = []
     profiles: dict[str, _Profile] = {}
 
@@ -228,6 +235,15 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class RunnerSettings:
+    """Where the batches of a run are fetched, extracted and scored."""
+    kind: str = "local"     # local: threads, and a pool of [fetch] extract_workers processes
+                            # dask: the workers of a Dask cluster (prefect-dask)
+    address: str = ""       # dask: the scheduler (tcp://host:8786); empty: a cluster on this machine
+    workers: int = 2        # dask, no address: worker processes of the local cluster
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
@@ -242,6 +258,7 @@ class Config:
     health: HealthSettings = HealthSettings()
     opml_path: Path | None = None
     profiles: tuple[ProfileConfig, ...] = field(default_factory=tuple)
+    runner: RunnerSettings = RunnerSettings()
 
 
 def _key(loc: tuple[Any, ...]) -> str:
@@ -417,6 +434,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
         ),
         opml_path=opml_path,
         profiles=tuple(profiles),
+        runner=RunnerSettings(**parsed.runner.model_dump()),
     )
 
 

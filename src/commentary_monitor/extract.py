@@ -79,58 +79,7 @@ def html_to_text(fragment: str) -> str:
     return "\n\n".join(blocks)
 
 
-# --- many pages: a pool of worker processes ------------------------------------------------
-
-MIN_POOL_JOBS = 8      # below this, starting work in other processes costs more than it saves
-
-
 @dataclass(frozen=True)
 class ExtractionFailed:
     """A page whose extraction crashed its worker process (the run goes on without it)."""
     reason: str
-
-
-_pool = None
-_pool_workers = 0
-
-
-def _get_pool(workers: int):
-    global _pool, _pool_workers
-    if _pool is None or _pool_workers != workers:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        shutdown_pool()
-        # forkserver: workers start from a clean interpreter, not a fork of a process
-        # that runs threads (Prefect's, the HTTP client's).
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
-        _pool_workers = workers
-    return _pool
-
-
-def shutdown_pool() -> None:
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
-
-
-def _extract_job(job: tuple[bytes | str, str]) -> Extracted | None:
-    return extract_page(job[0], job[1])
-
-
-def extract_many(jobs: list[tuple[bytes | str, str]], workers: int) -> list[Extracted | ExtractionFailed | None]:
-    """Extract many pages, on ``workers`` processes when there are enough of them.
-
-    A page that kills its worker (a crash inside lxml, memory) is reported as
-    :class:`ExtractionFailed`, with the rest of its batch, instead of ending the run."""
-    if workers <= 1 or len(jobs) < MIN_POOL_JOBS:
-        return [extract_page(html, url) for html, url in jobs]
-    from concurrent.futures.process import BrokenProcessPool
-
-    pool = _get_pool(workers)
-    try:
-        return list(pool.map(_extract_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
-    except BrokenProcessPool as exc:
-        shutdown_pool()
-        return [ExtractionFailed(f"worker process died ({exc})") for _ in jobs]

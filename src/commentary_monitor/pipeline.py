@@ -19,11 +19,12 @@ import courlan
 from .config import FeedConfig, FetchSettings
 from .content import clean_text, page_markup, sniff_not_html
 from .errors import FeedError, FetchError
-from .extract import ExtractionFailed, extract_many, extract_page, html_to_text
+from .extract import ExtractionFailed, extract_page, html_to_text
 from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
 from .warehouse import FeedState, Warehouse, utcnow
+from .workers import WorkerDied, run_many
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
                "text/xml;q=0.8, */*;q=0.5")
@@ -262,14 +263,15 @@ def select_new_stored(outcomes: list[FeedOutcome], wh: Warehouse, max_per_feed: 
     return candidates
 
 
-def set_aside_deferred(wh: Warehouse, built: list[Article]) -> list[Article]:
-    """Record the pages left for a later run (long Retry-After); return the articles to store."""
+def set_aside_deferred(wh: Warehouse, built: list[Article], scores: list[list]) -> tuple[list[Article], list[list]]:
+    """Record the pages left for a later run (long Retry-After); return the articles to
+    store, and their scores."""
     now = utcnow()
     wh.defer_pages([(a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600), a.page_error or "")
                     for a in built if a.page_status == "deferred"])
-    articles = [a for a in built if a.page_status != "deferred"]
-    wh.clear_deferred([a.url for a in articles])
-    return articles
+    kept = [(a, s) for a, s in zip(built, scores) if a.page_status != "deferred"]
+    wh.clear_deferred([a.url for a, _ in kept])
+    return [a for a, _ in kept], [s for _, s in kept]
 
 
 def record_outcomes(wh: Warehouse, run_id: str, outcomes: list[FeedOutcome]) -> None:
@@ -290,31 +292,64 @@ def fetch_robots(candidates: list[Candidate], settings: FetchSettings) -> dict[s
     return fetch_robots_texts([c.entry.link for c in candidates], settings)
 
 
-def build_articles(candidates: list[Candidate], settings: FetchSettings,
-                   robots_texts: dict[str, str | None] | None = None,
-                   timings: dict[str, float] | None = None) -> list[Article]:
-    """Fetch each candidate's page (obeying robots.txt) and extract it; fall back to the
-    feed's own content when the page fails, is not HTML, or yields less text than the
+@dataclass
+class Batch:
+    """One batch of candidates made into articles, with their scores (one list per article,
+    empty without a scorer) and the seconds spent per stage (summed over worker processes
+    for extraction and scoring)."""
+    articles: list[Article]
+    scores: list[list]
+    timings: dict[str, float]
+
+
+def process_batch(candidates: list[Candidate], settings: FetchSettings,
+                  robots_texts: dict[str, str | None] | None = None, scorer=None,
+                  workers: int | None = None) -> Batch:
+    """Fetch each candidate's page (obeying robots.txt), extract and score it; fall back to
+    the feed's own content when the page fails, is not HTML, or yields less text than the
     feed has. ``robots_texts`` (from :func:`fetch_robots`) spares each batch fetching the
-    same robots.txt again. A page whose server asked for a long wait comes back with
-    ``page_status='deferred'``: the caller leaves it for a later run instead of storing it."""
+    same robots.txt again. Extraction and scoring, the CPU-heavy part, run in ``workers``
+    processes (default: ``settings.extract_workers``), each page extracted and scored in the
+    same worker. A page whose server asked for a long wait comes back with
+    ``page_status='deferred'`` and no scores: the caller leaves it for a later run."""
     started = time.perf_counter()
     pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
                        robots=True, robots_texts=robots_texts)
-    fetched = time.perf_counter()
-    # Extraction is the CPU-heavy step: run the batch's pages through the worker pool.
-    jobs = {i: (page_markup(p), p.final_url) for i, p in enumerate(pages) if page_problem(p) is None}
-    extracted = dict(zip(jobs, extract_many(list(jobs.values()), settings.extract_workers)))
-    if timings is not None:
-        timings["fetch pages"] = timings.get("fetch pages", 0.0) + fetched - started
-        timings["extract"] = timings.get("extract", 0.0) + time.perf_counter() - fetched
-    articles = [make_article(c, p, settings.min_text_chars, extracted.get(i, NOT_EXTRACTED))
-                for i, (c, p) in enumerate(zip(candidates, pages))]
-    if settings.keep_html:
-        for i, a in enumerate(articles):
-            if i in jobs:   # an HTML page: keep it, compressed, for re-extraction later
-                a.extra["html"] = (zlib.compress(pages[i].content, 6), pages[i].content_type)
-    return articles
+    timings = {"fetch pages": time.perf_counter() - started, "extract": 0.0, "score": 0.0}
+    jobs = [(c, p, settings.min_text_chars, settings.keep_html) for c, p in zip(candidates, pages)]
+    workers = settings.extract_workers if workers is None else workers
+    try:
+        done = run_many(_article_job, jobs, workers, scorer)
+    except WorkerDied as exc:
+        # One page killed its worker: the batch is kept, with its feeds' own text.
+        failed = ExtractionFailed(str(exc))
+        done = [_article_job(job, scorer, extracted=failed) for job in jobs]
+    articles, scores = [], []
+    for article, article_scores, t_extract, t_score in done:
+        articles.append(article)
+        scores.append(article_scores)
+        timings["extract"] += t_extract
+        timings["score"] += t_score
+    return Batch(articles, scores, timings)
+
+
+def build_articles(candidates: list[Candidate], settings: FetchSettings,
+                   robots_texts: dict[str, str | None] | None = None) -> list[Article]:
+    """The articles of :func:`process_batch`, unscored."""
+    return process_batch(candidates, settings, robots_texts).articles
+
+
+def _article_job(job: tuple, scorer, extracted=None) -> tuple[Article, list, float, float]:
+    """One candidate and its fetched page -> (article, scores, extraction s, scoring s).
+    Runs in a worker process (see :mod:`.workers`)."""
+    c, page, min_text_chars, keep_html = job
+    t0 = time.perf_counter()
+    article = make_article(c, page, min_text_chars, NOT_EXTRACTED if extracted is None else extracted)
+    if keep_html and page_problem(page) is None:   # an HTML page: keep it, compressed, for re-extraction
+        article.extra["html"] = (zlib.compress(page.content, 6), page.content_type)
+    t1 = time.perf_counter()
+    scores = scorer.score_articles([article])[0] if scorer is not None and article.page_status != "deferred" else []
+    return article, scores, t1 - t0, time.perf_counter() - t1
 
 
 NOT_EXTRACTED = object()

@@ -78,6 +78,16 @@ class StaticEncoder:
         self.max_chars = int(meta.get("max_input_chars_per_word", 100))
         self.name = f"minilm-static-{self.dims}"
         self._word_ids = lru_cache(maxsize=200_000)(self._wordpiece)
+        self.packaged = False
+
+    def __reduce__(self):
+        # The packaged model travels to worker processes as a reference, loaded (once) there;
+        # any other encoder as its data (the word cache is rebuilt).
+        if self.packaged:
+            return (default_encoder, ())
+        return (StaticEncoder, (list(self.index), self.embeddings,
+                                {"unk_token": self.unk, "continuing_subword_prefix": self.prefix,
+                                 "max_input_chars_per_word": self.max_chars}))
 
     @classmethod
     def load(cls) -> "StaticEncoder":
@@ -86,7 +96,9 @@ class StaticEncoder:
         meta = json.loads(base.joinpath("model.json").read_text(encoding="utf-8"))
         with base.joinpath("embeddings.npy").open("rb") as f:
             emb = np.load(f)
-        return cls(vocab, emb, meta)
+        encoder = cls(vocab, emb, meta)
+        encoder.packaged = True
+        return encoder
 
     def _wordpiece(self, word: str) -> tuple[int, ...]:
         if len(word) > self.max_chars:

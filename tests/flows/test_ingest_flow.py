@@ -200,3 +200,65 @@ def test_ingest_leaves_a_prefect_artifact_with_its_summary(tmp_path, news_site):
     summary = ingest(config_path=str(cfg))
     artifact = Artifact.get("ingest-summary")
     assert artifact is not None and summary.render() in artifact.data
+
+
+def _many_articles_site(site, feeds=2, per_feed=60):
+    when = last_week_day(1)
+    urls = []
+    for f in range(feeds):
+        items = []
+        for i in range(per_feed):
+            paragraphs = RELATION_PARAGRAPHS if i % 10 == 0 else OFFTOPIC_PARAGRAPHS
+            path = f"/d{f}/a{i}/"
+            a = SampleArticle(site.url(path), f"Story {f}-{i}", "W", "summary", "\n\n".join([f"Item {f}-{i}.", *paragraphs]),
+                              when - timedelta(minutes=i))
+            site.add(path, article_page(a, f"Outlet {f}"))
+            items.append(a)
+        urls.append(site.add(f"/d{f}/rss", rss_feed(f"Outlet {f}", site.url(f"/d{f}/"), items), "application/rss+xml"))
+    return urls
+
+
+def _scores(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select a.url, s.profile, s.score, s.relevant from scores s join articles a using (article_id) "
+                           "order by 1, 2").fetchall()
+    finally:
+        con.close()
+
+
+def test_batches_can_be_built_on_a_dask_cluster(tmp_path, site):
+    """[runner] kind = "dask": the batches are fetched, extracted and scored on the workers of a
+    Dask cluster (here one on this machine, reached by its address, as a remote one would be);
+    the warehouse ends up exactly as with the local runner."""
+    from distributed import LocalCluster
+
+    feeds = _many_articles_site(site)
+    local_cfg = write_config(tmp_path / "local", feeds, [site.host_port])
+    assert ingest(config_path=str(local_cfg)).articles_new == 120
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask_cfg = write_config(tmp_path / "dask", feeds, [site.host_port],
+                                f'[runner]\nkind = "dask"\naddress = "{cluster.scheduler_address}"\nworkers = 2\n')
+        summary = ingest(config_path=str(dask_cfg))
+        ran = {name for name in cluster.scheduler.task_prefixes}
+    assert summary.articles_new == 120 and summary.feeds_ok == 2
+    assert any("build-articles" in name or "build_articles" in name for name in ran), ran
+    assert _scores(tmp_path / "dask" / "warehouse" / "monitor.duckdb") == _scores(tmp_path / "local" / "warehouse" / "monitor.duckdb")
+
+
+def test_workers_in_other_processes_are_pointed_at_the_runs_own_ephemeral_api():
+    """Run from the CLI, a flow talks to an ephemeral API it started (no PREFECT_API_URL); a Dask
+    worker must be told its URL, or it starts a server of its own on the same database."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from commentary_monitor.flows.ingest import api_for_other_processes
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert not PREFECT_API_URL.value()
+        with api_for_other_processes():
+            assert PREFECT_API_URL.value() == SubprocessASGIServer().api_url
+    with temporary_settings(updates={PREFECT_API_URL: "http://prefect.example:4200/api"}):
+        with api_for_other_processes():   # an explicit API is left alone
+            assert PREFECT_API_URL.value() == "http://prefect.example:4200/api"

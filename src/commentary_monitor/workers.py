@@ -1,0 +1,81 @@
+"""Worker processes for the CPU-heavy part of a run: extracting and scoring pages.
+
+A pool is started with a *state* (the run's scorer), sent to each worker once when it
+starts rather than with every job; a job function receives ``(job, state)``. With one
+worker or a handful of jobs, the jobs run in the calling process instead. Any thread may
+submit: the batches of a run are fetched in threads while earlier ones are in the pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+MIN_POOL_JOBS = 8      # below this, starting work in other processes costs more than it saves
+
+_lock = threading.Lock()
+_pool = None
+_pool_key: tuple[int, Any] | None = None   # (workers, state) the pool was started with
+_state: Any = None                          # in a worker: the state its pool was started with
+
+
+class WorkerDied(Exception):
+    """A job killed its worker process (a crash inside lxml, memory): the pool is gone."""
+
+
+def _init(state: Any) -> None:
+    global _state
+    _state = state
+
+
+def _call(item: tuple[Callable, Any]) -> Any:
+    fn, job = item
+    return fn(job, _state)
+
+
+def _get_pool(workers: int, state: Any):
+    global _pool, _pool_key
+    with _lock:
+        if _pool is None or _pool_key is None or _pool_key[0] != workers or _pool_key[1] is not state:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            _shutdown_locked()
+            # forkserver: workers start from a clean interpreter, not a fork of a process
+            # that runs threads (Prefect's, the HTTP client's).
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+                                        initializer=_init, initargs=(state,))
+            _pool_key = (workers, state)   # holding the state keeps `is` meaningful
+        return _pool
+
+
+def _shutdown_locked() -> None:
+    global _pool, _pool_key
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+    _pool, _pool_key = None, None
+
+
+def shutdown_pool() -> None:
+    """Stop the workers (at the end of a run; the next call starts new ones)."""
+    with _lock:
+        _shutdown_locked()
+
+
+def run_many(fn: Callable[[Any, Any], Any], jobs: list, workers: int, state: Any = None) -> list:
+    """``[fn(job, state) for job in jobs]``, on ``workers`` processes when there are enough
+    jobs. ``fn`` must be a module-level function (it is pickled by name). Raises
+    :class:`WorkerDied` when a job killed its worker; the next call starts a new pool."""
+    if workers <= 1 or len(jobs) < MIN_POOL_JOBS:
+        return [fn(job, state) for job in jobs]
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _get_pool(workers, state)
+    try:
+        return list(pool.map(_call, [(fn, job) for job in jobs], chunksize=max(1, len(jobs) // (workers * 4))))
+    except BrokenProcessPool as exc:
+        with _lock:
+            if _pool is pool:
+                _shutdown_locked()
+        raise WorkerDied(f"worker process died ({exc})") from None

@@ -11,6 +11,8 @@ and caught the same way.
 
 from __future__ import annotations
 
+import functools
+
 import asyncio
 import ipaddress
 import socket
@@ -129,6 +131,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.lru_cache(maxsize=1)
+def _ssl_context():
+    # Loading the CA bundle costs ~50 ms: once per process, not once per batch of pages.
+    # An SSLContext is safe to share between connections and threads.
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport whose connection pool connects only through :class:`GuardedBackend`.
 
@@ -139,7 +148,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, allow_private: frozenset[str], limits: httpx.Limits) -> None:
         # Not super().__init__(): all it does is build the same pool with the default backend
         # (and an SSL context, which is not free: it loads the CA bundle).
-        ssl_context = httpx.create_ssl_context(trust_env=False)
+        ssl_context = _ssl_context()
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,

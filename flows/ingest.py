@@ -155,7 +155,11 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                         stages[stage] = stages.get(stage, 0.0) + seconds
                     articles, scores = pipeline.set_aside_deferred(wh, batch.articles, batch.scores)
                     deferred += len(batch.articles) - len(articles)
-                    del batch
+                    # Prefect's future and the task's state refer to each other, so the batch would
+                    # live until a full garbage collection: let go of its contents now.
+                    batch.articles.clear()
+                    batch.scores.clear()
+                    del batch, future
                     wh.store_articles(run_id, articles, scores)
                     wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
                     wh.store_pages(articles)

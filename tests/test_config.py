@@ -53,6 +53,8 @@ def _config(tmp_path: Path, body: str) -> Path:
         ('[profiles.X_Y]\nseeds = ["seeds/a.txt"]\n', "profiles.X_Y", "lowercase"),
         ('[digest]\ntimezone = "Mars/Olympus"\n', "digest.timezone", "unknown time zone"),
         ('[profiles.x]\nseeds = ["seeds/a.txt"]\nkeywords = ["a"]\n', "profiles.x.keywords", "unknown key"),
+        ('[runner]\nkind = "spark"\n', "runner.kind", "'local' or 'dask'"),
+        ('[runner]\nkind = "dask"\nworkers = 0\n', "runner.workers", "greater than or equal to 1"),
     ],
 )
 def test_bad_config_is_one_line_naming_file_and_key(tmp_path, body, key, words):

@@ -55,6 +55,33 @@ def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
     assert after > before
 
 
+def test_a_label_moves_articles_like_it_and_leaves_unlike_ones_alone():
+    prof = profile()
+    relation = ("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
+    trams = [("Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS)), ("Trams again", "\n\n".join(OFFTOPIC_PARAGRAPHS[::-1]))]
+    base = Scorer([prof]).score_many([trams[1], relation])
+    # a reader who wants tram news: a label the calibrated score misses by far
+    model = train(prof, [LabeledText("t0", *trams[0], True)])
+    assert model.summary()["missed labels"] == 1 and model.summary()["largest raise"] > 2
+    taught = Scorer([prof], feedback={prof.name: model}).score_many([trams[1], relation])
+    tram, rel = taught[0][0], taught[1][0]
+    assert tram.features["feedback"] > 2 and tram.score > base[0][0].score   # like the label: moves toward it
+    assert "like \"Trams\", marked relevant" in tram.explanation
+    assert abs(rel.score - base[1][0].score) < 0.01                 # unlike it: keeps its score
+
+
+def test_the_feedback_model_pickles():
+    import pickle
+
+    prof = profile()
+    model = train(prof, [LabeledText("t0", "Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS), False)])
+    scorer = Scorer([prof], feedback={prof.name: model})
+    copy = pickle.loads(pickle.dumps(scorer))
+    assert copy.feedback[prof.name].n_labels == 1
+    text = ("Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS[::-1]))
+    assert copy.score_many([text])[0][0].score == scorer.score_many([text])[0][0].score
+
+
 def stored_article(n: int, title: str, text: str) -> Article:
     url = f"https://ex.org/{n}"
     return Article(article_id(url), url, url, url, "https://ex.org/feed", "Ex", title, None,

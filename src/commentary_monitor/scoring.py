@@ -31,7 +31,8 @@ article's embedding is only computed when the lexical and relationship evidence 
 a chance to reach a threshold: most articles from a general feed are decided by the
 cheap first stage. ``exclude`` terms mute an article, a failed ``require`` query caps
 its score below half the threshold, and a profile's feedback model (see
-:mod:`.feedback`) adds its learned correction.
+:mod:`.feedback`) adds its learned correction: articles like one the reader labeled move
+toward the label.
 """
 
 from __future__ import annotations
@@ -261,6 +262,9 @@ class Scorer:
         if model is not None:
             correction = model.correction(feats, view.embedding)
             feats["feedback"] = round(correction, 4)
+            driver = model.driver(view.embedding) if abs(correction) >= 0.005 else None
+            if driver:
+                feats["feedback_like"] = [_clip(driver[0], 80), driver[1]]
             raw += correction
         value = calibrate(raw)
         notes = []
@@ -301,6 +305,8 @@ class Scorer:
             + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
+            + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
+               if "feedback_like" in feats else "")
             + (f"; {'; '.join(notes)}" if notes else "")
             + (f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
         )

@@ -69,7 +69,9 @@ def _chunk_tokens(text: str) -> tuple[str, ...]:
 class StaticEncoder:
     """Encode texts as L2-normalised mean token embeddings."""
 
-    def __init__(self, vocab: list[str], embeddings: np.ndarray, meta: dict) -> None:
+    def __init__(self, vocab: list[str], embeddings: np.ndarray, meta: dict, packaged: bool = False) -> None:
+        self.meta = dict(meta)
+        self.packaged = packaged     # the model shipped in the package (see __reduce__)
         self.index = {t: i for i, t in enumerate(vocab)}
         self.embeddings = embeddings.astype(np.float32)
         self.dims = self.embeddings.shape[1]
@@ -86,7 +88,16 @@ class StaticEncoder:
         meta = json.loads(base.joinpath("model.json").read_text(encoding="utf-8"))
         with base.joinpath("embeddings.npy").open("rb") as f:
             emb = np.load(f)
-        return cls(vocab, emb, meta)
+        return cls(vocab, emb, meta, packaged=True)
+
+    def __reduce__(self):
+        # Scorers travel to worker processes: the packaged model goes by reference (each
+        # process loads it once, see default_encoder), any other with its arrays; the
+        # word cache stays behind.
+        if self.packaged:
+            return (default_encoder, ())
+        vocab = sorted(self.index, key=self.index.__getitem__)
+        return (StaticEncoder, (vocab, self.embeddings, self.meta))
 
     def _wordpiece(self, word: str) -> tuple[int, ...]:
         if len(word) > self.max_chars:

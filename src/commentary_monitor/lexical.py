@@ -157,10 +157,16 @@ def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -
     """A passage's lexical score (sum of its matched terms' weights, damped by repetition,
     per square root of length) and the matched terms with their contributions."""
     matched = []
-    for t, n in counts.items():
-        w = weights.get(t)
-        if w:
-            matched.append((t, w * (1.0 + math.log(n))))
+    if len(weights) < len(counts):     # walk the smaller of the two (a short query, a long passage)
+        for t, w in weights.items():
+            n = counts.get(t)
+            if n and w:
+                matched.append((t, w * (1.0 + math.log(n))))
+    else:
+        for t, n in counts.items():
+            w = weights.get(t)
+            if w:
+                matched.append((t, w * (1.0 + math.log(n))))
     score = sum(c for _, c in matched) / math.sqrt(max(n_words, 50))
     return score, matched
 

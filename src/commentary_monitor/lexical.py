@@ -271,13 +271,10 @@ def relationship_sides(pairs, similarity) -> tuple[tuple[str, ...], tuple[str, .
     return tuple(sorted(left)), tuple(sorted(right))
 
 
-def both_sides_share(passages: list[str], sides) -> float:
-    """Of the article's passages that name either side, the share that name both (with one
-    passage's worth of doubt: ``both / (either + 1)``). A piece about the relationship
-    names the two partners together whenever it names one; a piece about one of them, or
-    about the two side by side in separate paragraphs, names them apart."""
-    if not passages or not sides or not sides[0] or not sides[1]:
-        return 0.0
+def side_mentions(passages: list[str], sides) -> tuple[int, int]:
+    """How many of the passages name both sides, and how many name either."""
+    if not sides or not sides[0] or not sides[1]:
+        return 0, 0
     a, b = frozenset(sides[0]), frozenset(sides[1])
     both = either = 0
     for text in passages:
@@ -285,6 +282,15 @@ def both_sides_share(passages: list[str], sides) -> float:
         in_a, in_b = not a.isdisjoint(names), not b.isdisjoint(names)
         both += in_a and in_b
         either += in_a or in_b
+    return both, either
+
+
+def both_sides_share(passages: list[str], sides) -> float:
+    """Of the article's passages that name either side, the share that name both (with one
+    passage's worth of doubt: ``both / (either + 1)``). A piece about the relationship
+    names the two partners together whenever it names one; a piece about one of them, or
+    about the two side by side in separate paragraphs, names them apart."""
+    both, either = side_mentions(passages, sides)
     return both / (either + 1)
 
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .filters import muted_by
-from .lexical import actor_mentions, both_sides_share, passage_evidence, term_counts, third_party_share
+from .lexical import actor_mentions, passage_evidence, side_mentions, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
 MODEL_NAME = "hybrid-v4"
@@ -177,8 +177,6 @@ def needs_semantics(feats: dict, threshold: float, cal: dict = CALIBRATION, desc
     description, with margin), given its lexical and relationship evidence (``feats``,
     already known); if not, the cheap stage decides."""
     best = dict(feats, semantic=SEMANTIC_BOUND, top=SEMANTIC_BOUND, lead=SEMANTIC_BOUND, description=description_bound)
-    if feats.get("description_lexical") is None:
-        best["description_lexical"] = feats["lexical"]
     return sigmoid(logit(best, cal)) >= min(threshold, 0.5) * 0.2
 
 
@@ -233,7 +231,9 @@ class Scorer:
             feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
         if ref.get("pairs"):
             feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
-            feats["pairs"] = both_sides_share(view.passages, ref["sides"])
+            both, either = side_mentions(view.passages, ref["sides"])
+            feats["pairs"] = both / (either + 1)     # see lexical.both_sides_share
+            feats["sides_named"] = [both, either]
         if not self.cheap_stage or prof.name in self.feedback or needs_semantics(
                 feats, prof.threshold, self.calibration, SEMANTIC_BOUND * ref.get("description_max", 1.0)):
             if view.vectors is None:
@@ -300,8 +300,8 @@ class Scorer:
         explanation = (
             f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
             f"terms: {', '.join(terms[:6]) or 'none'}"
-            + (f"; both sides named together in {feats['pairs']:.0%} of the passages naming either"
-               if "pairs" in feats else "")
+            + (f"; both sides named together in {feats['sides_named'][0]} of the {feats['sides_named'][1]} passages "
+               f"naming either" if "sides_named" in feats else "")
             + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")

@@ -5,25 +5,26 @@
 Computes each (article, profile)'s features with the shipped profiles
 (config/monitor.toml) and fits the calibration in two stages, as the scorer applies it:
 
-1. the **base** weights (lexical, semantic, top, lead, bias): one logistic regression
-   pooled over all profiles;
+1. the **base** weights (``scoring.BASE_FEATURES`` and the bias): one logistic
+   regression pooled over all profiles;
 2. the **relationship** weights (relation, others, pairs): a logistic regression over
    the relationship profiles only (those whose description names two sides), with
    the base log-odds as a fixed offset. Other profiles never see them.
 
 Labels: grade 2 relevant, grade 0 not, grade 1 counted once each way (its target is a
 probability of one half, so grade-1 articles land between the two). Prints the
-weights and the metrics of three checks: in-sample, 5-fold cross-validation over
-articles, and leave-one-profile-out (a profile scored with weights fitted on the
-others only: how the calibration carries to a profile it never saw; a relationship
-profile left out gets no relationship weights when no other profile is one). The
-weights printed are what ``scoring.CALIBRATION`` holds (rounded).
+weights and the metrics of four checks: in-sample, 5-fold cross-validation over
+articles (one split, and the mean over five different splits: one article more or
+less in a fold moves a figure by a swap, so the mean is the steadier guide),
+and leave-one-profile-out (a profile scored with weights fitted on the others only:
+how the calibration carries to a profile it never saw; a relationship profile left
+out gets no relationship weights when no other profile is one). The weights printed
+are what ``scoring.CALIBRATION`` holds (rounded).
 """
 
 from __future__ import annotations
 
 import gzip
-import math
 import sys
 from pathlib import Path
 
@@ -37,11 +38,12 @@ sys.path.insert(0, str(ROOT / "src"))
 from commentary_monitor.config import load_config  # noqa: E402
 from commentary_monitor.evaluation import LabeledArticle, metrics, parse_labels  # noqa: E402
 from commentary_monitor.profiles import build_profile  # noqa: E402
-from commentary_monitor.scoring import LEXICAL_FLOOR, ArticleView, Scorer  # noqa: E402
+from commentary_monitor.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
 
-BASE = ["lexical", "semantic", "top", "lead"]
+BASE = list(BASE_FEATURES)
 RELATION = ["others", "pairs"]
 C = 10.0     # inverse L2 strength, both stages
+REPEATS = 5  # different 5-fold splits averaged
 
 
 def load_eval_set(shared: Path) -> list[LabeledArticle]:
@@ -57,14 +59,13 @@ def load_eval_set(shared: Path) -> list[LabeledArticle]:
 
 
 def feature_matrix(scorer: Scorer, arts: list[LabeledArticle]) -> np.ndarray:
-    """profiles x articles x [log lexical, semantic, top, lead, others, pairs]"""
+    """profiles x articles x [base features as the logit reads them, others, pairs]"""
     out = np.zeros((len(scorer.profiles), len(arts), len(BASE) + len(RELATION)))
     for j, a in enumerate(arts):
         view = ArticleView.of(a.title, a.text)
         for i in range(len(scorer.profiles)):
             f = scorer.features(view, i)[0]
-            out[i, j] = [math.log(f["lexical"] + LEXICAL_FLOOR), f["semantic"], f["top"], f["lead"],
-                         f.get("others", 0.0), f.get("pairs", 0.0)]
+            out[i, j] = base_terms(f) + [f.get(k, 0.0) for k in RELATION]
     return out
 
 
@@ -122,11 +123,30 @@ def fit(F: list[np.ndarray], G: list[np.ndarray], relational: list[bool]):
     return predict, wb, wr
 
 
-def show(tag: str, names: list[str], scores: list[np.ndarray], grades: list[np.ndarray], thresholds: list[float]) -> None:
-    for name, s, g, t in zip(names, scores, grades, thresholds):
-        m = metrics(name, list(s), list(g), t)
-        print(f"{tag:10s} {name:16s} nDCG@10 {m.ndcg10:.3f} nDCG@30 {m.ndcg30:.3f} AUC2v0 {m.auc2v0:.3f} "
-              f"AUC1v0 {m.auc1v0:.3f} R-prec2 {m.rprec2:.3f} P {m.precision or 0:.3f} R2 {m.recall2:.3f}")
+FIGURES = ("ndcg10", "ndcg30", "auc2v0", "auc1v0", "rprec2", "precision", "recall2")
+LABELS = ("nDCG@10", "nDCG@30", "AUC2v0", "AUC1v0", "R-prec2", "P", "R2")
+
+
+def show(tag: str, names: list[str], scores: list[list[np.ndarray]], grades: list[np.ndarray],
+         thresholds: list[float]) -> None:
+    """One line per profile: the metrics of each set of scores (one per split), averaged."""
+    for i, (name, g, t) in enumerate(zip(names, grades, thresholds)):
+        ms = [metrics(name, list(s[i]), list(g), t) for s in scores]
+        vals = [float(np.mean([getattr(m, k) or 0.0 for m in ms])) for k in FIGURES]
+        print(f"{tag:10s} {name:16s} " + " ".join(f"{lab} {v:.3f}" for lab, v in zip(LABELS, vals)))
+
+
+def cross_validate(F, G, rel, seed: int) -> list[np.ndarray]:
+    """5-fold over articles (the same folds for every profile): each article scored with
+    weights fitted on the other four fifths."""
+    fold = np.random.default_rng(seed).integers(0, 5, size=len(F[0]))
+    cv = [np.zeros(len(F[0])) for _ in F]
+    for k in range(5):
+        tr = fold != k
+        p, _, _ = fit([f[tr] for f in F], [g[tr] for g in G], rel)
+        for i in range(len(F)):
+            cv[i][~tr] = p(F[i][~tr], rel[i])
+    return cv
 
 
 def main(shared: str) -> int:
@@ -141,26 +161,22 @@ def main(shared: str) -> int:
     names = [p.name for p in profiles]
     th = [p.threshold for p in profiles]
     predict, wb, wr = fit(F, G, rel)
-    print(f"weights: lexical {wb[0]:.3f}, semantic {wb[1]:.3f}, top {wb[2]:.3f}, lead {wb[3]:.3f}, bias {wb[4]:.3f}"
-          + (f"; relation {wr[0]:.3f}, others {wr[1]:.3f}, pairs {wr[2]:.3f}" if wr is not None else ""))
+    weights = dict(zip(BASE + ["bias"], wb))
+    if wr is not None:
+        weights.update(zip(["relation"] + RELATION, wr))
+    print("weights: " + ", ".join(f"{k} {v:.3f}" for k, v in weights.items()))
+    print("CALIBRATION = {" + ", ".join(f'"{k}": {v:.2f}' for k, v in weights.items()) + "}")
     print("relationship profiles: " + (", ".join(n for n, r in zip(names, rel) if r) or "none"))
-    show("in-sample", names, [predict(F[i], rel[i]) for i in range(len(names))], G, th)
-    # 5-fold CV over articles (the same folds for every profile).
-    fold = np.random.default_rng(0).integers(0, 5, size=len(arts))
-    cv = [np.zeros(len(arts)) for _ in names]
-    for k in range(5):
-        tr = fold != k
-        p, _, _ = fit([f[tr] for f in F], [g[tr] for g in G], rel)
-        for i in range(len(names)):
-            cv[i][~tr] = p(F[i][~tr], rel[i])
-    show("5-fold", names, cv, G, th)
+    show("in-sample", names, [[predict(F[i], rel[i]) for i in range(len(names))]], G, th)
+    show("5-fold", names, [cross_validate(F, G, rel, 0)], G, th)
+    show(f"5-fold x{REPEATS}", names, [cross_validate(F, G, rel, seed) for seed in range(REPEATS)], G, th)
     if len(names) > 1:
         lopo = []
         for i in range(len(names)):
             others = [j for j in range(len(names)) if j != i]
             p, _, _ = fit([F[j] for j in others], [G[j] for j in others], [rel[j] for j in others])
             lopo.append(p(F[i], rel[i]))
-        show("leave-out", names, lopo, G, th)
+        show("leave-out", names, [lopo], G, th)
     return 0
 
 

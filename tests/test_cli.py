@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from commentary_monitor.cli import COMMANDS
+from commentary_monitor.scoring import MODEL_NAME
 from commentary_monitor.warehouse import Warehouse
 
 from .conftest import REPO, write_config
@@ -188,7 +189,7 @@ def test_feedback_rescore_and_profiles_show(tmp_path):
     assert "rescore: 4 articles, 4 scores written (4 earlier scores kept in score_history)" in out.stdout
     with duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True) as con:
         models = dict(con.execute("select profile, any_value(model) from scores group by profile").fetchall())
-        assert models == {"sino-russian": "hybrid-v3+feedback2", "memory-politics": "hybrid-v3"}
+        assert models == {"sino-russian": f"{MODEL_NAME}+feedback2", "memory-politics": MODEL_NAME}
     out = cli("--config", str(cfg_path), "profiles", "show", "sino-russian", "--terms", "12")
     assert out.returncode == 0, out.stderr
     for expected in ("profile sino-russian (version ", "threshold: 0.50", "distinctive terms and phrases",
@@ -215,7 +216,7 @@ def test_eval_prints_metrics_and_the_effect_of_feedback(tmp_path):
     labels.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "4")
     assert out.returncode == 0, out.stderr
-    assert "12 articles, scorer hybrid-v3" in out.stdout
+    assert f"12 articles, scorer {MODEL_NAME}" in out.stdout
     assert "| sino-russian | 12 | 4 / 0 | 1.000 |" in out.stdout
     assert "feedback on 4 labeled articles, the other 8 scored (mean of 5 random draws)" in out.stdout
     assert out.stdout.count("| sino-russian | 8 |") == 2 and "with feedback:" in out.stdout

@@ -39,7 +39,7 @@ def test_negative_feedback_lowers_similar_articles_but_never_the_seeds():
     assert unseen_trap.score < before[0] - 0.05            # the unseen trap learned from its siblings
     assert unseen_trap.features["feedback"] < 0 and "feedback" in unseen_trap.explanation
     assert rel.relevant and rel.score > 0.5                 # the seeds are not forgotten
-    assert unseen_trap.model.startswith("hybrid-v3+feedback3")
+    assert unseen_trap.model.startswith("hybrid-v4+feedback3")
 
 
 def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
@@ -53,6 +53,33 @@ def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
     model = train(prof, [LabeledText(f"a{i}", t, x, True) for i, (t, x) in enumerate(docs[:3])])
     after = Scorer([prof], feedback={prof.name: model}).score_many(docs[3:])[0][0].score
     assert after > before
+
+
+def test_a_label_moves_articles_like_it_and_leaves_unlike_ones_alone():
+    prof = profile()
+    relation = ("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
+    trams = [("Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS)), ("Trams again", "\n\n".join(OFFTOPIC_PARAGRAPHS[::-1]))]
+    base = Scorer([prof]).score_many([trams[1], relation])
+    # a reader who wants tram news: a label the calibrated score misses by far
+    model = train(prof, [LabeledText("t0", *trams[0], True)])
+    assert model.summary()["missed labels"] == 1 and model.summary()["largest raise"] > 2
+    taught = Scorer([prof], feedback={prof.name: model}).score_many([trams[1], relation])
+    tram, rel = taught[0][0], taught[1][0]
+    assert tram.features["feedback"] > 2 and tram.score > base[0][0].score   # like the label: moves toward it
+    assert "like \"Trams\", marked relevant" in tram.explanation
+    assert abs(rel.score - base[1][0].score) < 0.01                 # unlike it: keeps its score
+
+
+def test_the_feedback_model_pickles():
+    import pickle
+
+    prof = profile()
+    model = train(prof, [LabeledText("t0", "Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS), False)])
+    scorer = Scorer([prof], feedback={prof.name: model})
+    copy = pickle.loads(pickle.dumps(scorer))
+    assert copy.feedback[prof.name].n_labels == 1
+    text = ("Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS[::-1]))
+    assert copy.score_many([text])[0][0].score == scorer.score_many([text])[0][0].score
 
 
 def stored_article(n: int, title: str, text: str) -> Article:
@@ -87,4 +114,4 @@ def test_rescore_keeps_the_replaced_scores_and_applies_feedback(tmp_path):
         new = dict(wh.con.execute("select article_id, score from scores").fetchall())
         assert new[arts[4].article_id] < old[arts[4].article_id]         # the unlabeled trap went down
         row = wh.con.execute("select model, feedback from scored_articles where article_id = ?", [arts[3].article_id]).fetchone()
-        assert row == ("hybrid-v3+feedback2", False)
+        assert row == ("hybrid-v4+feedback2", False)

@@ -66,7 +66,7 @@ TRAP_PARAGRAPHS = [
 
 def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
     (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
-    assert sino.model == "hybrid-v3" and sino.profile_version
+    assert sino.model == "hybrid-v4" and sino.profile_version
     assert sino.features["stage"] == "hybrid"
     assert {"lexical", "semantic", "top"} <= set(sino.features)
     # the best passage is one of the article's own passages
@@ -144,15 +144,57 @@ def test_an_article_about_a_third_party_scores_below_the_relationship_itself():
 def test_pairs_are_two_named_sides_that_also_appear_apart():
     from collections import Counter
 
-    from commentary_monitor.lexical import Term, pair_share, relationship_pairs
+    from commentary_monitor.lexical import Term, both_sides_share, relationship_pairs
 
     terms = [Term("moscow beijing", 3.0), Term("central asia", 2.0), Term("moscow", 2.0), Term("gas pipeline", 1.0)]
     counts = Counter({"moscow beijing": 4, "moscow": 20, "beijing": 15, "central asia": 3, "central": 3, "asia": 3})
     assert relationship_pairs(terms, ("asia", "beij", "cent", "mosc"), counts) == (("mosc", "beij"),)
     assert relationship_pairs(terms, (), counts) == ()
-    passages = ["Beijing and Moscow signed.", "Moscow's budget shrank.", "In Beijing's view, the Kremlin needs Moscow."]
-    assert pair_share(passages, [("mosc", "beij")]) == 2 / 3
-    assert pair_share(passages, []) == 0.0
+    passages = ["Beijing and Moscow signed.", "Moscow's budget shrank.", "In Beijing's view, the Kremlin needs Moscow.",
+                "Trams run on time."]
+    # of the three passages naming either side, two name both; one passage's worth of doubt
+    assert both_sides_share(passages, (("beij",), ("mosc",))) == 2 / 4
+    assert both_sides_share(passages, ()) == 0.0
+    assert both_sides_share(["Beijing and Moscow signed."] * 9, (("beij",), ("mosc",))) == 0.9
+
+
+def test_sides_join_pairs_and_orient_those_that_share_no_actor():
+    from commentary_monitor.lexical import both_sides_share, relationship_sides
+
+    near = {frozenset(("beij", "chin")), frozenset(("mosc", "russ"))}
+
+    def similarity(a, b):
+        return 1.0 if frozenset((a, b)) in near else 0.0
+
+    sides = relationship_sides((("chin", "russ"), ("sino", "russ"), ("mosc", "beij")), similarity)
+    assert sides == (("beij", "chin", "sino"), ("mosc", "russ"))
+    # Beijing and Russia were never paired in a phrase, but they are the two sides
+    assert both_sides_share(["Beijing courts Russia."], sides) == 0.5
+    assert both_sides_share(["Beijing and China."], sides) == 0.0
+
+
+def test_the_shipped_kind_of_profile_finds_its_two_sides():
+    essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
+    prof = build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, Moscow and Beijing."))
+    left, right = (set(s) for s in prof.reference["sides"])
+    assert {"chin", "beij"} <= left and {"russ", "mosc"} <= right or {"chin", "beij"} <= right and {"russ", "mosc"} <= left
+
+
+def test_description_evidence_reads_the_description_alone():
+    essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
+    plain = build_profile(ProfileConfig("p", essays))
+    described = build_profile(ProfileConfig("p", essays, "Commemorations, victory parades and memorials as statecraft."))
+    assert "description_terms" not in plain.reference and plain.description_vector is None
+    words = described.reference["description_terms"]
+    assert words["statecraft"] > words["victory"] > 0       # rarer in English, stronger evidence
+    text = ("Victory parades and new memorials: the commemorations this spring were statecraft, "
+            "staged for the cameras, and every memorial told the story the government wanted told. ") * 3
+    (p,), = Scorer([plain], cheap_stage=False).score_many([("Parades", text)])
+    (d,), = Scorer([described], cheap_stage=False).score_many([("Parades", text)])
+    # without a description the essays speak for it; with one, its own words count
+    assert p.features["description"] == p.features["semantic"] and p.features["description_lexical"] == p.features["lexical"]
+    assert d.features["description_lexical"] > d.features["lexical"] and d.features["description"] > d.features["semantic"]
+    assert d.score > p.score
 
 
 def test_a_profile_that_names_no_two_sides_has_no_relationship_evidence():

@@ -20,3 +20,17 @@ def test_embeddings_are_unit_vectors_and_put_like_with_like():
     assert np.allclose(np.linalg.norm(v[:3], axis=1), 1, atol=1e-5) and not v[3].any()
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
     assert np.array_equal(enc.encode(["same text"]), enc.encode(["same text"]))
+
+
+def test_encoders_pickle_the_packaged_model_by_reference():
+    import pickle
+
+    from commentary_monitor.semantic import StaticEncoder
+
+    enc = default_encoder()
+    enc.encode(["warm the word cache"])
+    blob = pickle.dumps(enc)
+    assert len(blob) < 1000 and pickle.loads(blob) is enc          # one model per process
+    own = StaticEncoder(["[UNK]", "moscow", "beijing"], np.eye(3, 4, dtype=np.float32), {})
+    copy = pickle.loads(pickle.dumps(own))
+    assert np.array_equal(copy.encode(["Moscow Beijing"]), own.encode(["Moscow Beijing"]))

@@ -299,8 +299,9 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
     n_rel = sum(x.relevant for x in labels)
     lines.append(f"feedback: {len(labels)} labels ({n_rel} relevant, {len(labels) - n_rel} not relevant)")
     if model is not None:
-        lines.append("  learned correction of the evidence weights: "
-                     + ", ".join(f"{k} {v:+.3f}" for k, v in model.evidence_weights().items()))
+        lines.append("  learned correction (log-odds, near the labeled articles): "
+                     + ", ".join(f"{k} {v:+.3f}" if isinstance(v, float) and k != "missed labels" else f"{k} {v:g}"
+                                 for k, v in model.summary().items()))
         for x in labels[-10:]:
             lines.append(f"  {'+' if x.relevant else '-'} {x.article_id}  {' '.join((x.title or '').split())[:90]}")
     return "\n".join(lines)

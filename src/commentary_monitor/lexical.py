@@ -137,6 +137,13 @@ def distinctive_terms(weighted_texts: list[tuple[str, float]], description: str,
     return tuple(terms)
 
 
+def description_weights(description: str, background=background_frequency) -> dict[str, float]:
+    """The description's own words and phrases, each weighted by its self-information in
+    ordinary English (``-log`` of its background frequency): the user's words for the
+    theme as a query of their own, whatever the essays make of them."""
+    return {t: round(-math.log(background(t)), 4) for t in term_counts(description)}
+
+
 def _include_terms(raw: str) -> list[str]:
     """The terms an include entry matches as: its word, or its phrase; a longer phrase
     ("Northern Sea Route") as its two-word pieces, since passages count words and pairs."""
@@ -150,10 +157,16 @@ def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -
     """A passage's lexical score (sum of its matched terms' weights, damped by repetition,
     per square root of length) and the matched terms with their contributions."""
     matched = []
-    for t, n in counts.items():
-        w = weights.get(t)
-        if w:
-            matched.append((t, w * (1.0 + math.log(n))))
+    if len(weights) < len(counts):     # walk the smaller of the two (a short query, a long passage)
+        for t, w in weights.items():
+            n = counts.get(t)
+            if n and w:
+                matched.append((t, w * (1.0 + math.log(n))))
+    else:
+        for t, n in counts.items():
+            w = weights.get(t)
+            if w:
+                matched.append((t, w * (1.0 + math.log(n))))
     score = sum(c for _, c in matched) / math.sqrt(max(n_words, 50))
     return score, matched
 
@@ -214,17 +227,71 @@ def relationship_pairs(terms, actors: tuple[str, ...], counts: Counter) -> tuple
 _NAME = re.compile(r"[^\W\d_]+")
 
 
-def pair_share(passages: list[str], pairs: tuple[tuple[str, str], ...] | list) -> float:
-    """The share of passages that name both sides of one of the profile's pairs: a
-    passage about the relationship names both partners, a passage about one of them (or
-    about a third party) does not."""
-    if not passages or not pairs:
-        return 0.0
-    hits = 0
+def actor_spellings(text: str) -> dict[str, str]:
+    """The most frequent spelling (normalised) of each folded actor a text names."""
+    seen: dict[str, Counter] = {}
+    for w in _NAME.findall(text):
+        if w[0].isupper():
+            n = normalise(w)
+            seen.setdefault(n[:ACTOR_FOLD], Counter())[n] += 1
+    return {a: c.most_common(1)[0][0] for a, c in seen.items()}
+
+
+def relationship_sides(pairs, similarity) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The two sides of a relationship profile from its pairs: each pair puts its actors on
+    opposite sides ('sino'-'russ', 'chin'-'russ': 'sino' and 'chin' on one side). Pairs
+    that share no actor ('beij'-'mosc') are oriented by ``similarity(a, b)`` of actors
+    (their embeddings): 'beij' goes with 'chin', not with 'russ'. So a passage naming
+    Beijing and Russia names both sides, though no essay phrase paired those two."""
+    adj: dict[str, set] = {}
+    for a, b in pairs:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    side: dict[str, int] = {}
+    left: list[str] = []
+    right: list[str] = []
+    for start in adj:          # dict order: the order of the pairs, so deterministic
+        if start in side:
+            continue
+        comp, todo = {start: 0}, [start]
+        while todo:
+            a = todo.pop()
+            for b in sorted(adj[a]):
+                if b not in comp:
+                    comp[b] = 1 - comp[a]
+                    todo.append(b)
+        if side:   # orient this component against the sides found so far
+            same = sum(similarity(a, x) for a, s in comp.items() for x in (left if s == 0 else right))
+            flip = sum(similarity(a, x) for a, s in comp.items() for x in (right if s == 0 else left))
+            if flip > same:
+                comp = {a: 1 - s for a, s in comp.items()}
+        for a, s in comp.items():
+            side[a] = s
+            (left if s == 0 else right).append(a)
+    return tuple(sorted(left)), tuple(sorted(right))
+
+
+def side_mentions(passages: list[str], sides) -> tuple[int, int]:
+    """How many of the passages name both sides, and how many name either."""
+    if not sides or not sides[0] or not sides[1]:
+        return 0, 0
+    a, b = frozenset(sides[0]), frozenset(sides[1])
+    both = either = 0
     for text in passages:
         names = {normalise(w)[:ACTOR_FOLD] for w in _NAME.findall(text) if w[0].isupper()}
-        hits += any(a in names and b in names for a, b in pairs)
-    return hits / len(passages)
+        in_a, in_b = not a.isdisjoint(names), not b.isdisjoint(names)
+        both += in_a and in_b
+        either += in_a or in_b
+    return both, either
+
+
+def both_sides_share(passages: list[str], sides) -> float:
+    """Of the article's passages that name either side, the share that name both (with one
+    passage's worth of doubt: ``both / (either + 1)``). A piece about the relationship
+    names the two partners together whenever it names one; a piece about one of them, or
+    about the two side by side in separate paragraphs, names them apart."""
+    both, either = side_mentions(passages, sides)
+    return both / (either + 1)
 
 
 def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) -> float:

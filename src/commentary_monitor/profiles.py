@@ -13,8 +13,12 @@ A profile is what the scorer compares articles with:
 - a **centroid** of the weighted passage embeddings and the description (see
   :mod:`.semantic`), and the reference levels the scorer calibrates against;
 - ``exclude`` terms and a ``require`` query (see :mod:`.filters`);
+- the **description as a query of its own**: its words weighted by how rare they are in
+  ordinary English (see :func:`.lexical.description_weights`) and its embedding, with the
+  levels the seed passages reach on both;
 - for a **relationship profile** (its description names two sides that its essays
-  pair, as in "Moscow and Beijing"), those sides (see :func:`.lexical.relationship_pairs`).
+  pair, as in "Moscow and Beijing"), those pairs and the two sides they make (see
+  :func:`.lexical.relationship_pairs`, :func:`.lexical.relationship_sides`).
 
 Building is deterministic; :func:`load_profiles` keeps built profiles in a cache folder
 keyed by a digest of everything they are built from, so editing a seed, the
@@ -34,10 +38,10 @@ import numpy as np
 
 from .config import ProfileConfig
 from .filters import Query, parse_query
-from .lexical import (Term, description_actors, distinctive_terms, passage_evidence, relationship_pairs,
-                      term_counts)
+from .lexical import (Term, actor_spellings, description_actors, description_weights, distinctive_terms,
+                      passage_evidence, relationship_pairs, relationship_sides, term_counts)
 
-BUILD_VERSION = "profile-v6"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v7"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -71,12 +75,21 @@ class Profile:
     passage_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     passage_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     centroid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    # 'lexical', 'semantic': typical seed-passage levels; 'actors', 'pairs' for a relationship profile
+    # 'lexical', 'semantic', 'description', 'description_lexical': typical seed-passage levels;
+    # 'description_terms': the description's words and weights; 'actors', 'pairs', 'sides'
+    # for a relationship profile
     reference: dict = field(default_factory=dict)
 
     @property
     def term_weights(self) -> dict[str, float]:
         return {t.text: t.weight for t in self.terms}
+
+    @property
+    def description_vector(self) -> np.ndarray | None:
+        """The description's embedding (it is the last passage), or None without one."""
+        if self.passages and self.passages[-1].source == "description" and len(self.passage_vectors):
+            return self.passage_vectors[-1]
+        return None
 
 
 def seed_body(text: str) -> str:
@@ -190,6 +203,18 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         "semantic": round(float(np.dot(wts, sem_ref)) or 1.0, 6),
         "focus": round(focus, 4),
     }
+    if desc_idx and seed_idx:
+        # The description on its own: its words (by their rarity in English) and its
+        # embedding, each relative to the level a typical seed passage reaches.
+        dw = description_weights(cfg.description, background or background_frequency)
+        d_lex = [passage_evidence(term_counts(passages[i].text), len(passages[i].text.split()), dw)[0] for i in seed_idx]
+        d_sem = vectors[seed_idx] @ vectors[desc_idx[0]]
+        sw = weights[seed_idx] / (weights[seed_idx].sum() or 1.0)
+        reference["description_terms"] = dw
+        reference["description_lexical"] = round(float(np.dot(sw, d_lex)) or 1.0, 6)
+        reference["description"] = round(float(np.dot(sw, d_sem)) or 1.0, 6)
+        # the most a seed passage reaches, relative: the cheap stage's bound
+        reference["description_max"] = round(float(d_sem.max()) / reference["description"], 6)
     actors = description_actors(cfg.description) if cfg.description else ()
     seed_counts = sum((term_counts(passages[i].text) for i in seed_idx), Counter())
     pairs = relationship_pairs(terms, actors, seed_counts)
@@ -197,6 +222,10 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         # A relationship profile: its description names two sides that its essays pair.
         reference["actors"] = list(actors)
         reference["pairs"] = [list(p) for p in pairs]
+        spelled = actor_spellings(" ".join(p.text for p in passages))
+        names = sorted({a for p in pairs for a in p})
+        vec = dict(zip(names, encoder.encode([spelled.get(a, a) for a in names])))
+        reference["sides"] = [list(s) for s in relationship_sides(pairs, lambda a, b: float(vec[a] @ vec[b]))]
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

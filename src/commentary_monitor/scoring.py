@@ -1,6 +1,6 @@
 """Relevance scores: (article, profile) -> score in [0, 1] with an explanation.
 
-Version 3 is hybrid and passage-based. The article is split into passages (the title
+Version 4 is hybrid and passage-based. The article is split into passages (the title
 joins the first). For each profile:
 
 - **lexical evidence**: each passage's weight of the profile's distinctive terms and
@@ -11,20 +11,28 @@ joins the first). For each profile:
   MiniLM embeddings, see :mod:`.semantic`), averaged, as the mean of the best two, and
   for the lead (the title and first passage: what a piece says it is about), each
   divided by the seed passages' own level;
+- **description evidence**: the same two kinds against the description alone, the
+  user's own words for the theme: its words weighted by their rarity in English
+  (``description_lexical``) and the passages' mean cosine to its embedding
+  (``description``), relative to the seed passages' levels. Essays range wider than
+  their theme (and a centroid of many passages blurs it); the description does not. A
+  profile without a description lets the essays speak for it (the figures are then
+  the lexical and semantic ones);
 - **relationship evidence**, for a profile whose description names two sides that its
-  essays pair ("Moscow and Beijing"; see :func:`.lexical.relationship_pairs`): the
-  share of passages naming both sides, and how much a third party dominates the
-  article's opening (:func:`.lexical.third_party_share`): a piece about India's
-  dealings with both is mainly about India.
+  essays pair ("Moscow and Beijing"; see :func:`.lexical.relationship_sides`): of the
+  passages naming either side, the share naming both (``pairs``), and how much a third
+  party dominates the article's opening (:func:`.lexical.third_party_share`): a piece
+  about India's dealings with both is mainly about India.
 
 A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
-the development set and checked by leaving a profile out, see README "Scoring")
+the development set and checked by cross-validation, see README "Scoring")
 turns them into a score in [0, 1]; the profile's threshold decides relevance. The
 article's embedding is only computed when the lexical and relationship evidence leave the article
 a chance to reach a threshold: most articles from a general feed are decided by the
 cheap first stage. ``exclude`` terms mute an article, a failed ``require`` query caps
 its score below half the threshold, and a profile's feedback model (see
-:mod:`.feedback`) adds its learned correction.
+:mod:`.feedback`) adds its learned correction: articles like one the reader labeled move
+toward the label.
 """
 
 from __future__ import annotations
@@ -36,18 +44,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .filters import muted_by
-from .lexical import actor_mentions, pair_share, passage_evidence, term_counts, third_party_share
+from .lexical import actor_mentions, passage_evidence, side_mentions, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
-MODEL_NAME = "hybrid-v3"
+MODEL_NAME = "hybrid-v4"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
+SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
 # z = lexical * log(lexical evidence + floor) + semantic * mean cosine + top * best-two cosine
-#     + lead * the lead's cosine + bias   (cosines relative to a seed passage's)
+#     + lead * the lead's cosine + description * mean cosine to the description
+#     + description_lexical * log(description-word evidence + floor) + bias
+#     (cosines and evidence relative to a seed passage's)
 # and for a relationship profile (see relation_logit) + relation + others * third-party share
-#     + pairs * share of passages naming both sides. Fitted by bench/calibrate.py.
-CALIBRATION = {"lexical": 2.78, "semantic": 3.59, "top": 4.4, "lead": 1.2, "bias": -5.23,
-               "relation": -0.98, "others": -2.91, "pairs": 5.15}
+#     + pairs * share of the passages naming either side that name both. Fitted by bench/calibrate.py.
+CALIBRATION = {"lexical": 0.83, "semantic": 1.40, "top": 2.23, "lead": 0.09, "description": 3.56,
+               "description_lexical": 2.41, "bias": -3.68, "relation": -0.98, "others": -3.22, "pairs": 4.55}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
@@ -133,9 +144,17 @@ def lexical_features(view: ArticleView, profile: Profile, weights: dict[str, flo
     return np.asarray(scores) / (profile.reference.get("lexical") or 1.0), matched
 
 
-def base_logit(lexical: float, semantic: float, top: float, lead: float = 0.0, cal: dict = CALIBRATION) -> float:
-    return (cal["lexical"] * math.log(lexical + LEXICAL_FLOOR) + cal["semantic"] * semantic
-            + cal["top"] * top + cal.get("lead", 0.0) * lead + cal["bias"])
+BASE_FEATURES = ("lexical", "semantic", "top", "lead", "description", "description_lexical")
+LOG_FEATURES = frozenset({"lexical", "description_lexical"})    # enter the logit as log(x + floor)
+
+
+def base_terms(feats: dict) -> list[float]:
+    """The base features as the logit reads them (:data:`BASE_FEATURES` order)."""
+    return [math.log(feats[k] + LEXICAL_FLOOR) if k in LOG_FEATURES else feats[k] for k in BASE_FEATURES]
+
+
+def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    return sum(cal.get(k, 0.0) * x for k, x in zip(BASE_FEATURES, base_terms(feats))) + cal["bias"]
 
 
 def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -149,15 +168,16 @@ def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
 
 def logit(feats: dict, cal: dict = CALIBRATION) -> float:
     """The calibrated log-odds of an article's evidence (see :data:`CALIBRATION`)."""
-    return base_logit(feats["lexical"], feats["semantic"], feats["top"], feats["lead"], cal) + relation_logit(feats, cal)
+    return base_logit(feats, cal) + relation_logit(feats, cal)
 
 
-def needs_semantics(lexical: float, threshold: float, cal: dict = CALIBRATION, relation: float = 0.0) -> bool:
-    """Whether the article could reach ``threshold`` with the best semantic evidence a
-    seed passage itself gets (1.0 relative, with margin), given its relationship evidence
-    (``relation``, already known: it is lexical); if not, the cheap stage decides."""
-    best = base_logit(lexical, 1.15, 1.15, 1.15, cal) + relation
-    return sigmoid(best) >= min(threshold, 0.5) * 0.2
+def needs_semantics(feats: dict, threshold: float, cal: dict = CALIBRATION, description_bound: float = SEMANTIC_BOUND) -> bool:
+    """Whether the article could reach ``threshold`` with the best semantic evidence a seed
+    passage itself gets (1.0 relative to the centroid, ``description_bound`` to the
+    description, with margin), given its lexical and relationship evidence (``feats``,
+    already known); if not, the cheap stage decides."""
+    best = dict(feats, semantic=SEMANTIC_BOUND, top=SEMANTIC_BOUND, lead=SEMANTIC_BOUND, description=description_bound)
+    return sigmoid(logit(best, cal)) >= min(threshold, 0.5) * 0.2
 
 
 class Scorer:
@@ -175,6 +195,7 @@ class Scorer:
         self.calibration = dict(calibration or CALIBRATION)
         self.cheap_stage = cheap_stage
         self._weights = [p.term_weights for p in self.profiles]
+        self._description_weights = [p.reference.get("description_terms") for p in self.profiles]
         self._seed_term_counts: dict[int, list] = {}
 
     def _seed_counts(self, i: int) -> list:
@@ -198,23 +219,32 @@ class Scorer:
         """The evidence of one article for profile ``i``: the feature values, the
         per-passage lexical scores and matches, and the per-passage cosines (or None
         when the cheap stage decided)."""
-        prof = self.profiles[i]
+        prof, ref = self.profiles[i], self.profiles[i].reference
         lex, matched = lexical_features(view, prof, self._weights[i])
-        feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0}
-        pairs = prof.reference.get("pairs")
-        if pairs:
-            feats["others"] = third_party_share(view.actors, frozenset(prof.reference["actors"]))
-            feats["pairs"] = pair_share(view.passages, [tuple(p) for p in pairs])
-        threshold = prof.threshold
-        relation = relation_logit(feats, self.calibration)
-        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(feats["lexical"], threshold,
-                                                                                  self.calibration, relation):
+        feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0,
+                 "description": 0.0}
+        dw = self._description_weights[i]
+        if dw:
+            d = [passage_evidence(c, n, dw)[0] for c, n in zip(view.counts, view.lengths)]
+            feats["description_lexical"] = float(np.mean(d)) / ref["description_lexical"] if d else 0.0
+        else:
+            feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
+        if ref.get("pairs"):
+            feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
+            both, either = side_mentions(view.passages, ref["sides"])
+            feats["pairs"] = both / (either + 1)     # see lexical.both_sides_share
+            feats["sides_named"] = [both, either]
+        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(
+                feats, prof.threshold, self.calibration, SEMANTIC_BOUND * ref.get("description_max", 1.0)):
             if view.vectors is None:
                 view.vectors = self.encoder.encode(view.passages)
-            sims = (view.vectors @ prof.centroid) / (prof.reference.get("semantic") or 1.0)
+            sims = (view.vectors @ prof.centroid) / (ref.get("semantic") or 1.0)
             feats["semantic"] = float(sims.mean())
             feats["top"] = float(np.sort(sims)[::-1][:2].mean())
             feats["lead"] = float(sims[0])
+            dvec = prof.description_vector if "description" in ref else None
+            feats["description"] = (float((view.vectors @ dvec).mean()) / ref["description"] if dvec is not None
+                                    else feats["semantic"])
             feats["stage"] = "hybrid"
         else:
             sims = None
@@ -225,14 +255,16 @@ class Scorer:
         prof = self.profiles[i]
         feats, lex, matched, sims = self.features(view, i)
         if feats["stage"] == "lexical":
-            raw = base_logit(feats["lexical"], 0.0, 0.0, 0.0, self.calibration) + relation_logit(feats, self.calibration)
-            raw = min(raw, math.log(0.01))      # decided: far below any threshold
+            raw = min(logit(feats, self.calibration), math.log(0.01))      # decided: far below any threshold
         else:
             raw = logit(feats, self.calibration)
         model = self.feedback.get(prof.name)
         if model is not None:
             correction = model.correction(feats, view.embedding)
             feats["feedback"] = round(correction, 4)
+            driver = model.driver(view.embedding) if abs(correction) >= 0.005 else None
+            if driver:
+                feats["feedback_like"] = [_clip(driver[0], 80), driver[1]]
             raw += correction
         value = calibrate(raw)
         notes = []
@@ -268,10 +300,13 @@ class Scorer:
         explanation = (
             f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
             f"terms: {', '.join(terms[:6]) or 'none'}"
-            + (f"; both sides named in {feats['pairs']:.0%} of passages" if "pairs" in feats else "")
+            + (f"; both sides named together in {feats['sides_named'][0]} of the {feats['sides_named'][1]} passages "
+               f"naming either" if "sides_named" in feats else "")
             + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
+            + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
+               if "feedback_like" in feats else "")
             + (f"; {'; '.join(notes)}" if notes else "")
             + (f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
         )

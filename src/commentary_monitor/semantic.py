@@ -69,7 +69,9 @@ def _chunk_tokens(text: str) -> tuple[str, ...]:
 class StaticEncoder:
     """Encode texts as L2-normalised mean token embeddings."""
 
-    def __init__(self, vocab: list[str], embeddings: np.ndarray, meta: dict) -> None:
+    def __init__(self, vocab: list[str], embeddings: np.ndarray, meta: dict, packaged: bool = False) -> None:
+        self.meta = dict(meta)
+        self.packaged = packaged     # the model shipped in the package (see __reduce__)
         self.index = {t: i for i, t in enumerate(vocab)}
         self.embeddings = embeddings.astype(np.float32)
         self.dims = self.embeddings.shape[1]
@@ -78,16 +80,6 @@ class StaticEncoder:
         self.max_chars = int(meta.get("max_input_chars_per_word", 100))
         self.name = f"minilm-static-{self.dims}"
         self._word_ids = lru_cache(maxsize=200_000)(self._wordpiece)
-        self.packaged = False
-
-    def __reduce__(self):
-        # The packaged model travels to worker processes as a reference, loaded (once) there;
-        # any other encoder as its data (the word cache is rebuilt).
-        if self.packaged:
-            return (default_encoder, ())
-        return (StaticEncoder, (list(self.index), self.embeddings,
-                                {"unk_token": self.unk, "continuing_subword_prefix": self.prefix,
-                                 "max_input_chars_per_word": self.max_chars}))
 
     @classmethod
     def load(cls) -> "StaticEncoder":
@@ -96,9 +88,16 @@ class StaticEncoder:
         meta = json.loads(base.joinpath("model.json").read_text(encoding="utf-8"))
         with base.joinpath("embeddings.npy").open("rb") as f:
             emb = np.load(f)
-        encoder = cls(vocab, emb, meta)
-        encoder.packaged = True
-        return encoder
+        return cls(vocab, emb, meta, packaged=True)
+
+    def __reduce__(self):
+        # Scorers travel to worker processes: the packaged model goes by reference (each
+        # process loads it once, see default_encoder), any other with its arrays; the
+        # word cache stays behind.
+        if self.packaged:
+            return (default_encoder, ())
+        vocab = sorted(self.index, key=self.index.__getitem__)
+        return (StaticEncoder, (vocab, self.embeddings, self.meta))
 
     def _wordpiece(self, word: str) -> tuple[int, ...]:
         if len(word) > self.max_chars:

@@ -6,10 +6,10 @@ knows about Prefect, so every stage is testable on its own.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import time
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -346,7 +346,8 @@ def _article_job(job: tuple, scorer, extracted=None) -> tuple[Article, list, flo
     t0 = time.perf_counter()
     article = make_article(c, page, min_text_chars, NOT_EXTRACTED if extracted is None else extracted)
     if keep_html and page_problem(page) is None:   # an HTML page: keep it, compressed, for re-extraction
-        article.extra["html"] = (zlib.compress(page.content, 1), page.content_type)   # level 1: 4x faster than 6
+        # gzip level 1: 3x faster than the default, the file 15% larger; readable with zcat
+        article.extra["html"] = (gzip.compress(page.content, compresslevel=1, mtime=0), page.content_type)
     t1 = time.perf_counter()
     scores = scorer.score_articles([article])[0] if scorer is not None and article.page_status != "deferred" else []
     return article, scores, t1 - t0, time.perf_counter() - t1

@@ -302,30 +302,57 @@ class Warehouse(DigestQueries, FeedQueries):
         after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         return after - before
 
-    def store_pages(self, articles: list) -> int:
-        """Keep the raw HTML the pipeline attached to articles (``extra['html']``, compressed)."""
-        import base64
+    @property
+    def pages_dir(self) -> Path:
+        """Where raw pages are kept: ``pages/`` beside the database file."""
+        return Path(self.path).parent / "pages"
 
-        rows = [{"article_id": a.article_id, "url": a.url, "fetched_at": a.fetched_at.isoformat(sep=" "),
-                 "content_type": a.extra["html"][1], "html": base64.b64encode(a.extra["html"][0]).decode("ascii")}
-                for a in articles if a.extra.get("html")]
+    def store_pages(self, articles: list) -> int:
+        """Keep the raw HTML the pipeline attached to articles (``extra['html']``: gzip bytes,
+        content type) as files under :attr:`pages_dir`, one folder per day, and a row each in
+        ``pages``. The files are written before the rows, so a row always has its file; a file
+        left without a row by a crash is removed with its day's folder by :meth:`prune_pages`."""
+        rows = []
+        for a in articles:
+            if not a.extra.get("html"):
+                continue
+            data, content_type = a.extra["html"]
+            rel = f"pages/{a.fetched_at:%Y-%m-%d}/{a.article_id}.html.gz"
+            target = Path(self.path).parent / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            rows.append([a.article_id, a.url, a.fetched_at, content_type, rel, len(data)])
         if rows:
-            schema = json.dumps({"article_id": "VARCHAR", "url": "VARCHAR", "fetched_at": "TIMESTAMP",
-                                 "content_type": "VARCHAR", "html": "VARCHAR"})
-            self.con.execute(
-                "INSERT INTO pages SELECT article_id, url, fetched_at, content_type, from_base64(html) FROM "
-                f"(SELECT unnest(from_json(?::JSON, '[{schema}]'), recursive := true)) ON CONFLICT DO NOTHING",
-                [json.dumps(rows)],
-            )
+            self._append("pages", ("article_id", "url", "fetched_at", "content_type", "path", "bytes"), rows,
+                         "ON CONFLICT DO NOTHING")
         return len(rows)
 
     def prune_pages(self, keep_days: int, now: datetime | None = None) -> int:
-        """Drop raw pages older than ``keep_days`` (all of them when 0); text and scores stay."""
+        """Drop raw pages older than ``keep_days`` (all of them when 0), rows and files; text
+        and scores stay. Returns how many rows went."""
         cutoff = (now or utcnow()) - timedelta(days=keep_days)
-        n = self.con.execute("SELECT count(*) FROM pages WHERE fetched_at < ?", [cutoff]).fetchone()[0]
-        if n:
+        old = self.con.execute("SELECT path FROM pages WHERE fetched_at < ?", [cutoff]).fetchall()
+        if old:
             self.con.execute("DELETE FROM pages WHERE fetched_at < ?", [cutoff])
-        return n
+        base = Path(self.path).parent
+        for (rel,) in old:
+            (base / rel).unlink(missing_ok=True)
+        # whole days past the cutoff (and any file a crash left without its row)
+        if self.pages_dir.is_dir():
+            for day in self.pages_dir.iterdir():
+                try:
+                    stale = datetime.strptime(day.name, "%Y-%m-%d") < cutoff.replace(hour=0, minute=0, second=0, microsecond=0) \
+                        if keep_days else True
+                except ValueError:
+                    continue   # not one of ours
+                if stale and day.is_dir():
+                    for f in day.glob("*.html.gz"):
+                        f.unlink(missing_ok=True)
+                    try:
+                        day.rmdir()
+                    except OSError:
+                        pass
+        return len(old)
 
     # --- feedback and rescoring -------------------------------------------------------
 

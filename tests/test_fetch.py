@@ -314,3 +314,15 @@ def test_addresses_wrapping_ipv4_are_judged_by_the_inner_address(address, blocke
 
     from commentary_monitor.guard import blocked_reason
     assert (blocked_reason(ipaddress.ip_address(address)) is not None) == blocked
+
+
+def test_errors_survive_pickling_to_worker_processes():
+    import pickle
+
+    from commentary_monitor.errors import ConfigError, FeedError, MailError, WarehouseError
+
+    for exc in [FetchError("https://x.example/a", "http", "HTTP 503", 503, 3.0), FeedError("https://x.example/f", "not a feed"),
+                ConfigError("monitor.toml", "fetch.timeout", "bad"), WarehouseError("w.duckdb", "locked"),
+                MailError("smtp.example", 587, "auth", "denied")]:
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc) and vars(back) == vars(exc)

@@ -122,6 +122,9 @@ def test_articles_built_and_scored_in_worker_processes_match_in_process(site):
     from .test_scoring import scorer
 
     cands = _pages_on(site, MIN_POOL_JOBS + 4)
+    # a page that fails to fetch travels to the worker as its FetchError
+    cands.append(Candidate(FeedConfig("https://feed.example/rss"), "Feed", entry(site.url("/missing")),
+                           canonical_url(site.url("/missing"))))
     settings = FetchSettings(allow_private=frozenset({site.host_port}), min_text_chars=100, per_host_delay=0)
     s = scorer()
     try:
@@ -134,6 +137,8 @@ def test_articles_built_and_scored_in_worker_processes_match_in_process(site):
     assert pooled.scores == local.scores and len(pooled.scores[0]) == 2
     assert pooled.articles[3].title == "Title 3" and "Paragraph opening number 3." in pooled.articles[3].text
     assert "html" in pooled.articles[0].extra          # raw page kept, compressed in the worker
+    assert [a.page_status for a in pooled.articles] == ["ok"] * (len(cands) - 1) + ["error"]
+    assert "HTTP 404" in pooled.articles[-1].page_error and pooled.articles[-1].text_source == "feed"
     assert pooled.timings["extract"] > 0 and pooled.timings["score"] > 0
 
 
@@ -167,3 +172,16 @@ def test_a_page_that_kills_its_worker_does_not_lose_the_batch(site):
         assert all(a.page_status == "ok" for a in again.articles)
     finally:
         shutdown_pool()
+
+
+def test_a_page_that_breaks_the_extractor_costs_only_that_page(monkeypatch):
+    from commentary_monitor import pipeline
+
+    def broken(html, url):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(pipeline, "extract_page", broken)
+    c = candidate("https://x.example/a")
+    page = Fetched(c.entry.link, c.entry.link, 200, "text/html", b"<html><body><p>x</p></body></html>")
+    art, scores, _, _ = pipeline._article_job((c, page, 200, False), None)
+    assert art.page_status == "error" and "RecursionError" in art.page_error and art.text_source == "feed"

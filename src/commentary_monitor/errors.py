@@ -10,11 +10,23 @@ from pathlib import Path
 
 
 class MonitorError(Exception):
-    """Root of every error this package raises on purpose."""
+    """Root of every error this package raises on purpose.
+
+    Subclasses take their own arguments, so they pickle by those (a failed page travels to
+    and from worker processes): ``_fields`` names them, in ``__init__``'s order."""
+
+    _fields: tuple[str, ...] = ()
+
+    def __reduce__(self):
+        if not self._fields:
+            return super().__reduce__()
+        return (type(self), tuple(getattr(self, f) for f in self._fields), self.__dict__)
 
 
 class ConfigError(MonitorError):
     """The configuration (or a file it points to) is unusable."""
+
+    _fields = ("path", "key", "message")
 
     def __init__(self, path: Path | str, key: str | None, message: str) -> None:
         self.path = Path(path)
@@ -32,6 +44,8 @@ class FetchError(MonitorError):
     ``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one.
     """
 
+    _fields = ("url", "kind", "message", "status", "retry_after")
+
     def __init__(self, url: str, kind: str, message: str, status: int | None = None,
                  retry_after: float | None = None) -> None:
         self.url = url
@@ -45,6 +59,8 @@ class FetchError(MonitorError):
 class FeedError(MonitorError):
     """A fetched document is not a usable feed."""
 
+    _fields = ("url", "message")
+
     def __init__(self, url: str, message: str) -> None:
         self.url = url
         self.kind = "parse"
@@ -54,6 +70,8 @@ class FeedError(MonitorError):
 
 class WarehouseError(MonitorError):
     """The DuckDB warehouse cannot be opened, migrated or written."""
+
+    _fields = ("path", "message")
 
     def __init__(self, path: Path | str, message: str) -> None:
         self.path = Path(path)
@@ -67,6 +85,8 @@ class UsageError(MonitorError):
 
 class MailError(MonitorError):
     """The digest email could not be delivered; ``kind`` is ``connect``, ``tls``, ``auth``, ``smtp``, ..."""
+
+    _fields = ("host", "port", "kind", "message")
 
     def __init__(self, host: str, port: int, kind: str, message: str) -> None:
         self.host = host

@@ -344,8 +344,16 @@ def _article_job(job: tuple, scorer, extracted=None) -> tuple[Article, list, flo
     Runs in a worker process (see :mod:`.workers`)."""
     c, page, min_text_chars, keep_html = job
     t0 = time.perf_counter()
-    article = make_article(c, page, min_text_chars, NOT_EXTRACTED if extracted is None else extracted)
-    if keep_html and page_problem(page) is None:   # an HTML page: keep it, compressed, for re-extraction
+    is_html = page_problem(page) is None
+    if extracted is None:
+        extracted = NOT_EXTRACTED
+        if is_html:
+            try:
+                extracted = extract_page(page_markup(page), page.final_url)
+            except Exception as exc:   # a page that breaks the extractor costs that page, not the batch
+                extracted = ExtractionFailed(f"{type(exc).__name__}: {exc}")
+    article = make_article(c, page, min_text_chars, extracted)
+    if keep_html and is_html:   # an HTML page: keep it, compressed, for re-extraction
         # gzip level 1: 3x faster than the default, the file 15% larger; readable with zcat
         article.extra["html"] = (gzip.compress(page.content, compresslevel=1, mtime=0), page.content_type)
     t1 = time.perf_counter()

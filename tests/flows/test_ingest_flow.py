@@ -77,18 +77,7 @@ def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_sit
 
 
 def test_three_hundred_articles_stored_once(tmp_path, site):
-    when = last_week_day(1)
-    feeds = []
-    for f in range(3):
-        items = []
-        for i in range(100):
-            paragraphs = RELATION_PARAGRAPHS if i % 10 == 0 else OFFTOPIC_PARAGRAPHS
-            path = f"/f{f}/a{i}/"
-            a = SampleArticle(site.url(path), f"Story {f}-{i}", "W", "summary", "\n\n".join([f"Item {f}-{i}.", *paragraphs]),
-                              when - timedelta(minutes=i))
-            site.add(path, article_page(a, f"Outlet {f}"))
-            items.append(a)
-        feeds.append(site.add(f"/f{f}/rss", rss_feed(f"Outlet {f}", site.url(f"/f{f}/"), items), "application/rss+xml"))
+    feeds = _many_articles_site(site, feeds=3, per_feed=100)
     cfg = write_config(tmp_path, feeds, [site.host_port])
     first = ingest(config_path=str(cfg))
     assert first.articles_new == 300 and first.from_feed_content == 0
@@ -203,6 +192,7 @@ def test_ingest_leaves_a_prefect_artifact_with_its_summary(tmp_path, news_site):
 
 
 def _many_articles_site(site, feeds=2, per_feed=60):
+    """Feeds of articles on ``site``, one in ten about the relationship; returns the feed URLs."""
     when = last_week_day(1)
     urls = []
     for f in range(feeds):

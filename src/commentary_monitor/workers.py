@@ -8,11 +8,13 @@ submit: the batches of a run are fetched in threads while earlier ones are in th
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 MIN_POOL_JOBS = 8      # below this, starting work in other processes costs more than it saves
+WORKER_NICENESS = 5
 
 _lock = threading.Lock()
 _pool = None
@@ -27,6 +29,12 @@ class WorkerDied(Exception):
 def _init(state: Any) -> None:
     global _state
     _state = state
+    # Below the run's own process (and its Prefect API server): they hand out and store the
+    # work, and a starved coordinator leaves the workers idle. Idle CPU is still all theirs.
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
 
 
 def _call(item: tuple[Callable, Any]) -> Any:

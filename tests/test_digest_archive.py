@@ -13,7 +13,7 @@ import re
 import pytest
 
 from commentary_monitor import publish
-from commentary_monitor.digest import collect
+from commentary_monitor.digest import collect, week_of
 from commentary_monitor.digest_html import render_html, render_text, safe_url
 from commentary_monitor.warehouse import Warehouse
 
@@ -113,3 +113,20 @@ def test_week_span_reads_naturally():
     assert IsoWeek(2026, 46).span == "9 to 15 November 2026"
     assert IsoWeek(2026, 44).span == "26 October to 1 November 2026"
     assert IsoWeek(2026, 1).span == "29 December 2025 to 4 January 2026"
+
+
+def test_a_past_week_written_again_later_shows_source_health_as_it_was(tmp_path):
+    from datetime import timedelta
+
+    S.build(tmp_path / "w.duckdb")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        # after the week: the failing feed recovers, the quiet one publishes again
+        later = (S.NOW + timedelta(days=5)).replace(tzinfo=None)
+        for url in S.FEEDS:
+            wh.con.execute("INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items) "
+                           "VALUES ('run-later', ?, ?, 'ok', 200, 10, 3)", [url, later])
+        then = collect(wh, S.profiles(), S.WEEK, S.settings(tmp_path / "d"), S.NOW + timedelta(days=10), list(S.FEEDS))
+        now = collect(wh, S.profiles(), week_of(S.WEEK.monday + timedelta(days=7)), S.settings(tmp_path / "d"),
+                      S.NOW + timedelta(days=10), list(S.FEEDS))
+    assert {h.name: h.state for h in then.overview.health} == {"Gone Gazette": "failing", "Sleepy Quarterly": "quiet"}
+    assert now.overview.health == ()

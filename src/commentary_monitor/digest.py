@@ -218,8 +218,11 @@ def collect(wh: Warehouse, profiles: Sequence[Profile | ProfileConfig], week: Is
             mention_rows = wh.mentions_in_range(prof.name, start, end, low, settings.max_mentions * 4)
         items, mentions = _split(rows, mention_rows, settings.excerpt_chars, settings.max_items, settings.max_mentions)
         sections.append(DigestSection(prof.name, prof.threshold, items, mentions))
+    # Source health as it stood at the end of the week (or now, for the week in progress): a
+    # digest of a past week, written again later, shows the feeds as its readers saw them.
+    health_at = min(now, end.replace(tzinfo=timezone.utc))
     overview = build_overview(wh, [p.name for p in profiles], week, settings.timezone, list(feed_urls or ()),
-                              now, settings.quiet_days)
+                              health_at, settings.quiet_days)
     return Digest(week, settings.timezone, now, tuple(sections), overview)
 
 

@@ -87,7 +87,7 @@ def _local_week(at: datetime, zone: ZoneInfo) -> str:
 
 
 def build_overview(wh: Warehouse, profiles: list[str], week: "IsoWeek", tz: str, feed_urls: list[str],
-                   now: datetime, quiet_days: int) -> Overview:
+                   health_at: datetime, quiet_days: int) -> Overview:
     zone = ZoneInfo(tz)
     span = weeks_back(week, CHART_WEEKS)
     labels = tuple(w.label for w in span)
@@ -121,6 +121,6 @@ def build_overview(wh: Warehouse, profiles: list[str], week: "IsoWeek", tz: str,
         trends.append(ProfileTrend(p, labels, tuple(counts[(p, w)] for w in labels), tuple(rising[:MAX_RISING])))
 
     outlets = tuple(OutletActivity(*row) for row in wh.outlet_activity(week_start, end)[:MAX_OUTLETS])
-    naive_now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    naive_now = health_at.astimezone(timezone.utc).replace(tzinfo=None)
     health = tuple(FeedHealth(**h) for h in wh.digest_source_health(feed_urls, naive_now, quiet_days))
     return Overview(tuple(trends), outlets, health, len(feed_urls), quiet_days)

@@ -54,6 +54,7 @@ def _config(tmp_path: Path, body: str) -> Path:
         ('[digest]\ntimezone = "Mars/Olympus"\n', "digest.timezone", "unknown time zone"),
         ('[profiles.x]\nseeds = ["seeds/a.txt"]\nkeywords = ["a"]\n', "profiles.x.keywords", "unknown key"),
         ('[runner]\nkind = "spark"\n', "runner.kind", "'local' or 'dask'"),
+        ('[fetch]\nca_file = "no-such-ca.pem"\n', "fetch.ca_file", "file not found"),
         ('[runner]\nkind = "dask"\nworkers = 0\n', "runner.workers", "greater than or equal to 1"),
     ],
 )

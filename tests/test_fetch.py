@@ -326,3 +326,31 @@ def test_errors_survive_pickling_to_worker_processes():
                 MailError("smtp.example", 587, "auth", "denied")]:
         back = pickle.loads(pickle.dumps(exc))
         assert type(back) is type(exc) and str(back) == str(exc) and vars(back) == vars(exc)
+
+
+def test_https_with_a_private_ca_and_a_certificate_that_cannot_be_verified(tmp_path):
+    """Over TLS, a feed behind a private CA is fetched once [fetch] ca_file names that CA; without
+    it the certificate is refused as kind 'tls' (no retries), and the address guard still runs."""
+    import ssl
+
+    import trustme
+
+    from commentary_monitor.localsite import LocalSite
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with LocalSite(ssl_context=server_ctx) as site:
+        site.add("/feed.xml", "<rss version='2.0'><channel><title>T</title></channel></rss>", "application/rss+xml")
+        url = site.url("/feed.xml")
+        assert url.startswith("https://127.0.0.1:")
+        (ok,) = fetch_many([url], settings(site.host_port, ca_file=ca_file), 100_000)
+        assert ok.status == 200 and b"<title>T</title>" in ok.content
+        (refused,) = fetch_many([url], settings(site.host_port, retries=2, backoff=0.2), 100_000)
+        assert isinstance(refused, FetchError) and refused.kind == "tls", refused
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.message
+        (blocked,) = fetch_many([url], settings(ca_file=ca_file), 100_000)   # loopback not allowed
+        assert isinstance(blocked, FetchError) and blocked.kind == "blocked"
+        assert site.hits == ["/feed.xml"]   # only the verified request reached the server

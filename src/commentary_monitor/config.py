@@ -90,6 +90,7 @@ class _Fetch(_Strict):
     per_host_delay: Annotated[float, Field(ge=0, le=60)] = 0.5
     obey_robots: bool = True
     max_crawl_delay: Annotated[float, Field(ge=0, le=120)] = 10.0
+    ca_file: str = ""
 
 
 class _Health(_Strict):
@@ -180,6 +181,7 @@ class FetchSettings:
     per_host_delay: float = 0.5       # seconds between request starts to one host
     obey_robots: bool = True          # robots.txt for article pages
     max_crawl_delay: float = 10.0     # a robots.txt Crawl-delay is honoured up to this
+    ca_file: Path | None = None       # extra CA certificates to trust (feeds behind a private CA)
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
             "allow_private": frozenset(a.lower() for a in f.allow_private),
             "extract_workers": min(2, os.cpu_count() or 1) if f.extract_workers is None else f.extract_workers,
             "keep_html": parsed.warehouse.keep_html_days > 0,
+            "ca_file": _existing(cfg_path, "fetch.ca_file", rel(f.ca_file)) if f.ca_file else None,
         }),
         schedule=ScheduleSettings(parsed.schedule.ingest, parsed.schedule.digest, schedule_tz),
         lock_timeout=parsed.warehouse.lock_timeout,
@@ -436,6 +439,12 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
         profiles=tuple(profiles),
         runner=RunnerSettings(**parsed.runner.model_dump()),
     )
+
+
+def _existing(cfg_path: Path, key: str, path: Path) -> Path:
+    if not path.is_file():
+        raise ConfigError(cfg_path, key, f"file not found: {path}")
+    return path
 
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")

@@ -149,7 +149,7 @@ class Fetcher:
 
         limits = httpx.Limits(max_connections=s.concurrency * 2, max_keepalive_connections=s.concurrency)
         self._client = httpx.AsyncClient(
-            transport=GuardedTransport(s.allow_private, limits),
+            transport=GuardedTransport(s.allow_private, limits, str(s.ca_file) if s.ca_file else None),
             timeout=httpx.Timeout(s.timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
@@ -275,7 +275,10 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             raise FetchError(url, "timeout", type(exc).__name__) from None
         except httpx.ConnectError as exc:
-            raise FetchError(url, "connect", str(exc) or type(exc).__name__) from None
+            message = str(exc) or type(exc).__name__
+            # A certificate the client cannot verify is no network hiccup: kind 'tls', not retried.
+            kind = "tls" if "CERTIFICATE" in message or "SSL" in message else "connect"
+            raise FetchError(url, kind, message) from None
         except httpx.HTTPError as exc:
             raise FetchError(url, "network", str(exc) or type(exc).__name__) from None
 

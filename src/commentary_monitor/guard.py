@@ -131,11 +131,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-@functools.lru_cache(maxsize=1)
-def _ssl_context():
+@functools.lru_cache(maxsize=4)
+def _ssl_context(ca_file: str | None = None):
     # Loading the CA bundle costs ~50 ms: once per process, not once per batch of pages.
     # An SSLContext is safe to share between connections and threads.
-    return httpx.create_ssl_context(trust_env=False)
+    context = httpx.create_ssl_context(trust_env=False)
+    if ca_file:   # also trust a private CA (an intranet feed server)
+        context.load_verify_locations(cafile=ca_file)
+    return context
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -145,10 +148,10 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     (tests/test_fetch.py checks that the guard is the backend actually in use).
     """
 
-    def __init__(self, allow_private: frozenset[str], limits: httpx.Limits) -> None:
+    def __init__(self, allow_private: frozenset[str], limits: httpx.Limits, ca_file: str | None = None) -> None:
         # Not super().__init__(): all it does is build the same pool with the default backend
         # (and an SSL context, which is not free: it loads the CA bundle).
-        ssl_context = _ssl_context()
+        ssl_context = _ssl_context(ca_file)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,

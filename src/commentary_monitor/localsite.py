@@ -42,7 +42,8 @@ class _Server(ThreadingHTTPServer):
 class LocalSite:
     """Serve ``routes`` (path -> Route) on 127.0.0.1:<free port> in a background thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, ssl_context=None) -> None:
+        self.ssl_context = ssl_context   # an ssl.SSLContext with the server's certificate: serve https
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
         self.statuses: list[tuple[str, int]] = []   # (path, status) of every request
@@ -68,7 +69,8 @@ class LocalSite:
         return f"127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def start(self) -> "LocalSite":
         site = self
@@ -111,6 +113,8 @@ class LocalSite:
                 pass
 
         self._server = _Server(("127.0.0.1", 0), Handler)
+        if self.ssl_context is not None:
+            self._server.socket = self.ssl_context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
         self._thread.start()
         return self

@@ -55,6 +55,13 @@ class FetchError(MonitorError):
         self.retry_after = retry_after
         super().__init__(f"fetch: {url}: {kind}: {message}")
 
+    @property
+    def may_pass(self) -> bool:
+        """A failure that may pass if tried again later (timeouts, connection trouble, 5xx,
+        429), as opposed to one that will not (404, blocked, too large, not a feed...)."""
+        return self.kind in ("timeout", "connect", "deadline", "network", "dns") or (
+            self.kind == "http" and self.status is not None and (self.status == 429 or self.status >= 500))
+
 
 class FeedError(MonitorError):
     """A fetched document is not a usable feed."""

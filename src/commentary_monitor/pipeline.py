@@ -263,13 +263,29 @@ def select_new_stored(outcomes: list[FeedOutcome], wh: Warehouse, max_per_feed: 
     return candidates
 
 
+PAGE_ATTEMPTS = 3                 # runs that try a page whose failure may pass before its feed text is kept
+PAGE_RETRY_WAIT = timedelta(minutes=30)   # before the second try; x4 before each next one
+
+
 def set_aside_deferred(wh: Warehouse, built: list[Article], scores: list[list]) -> tuple[list[Article], list[list]]:
-    """Record the pages left for a later run (long Retry-After); return the articles to
-    store, and their scores."""
+    """Leave for a later run the pages whose server asked for a long wait (Retry-After), and
+    those whose failure may pass (timeouts, 5xx...) until they have been tried
+    :data:`PAGE_ATTEMPTS` times; after that the article is stored with its feed's text.
+    Returns the articles to store, and their scores."""
     now = utcnow()
-    wh.defer_pages([(a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600), a.page_error or "")
-                    for a in built if a.page_status == "deferred"])
-    kept = [(a, s) for a, s in zip(built, scores) if a.page_status != "deferred"]
+    tried = wh.deferred_attempts([a.url for a in built if a.extra.get("may_pass")])
+    later, kept = [], []
+    for a, s in zip(built, scores):
+        attempts = tried.get(a.url, 0) + 1
+        if a.page_status == "deferred":
+            later.append((a.url, a.feed_url, now + timedelta(seconds=a.extra.get("retry_after") or 3600),
+                          a.page_error or "", attempts))
+        elif a.extra.get("may_pass") and attempts < PAGE_ATTEMPTS:
+            later.append((a.url, a.feed_url, now + PAGE_RETRY_WAIT * 4 ** (attempts - 1),
+                          f"{a.page_error} (try {attempts} of {PAGE_ATTEMPTS})", attempts))
+        else:
+            kept.append((a, s))
+    wh.defer_pages(later)
     wh.clear_deferred([a.url for a, _ in kept])
     return [a for a, _ in kept], [s for _, s in kept]
 
@@ -415,7 +431,8 @@ def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int, 
         text_source="page" if use_page else "feed",
         page_status=status,
         page_error=error,
-        extra={"fingerprint": fingerprint(c.entry), "retry_after": getattr(page, "retry_after", None)},
+        extra={"fingerprint": fingerprint(c.entry), "retry_after": getattr(page, "retry_after", None),
+               "may_pass": isinstance(page, FetchError) and page.may_pass},
     )
 
 
@@ -443,7 +460,7 @@ class IngestSummary:
         if self.stages and self.articles_new:
             lines.append("  time: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stages.items()))
         if self.pages_deferred:
-            lines.append(f"  pages left for a later run (long Retry-After): {self.pages_deferred}")
+            lines.append(f"  pages left for a later run (long Retry-After, or a failure that may pass): {self.pages_deferred}")
         if self.feeds_failed:
             lines.append("  failed feeds:")
             shown = self.feeds_failed[:15]

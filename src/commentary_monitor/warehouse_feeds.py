@@ -104,12 +104,19 @@ class FeedQueries:
                                 [now or _utcnow(), joined_keys(urls)]).fetchall()
         return {r[0] for r in rows}
 
-    def defer_pages(self, rows: list[tuple[str, str, datetime, str]]) -> None:
-        """(url, feed_url, retry_not_before, reason) of pages left for a later run."""
+    def defer_pages(self, rows: list[tuple[str, str, datetime, str, int]]) -> None:
+        """(url, feed_url, retry_not_before, reason, attempts) of pages left for a later run."""
         if rows:
             now = _utcnow()
-            self.con.executemany("INSERT OR REPLACE INTO deferred_pages VALUES (?, ?, ?, ?, ?)",
-                                 [[u, f, t, r, now] for u, f, t, r in rows])
+            self.con.executemany("INSERT OR REPLACE INTO deferred_pages (url, feed_url, retry_not_before, reason, deferred_at, attempts) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", [[u, f, t, r, now, n] for u, f, t, r, n in rows])
+
+    def deferred_attempts(self, urls: list[str]) -> dict[str, int]:
+        """How many runs have tried each of these pages and left it for later."""
+        if not urls:
+            return {}
+        return dict(self.con.execute("SELECT url, attempts FROM deferred_pages WHERE url IN (SELECT unnest(string_split(?, chr(31))))",
+                                     [joined_keys(urls)]).fetchall())
 
     def clear_deferred(self, urls: list[str]) -> None:
         if urls:

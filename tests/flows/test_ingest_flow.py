@@ -252,3 +252,51 @@ def test_workers_in_other_processes_are_pointed_at_the_runs_own_ephemeral_api():
     with temporary_settings(updates={PREFECT_API_URL: "http://prefect.example:4200/api"}):
         with api_for_other_processes():   # an explicit API is left alone
             assert PREFECT_API_URL.value() == "http://prefect.example:4200/api"
+
+
+def test_a_page_whose_failure_may_pass_is_tried_again_by_later_runs(tmp_path, site):
+    """A 503 (after the run's own retries) leaves the page for a later run instead of storing the
+    article with its feed's text; once the server recovers, the article is stored from its page.
+    After three runs that all fail, the feed's text is kept."""
+    when = last_week_day(1)
+    good = SampleArticle(site.url("/a/"), "Moscow and Beijing", "W", "Feed summary only.",
+                         "\n\n".join(RELATION_PARAGRAPHS), when)
+    gone = SampleArticle(site.url("/b/"), "Never back", "W", "The feed's own text of the story.", "", when)
+    site.add("/a/", "busy", "text/plain", status=503)
+    site.add("/b/", "busy", "text/plain", status=503)
+    site.add("/rss", rss_feed("Outlet", site.url("/"), [good, gone]), "application/rss+xml")
+    cfg = write_config(tmp_path, [site.url("/rss")], [site.host_port])
+    db = tmp_path / "warehouse" / "monitor.duckdb"
+
+    def rows(sql):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def wait_over():
+        con = duckdb.connect(str(db))
+        con.execute("UPDATE deferred_pages SET retry_not_before = TIMESTAMP '2000-01-01'")
+        con.close()
+
+    first = ingest(config_path=str(cfg))
+    assert first.articles_new == 0 and first.pages_deferred == 2
+    assert rows("select attempts, reason like 'http: HTTP 503%' from deferred_pages") == [(1, True), (1, True)]
+    hits = len(site.hits)
+    assert ingest(config_path=str(cfg)).articles_new == 0     # still waiting: not requested
+    assert [h for h in site.hits[hits:] if h in ("/a/", "/b/")] == []
+
+    wait_over()
+    site.add("/a/", article_page(good, "Outlet"))             # the server recovers for one page
+    second = ingest(config_path=str(cfg))
+    assert second.articles_new == 1 and second.pages_deferred == 1
+    assert rows("select title, text_source, page_status from articles") == [("Moscow and Beijing", "page", "ok")]
+    assert rows("select attempts from deferred_pages") == [(2,)]
+
+    wait_over()
+    third = ingest(config_path=str(cfg))                      # the third failure: keep the feed's text
+    assert third.articles_new == 1 and third.pages_deferred == 0
+    assert rows("select text_source, page_status, page_error from articles where title = 'Never back'") == [
+        ("feed", "error", "http: HTTP 503")]
+    assert rows("select count(*) from deferred_pages") == [(0,)]

@@ -273,6 +273,20 @@ def test_robots_txt_is_obeyed_for_pages_with_its_crawl_delay(site):
     assert time.monotonic() - started >= 0.9    # three starts, 0.5 s apart
 
 
+def test_a_robots_txt_that_cannot_be_read_allows_nothing_for_now_a_missing_one_everything(site):
+    site.add("/a", "<html>page</html>")
+    s = settings(site.host_port, per_host_delay=0.0, retries=1, backoff=0.1)
+    # none (404): no rules
+    (page,) = fetch_many([site.url("/a")], s, 10_000, robots=True)
+    assert page.status == 200
+    # unreadable (503, after the usual retries): the page is not requested, with a failure that may pass
+    site.add("/robots.txt", "busy", "text/plain", status=503)
+    site.hits.clear()
+    (page,) = fetch_many([site.url("/a")], s, 10_000, robots=True)
+    assert isinstance(page, FetchError) and page.kind == "robots_unreachable" and page.may_pass
+    assert "HTTP 503" in page.message and site.hits == ["/robots.txt", "/robots.txt"]
+
+
 def test_per_host_concurrency_is_limited():
     state = {"now": 0, "max": 0}
     lock = threading.Lock()

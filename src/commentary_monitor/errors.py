@@ -59,7 +59,7 @@ class FetchError(MonitorError):
     def may_pass(self) -> bool:
         """A failure that may pass if tried again later (timeouts, connection trouble, 5xx,
         429), as opposed to one that will not (404, blocked, too large, not a feed...)."""
-        return self.kind in ("timeout", "connect", "deadline", "network", "dns") or (
+        return self.kind in ("timeout", "connect", "deadline", "network", "dns", "robots_unreachable") or (
             self.kind == "http" and self.status is not None and (self.status == 429 or self.status >= 500))
 
 

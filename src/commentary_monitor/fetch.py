@@ -18,7 +18,7 @@ import httpx
 from .config import FetchSettings
 from .errors import FetchError
 from .guard import Blocked, GuardedTransport, check_url  # noqa: F401 (check_url is part of this module's surface)
-from .politeness import HostLimiter, Robots, host_key, retry_after_seconds
+from .politeness import UNREACHABLE, HostLimiter, Robots, host_key, retry_after_seconds
 
 MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 512_000
@@ -176,6 +176,8 @@ class Fetcher:
             raise FetchError(url, "blocked", f"scheme {urlsplit(url).scheme!r} is not http(s)")
         if robots and self.settings.obey_robots:
             rules = await self.robots(url)
+            if rules.unreachable:
+                raise FetchError(url, "robots_unreachable", f"robots.txt could not be read ({rules.unreachable})")
             if not rules.allowed(url, self.settings.user_agent):
                 raise FetchError(url, "robots", "disallowed by robots.txt")
         s = self.settings
@@ -210,13 +212,12 @@ class Fetcher:
         return self._robots[origin]
 
     async def robots_text(self, origin: str) -> str | None:
-        """``origin``'s robots.txt, or None when there is none or it cannot be fetched
-        (no rules then, as for a 404)."""
+        """``origin``'s robots.txt; None when there is none (a 4xx: no rules); when it could
+        not be read (timeouts, 5xx, after the usual retries), :data:`UNREACHABLE` and why."""
         try:
-            async with self.limiter.slot(origin), self._in_flight:
-                got = await self._attempt(origin + "/robots.txt", ROBOTS_MAX_BYTES, "text/plain", None)
-        except FetchError:
-            return None
+            got = await self.get(origin + "/robots.txt", ROBOTS_MAX_BYTES, "text/plain")
+        except FetchError as exc:
+            return UNREACHABLE + f"{exc.kind}: {exc.message}" if exc.may_pass else None
         return got.content.decode("utf-8", "replace")
 
     async def _attempt(self, url: str, max_bytes: int, accept: str, validators: Validators | None) -> Fetched:

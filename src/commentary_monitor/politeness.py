@@ -54,11 +54,17 @@ class HostLimiter:
             yield
 
 
+UNREACHABLE = "\x00unreachable: "   # marks a robots.txt that could not be read (kept as its "text")
+
+
 class Robots:
-    """robots.txt rules of one host, parsed with protego."""
+    """robots.txt rules of one host, parsed with protego. No robots.txt (a 404) allows
+    everything; one that could not be read (a timeout, a 5xx) allows nothing for now, as
+    Google's crawler does: ``unreachable`` says why."""
 
     def __init__(self, text: str | None) -> None:
-        self._rules = Protego.parse(text) if text else None
+        self.unreachable = text[len(UNREACHABLE):] if text and text.startswith(UNREACHABLE) else None
+        self._rules = Protego.parse(text) if text and not self.unreachable else None
 
     def allowed(self, url: str, user_agent: str) -> bool:
         return self._rules is None or self._rules.can_fetch(url, user_agent)

@@ -287,6 +287,23 @@ def test_a_robots_txt_that_cannot_be_read_allows_nothing_for_now_a_missing_one_e
     assert "HTTP 503" in page.message and site.hits == ["/robots.txt", "/robots.txt"]
 
 
+def test_per_host_spacing_holds_across_clients_in_different_threads(site):
+    """The batches of a run fetch with clients of their own, in threads: the spacing of request
+    starts to one host must carry over from one client to the next."""
+    for i in range(6):
+        site.add(f"/p{i}", "<html>page</html>")
+    s = settings(site.host_port, per_host_delay=0.25, per_host_concurrency=1)
+    threads = [threading.Thread(target=fetch_many, args=([site.url(f"/p{i}") for i in range(k, 6, 2)], s, 10_000))
+               for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    starts = sorted(site.hit_times)
+    assert len(starts) == 6
+    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.2, starts
+
+
 def test_per_host_concurrency_is_limited():
     state = {"now": 0, "max": 0}
     lock = threading.Lock()

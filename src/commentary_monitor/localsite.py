@@ -46,6 +46,7 @@ class LocalSite:
         self.ssl_context = ssl_context   # an ssl.SSLContext with the server's certificate: serve https
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
+        self.hit_times: list[float] = []   # time.monotonic() of each request, as hits
         self.statuses: list[tuple[str, int]] = []   # (path, status) of every request
         self.delay = 0.0          # seconds to wait before answering each request (slow-site tests)
         self.bytes_sent = 0       # response bodies, for benchmarks
@@ -84,6 +85,7 @@ class LocalSite:
                     time.sleep(site.delay)
                 with site._lock:
                     site.hits.append(self.path)
+                    site.hit_times.append(time.monotonic())
                 route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     route = Route(b"not found", "text/plain", 404)

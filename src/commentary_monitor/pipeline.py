@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -308,6 +309,9 @@ def fetch_robots(candidates: list[Candidate], settings: FetchSettings) -> dict[s
     return fetch_robots_texts([c.entry.link for c in candidates], settings)
 
 
+_fetching = threading.Lock()
+
+
 @dataclass
 class Batch:
     """One batch of candidates made into articles, with their scores (one list per article,
@@ -329,8 +333,9 @@ def process_batch(candidates: list[Candidate], settings: FetchSettings,
     same worker. A page whose server asked for a long wait comes back with
     ``page_status='deferred'`` and no scores: the caller leaves it for a later run."""
     started = time.perf_counter()
-    pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
-                       robots=True, robots_texts=robots_texts)
+    with _fetching:   # one batch fetches at a time: per-host limits hold across batches in flight
+        pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
+                           robots=True, robots_texts=robots_texts)
     timings = {"fetch pages": time.perf_counter() - started, "extract": 0.0, "score": 0.0}
     jobs = [(c, p, settings.min_text_chars, settings.keep_html) for c, p in zip(candidates, pages)]
     workers = settings.extract_workers if workers is None else workers

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import threading
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -25,16 +26,22 @@ def host_key(url: str) -> str:
     return f"{(parts.hostname or '').lower()}:{port}"
 
 
+# When each host may next be asked, shared by every limiter in the process: the batches of a
+# run fetch one after the other, each with its own client, and the spacing must carry over.
+_next_start: dict[str, float] = {}
+_next_start_lock = threading.Lock()
+
+
 class HostLimiter:
     """At most ``concurrency`` requests in flight per host, and request starts at least
-    ``delay`` seconds apart (a robots.txt ``Crawl-delay`` can raise a host's delay)."""
+    ``delay`` seconds apart (a robots.txt ``Crawl-delay`` can raise a host's delay), the
+    spacing kept across limiters (and threads) of the same process."""
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self.concurrency = concurrency
         self.delay = delay
         self._sems: dict[str, asyncio.Semaphore] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._next: dict[str, float] = {}
         self._delays: dict[str, float] = {}
 
     def set_delay(self, host: str, delay: float) -> None:
@@ -47,10 +54,12 @@ class HostLimiter:
         lock = self._locks.setdefault(host, asyncio.Lock())
         async with sem:
             async with lock:
-                wait = self._next.get(host, 0.0) - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._next[host] = time.monotonic() + self._delays.get(host, self.delay)
+                with _next_start_lock:   # reserve this start, then wait for it without the lock
+                    now = time.monotonic()
+                    start = max(now, _next_start.get(host, 0.0))
+                    _next_start[host] = start + self._delays.get(host, self.delay)
+                if start > now:
+                    await asyncio.sleep(start - now)
             yield
 
 

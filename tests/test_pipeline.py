@@ -185,3 +185,24 @@ def test_a_page_that_breaks_the_extractor_costs_only_that_page(monkeypatch):
     page = Fetched(c.entry.link, c.entry.link, 200, "text/html", b"<html><body><p>x</p></body></html>")
     art, scores, _, _ = pipeline._article_job((c, page, 200, False), None)
     assert art.page_status == "error" and "RecursionError" in art.page_error and art.text_source == "feed"
+
+
+def test_a_discovered_feed_that_is_gone_is_looked_for_again_on_the_page(site):
+    from commentary_monitor.localsite import rss_feed
+    from commentary_monitor.pipeline import fetch_feeds
+    from commentary_monitor.warehouse import FeedState
+
+    page = site.url("/blog/")
+    old = site.url("/old.xml")   # found on the page by an earlier run, now 404
+    site.add("/blog/", '<html><head><link rel="alternate" type="application/rss+xml" href="/new.xml"></head></html>')
+    item = SampleArticle(site.url("/blog/1"), "One", "W", "s", "b", datetime(2026, 11, 10, 9))
+    site.add("/new.xml", rss_feed("Blog", page, [item]), "application/rss+xml")
+    s = FetchSettings(allow_private=frozenset({site.host_port}), per_host_delay=0)
+    (o,) = fetch_feeds([FeedConfig(page)], s, {page: FeedState(page, old, None, None, None, 0)})
+    assert o.status == "ok" and o.resolved_url == site.url("/new.xml") and o.items == 1
+    assert site.hits == ["/old.xml", "/blog/", "/new.xml"]
+    # the page announces nothing new: the old feed's failure stands
+    site.hits.clear()
+    site.add("/blog/", '<html><head><link rel="alternate" type="application/rss+xml" href="/old.xml"></head></html>')
+    (o,) = fetch_feeds([FeedConfig(page)], s, {page: FeedState(page, old, None, None, None, 0)})
+    assert o.status == "error" and o.error_kind == "http" and o.http_status == 404 and o.resolved_url == old

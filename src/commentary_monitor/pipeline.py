@@ -156,12 +156,15 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
               for i in todo]
     responses = fetch_many(urls, settings, settings.max_feed_bytes, FEED_ACCEPT, checks)
     discover: list[tuple[int, str]] = []
+    stale: list[int] = []     # a feed found by autodiscovery that is gone: look on the page again
     for i, url, resp in zip(todo, urls, responses):
         feed = feeds[i]
         resolved = url if url != feed.url else None
         if isinstance(resp, FetchError):
             outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=resp.kind, error=resp.message,
                                       resolved_url=resolved, retry_after=resp.retry_after)
+            if resolved and not resp.may_pass and resp.kind == "http":
+                stale.append(i)
             continue
         if resp.not_modified:
             outcomes[i] = FeedOutcome(feed, "ok", 304, resolved_url=resolved)
@@ -172,10 +175,27 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
             found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
             if found:
                 discover.append((i, found[0]))
-            outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message)
+            elif resolved:
+                stale.append(i)
+            outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message,
+                                      resolved_url=resolved)
             continue
         outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
                                   etag=resp.etag, last_modified=resp.last_modified)
+    if stale:   # the configured page may now announce another feed (or be one itself)
+        pages = fetch_many([feeds[i].url for i in stale], settings, settings.max_feed_bytes, FEED_ACCEPT)
+        for i, resp in zip(stale, pages):
+            if isinstance(resp, FetchError):
+                continue   # the discovered feed's own failure stands
+            try:
+                parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
+            except FeedError:
+                found = [u for u in discover_feeds(resp.content, resp.final_url) if u != outcomes[i].resolved_url]
+                if found:
+                    discover.append((i, found[0]))
+                continue
+            outcomes[i] = FeedOutcome(feeds[i], "ok", resp.status, parsed=parsed, resolved_url=None,
+                                      etag=resp.etag, last_modified=resp.last_modified)
     if discover:
         found_resp = fetch_many([u for _, u in discover], settings, settings.max_feed_bytes, FEED_ACCEPT)
         for (i, url), resp in zip(discover, found_resp):

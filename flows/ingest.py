@@ -21,7 +21,7 @@ from commentary_monitor.config import Config, FetchSettings, load_config
 from commentary_monitor.workers import shutdown_pool
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
-from commentary_monitor.search import rebuild_index
+from commentary_monitor.search import index_new
 from commentary_monitor.warehouse import Warehouse
 
 from commentary_monitor.flows.hooks import notify_on_failure
@@ -164,6 +164,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                     wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
                     wh.store_pages(articles)
                     lap("store")
+                    index_new(wh.con, [a.article_id for a in articles])   # full-text search, batch by batch
+                    lap("index")
                     for a, per_profile in zip(articles, scores):
                         new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
                         from_feed += a.text_source == "feed"
@@ -174,8 +176,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             pipeline.record_outcomes(wh, run_id, outcomes)
             wh.prune_pages(cfg.keep_html_days)
             lap("store")
-            if new_by_feed:
-                rebuild_index(wh.con)   # keep full-text search current
+            index_new(wh.con)   # any article a killed run stored but did not index
             lap("index")
             summary = pipeline.IngestSummary(
                 run_id=run_id,

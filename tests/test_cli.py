@@ -121,14 +121,14 @@ def test_feeds_import_then_export_round_trips_opml(tmp_path):
 
 
 def test_search_export_vacuum_and_sql_formats(tmp_path):
-    from commentary_monitor.search import rebuild_index
+    from commentary_monitor.search import index_new
 
     cfg = write_config(tmp_path, [], [])
     with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
         arts = [article(1), article(2)]
         arts[0].text = "Arctic shipping along the Northern Sea Route."
         wh.store_articles(wh.start_run("ingest"), arts, [[score("sino-russian", 0.8)], [score("sino-russian", 0.2)]])
-        rebuild_index(wh.con)
+        index_new(wh.con)
     out = cli("--config", str(cfg), "search", "arctic shipping")
     assert out.returncode == 0, out.stderr
     assert "Title 1" in out.stdout and "Title 2" not in out.stdout and "1 article matches" in out.stdout

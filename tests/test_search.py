@@ -2,7 +2,7 @@ from datetime import datetime
 
 import duckdb
 
-from commentary_monitor.search import rebuild_index, search
+from commentary_monitor.search import index_new, search
 from commentary_monitor.warehouse import Warehouse
 
 from .test_warehouse import article, score
@@ -16,7 +16,7 @@ def filled(tmp_path):
     arts[1].title, arts[1].text = "Ports", "Shipping costs rose in the Arctic ports, the shipping lines said."
     arts[2].title, arts[2].text = "Trams", "The city brought back its trams."
     wh.store_articles(wh.start_run("ingest"), arts, [[score("p", 0.9)], [score("p", 0.1)], [score("p", 0.2)]])
-    rebuild_index(wh.con)
+    assert index_new(wh.con) == 3
     return wh, path
 
 
@@ -44,8 +44,7 @@ def test_index_works_from_a_read_only_connection(tmp_path):
     con = duckdb.connect(str(path), read_only=True)
     con.execute("LOAD fts")
     rows = con.execute(
-        "select title from (select *, fts_main_articles.match_bm25(article_id, 'northern sea route') as s from articles) "
-        "where s is not null order by s desc"
+        "select a.title from search_bm25('northern sea route') s join articles a using (article_id) order by s.bm25 desc"
     ).fetchall()
     con.close()
     assert rows[0] == ("Ice and ships",)
@@ -83,5 +82,26 @@ def test_digest_items_view_lists_a_digest_in_order_with_its_scores(tmp_path):
                               "where week = '2026-W46' order by position").fetchall()
         assert [(r[0], r[1]) for r in rows] == [(1, ids[0]), (2, ids[1])]
         assert all(r[2] is not None and r[3] for r in rows)
+    finally:
+        wh.close()
+
+
+def test_the_index_grows_with_each_ingest_and_catches_up_after_a_crash(tmp_path):
+    wh, path = filled(tmp_path)
+    try:
+        assert index_new(wh.con) == 0          # nothing new: nothing done
+        more = article(4, datetime(2026, 11, 13))
+        more.title, more.text = "Convoys", "Icebreakers escort convoys through Arctic waters."
+        wh.store_articles(wh.start_run("ingest"), [more], [[score("p", 0.5)]])
+        assert search(wh.con, "icebreaker") == []     # stored, not indexed yet (a run killed here)
+        assert index_new(wh.con) == 1
+        assert [h["title"] for h in search(wh.con, "icebreakers")] == ["Convoys"]
+        terms = wh.con.execute("select count(*), count(distinct article_id) from search_terms").fetchone()
+        assert terms[1] == 4 and wh.con.execute("select count(*) from search_docs").fetchone()[0] == 4
+        # stop words are not indexed; words are stemmed
+        assert wh.con.execute("select count(*) from search_terms where term in ('the', 'and')").fetchone()[0] == 0
+        assert wh.con.execute("select tf from search_terms where term = 'ship' and article_id = ?",
+                              [wh.con.execute("select article_id from articles where title = 'Ports'").fetchone()[0]]
+                              ).fetchone()[0] == 2
     finally:
         wh.close()

@@ -55,8 +55,7 @@ def test_search_finds_an_article_by_a_phrase_from_its_body(demo_warehouse):
     con = duckdb.connect(str(demo_warehouse), read_only=True)
     con.execute("LOAD fts")
     top = con.execute(
-        "SELECT title FROM (SELECT *, fts_main_articles.match_bm25(article_id, ?) AS s FROM articles) "
-        "WHERE s IS NOT NULL ORDER BY s DESC LIMIT 1", [phrase]
+        "SELECT a.title FROM search_bm25(?) s JOIN articles a USING (article_id) ORDER BY s.bm25 DESC LIMIT 1", [phrase]
     ).fetchone()
     con.close()
     assert top == (article.title,)

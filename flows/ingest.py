@@ -58,10 +58,7 @@ def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
 def build_articles(candidates: list, settings: FetchSettings, robots: dict, scorer: Scorer,
                    workers: int | None = None) -> pipeline.Batch:
     """Fetch, extract and score one batch of articles (on whichever task runner the config names)."""
-    started = time.time()
-    batch = pipeline.process_batch(candidates, settings, robots, scorer, workers)
-    batch.timings["started"] = started
-    return batch
+    return pipeline.process_batch(candidates, settings, robots, scorer, workers)
 
 
 def task_runner_for(cfg: Config):
@@ -149,8 +146,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                     batch = future.result()
                     submit_next()   # keep the runner busy while this batch is stored
                     lap("waiting for batches")
-                    started_at = batch.timings.pop("started", submitted)
-                    stages["task start-up"] = stages.get("task start-up", 0.0) + max(0.0, started_at - submitted)
+                    stages["task start-up"] = stages.get("task start-up", 0.0) + max(0.0, batch.started - submitted)
                     for stage, seconds in batch.timings.items():
                         stages[stage] = stages.get(stage, 0.0) + seconds
                     articles, scores = pipeline.set_aside_deferred(wh, batch.articles, batch.scores)

@@ -464,9 +464,7 @@ def _resolve_email(cfg_path: Path, e: _Email, rel, env) -> EmailSettings:
         raise ConfigError(cfg_path, "email.recipients", "required key is missing (smtp_host is configured)")
     if e.security == "none" and e.username:
         raise ConfigError(cfg_path, "email.username", 'would send the password in clear: use security = "starttls" or "ssl"')
-    ca_file = rel(e.ca_file) if e.ca_file else None
-    if ca_file is not None and not ca_file.is_file():
-        raise ConfigError(cfg_path, "email.ca_file", f"file not found: {ca_file}")
+    ca_file = _existing(cfg_path, "email.ca_file", rel(e.ca_file)) if e.ca_file else None
     password = env.get(SMTP_PASSWORD_ENV) or None
     return EmailSettings(
         outbox=rel(e.outbox),

@@ -340,6 +340,7 @@ class Batch:
     articles: list[Article]
     scores: list[list]
     timings: dict[str, float]
+    started: float = 0.0        # time.time() when the batch began (its task's start)
 
 
 def process_batch(candidates: list[Candidate], settings: FetchSettings,
@@ -352,7 +353,7 @@ def process_batch(candidates: list[Candidate], settings: FetchSettings,
     processes (default: ``settings.extract_workers``), each page extracted and scored in the
     same worker. A page whose server asked for a long wait comes back with
     ``page_status='deferred'`` and no scores: the caller leaves it for a later run."""
-    started = time.perf_counter()
+    started_at, started = time.time(), time.perf_counter()
     with _fetching:   # one batch fetches at a time: per-host limits hold across batches in flight
         pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
                            robots=True, robots_texts=robots_texts)
@@ -371,7 +372,7 @@ def process_batch(candidates: list[Candidate], settings: FetchSettings,
         scores.append(article_scores)
         timings["extract"] += t_extract
         timings["score"] += t_score
-    return Batch(articles, scores, timings)
+    return Batch(articles, scores, timings, started_at)
 
 
 def build_articles(candidates: list[Candidate], settings: FetchSettings,
@@ -385,16 +386,8 @@ def _article_job(job: tuple, scorer, extracted=None) -> tuple[Article, list, flo
     Runs in a worker process (see :mod:`.workers`)."""
     c, page, min_text_chars, keep_html = job
     t0 = time.perf_counter()
-    is_html = page_problem(page) is None
-    if extracted is None:
-        extracted = NOT_EXTRACTED
-        if is_html:
-            try:
-                extracted = extract_page(page_markup(page), page.final_url)
-            except Exception as exc:   # a page that breaks the extractor costs that page, not the batch
-                extracted = ExtractionFailed(f"{type(exc).__name__}: {exc}")
-    article = make_article(c, page, min_text_chars, extracted)
-    if keep_html and is_html:   # an HTML page: keep it, compressed, for re-extraction
+    article = make_article(c, page, min_text_chars, NOT_EXTRACTED if extracted is None else extracted)
+    if keep_html and page_problem(page) is None:   # an HTML page: keep it, compressed, for re-extraction
         # gzip level 1: 3x faster than the default, the file 15% larger; readable with zcat
         article.extra["html"] = (gzip.compress(page.content, compresslevel=1, mtime=0), page.content_type)
     t1 = time.perf_counter()
@@ -429,7 +422,10 @@ def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int, 
         (status, error), extracted = problem, None
     else:
         if extracted is NOT_EXTRACTED:
-            extracted = extract_page(page_markup(page), page.final_url)
+            try:
+                extracted = extract_page(page_markup(page), page.final_url)
+            except Exception as exc:   # a page that breaks the extractor costs that page, not the batch
+                extracted = ExtractionFailed(f"{type(exc).__name__}: {exc}")
         if isinstance(extracted, ExtractionFailed):
             status, error, extracted = "error", f"extraction: {extracted.reason}", None
         elif extracted is None:

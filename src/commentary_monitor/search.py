@@ -41,17 +41,17 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("LOAD fts")
 
 
+def _split(expr: str) -> str:
+    """SQL: the words of the text ``expr``, lower-cased, accents stripped (a-z runs only)."""
+    return f"string_split_regex(lower(strip_accents(coalesce({expr}, ''))), '[^a-z]+')"
+
+
 def _words(expr: str) -> str:
     """SQL: the indexed words of the text ``expr`` (stop words out, not yet stemmed)."""
     from .stopwords import ENGLISH_STOP_WORDS
 
     stop = ", ".join(f"'{w}'" for w in sorted(ENGLISH_STOP_WORDS))   # a-z only: safe to inline
-    return (f"list_filter(string_split_regex(lower(strip_accents(coalesce({expr}, ''))), '[^a-z]+'), "
-            f"w -> w <> '' AND NOT list_contains([{stop}], w))")
-
-
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    load_fts(con)
+    return f"list_filter({_split(expr)}, w -> w <> '' AND NOT list_contains([{stop}], w))"
 
 
 def index_new(con: duckdb.DuckDBPyConnection, article_ids: list[str] | None = None) -> int:
@@ -61,7 +61,7 @@ def index_new(con: duckdb.DuckDBPyConnection, article_ids: list[str] | None = No
     is indexed whole or not at all."""
     from .stopwords import ENGLISH_STOP_WORDS
 
-    _prepare(con)
+    load_fts(con)
     where = "WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"
     params: list = []
     if article_ids is not None:
@@ -78,11 +78,10 @@ def index_new(con: duckdb.DuckDBPyConnection, article_ids: list[str] | None = No
         con.execute(f"CREATE OR REPLACE TEMP TABLE _new_ids AS SELECT article_id FROM articles a {where}", params)
         n = con.execute("SELECT count(*) FROM _new_ids").fetchone()[0]
         if n:
-            con.execute("""
+            con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE _new_terms AS
                 SELECT article_id, stem(w, 'porter') AS term FROM (
-                    SELECT article_id, unnest(string_split_regex(
-                        lower(strip_accents(coalesce(title, '') || ' ' || coalesce(text, ''))), '[^a-z]+')) AS w
+                    SELECT article_id, unnest({_split("coalesce(title, '') || ' ' || coalesce(text, '')")}) AS w
                     FROM articles WHERE article_id IN (SELECT article_id FROM _new_ids))
                 WHERE w <> '' AND w NOT IN (SELECT word FROM _stop)""")
             con.execute("INSERT INTO search_terms SELECT term, article_id, count(*)::INTEGER FROM _new_terms "
@@ -98,13 +97,6 @@ def index_new(con: duckdb.DuckDBPyConnection, article_ids: list[str] | None = No
         con.execute("ROLLBACK")
         raise
     return n
-
-
-def rebuild_index(con: duckdb.DuckDBPyConnection) -> int:
-    """Index every article again from scratch (after a change to how words are indexed)."""
-    con.execute("DELETE FROM search_terms")
-    con.execute("DELETE FROM search_docs")
-    return index_new(con)
 
 
 def bm25_sql(query_param: str = "?") -> str:
@@ -138,7 +130,7 @@ def search(con: duckdb.DuckDBPyConnection, query: str, profile: str | None = Non
         phrase = " ".join(query.split())
     if not query:
         return []
-    _prepare(con)
+    load_fts(con)
     if not has_index(con):
         return []
     sql = f"""

@@ -318,7 +318,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 continue
             data, content_type = a.extra["html"]
             rel = f"pages/{a.fetched_at:%Y-%m-%d}/{a.article_id}.html.gz"
-            target = Path(self.path).parent / rel
+            target = self.pages_dir.parent / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             rows.append([a.article_id, a.url, a.fetched_at, content_type, rel, len(data)])
@@ -334,24 +334,19 @@ class Warehouse(DigestQueries, FeedQueries):
         old = self.con.execute("SELECT path FROM pages WHERE fetched_at < ?", [cutoff]).fetchall()
         if old:
             self.con.execute("DELETE FROM pages WHERE fetched_at < ?", [cutoff])
-        base = Path(self.path).parent
         for (rel,) in old:
-            (base / rel).unlink(missing_ok=True)
-        # whole days past the cutoff (and any file a crash left without its row)
-        if self.pages_dir.is_dir():
-            for day in self.pages_dir.iterdir():
+            (self.pages_dir.parent / rel).unlink(missing_ok=True)
+        # Whole days before the cutoff's go too, with any file a crash left without its row.
+        first_kept = cutoff.strftime("%Y-%m-%d") if keep_days else "9999-12-31"
+        days = self.pages_dir.iterdir() if self.pages_dir.is_dir() else ()
+        for day in days:
+            if day.is_dir() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day.name) and day.name < first_kept:
+                for f in day.glob("*.html.gz"):
+                    f.unlink(missing_ok=True)
                 try:
-                    stale = datetime.strptime(day.name, "%Y-%m-%d") < cutoff.replace(hour=0, minute=0, second=0, microsecond=0) \
-                        if keep_days else True
-                except ValueError:
-                    continue   # not one of ours
-                if stale and day.is_dir():
-                    for f in day.glob("*.html.gz"):
-                        f.unlink(missing_ok=True)
-                    try:
-                        day.rmdir()
-                    except OSError:
-                        pass
+                    day.rmdir()
+                except OSError:
+                    pass   # something not ours is in it
         return len(old)
 
     # --- feedback and rescoring -------------------------------------------------------

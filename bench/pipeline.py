@@ -152,7 +152,8 @@ def extraction_floor(pages: list[bytes]) -> float:
 
 # In the run's order; "fetch pages", "extract" and "score" are work summed over the threads and
 # worker processes that do them at once, the others the flow's own wall time.
-STAGES = ("fetch feeds", "waiting for batches", "store", "index", "task start-up", "fetch pages", "extract", "score")
+STAGES = ("fetch feeds", "waiting for batches", "store", "index", "task start-up", "fetch pages", "extract", "score",
+          "index terms")
 
 
 def warehouse_lines(tmp: Path, rows: int) -> list[str]:

@@ -7,6 +7,7 @@ then batches of articles) because a Prefect task run costs ~25 ms of CPU.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from contextlib import nullcontext
@@ -18,7 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from commentary_monitor import pipeline
 from commentary_monitor.config import Config, FetchSettings, load_config
-from commentary_monitor.workers import shutdown_pool
+from commentary_monitor.workers import prestart, shutdown_pool
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
@@ -121,6 +122,10 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
 
             outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch, states)
             candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
+            if candidates and cfg.runner.kind == "local":
+                # Start the extraction workers while robots.txt and the first pages are fetched.
+                threading.Thread(target=prestart, args=(pipeline.warm_up, cfg.fetch.extract_workers, scorer),
+                                 name="start-workers", daemon=True).start()
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = deferred = 0
@@ -156,12 +161,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                     batch.articles.clear()
                     batch.scores.clear()
                     del batch, future
-                    wh.store_articles(run_id, articles, scores)
-                    wh.store_fingerprints([(a.extra["fingerprint"], a.article_id) for a in articles if a.extra.get("fingerprint")])
-                    wh.store_pages(articles)
+                    wh.store_batch(run_id, articles, scores)   # with its pages, fingerprints and index terms
                     lap("store")
-                    index_new(wh.con, [a.article_id for a in articles])   # full-text search, batch by batch
-                    lap("index")
                     for a, per_profile in zip(articles, scores):
                         new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
                         from_feed += a.text_source == "feed"

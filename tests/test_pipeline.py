@@ -117,6 +117,7 @@ def _pages_on(site, n):
 
 def test_articles_built_and_scored_in_worker_processes_match_in_process(site):
     from commentary_monitor.pipeline import process_batch
+    from commentary_monitor.search import resolve_terms
     from commentary_monitor.workers import MIN_POOL_JOBS, shutdown_pool
 
     from .test_scoring import scorer
@@ -132,8 +133,12 @@ def test_articles_built_and_scored_in_worker_processes_match_in_process(site):
     finally:
         shutdown_pool()
     local = process_batch(cands, settings, scorer=s, workers=1)
-    strip = lambda a: {**vars(a), "fetched_at": None}   # noqa: E731
+    # index terms come half-stemmed (each process stems what it knows): compare them resolved
+    strip = lambda a: {**vars(a), "fetched_at": None, "extra": {**a.extra, "terms": None}}   # noqa: E731
     assert [strip(a) for a in pooled.articles] == [strip(a) for a in local.articles]
+    assert (resolve_terms([a.extra["terms"] for a in pooled.articles])
+            == resolve_terms([a.extra["terms"] for a in local.articles]))
+    assert "moscow" in resolve_terms([pooled.articles[0].extra["terms"]])[0][0]
     assert pooled.scores == local.scores and len(pooled.scores[0]) == 2
     assert pooled.articles[3].title == "Title 3" and "Paragraph opening number 3." in pooled.articles[3].text
     assert "html" in pooled.articles[0].extra          # raw page kept, compressed in the worker
@@ -183,7 +188,7 @@ def test_a_page_that_breaks_the_extractor_costs_only_that_page(monkeypatch):
     monkeypatch.setattr(pipeline, "extract_page", broken)
     c = candidate("https://x.example/a")
     page = Fetched(c.entry.link, c.entry.link, 200, "text/html", b"<html><body><p>x</p></body></html>")
-    art, scores, _, _ = pipeline._article_job((c, page, 200, False), None)
+    art, scores, _ = pipeline._article_job((c, page, 200, False), None)
     assert art.page_status == "error" and "RecursionError" in art.page_error and art.text_source == "feed"
 
 

@@ -105,3 +105,56 @@ def test_the_index_grows_with_each_ingest_and_catches_up_after_a_crash(tmp_path)
                               ).fetchone()[0] == 2
     finally:
         wh.close()
+
+
+TRICKY = [
+    ("Café Society", "Naïve résumés, the Ångström unit, São Paulo's coöperation; crème brûlée."),
+    ("İstanbul ŞEHİR", "Straße, Øresund, Æsir and Łódź; the ﬁnal ligature; e\u0301clair with a combining mark."),
+    ("Quotes", "“Curly” quotes — dashes – and ellipses… 1990s numbers, x2 y3, don’t; it's; CAPITALS."),
+    ("Mixed scripts", "Москва и Пекин, 北京 and Moscow; Ελλάδα; naïvely mixed Ünïcödé words."),
+    ("", ""),
+    (None, "No title at all, and running running runners ran."),
+]
+
+
+def test_terms_split_in_the_workers_equal_the_index_sql(tmp_path):
+    """index_terms (Python, in the extraction workers) must give exactly the terms the SQL
+    of index_new gives, or a search would miss what the other path indexed."""
+    from collections import Counter
+
+    from commentary_monitor.search import index_terms
+
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        arts = []
+        for i, (title, text) in enumerate(TRICKY, start=1):
+            a = article(i, datetime(2026, 11, 2))
+            a.title, a.text = title, text
+            arts.append(a)
+        wh.store_articles(wh.start_run("ingest"), arts, [[] for _ in arts])
+        assert index_new(wh.con) == len(arts)
+        for a in arts:
+            sql = Counter(dict(wh.con.execute("select term, tf from search_terms where article_id = ?",
+                                              [a.article_id]).fetchall()))
+            terms, tfs = index_terms(a.title, a.text)
+            assert Counter(dict(zip(terms, tfs))) == sql, a.title
+            assert wh.con.execute("select len from search_docs where article_id = ?",
+                                  [a.article_id]).fetchone()[0] == sum(tfs)
+        assert "cafe" in index_terms("Café", "")[0] and "eclair" in index_terms("", "e\u0301clair")[0]
+
+
+def test_a_stored_batch_is_searchable_at_once_and_indexed_once(tmp_path):
+    from commentary_monitor.search import article_terms
+
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        arts = [article(1, datetime(2026, 11, 2)), article(2, datetime(2026, 11, 3))]
+        arts[0].title, arts[0].text = "Icebreakers", "Icebreakers escort convoys through Arctic waters."
+        arts[1].title, arts[1].text = "Trams", "The city brought back its trams."
+        for a in arts:
+            a.extra["terms"] = article_terms(a.title, a.text)
+        run = wh.start_run("ingest")
+        assert wh.store_batch(run, arts, [[score("p", 0.5)], [score("p", 0.1)]]) == 2
+        assert [h["title"] for h in search(wh.con, "icebreaker")] == ["Icebreakers"]
+        assert index_new(wh.con) == 0            # nothing left for the catch-up
+        assert wh.store_batch(run, arts, [[], []]) == 0     # stored again: neither articles nor terms twice
+        assert wh.con.execute("select count(*) from search_docs").fetchone()[0] == 2
+        assert wh.con.execute("select count(*) from search_terms where term = 'icebreak'").fetchone()[0] == 1

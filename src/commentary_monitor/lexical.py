@@ -44,17 +44,34 @@ def normalise(word: str) -> str:
     return w[:-1]
 
 
+_CONTENT: dict[str, str | None] = {}   # a word as written -> its normalised form, None for a stop word
+_CONTENT_MAX = 200_000
+
+
+_UNSEEN = object()
+
+
+def _content_word(raw: str) -> str | None:
+    if len(_CONTENT) >= _CONTENT_MAX:
+        _CONTENT.clear()
+    w = normalise(raw)
+    w = _CONTENT[raw] = w if len(w) > 2 and w not in _STOP else None
+    return w
+
+
 def words(text: str, keep_stop: bool = False) -> list[str]:
     """Content words of a text, normalised; punctuation and numbers become empty
     placeholders so that phrases never span them, and so do stop words and words under
     3 letters unless ``keep_stop`` (then they come back as ``None``)."""
     out = []
-    for m in _WORD.finditer(text):
-        if m.group(1) is None:      # punctuation or a number: a phrase boundary
-            out.append("")
+    for raw in _WORD.findall(text):      # the word, or '' for punctuation and numbers
+        if not raw:
+            out.append("")               # a phrase boundary
             continue
-        w = normalise(m.group(1))
-        out.append(w if len(w) > 2 and w not in _STOP else (None if keep_stop else ""))
+        w = _CONTENT.get(raw, _UNSEEN)
+        if w is _UNSEEN:
+            w = _content_word(raw)
+        out.append(w if w is not None else (None if keep_stop else ""))
     return out
 
 

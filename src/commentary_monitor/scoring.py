@@ -196,12 +196,31 @@ class Scorer:
         self.cheap_stage = cheap_stage
         self._weights = [p.term_weights for p in self.profiles]
         self._description_weights = [p.reference.get("description_terms") for p in self.profiles]
-        self._seed_term_counts: dict[int, list] = {}
+        self._seed_term_counts: dict[int, tuple] = {}
 
-    def _seed_counts(self, i: int) -> list:
+    def _seed_postings(self, i: int) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray]:
+        """Profile ``i``'s seed passages as an inverted index: term -> [(passage, 1 + log
+        count)], and each passage's length damping (as :func:`.lexical.passage_evidence`)."""
         if i not in self._seed_term_counts:
-            self._seed_term_counts[i] = [(term_counts(p.text), len(p.text.split())) for p in self.profiles[i].passages]
+            postings: dict[str, list[tuple[int, float]]] = {}
+            damping = []
+            for j, passage in enumerate(self.profiles[i].passages):
+                for t, n in term_counts(passage.text).items():
+                    postings.setdefault(t, []).append((j, 1.0 + math.log(n)))
+                damping.append(1.0 / math.sqrt(max(len(passage.text.split()), 50)))
+            self._seed_term_counts[i] = (postings, np.asarray(damping))
         return self._seed_term_counts[i]
+
+    def _closest_seed_by_terms(self, i: int, shared: dict[str, float]) -> int:
+        """The seed passage with the most lexical evidence of the terms ``shared`` (term ->
+        weight): :func:`.lexical.passage_evidence` of each, through the inverted index."""
+        postings, damping = self._seed_postings(i)
+        acc = np.zeros(len(damping))
+        for t, w in shared.items():
+            if w:
+                for j, f in postings.get(t, ()):
+                    acc[j] += w * f
+        return int(np.argmax(acc * damping))
 
     def score_articles(self, articles: list) -> list[list[Score]]:
         """Scores of articles (anything with ``title`` and ``text``), one list per article."""
@@ -291,11 +310,9 @@ class Scorer:
         if prof.passages and prof.passage_vectors.size:
             if view.vectors is None:
                 # decided by the cheap stage: the closest seed passage by the terms they share
-                shared = dict(matched[best])
-                seed_sims = np.array([passage_evidence(c, n, shared)[0] for c, n in self._seed_counts(i)])
+                seed = prof.passages[self._closest_seed_by_terms(i, dict(matched[best]))]
             else:
-                seed_sims = prof.passage_vectors @ view.vectors[best]
-            seed = prof.passages[int(np.argmax(seed_sims))]
+                seed = prof.passages[int(np.argmax(prof.passage_vectors @ view.vectors[best]))]
         relevant = value >= prof.threshold
         explanation = (
             f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "

@@ -56,6 +56,7 @@ def migrations() -> list[Migration]:
     return found
 
 
+PAGE_COLUMNS = ("article_id", "url", "fetched_at", "content_type", "path", "bytes")
 ARTICLE_COLUMNS = ("article_id", "url", "link", "guid", "feed_url", "outlet", "title", "author", "published_at",
                    "fetched_at", "language", "text", "text_source", "page_status", "page_error", "run_id")
 SCORE_COLUMNS = ("article_id", "profile", "score", "relevant", "explanation", "evidence", "profile_version",
@@ -282,10 +283,21 @@ class Warehouse(DigestQueries, FeedQueries):
         list of :class:`~commentary_monitor.scoring.Score` per article, with the
         profile versions and model in each score's ``profile_version``/``model``.
         """
+        return self.store_batch(run_id, articles, scores, pages=False)
+
+    def store_batch(self, run_id: str, articles: list, scores: list[list], pages: bool = True) -> int:
+        """Everything an ingest keeps of a batch, in one transaction: the articles, their
+        scores, their feed entries' fingerprints, their raw pages (``extra['html']``, see
+        :meth:`store_pages`) and their full-text index terms (``extra['terms']``, from
+        :func:`.search.index_terms`; an article without them waits for
+        :func:`.search.index_new`). Returns how many articles were new."""
+        from .search import store_terms
+
         if not articles:
             return 0
-        before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         now = utcnow()
+        page_rows = self._write_pages(articles) if pages else []
+        before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         try:
             self.con.execute("BEGIN TRANSACTION")
             self._append("articles", ARTICLE_COLUMNS,
@@ -295,6 +307,17 @@ class Warehouse(DigestQueries, FeedQueries):
             rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
             if rows:
                 self._append("scores", SCORE_COLUMNS, rows, "", verb="INSERT OR REPLACE")
+            if pages:
+                prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
+                for a in articles:
+                    if a.extra.get("fingerprint"):
+                        prints.setdefault(a.extra["fingerprint"], a.article_id)
+                if prints:
+                    self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
+                                 "ON CONFLICT DO NOTHING")
+                if page_rows:
+                    self._append("pages", PAGE_COLUMNS, page_rows, "ON CONFLICT DO NOTHING")
+                store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
             self.con.execute("COMMIT")
         except duckdb.Error as exc:
             self.con.execute("ROLLBACK")
@@ -312,6 +335,13 @@ class Warehouse(DigestQueries, FeedQueries):
         content type) as files under :attr:`pages_dir`, one folder per day, and a row each in
         ``pages``. The files are written before the rows, so a row always has its file; a file
         left without a row by a crash is removed with its day's folder by :meth:`prune_pages`."""
+        rows = self._write_pages(articles)
+        if rows:
+            self._append("pages", PAGE_COLUMNS, rows, "ON CONFLICT DO NOTHING")
+        return len(rows)
+
+    def _write_pages(self, articles: list) -> list[list]:
+        """Write the raw-page files of :meth:`store_pages`; their ``pages`` rows."""
         rows = []
         for a in articles:
             if not a.extra.get("html"):
@@ -322,10 +352,7 @@ class Warehouse(DigestQueries, FeedQueries):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             rows.append([a.article_id, a.url, a.fetched_at, content_type, rel, len(data)])
-        if rows:
-            self._append("pages", ("article_id", "url", "fetched_at", "content_type", "path", "bytes"), rows,
-                         "ON CONFLICT DO NOTHING")
-        return len(rows)
+        return rows
 
     def prune_pages(self, keep_days: int, now: datetime | None = None) -> int:
         """Drop raw pages older than ``keep_days`` (all of them when 0), rows and files; text

@@ -71,6 +71,17 @@ def shutdown_pool() -> None:
         _shutdown_locked()
 
 
+def prestart(fn: Callable[[Any, Any], Any], workers: int, state: Any = None) -> None:
+    """Start the pool's ``workers`` processes now, each running ``fn(None, state)`` once
+    (e.g. importing what the jobs need), without waiting: a run starts its workers while it
+    fetches its feeds, so the first batch need not wait for them."""
+    if workers <= 1:
+        return
+    pool = _get_pool(workers, state)
+    for _ in range(workers):    # each submission starts one more process, up to ``workers``
+        pool.submit(_call, (fn, None))
+
+
 def run_many(fn: Callable[[Any, Any], Any], jobs: list, workers: int, state: Any = None) -> list:
     """``[fn(job, state) for job in jobs]``, on ``workers`` processes when there are enough
     jobs. ``fn`` must be a module-level function (it is pickled by name). Raises

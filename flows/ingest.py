@@ -27,7 +27,7 @@ from commentary_monitor.warehouse import Warehouse
 
 from commentary_monitor.flows.hooks import notify_on_failure
 
-BATCH_SIZE = 50
+BATCH_SIZE = 100
 
 
 def transient_only(task, task_run, state) -> bool:

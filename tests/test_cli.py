@@ -200,6 +200,27 @@ def test_feedback_rescore_and_profiles_show(tmp_path):
     assert out.returncode == 0 and "memory-politics:" in out.stdout and "feedback 1 relevant / 1 not" in out.stdout
 
 
+def test_profiles_show_prints_the_relationship_sides_and_the_description_words(tmp_path):
+    cfg_path = write_config(tmp_path, [], [])
+    cfg_path.write_text(cfg_path.read_text().replace(
+        'seeds = ["seeds/*.txt"]\n',
+        'seeds = ["seeds/*.txt"]\ndescription = "Relations between China and Russia: the partnership between Moscow '
+        'and Beijing, trade, energy pipelines and joint military exercises."\n', 1))
+    out = cli("--config", str(cfg_path), "profiles", "show", "sino-russian", "--terms", "9")
+    assert out.returncode == 0, out.stderr
+    sides = re.search(r"^relationship sides \(a passage names both, or one\): (.+)  <->  (.+)$", out.stdout, re.M)
+    assert sides, out.stdout
+    left, right = sides[1].split(" / "), sides[2].split(" / ")
+    assert {"chin*", "russ*"} <= set(left) | set(right) and not set(left) & set(right)
+    # China's names on one side, Russia's on the other
+    assert ("chin*" in left) == ("beij*" in left) and ("russ*" in left) == ("mosc*" in left)
+    words = out.stdout.split("description words (weight = rarity in ordinary English; top 9 of ", 1)
+    assert len(words) == 2, out.stdout
+    shown = re.findall(r"([a-z][a-z ]*?)\s+(\d+\.\d\d)", words[1].split("\n\n")[0])
+    assert len(shown) == 9 and [float(w) for _, w in shown] == sorted((float(w) for _, w in shown), reverse=True)
+    assert {t for t, _ in shown} & {"pipeline", "exercise", "partnership", "beijing", "moscow", "russia", "china"}
+
+
 def test_eval_prints_metrics_and_the_effect_of_feedback(tmp_path):
     from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS
     from .test_scoring import TRAP_PARAGRAPHS

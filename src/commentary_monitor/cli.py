@@ -284,6 +284,17 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
         lines.append("relationship: the two sides as the essays pair them: "
                      + ", ".join(f"{a}*-{b}*" for a, b in prof.reference["pairs"])
                      + f"; actors the description names: {', '.join(a + '*' for a in prof.reference['actors'])}")
+        if prof.reference.get("sides"):
+            left, right = prof.reference["sides"]
+            lines.append(f"relationship sides (a passage names both, or one): {' / '.join(a + '*' for a in left)}"
+                         f"  <->  {' / '.join(a + '*' for a in right)}")
+    described = prof.reference.get("description_terms") or {}
+    if described:
+        top = sorted(described.items(), key=lambda kv: (-kv[1], kv[0]))[:n_terms]
+        lines.append("")
+        lines.append(f"description words (weight = rarity in ordinary English; top {len(top)} of {len(described)}):")
+        for i in range(0, len(top), 3):
+            lines.append("  " + "".join(f"{t:<28}{w:>6.2f}   " for t, w in top[i:i + 3]).rstrip())
     lines.append("")
     lines.append(f"distinctive terms and phrases (weight against ordinary English; top {n_terms} of {len(prof.terms)}):")
     shown = prof.terms[:n_terms]

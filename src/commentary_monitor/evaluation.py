@@ -119,13 +119,15 @@ def evaluate(scorer: Scorer, articles: list[LabeledArticle]) -> list[ProfileMetr
     return results
 
 
-FEEDBACK_RELEVANT_GRADE = 2   # the simulated reader marks grade 2 relevant, 0 and 1 not
+FEEDBACK_RELEVANT_GRADE = 2   # the simulated reader marks grade 2 relevant and grade 0 not relevant;
+UNLABELED_GRADES = (1,)       # a partly relevant piece gets no thumb either way (the metrics count it a hit)
 
 
 def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: int, draws: int = 5,
                            seed: int = 0) -> tuple[list[ProfileMetrics], list[ProfileMetrics]]:
-    """Feed ``n`` labeled articles (grade 2 as relevant, 0 and 1 as not) to every
-    profile, score the others, and return the metrics without and with that feedback,
+    """Feed ``n`` labeled articles to every profile (grade 2 as relevant, 0 as not; a
+    reader leaves a grade-1 piece, partly relevant, unlabeled: marking it "not relevant"
+    would teach the profile against what precision and recall count as hits), score the others, and return the metrics without and with that feedback,
     each averaged over ``draws`` random draws of the ``n`` articles. The draws come from
     the articles with a grade for some profile other than the extra negatives
     (``--html-dir`` pages), as a reader labels what the digest shows."""
@@ -145,7 +147,7 @@ def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: in
         rest = [i for i in range(len(articles)) if i not in fed]
         labels = {p.name: [LabeledText(articles[i].id, articles[i].title, articles[i].text,
                                        articles[i].grades.get(_key(p.name), 0) >= FEEDBACK_RELEVANT_GRADE)
-                      for i in sorted(fed)]
+                           for i in sorted(fed) if articles[i].grades.get(_key(p.name), 0) not in UNLABELED_GRADES]
                   for p in scorer.profiles}
         taught = Scorer(scorer.profiles, scorer.encoder, train_all(list(scorer.profiles), labels, scorer.encoder),
                         scorer.calibration)

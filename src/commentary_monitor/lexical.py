@@ -80,16 +80,16 @@ def term_counts(text: str) -> Counter:
     words in a row, up to two stop words apart ("Moscow and Beijing" gives
     "moscow beijing", "the Power of Siberia" "power siberia"), never across punctuation."""
     ws = words(text, keep_stop=True)
-    c: Counter = Counter(w for w in ws if w)
+    grams = [w for w in ws if w]
     prev, gap = "", 0
     for w in ws:
         if w is None:
             gap += 1
             continue
         if w and prev and gap <= 2:
-            c[f"{prev} {w}"] += 1
+            grams.append(prev + " " + w)
         prev, gap = w, 0
-    return c
+    return Counter(grams)
 
 
 @dataclass(frozen=True)

@@ -158,3 +158,6 @@ def test_a_stored_batch_is_searchable_at_once_and_indexed_once(tmp_path):
         assert wh.store_batch(run, arts, [[], []]) == 0     # stored again: neither articles nor terms twice
         assert wh.con.execute("select count(*) from search_docs").fetchone()[0] == 2
         assert wh.con.execute("select count(*) from search_terms where term = 'icebreak'").fetchone()[0] == 1
+        assert wh.con.execute("select len from search_docs where article_id = ?", [arts[1].article_id]).fetchone()[0] == 4
+        assert sorted(wh.con.execute("select term, tf from search_terms where article_id = ?", [arts[1].article_id]).fetchall()) == [
+            ("brought", 1), ("citi", 1), ("tram", 2)]

@@ -20,6 +20,7 @@ warehouse still lacks (a killed run's articles, a warehouse from before the inde
 from __future__ import annotations
 
 import codecs
+import json
 import re
 import threading
 import unicodedata
@@ -30,7 +31,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from .errors import WarehouseError
 
@@ -182,27 +182,14 @@ def store_terms(con: duckdb.DuckDBPyConnection, indexed: list[tuple[str, Terms]]
     if not indexed:
         return 0
     fresh = [(i, *resolved) for (i, _), resolved in zip(indexed, resolve_terms([t for _, t in indexed]))]
-    terms = [t for _, ts, _ in fresh for t in ts]
-    # Numpy string arrays are DuckDB's fastest way in here (pyarrow is no dependency; a list
-    # parameter of 20,000 strings takes seconds). Fixed-width: a freak 10,000-letter "word"
-    # would make the array huge, so then plain objects (slower, and rare).
-    kind = str if max(map(len, terms), default=0) <= 64 else object
-    docs = {"article_id": np.array([i for i, _, _ in fresh], dtype=kind),
-            "len": np.array([sum(tfs) for _, _, tfs in fresh], dtype=np.int64)}
-    con.register("_new_docs", docs)
-    try:
-        con.execute("INSERT INTO search_docs SELECT article_id, len FROM _new_docs")
-    finally:
-        con.unregister("_new_docs")
-    if terms:
-        rows = {"term": np.array(terms, dtype=kind),
-                "article_id": np.array([i for i, ts, _ in fresh for _ in ts], dtype=kind),
-                "tf": np.array([n for _, _, tfs in fresh for n in tfs], dtype=np.int64)}
-        con.register("_new_terms", rows)
-        try:
-            con.execute("INSERT INTO search_terms SELECT term, article_id, tf FROM _new_terms")
-        finally:
-            con.unregister("_new_terms")
+    # One JSON row per article, its terms and counts as space-separated strings that DuckDB
+    # splits: 0.15 ms an article, against ~0.9 ms for flat numpy arrays (DuckDB sorts string
+    # arrays to scan them) and seconds for list parameters. Terms are a-z stems: no spaces.
+    payload = json.dumps([[i, " ".join(terms), " ".join(map(str, tfs)), sum(tfs)] for i, terms, tfs in fresh])
+    rows = "(SELECT unnest(from_json(?::JSON, '[[\"VARCHAR\"]]')) AS r)"
+    con.execute(f"INSERT INTO search_docs SELECT r[1], r[4]::INTEGER FROM {rows}", [payload])
+    con.execute(f"INSERT INTO search_terms SELECT unnest(string_split(r[2], ' ')), r[1], "
+                f"unnest(string_split(r[3], ' '))::INTEGER FROM {rows} WHERE r[2] <> ''", [payload])
     return len(fresh)
 
 

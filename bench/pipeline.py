@@ -323,7 +323,8 @@ def main() -> None:
         warm = run_ingest(cfg, env)
         statuses = "conditional" if site.bytes_sent - bytes_before < 1000 * args.warm_feeds else "full"
         warm_line = (f"Warm run, {args.warm_feeds} feeds with nothing new: {warm['wall']:.1f} s wall "
-                     f"({warm['wall'] - base['wall']:.1f} s beyond Prefect's start-up), {len(site.hits) - hits_before} requests, "
+                     f"({warm['wall'] - base['wall']:.1f} s beyond Prefect's start-up; the flow's own {warm['flow']:.1f} s), "
+                     f"{len(site.hits) - hits_before} requests, "
                      f"{(site.bytes_sent - bytes_before) / 1e3:.0f} KB of bodies ({statuses} responses), "
                      f"{sum(1 for h in site.hits[hits_before:] if h.startswith('/a/'))} pages fetched.")
     print(warm_line, flush=True)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+PRELOAD = ("commentary_monitor.pipeline", "commentary_monitor.scoring")   # imported once, by the fork server
 MIN_POOL_JOBS = 8      # below this, starting work in other processes costs more than it saves
 WORKER_NICENESS = 5
 
@@ -51,9 +52,11 @@ def _get_pool(workers: int, state: Any):
 
             _shutdown_locked()
             # forkserver: workers start from a clean interpreter, not a fork of a process
-            # that runs threads (Prefect's, the HTTP client's).
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                                        initializer=_init, initargs=(state,))
+            # that runs threads (Prefect's, the HTTP client's). The server imports what the
+            # jobs need once, and each worker is forked with it imported (~0.1 s, not ~0.6 s).
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(list(PRELOAD))
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init, initargs=(state,))
             _pool_key = (workers, state)   # holding the state keeps `is` meaningful
         return _pool
 

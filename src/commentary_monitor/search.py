@@ -176,8 +176,10 @@ def store_terms(con: duckdb.DuckDBPyConnection, indexed: list[tuple[str, Terms]]
     if not indexed:
         return 0
     ids = [i for i, _ in indexed]
-    have = {r[0] for r in con.execute("SELECT article_id FROM search_docs WHERE article_id IN "
-                                      "(SELECT unnest(string_split(?, chr(31))))", [chr(31).join(ids)]).fetchall()}
+    from .warehouse_feeds import KEY_LIST, joined_keys
+
+    have = {r[0] for r in con.execute(f"SELECT article_id FROM search_docs WHERE article_id IN {KEY_LIST}",
+                                      [joined_keys(ids)]).fetchall()}
     indexed = [(i, t) for i, t in indexed if i not in have]
     if not indexed:
         return 0
@@ -193,28 +195,22 @@ def store_terms(con: duckdb.DuckDBPyConnection, indexed: list[tuple[str, Terms]]
     return len(fresh)
 
 
-def index_new(con: duckdb.DuckDBPyConnection, article_ids: list[str] | None = None) -> int:
-    """Add stored articles the index lacks: those of ``article_ids`` (a batch just stored),
-    or with None every one (at the end of each ingest, which catches up after a killed run,
-    and the first time over a whole warehouse). Returns how many. One transaction: an article
-    is indexed whole or not at all."""
+def index_new(con: duckdb.DuckDBPyConnection) -> int:
+    """Index, in SQL, every stored article the index lacks: at the end of each ingest (an
+    article a killed run stored without its terms) and the first time over a warehouse from
+    before the index. Returns how many. One transaction: an article is indexed whole or not
+    at all."""
     from .stopwords import ENGLISH_STOP_WORDS
 
     load_fts(con)
-    where = "WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"
-    params: list = []
-    if article_ids is not None:
-        if not article_ids:
-            return 0
-        where += " AND a.article_id IN (SELECT unnest(?::VARCHAR[]))"
-        params = [list(article_ids)]
     con.execute("BEGIN TRANSACTION")
     try:
         # The same words as _words(), but stop words dropped by a join: a list lookup per word
         # costs ~3 ms an article.
         con.execute("CREATE OR REPLACE TEMP TABLE _stop AS SELECT unnest(?::VARCHAR[]) AS word",
                     [sorted(ENGLISH_STOP_WORDS)])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _new_ids AS SELECT article_id FROM articles a {where}", params)
+        con.execute("CREATE OR REPLACE TEMP TABLE _new_ids AS SELECT article_id FROM articles a "
+                    "WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)")
         n = con.execute("SELECT count(*) FROM _new_ids").fetchone()[0]
         if n:
             con.execute(f"""
@@ -229,8 +225,8 @@ def index_new(con: duckdb.DuckDBPyConnection, article_ids: list[str] | None = No
                         "LEFT JOIN _new_terms t USING (article_id) GROUP BY i.article_id")
             con.execute("DROP TABLE _new_terms")
         con.execute("DROP TABLE _new_ids")
-        if article_ids is None:   # the same ranking in SQL: SELECT * FROM search_bm25('arctic shipping')
-            con.execute(f"CREATE OR REPLACE MACRO search_bm25(query) AS TABLE {bm25_sql('query')}")
+        # the same ranking in SQL: SELECT * FROM search_bm25('arctic shipping')
+        con.execute(f"CREATE OR REPLACE MACRO search_bm25(query) AS TABLE {bm25_sql('query')}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

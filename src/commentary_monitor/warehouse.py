@@ -20,7 +20,7 @@ import duckdb
 
 from .errors import WarehouseError
 from .warehouse_digests import DigestQueries
-from .warehouse_feeds import FeedQueries, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
+from .warehouse_feeds import KEY_LIST, FeedQueries, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -247,7 +247,7 @@ class Warehouse(DigestQueries, FeedQueries):
     def known_urls(self, urls: list[str]) -> set[str]:
         if not urls:
             return set()
-        rows = self.con.execute("SELECT url FROM articles WHERE url IN (SELECT unnest(string_split(?, chr(31))))",
+        rows = self.con.execute(f"SELECT url FROM articles WHERE url IN {KEY_LIST}",
                                 [joined_keys(urls)]).fetchall()
         return {r[0] for r in rows}
 

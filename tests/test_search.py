@@ -161,3 +161,13 @@ def test_a_stored_batch_is_searchable_at_once_and_indexed_once(tmp_path):
         assert wh.con.execute("select len from search_docs where article_id = ?", [arts[1].article_id]).fetchone()[0] == 4
         assert sorted(wh.con.execute("select term, tf from search_terms where article_id = ?", [arts[1].article_id]).fetchall()) == [
             ("brought", 1), ("citi", 1), ("tram", 2)]
+
+
+def test_the_stem_cache_starts_afresh_when_full_and_still_stems_right(monkeypatch):
+    from commentary_monitor import search
+
+    monkeypatch.setattr(search, "STEMS_MAX", 5)
+    terms, tfs = search.index_terms("Shipping", "ships shipped icebreakers escorting convoys through waters")
+    assert dict(zip(terms, tfs)) == {"ship": 3, "icebreak": 1, "escort": 1, "convoi": 1, "water": 1}
+    assert len(search._stems) <= 7      # cleared before the 7 new words went in, not grown past the cap
+    assert search.index_terms("", "running")[0] == ["run"]

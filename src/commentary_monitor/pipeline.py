@@ -393,14 +393,11 @@ def _article_job(job: tuple, scorer, extracted=None) -> tuple[Article, list, dic
         # gzip level 1: 3x faster than the default, the file 15% larger; readable with zcat
         article.extra["html"] = (gzip.compress(page.content, compresslevel=1, mtime=0), page.content_type)
     t1 = time.perf_counter()
-    scores = []
-    if article.page_status != "deferred":
-        if scorer is not None:
-            scores = scorer.score_articles([article])[0]
-        t2 = time.perf_counter()
+    deferred = article.page_status == "deferred"     # not stored this run: neither scored nor indexed
+    scores = scorer.score_articles([article])[0] if scorer is not None and not deferred else []
+    t2 = time.perf_counter()
+    if not deferred:
         article.extra["terms"] = article_terms(article.title, article.text)   # for full-text search
-    else:
-        t2 = time.perf_counter()
     return article, scores, {"extract": t1 - t0, "score": t2 - t1, "index terms": time.perf_counter() - t2}
 
 

@@ -161,7 +161,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                     batch.articles.clear()
                     batch.scores.clear()
                     del batch, future
-                    wh.store_batch(run_id, articles, scores)   # with its pages, fingerprints and index terms
+                    wh.store_articles(run_id, articles, scores)   # with their pages, fingerprints and index terms
                     lap("store")
                     for a, per_profile in zip(articles, scores):
                         new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1

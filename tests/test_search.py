@@ -152,10 +152,10 @@ def test_a_stored_batch_is_searchable_at_once_and_indexed_once(tmp_path):
         for a in arts:
             a.extra["terms"] = article_terms(a.title, a.text)
         run = wh.start_run("ingest")
-        assert wh.store_batch(run, arts, [[score("p", 0.5)], [score("p", 0.1)]]) == 2
+        assert wh.store_articles(run, arts, [[score("p", 0.5)], [score("p", 0.1)]]) == 2
         assert [h["title"] for h in search(wh.con, "icebreaker")] == ["Icebreakers"]
         assert index_new(wh.con) == 0            # nothing left for the catch-up
-        assert wh.store_batch(run, arts, [[], []]) == 0     # stored again: neither articles nor terms twice
+        assert wh.store_articles(run, arts, [[], []]) == 0     # stored again: neither articles nor terms twice
         assert wh.con.execute("select count(*) from search_docs").fetchone()[0] == 2
         assert wh.con.execute("select count(*) from search_terms where term = 'icebreak'").fetchone()[0] == 1
         assert wh.con.execute("select len from search_docs where article_id = ?", [arts[1].article_id]).fetchone()[0] == 4

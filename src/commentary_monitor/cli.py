@@ -268,6 +268,12 @@ def cmd_profiles(args) -> int:
     return 0
 
 
+def _term_columns(weighted: list[tuple[str, float]]) -> list[str]:
+    """(term, weight) pairs as lines of three columns."""
+    return ["  " + "".join(f"{t:<28}{w:>6.2f}   " for t, w in weighted[i:i + 3]).rstrip()
+            for i in range(0, len(weighted), 3)]
+
+
 def render_profile(prof, labels: list, model, n_terms: int) -> str:
     lines = [f"profile {prof.name} (version {prof.version})", f"threshold: {prof.threshold:.2f}"]
     if prof.description:
@@ -293,13 +299,10 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
         top = sorted(described.items(), key=lambda kv: (-kv[1], kv[0]))[:n_terms]
         lines.append("")
         lines.append(f"description words (weight = rarity in ordinary English; top {len(top)} of {len(described)}):")
-        for i in range(0, len(top), 3):
-            lines.append("  " + "".join(f"{t:<28}{w:>6.2f}   " for t, w in top[i:i + 3]).rstrip())
+        lines += _term_columns(top)
     lines.append("")
     lines.append(f"distinctive terms and phrases (weight against ordinary English; top {n_terms} of {len(prof.terms)}):")
-    shown = prof.terms[:n_terms]
-    for i in range(0, len(shown), 3):
-        lines.append("  " + "".join(f"{t.text + (' *' if t.source != 'seeds' else ''):<28}{t.weight:>6.2f}   " for t in shown[i:i + 3]).rstrip())
+    lines += _term_columns([(t.text + (" *" if t.source != "seeds" else ""), t.weight) for t in prof.terms[:n_terms]])
     lines.append("  (* from the description or include)")
     lines.append("")
     lines.append(f"passages ({len(prof.passages)}; weight = closeness to the description, mean 1):")

@@ -119,7 +119,7 @@ def evaluate(scorer: Scorer, articles: list[LabeledArticle]) -> list[ProfileMetr
     return results
 
 
-FEEDBACK_RELEVANT_GRADE = 2   # the simulated reader marks grade 2 relevant and grade 0 not relevant;
+FEEDBACK_RELEVANT_GRADE = 2   # the simulated reader marks grade 2 relevant and grade 0 not relevant
 UNLABELED_GRADES = (1,)       # a partly relevant piece gets no thumb either way (the metrics count it a hit)
 
 
@@ -127,8 +127,8 @@ def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: in
                            seed: int = 0) -> tuple[list[ProfileMetrics], list[ProfileMetrics]]:
     """Feed ``n`` labeled articles to every profile (grade 2 as relevant, 0 as not; a
     reader leaves a grade-1 piece, partly relevant, unlabeled: marking it "not relevant"
-    would teach the profile against what precision and recall count as hits), score the others, and return the metrics without and with that feedback,
-    each averaged over ``draws`` random draws of the ``n`` articles. The draws come from
+    would teach the profile against what precision and recall count as hits), score the
+    others, and return the metrics without and with that feedback, each averaged over ``draws`` random draws of the ``n`` articles. The draws come from
     the articles with a grade for some profile other than the extra negatives
     (``--html-dir`` pages), as a reader labels what the digest shows."""
     import random

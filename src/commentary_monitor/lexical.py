@@ -46,8 +46,6 @@ def normalise(word: str) -> str:
 
 _CONTENT: dict[str, str | None] = {}   # a word as written -> its normalised form, None for a stop word
 _CONTENT_MAX = 200_000
-
-
 _UNSEEN = object()
 
 

@@ -196,20 +196,20 @@ class Scorer:
         self.cheap_stage = cheap_stage
         self._weights = [p.term_weights for p in self.profiles]
         self._description_weights = [p.reference.get("description_terms") for p in self.profiles]
-        self._seed_term_counts: dict[int, tuple] = {}
+        self._seed_index: dict[int, tuple] = {}
 
     def _seed_postings(self, i: int) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray]:
         """Profile ``i``'s seed passages as an inverted index: term -> [(passage, 1 + log
         count)], and each passage's length damping (as :func:`.lexical.passage_evidence`)."""
-        if i not in self._seed_term_counts:
+        if i not in self._seed_index:
             postings: dict[str, list[tuple[int, float]]] = {}
             damping = []
             for j, passage in enumerate(self.profiles[i].passages):
                 for t, n in term_counts(passage.text).items():
                     postings.setdefault(t, []).append((j, 1.0 + math.log(n)))
                 damping.append(1.0 / math.sqrt(max(len(passage.text.split()), 50)))
-            self._seed_term_counts[i] = (postings, np.asarray(damping))
-        return self._seed_term_counts[i]
+            self._seed_index[i] = (postings, np.asarray(damping))
+        return self._seed_index[i]
 
     def _closest_seed_by_terms(self, i: int, shared: dict[str, float]) -> int:
         """The seed passage with the most lexical evidence of the terms ``shared`` (term ->

@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import WarehouseError
+from .stopwords import ENGLISH_STOP_WORDS
 
 K1, B = 1.2, 0.75       # BM25's usual constants (as DuckDB's fts extension)
 
@@ -64,8 +65,6 @@ def _split(expr: str) -> str:
 
 def _words(expr: str) -> str:
     """SQL: the indexed words of the text ``expr`` (stop words out, not yet stemmed)."""
-    from .stopwords import ENGLISH_STOP_WORDS
-
     stop = ", ".join(f"'{w}'" for w in sorted(ENGLISH_STOP_WORDS))   # a-z only: safe to inline
     return f"list_filter({_split(expr)}, w -> w <> '' AND NOT list_contains([{stop}], w))"
 
@@ -125,8 +124,6 @@ def prestem() -> None:
     with them leaves few words of an article to :func:`resolve_terms`."""
     import wordfreq
 
-    from .stopwords import ENGLISH_STOP_WORDS
-
     _stem_all(w for w in wordfreq.top_n_list("en", COMMON_WORDS)
               if w.isascii() and w.isalpha() and w.islower() and w not in ENGLISH_STOP_WORDS)
 
@@ -143,8 +140,6 @@ def article_terms(title: str | None, text: str | None) -> Terms:
     """The words of ``title || ' ' || text`` exactly as :func:`index_new` splits them in
     SQL (lower-cased, accents stripped, a-z runs, stop words out), counted; those whose
     Porter stem this process knows already stemmed."""
-    from .stopwords import ENGLISH_STOP_WORDS
-
     folded = f"{title or ''} {text or ''}".lower().encode("ascii", "commentary-monitor-fold").decode("ascii")
     counts = Counter(_AZ.findall(folded))
     for w in ENGLISH_STOP_WORDS.intersection(counts):
@@ -182,9 +177,9 @@ def store_terms(con: duckdb.DuckDBPyConnection, indexed: list[tuple[str, Terms]]
     already; in the caller's transaction. Returns how many were added."""
     if not indexed:
         return 0
-    ids = [i for i, _ in indexed]
     from .warehouse_feeds import KEY_LIST, joined_keys
 
+    ids = [i for i, _ in indexed]
     have = {r[0] for r in con.execute(f"SELECT article_id FROM search_docs WHERE article_id IN {KEY_LIST}",
                                       [joined_keys(ids)]).fetchall()}
     indexed = [(i, t) for i, t in indexed if i not in have]
@@ -207,8 +202,6 @@ def index_new(con: duckdb.DuckDBPyConnection) -> int:
     article a killed run stored without its terms) and the first time over a warehouse from
     before the index. Returns how many. One transaction: an article is indexed whole or not
     at all."""
-    from .stopwords import ENGLISH_STOP_WORDS
-
     load_fts(con)
     con.execute("BEGIN TRANSACTION")
     try:

@@ -277,26 +277,23 @@ class Warehouse(DigestQueries, FeedQueries):
         return cache[table]
 
     def store_articles(self, run_id: str, articles: list, scores: list[list]) -> int:
-        """Store articles and their scores in one transaction; returns how many were new.
+        """Everything an ingest keeps of a batch, in one transaction; returns how many
+        articles were new.
 
         ``articles`` are :class:`~commentary_monitor.pipeline.Article`, ``scores`` one
         list of :class:`~commentary_monitor.scoring.Score` per article, with the
-        profile versions and model in each score's ``profile_version``/``model``.
+        profile versions and model in each score's ``profile_version``/``model``. With
+        the articles go what they carry in ``extra``: their feed entries' fingerprints,
+        their raw pages (``html``, see :meth:`store_pages`) and their full-text index terms
+        (``terms``, from :func:`.search.article_terms`; an article without them waits for
+        :func:`.search.index_new`).
         """
-        return self.store_batch(run_id, articles, scores, pages=False)
-
-    def store_batch(self, run_id: str, articles: list, scores: list[list], pages: bool = True) -> int:
-        """Everything an ingest keeps of a batch, in one transaction: the articles, their
-        scores, their feed entries' fingerprints, their raw pages (``extra['html']``, see
-        :meth:`store_pages`) and their full-text index terms (``extra['terms']``, from
-        :func:`.search.index_terms`; an article without them waits for
-        :func:`.search.index_new`). Returns how many articles were new."""
         from .search import store_terms
 
         if not articles:
             return 0
         now = utcnow()
-        page_rows = self._write_pages(articles) if pages else []
+        page_rows = self._write_pages(articles)
         before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         try:
             self.con.execute("BEGIN TRANSACTION")
@@ -307,17 +304,16 @@ class Warehouse(DigestQueries, FeedQueries):
             rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
             if rows:
                 self._append("scores", SCORE_COLUMNS, rows, "", verb="INSERT OR REPLACE")
-            if pages:
-                prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
-                for a in articles:
-                    if a.extra.get("fingerprint"):
-                        prints.setdefault(a.extra["fingerprint"], a.article_id)
-                if prints:
-                    self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
-                                 "ON CONFLICT DO NOTHING")
-                if page_rows:
-                    self._append("pages", PAGE_COLUMNS, page_rows, "ON CONFLICT DO NOTHING")
-                store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
+            prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
+            for a in articles:
+                if a.extra.get("fingerprint"):
+                    prints.setdefault(a.extra["fingerprint"], a.article_id)
+            if prints:
+                self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
+                             "ON CONFLICT DO NOTHING")
+            if page_rows:
+                self._append("pages", PAGE_COLUMNS, page_rows, "ON CONFLICT DO NOTHING")
+            store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
             self.con.execute("COMMIT")
         except duckdb.Error as exc:
             self.con.execute("ROLLBACK")

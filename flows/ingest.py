@@ -184,6 +184,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 relevant=relevant,
                 seconds=time.monotonic() - started,
                 pages_deferred=deferred,
+                feeds_with_problems=[(o.feed.url, o.problem) for o in outcomes if o.status == "ok" and o.problem],
                 stages=stages,
             )
             wh.finish_run(run_id, "ok", summary.render(), summary.feeds_ok, len(summary.feeds_failed), summary.articles_new)

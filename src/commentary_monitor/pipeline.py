@@ -485,6 +485,7 @@ class IngestSummary:
     seconds: float
     pages_deferred: int = 0                      # pages left for a later run (long Retry-After)
     stages: dict[str, float] = field(default_factory=dict)   # seconds per stage, in order
+    feeds_with_problems: list[tuple[str, str]] = field(default_factory=list)   # (url, problem): read, not cleanly
 
     def render(self) -> str:
         total = self.feeds_ok + len(self.feeds_failed)
@@ -507,6 +508,12 @@ class IngestSummary:
                 lines.append(f"    ... and {len(self.feeds_failed) - len(shown)} more (see the fetches table)")
             if not self.feeds_ok and all(kind == "dns" for _, kind, _ in self.feeds_failed):
                 lines.append("  note: no feed host could be resolved: is this machine offline?")
+        if self.feeds_with_problems:
+            lines.append("  feeds read with problems (kept what could be read):")
+            for url, problem in self.feeds_with_problems[:15]:
+                lines.append(f"    {url}  ({_short(problem)})")
+            if len(self.feeds_with_problems) > 15:
+                lines.append(f"    ... and {len(self.feeds_with_problems) - 15} more (fetches.problem)")
         return "\n".join(lines)
 
 

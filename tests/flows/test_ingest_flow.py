@@ -12,6 +12,18 @@ from commentary_monitor.localsite import SampleArticle, article_page, rss_feed
 from ..conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, last_week_day, write_config
 
 
+def test_a_feed_read_only_in_part_is_named_in_the_summary(tmp_path, news_site):
+    site = news_site
+    site.add("/cut/feed.xml", "<rss><channel><title>Cut</title><item><title>unterminated", "application/rss+xml")
+    summary = ingest(config_path=str(write_config(tmp_path, [site.url("/east/feed.xml"), site.url("/cut/feed.xml")],
+                                                  [site.host_port])))
+    assert summary.feeds_ok == 2 and not summary.feeds_failed
+    assert [url for url, _ in summary.feeds_with_problems] == [site.url("/cut/feed.xml")]
+    text = summary.render()
+    assert "feeds read with problems" in text and site.url("/cut/feed.xml") in text
+    assert site.url("/east/feed.xml") not in text.split("feeds read with problems", 1)[1]
+
+
 def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_site):
     site = news_site
     feeds = [

@@ -7,7 +7,6 @@ then batches of articles) because a Prefect task run costs ~25 ms of CPU.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import deque
 from contextlib import nullcontext
@@ -19,7 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from commentary_monitor import pipeline
 from commentary_monitor.config import Config, FetchSettings, load_config
-from commentary_monitor.workers import prestart, shutdown_pool
+from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
@@ -122,10 +121,9 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
 
             outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch, states)
             candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
-            if candidates and cfg.runner.kind == "local":
+            if len(candidates) >= MIN_POOL_JOBS and cfg.runner.kind == "local":
                 # Start the extraction workers while robots.txt and the first pages are fetched.
-                threading.Thread(target=prestart, args=(pipeline.warm_up, cfg.fetch.extract_workers, scorer),
-                                 name="start-workers", daemon=True).start()
+                prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = deferred = 0

@@ -211,3 +211,26 @@ def test_a_discovered_feed_that_is_gone_is_looked_for_again_on_the_page(site):
     site.add("/blog/", '<html><head><link rel="alternate" type="application/rss+xml" href="/old.xml"></head></html>')
     (o,) = fetch_feeds([FeedConfig(page)], s, {page: FeedState(page, old, None, None, None, 0)})
     assert o.status == "error" and o.error_kind == "http" and o.http_status == 404 and o.resolved_url == old
+
+
+def test_a_run_that_ends_while_its_workers_start_stops_them_cleanly(monkeypatch):
+    """prestart() starts the pool in the background; a shutdown right after waits for it
+    instead of racing it (which had raised 'cannot schedule new futures after shutdown')."""
+    import threading
+
+    from commentary_monitor import workers
+    from commentary_monitor.pipeline import warm_up
+
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    for _ in range(3):
+        workers.prestart(warm_up, 2, None)
+        workers.shutdown_pool()
+        assert workers._pool is None and not workers._starting.is_alive()
+    assert errors == []
+    assert workers.run_many(_double, list(range(10)), 2) == [2 * i for i in range(10)]   # a new pool after
+    workers.shutdown_pool()
+
+
+def _double(job, _state):
+    return 2 * job

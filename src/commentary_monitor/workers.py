@@ -21,6 +21,7 @@ _lock = threading.Lock()
 _pool = None
 _pool_key: tuple[int, Any] | None = None   # (workers, state) the pool was started with
 _state: Any = None                          # in a worker: the state its pool was started with
+_starting: threading.Thread | None = None   # a prestart() under way
 
 
 class WorkerDied(Exception):
@@ -44,21 +45,25 @@ def _call(item: tuple[Callable, Any]) -> Any:
 
 
 def _get_pool(workers: int, state: Any):
-    global _pool, _pool_key
     with _lock:
-        if _pool is None or _pool_key is None or _pool_key[0] != workers or _pool_key[1] is not state:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        return _get_pool_locked(workers, state)
 
-            _shutdown_locked()
-            # forkserver: workers start from a clean interpreter, not a fork of a process
-            # that runs threads (Prefect's, the HTTP client's). The server imports what the
-            # jobs need once, and each worker is forked with it imported (~0.1 s, not ~0.6 s).
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(list(PRELOAD))
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init, initargs=(state,))
-            _pool_key = (workers, state)   # holding the state keeps `is` meaningful
-        return _pool
+
+def _get_pool_locked(workers: int, state: Any):
+    global _pool, _pool_key
+    if _pool is None or _pool_key is None or _pool_key[0] != workers or _pool_key[1] is not state:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _shutdown_locked()
+        # forkserver: workers start from a clean interpreter, not a fork of a process
+        # that runs threads (Prefect's, the HTTP client's). The server imports what the
+        # jobs need once, and each worker is forked with it imported (~0.1 s, not ~0.6 s).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init, initargs=(state,))
+        _pool_key = (workers, state)   # holding the state keeps `is` meaningful
+    return _pool
 
 
 def _shutdown_locked() -> None:
@@ -69,20 +74,31 @@ def _shutdown_locked() -> None:
 
 
 def shutdown_pool() -> None:
-    """Stop the workers (at the end of a run; the next call starts new ones)."""
+    """Stop the workers (at the end of a run; the next call starts new ones), once a
+    :func:`prestart` under way has finished starting them."""
+    starting = _starting
+    if starting is not None:
+        starting.join()
     with _lock:
         _shutdown_locked()
 
 
 def prestart(fn: Callable[[Any, Any], Any], workers: int, state: Any = None) -> None:
-    """Start the pool's ``workers`` processes now, each running ``fn(None, state)`` once
-    (e.g. importing what the jobs need), without waiting: a run starts its workers while it
-    fetches its feeds, so the first batch need not wait for them."""
+    """Start the pool's ``workers`` processes in the background, each running
+    ``fn(None, state)`` once (e.g. importing what the jobs need), and return at once: a run
+    starts its workers while it fetches its pages, so the first batch need not wait for them."""
+    global _starting
     if workers <= 1:
         return
-    pool = _get_pool(workers, state)
-    for _ in range(workers):    # each submission starts one more process, up to ``workers``
-        pool.submit(_call, (fn, None))
+
+    def start() -> None:
+        with _lock:    # a shutdown meanwhile waits for this (see shutdown_pool)
+            pool = _get_pool_locked(workers, state)
+            for _ in range(workers):    # each submission starts one more process, up to ``workers``
+                pool.submit(_call, (fn, None))
+
+    _starting = threading.Thread(target=start, name="start-workers", daemon=True)
+    _starting.start()
 
 
 def run_many(fn: Callable[[Any, Any], Any], jobs: list, workers: int, state: Any = None) -> list:

@@ -86,24 +86,26 @@ def test_runs_and_fetches_are_recorded(tmp_path):
 
 
 def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
-    import gzip
     from datetime import timedelta
+
+    import zstandard
 
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         arts = [article(1), article(2), article(3)]
-        arts[0].extra["html"] = (gzip.compress(b"<html>one</html>"), "text/html")
-        arts[1].extra["html"] = (gzip.compress(b"<html>two</html>"), "text/html")
+        arts[0].extra["html"] = (zstandard.compress(b"<html>one</html>"), "text/html")
+        arts[1].extra["html"] = (zstandard.compress(b"<html>two</html>"), "text/html")
         arts[1].fetched_at = arts[0].fetched_at - timedelta(days=40)
         wh.store_articles(wh.start_run("ingest"), arts, [[], [], []])
         assert wh.store_pages(arts) == 2 and wh.store_pages(arts) == 2   # the second time stores nothing new
         assert wh.con.execute("select count(*) from pages").fetchone()[0] == 2
         rel, size = wh.con.execute("select path, bytes from pages where url = 'https://ex.org/1'").fetchone()
-        assert rel == f"pages/{arts[0].fetched_at:%Y-%m-%d}/{arts[0].article_id}.html.gz"
-        assert gzip.decompress((tmp_path / rel).read_bytes()) == b"<html>one</html>" and size == (tmp_path / rel).stat().st_size
-        # a file a crash left without its row, in an old day's folder
+        assert rel == f"pages/{arts[0].fetched_at:%Y-%m-%d}/{arts[0].article_id}.html.zst"
+        assert zstandard.decompress((tmp_path / rel).read_bytes()) == b"<html>one</html>" and size == (tmp_path / rel).stat().st_size
+        # files a crash left without their rows, in an old day's folder (.gz: from before zstd)
         orphan = tmp_path / "pages" / "2020-01-01" / "0000000000000000.html.gz"
         orphan.parent.mkdir(parents=True)
         orphan.write_bytes(b"x")
+        (orphan.parent / "0000000000000001.html.zst").write_bytes(b"y")
         old = tmp_path / wh.con.execute("select path from pages where url = 'https://ex.org/2'").fetchone()[0]
         assert wh.prune_pages(30, now=arts[0].fetched_at) == 1
         assert wh.con.execute("select url from pages").fetchall() == [("https://ex.org/1",)]
@@ -112,5 +114,5 @@ def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
         assert not (tmp_path / rel).exists() and list((tmp_path / "pages").iterdir()) == []
         # the same from SQL, as the docs show
         wh.store_pages(arts[:1])
-        (content,) = wh.con.execute(f"select content from read_blob('{tmp_path}/pages/*/*.html.gz')").fetchone()
-        assert gzip.decompress(content) == b"<html>one</html>"
+        (content,) = wh.con.execute(f"select content from read_blob('{tmp_path}/pages/*/*.html.zst')").fetchone()
+        assert zstandard.decompress(content) == b"<html>one</html>"

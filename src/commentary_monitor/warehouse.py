@@ -56,6 +56,7 @@ def migrations() -> list[Migration]:
     return found
 
 
+PAGE_SUFFIX = ".html.zst"   # raw pages: zstd files (zstdcat reads them); earlier ones were .html.gz
 PAGE_COLUMNS = ("article_id", "url", "fetched_at", "content_type", "path", "bytes")
 ARTICLE_COLUMNS = ("article_id", "url", "link", "guid", "feed_url", "outlet", "title", "author", "published_at",
                    "fetched_at", "language", "text", "text_source", "page_status", "page_error", "run_id")
@@ -327,7 +328,7 @@ class Warehouse(DigestQueries, FeedQueries):
         return Path(self.path).parent / "pages"
 
     def store_pages(self, articles: list) -> int:
-        """Keep the raw HTML the pipeline attached to articles (``extra['html']``: gzip bytes,
+        """Keep the raw HTML the pipeline attached to articles (``extra['html']``: zstd bytes,
         content type) as files under :attr:`pages_dir`, one folder per day, and a row each in
         ``pages``. The files are written before the rows, so a row always has its file; a file
         left without a row by a crash is removed with its day's folder by :meth:`prune_pages`."""
@@ -343,7 +344,7 @@ class Warehouse(DigestQueries, FeedQueries):
             if not a.extra.get("html"):
                 continue
             data, content_type = a.extra["html"]
-            rel = f"pages/{a.fetched_at:%Y-%m-%d}/{a.article_id}.html.gz"
+            rel = f"pages/{a.fetched_at:%Y-%m-%d}/{a.article_id}{PAGE_SUFFIX}"
             target = self.pages_dir.parent / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -364,7 +365,7 @@ class Warehouse(DigestQueries, FeedQueries):
         days = self.pages_dir.iterdir() if self.pages_dir.is_dir() else ()
         for day in days:
             if day.is_dir() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day.name) and day.name < first_kept:
-                for f in day.glob("*.html.gz"):
+                for f in (*day.glob("*" + PAGE_SUFFIX), *day.glob("*.html.gz")):   # .gz: before zstd
                     f.unlink(missing_ok=True)
                 try:
                     day.rmdir()

@@ -57,10 +57,10 @@ def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_sit
         assert con.execute("select count(*) from articles where url like '%utm_%' or url like '%#%'").fetchone()[0] == 0
         assert con.execute("select count(*) from scores").fetchone()[0] == 12
         # The raw pages are kept, compressed, for re-extraction ([warehouse] keep_html_days).
-        import gzip
+        import zstandard
 
         pages = con.execute("select url, path from pages order by url").fetchall()
-        assert len(pages) == 6 and b"<article>" in gzip.decompress((tmp_path / "warehouse" / pages[0][1]).read_bytes())
+        assert len(pages) == 6 and b"<article>" in zstandard.decompress((tmp_path / "warehouse" / pages[0][1]).read_bytes())
         top = con.execute(
             "select title, score from scored_articles where profile = 'sino-russian' order by score desc limit 10"
         ).fetchall()

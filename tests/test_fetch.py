@@ -256,7 +256,8 @@ def test_guard_runs_at_connect_time_on_the_address_connected_to():
             await backend.connect_tcp("::ffff:7f00:1", 80)
         async with Fetcher(FetchSettings()) as f:
             # httpx has no public hook for this: make sure the guard is the backend in use.
-            assert isinstance(f._client._transport._pool._network_backend, GuardedBackend)
+            async with f._lane() as client:
+                assert isinstance(client._transport._pool._network_backend, GuardedBackend)
     asyncio.run(go())
 
 

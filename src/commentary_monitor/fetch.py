@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from .guard import Blocked, GuardedTransport, check_url  # noqa: F401 (check_url
 from .politeness import UNREACHABLE, HostLimiter, Robots, host_key, retry_after_seconds
 
 MAX_REDIRECTS = 5
+LANE_CONNECTIONS = 2        # kept-alive connections per lane (see Fetcher._lane)
 ROBOTS_MAX_BYTES = 512_000
 # Only what we can decode ourselves with a bounded output: never let httpx inflate a body.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -119,12 +121,13 @@ class _Decoder:
 
 
 class Fetcher:
-    """An async HTTP client shared by all requests of one stage of a run."""
+    """The async HTTP client of one stage of a run: its requests, politeness and robots.txt."""
 
     def __init__(self, settings: FetchSettings, robots_texts: dict[str, str | None] | None = None) -> None:
         self.settings = settings
         self.limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_delay)
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []       # every lane's client, to close
+        self._free: asyncio.LifoQueue[httpx.AsyncClient] | None = None
         self._robots: dict[str, Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._in_flight = asyncio.Semaphore(settings.concurrency)
@@ -140,6 +143,15 @@ class Fetcher:
         return rules
 
     async def __aenter__(self) -> "Fetcher":
+        self._free = asyncio.LifoQueue()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.aclose()
+
+    def _new_client(self) -> httpx.AsyncClient:
         s = self.settings
 
         async def only_web(request: httpx.Request) -> None:
@@ -147,8 +159,8 @@ class Fetcher:
             if request.url.scheme not in ("http", "https"):
                 raise FetchError(str(request.url), "blocked", f"scheme {request.url.scheme!r} is not http(s)")
 
-        limits = httpx.Limits(max_connections=s.concurrency * 2, max_keepalive_connections=s.concurrency)
-        self._client = httpx.AsyncClient(
+        limits = httpx.Limits(max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS)
+        client = httpx.AsyncClient(
             transport=GuardedTransport(s.allow_private, limits, str(s.ca_file) if s.ca_file else None),
             timeout=httpx.Timeout(s.timeout),
             follow_redirects=True,
@@ -157,11 +169,24 @@ class Fetcher:
             event_hooks={"request": [only_web]},
             trust_env=False,
         )
-        return self
+        self._clients.append(client)
+        return client
 
-    async def __aexit__(self, *exc_info) -> None:
-        assert self._client is not None
-        await self._client.aclose()
+    @asynccontextmanager
+    async def _lane(self):
+        """One of at most ``concurrency`` requests in flight, with a client of its own.
+
+        A lane is a client with a small connection pool, used by one request at a time.
+        One pool shared by every request in flight costs more: httpcore checks each of its
+        connections whenever a request starts or ends, so its cost per request grows with
+        the concurrency (2.0 ms of CPU a page at 16 in flight on loopback, 0.85 ms in lanes)."""
+        assert self._free is not None, "use 'async with Fetcher(...)'"
+        async with self._in_flight:
+            client = self._free.get_nowait() if not self._free.empty() else self._new_client()
+            try:
+                yield client
+            finally:
+                self._free.put_nowait(client)   # the most recently used first: its connections are warm
 
     async def get(self, url: str, max_bytes: int, accept: str = "*/*", validators: Validators | None = None,
                   robots: bool = False) -> Fetched:
@@ -184,8 +209,8 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                async with self.limiter.slot(url), self._in_flight:
-                    return await self._attempt(url, max_bytes, accept, validators)
+                async with self.limiter.slot(url), self._lane() as client:
+                    return await self._attempt(client, url, max_bytes, accept, validators)
             except FetchError as exc:
                 transient = exc.kind in TRANSIENT_KINDS or (
                     exc.kind == "http" and exc.status is not None and (exc.status == 429 or exc.status >= 500))
@@ -220,22 +245,23 @@ class Fetcher:
             return UNREACHABLE + f"{exc.kind}: {exc.message}" if exc.may_pass else None
         return got.content.decode("utf-8", "replace")
 
-    async def _attempt(self, url: str, max_bytes: int, accept: str, validators: Validators | None) -> Fetched:
+    async def _attempt(self, client: httpx.AsyncClient, url: str, max_bytes: int, accept: str,
+                       validators: Validators | None) -> Fetched:
         try:
             async with asyncio.timeout(self.settings.deadline):
-                return await self._get(url, max_bytes, accept, validators)
+                return await self._get(client, url, max_bytes, accept, validators)
         except TimeoutError:
             raise FetchError(url, "deadline", f"no complete response within {self.settings.deadline:g}s") from None
 
-    async def _get(self, url: str, max_bytes: int, accept: str, validators: Validators | None) -> Fetched:
-        assert self._client is not None, "use 'async with Fetcher(...)'"
+    async def _get(self, client: httpx.AsyncClient, url: str, max_bytes: int, accept: str,
+                   validators: Validators | None) -> Fetched:
         headers = {"Accept": accept}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         try:
-            async with self._client.stream("GET", url, headers=headers) as resp:
+            async with client.stream("GET", url, headers=headers) as resp:
                 status = resp.status_code
                 if status >= 400 or (300 <= status < 400 and status != 304):
                     retry_after = retry_after_seconds(resp.headers.get("retry-after")) if status in (429, 503) else None

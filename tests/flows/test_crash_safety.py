@@ -38,12 +38,15 @@ def test_kill_9_mid_ingest_loses_nothing_committed_and_duplicates_nothing(tmp_pa
     site.delay = 0.1
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(tmp_path / "ph"), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
-    proc = subprocess.Popen([EXE, "--config", str(cfg), "ingest"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    # Its own process group: the kill takes the run's Prefect server and workers with it, as a crash
+    # of the machine would (a kill of the CLI alone leaves Prefect's server subprocess running).
+    proc = subprocess.Popen([EXE, "--config", str(cfg), "ingest"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=env, start_new_session=True)
     deadline = time.monotonic() + 180
     while sum(1 for h in site.hits if h.startswith("/k/a")) < 70 and time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read().decode()
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     site.delay = 0.0
     db = tmp_path / "warehouse" / "monitor.duckdb"

@@ -234,3 +234,31 @@ def test_a_run_that_ends_while_its_workers_start_stops_them_cleanly(monkeypatch)
 
 def _double(job, _state):
     return 2 * job
+
+
+def _stem_state(_job, _state):
+    import resource
+
+    from commentary_monitor import search
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return len(search._stems), search._stem_con is None, search._stems.get("relations"), usage.ru_utime + usage.ru_stime
+
+
+def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
+    """The fork server stems the common words once (worker_start); every worker forked from
+    it has them without stemming them again, and no DuckDB connection crosses the fork."""
+    from commentary_monitor import workers
+    from commentary_monitor.pipeline import warm_up
+    from commentary_monitor.search import COMMON_WORDS, _stem_all
+
+    workers.start_server()
+    workers.prestart(warm_up, 2, None)
+    try:
+        out = workers.run_many(_stem_state, list(range(workers.MIN_POOL_JOBS)), 2)
+    finally:
+        workers.shutdown_pool()
+    # (the stems inherited are DuckDB's own: the same as this process stems)
+    expected = _stem_all(["relations"])["relations"]
+    for stems, no_connection, relations, _cpu in out:
+        assert stems > COMMON_WORDS * 0.9 and no_connection and relations == expected

@@ -119,13 +119,20 @@ def _stem_all(words) -> dict[str, str]:
 COMMON_WORDS = 50_000
 
 
-def prestem() -> None:
+def prestem(close: bool = False) -> None:
     """Stem the most common English words (wordfreq's list) at once: a worker that starts
-    with them leaves few words of an article to :func:`resolve_terms`."""
+    with them leaves few words of an article to :func:`resolve_terms`. With ``close``, the
+    stemming connection is closed after (before a fork: see :mod:`.worker_start`)."""
+    global _stem_con
     import wordfreq
 
     _stem_all(w for w in wordfreq.top_n_list("en", COMMON_WORDS)
               if w.isascii() and w.isalpha() and w.islower() and w not in ENGLISH_STOP_WORDS)
+    if close:
+        with _stem_lock:
+            if _stem_con is not None:
+                _stem_con.close()
+                _stem_con = None
 
 
 @dataclass

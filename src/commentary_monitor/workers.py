@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-PRELOAD = ("commentary_monitor.pipeline", "commentary_monitor.scoring")   # imported once, by the fork server
+# imported once, by the fork server (worker_start also stems the common words there)
+PRELOAD = ("commentary_monitor.pipeline", "commentary_monitor.scoring", "commentary_monitor.worker_start")
 MIN_POOL_JOBS = 8      # below this, starting work in other processes costs more than it saves
 WORKER_NICENESS = 5
 

@@ -127,7 +127,9 @@ def run_many(fn: Callable[[Any, Any], Any], jobs: list, workers: int, state: Any
 
     pool = _get_pool(workers, state)
     try:
-        return list(pool.map(_call, [(fn, job) for job in jobs], chunksize=max(1, len(jobs) // (workers * 4))))
+        # Chunks of a few jobs: fewer hand-overs than one at a time, and a short tail where one
+        # worker finishes the last chunk while the other waits.
+        return list(pool.map(_call, [(fn, job) for job in jobs], chunksize=max(1, len(jobs) // (workers * 8))))
     except BrokenProcessPool as exc:
         with _lock:
             if _pool is pool:

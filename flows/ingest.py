@@ -18,7 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from commentary_monitor import pipeline
 from commentary_monitor.config import Config, FetchSettings, load_config
-from commentary_monitor.workers import prestart, shutdown_pool, start_server
+from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
@@ -102,9 +102,11 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)
     log = get_run_logger()
-    local_pool = cfg.runner.kind == "local" and cfg.fetch.extract_workers > 1 and bool(cfg.feeds)
-    if local_pool:
-        start_server()   # the extraction workers' imports, on the other core while the profiles load
+    local_pool = cfg.runner.kind == "local" and cfg.fetch.extract_workers > 1
+    if local_pool and cfg.feeds:
+        # The extraction workers' fork server does their imports on the other core while the
+        # profiles load and the feeds are read; workers forked from it later start at once.
+        start_server()
     with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
@@ -122,11 +124,11 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 stages[stage] = stages.get(stage, 0.0) + now - clock
                 clock = now
 
-            if local_pool:
-                # Start the extraction workers while the feeds, robots.txt and first pages are fetched.
-                prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
             outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch, states)
             candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
+            if local_pool and len(candidates) >= MIN_POOL_JOBS:
+                # Start the extraction workers while robots.txt and the first pages are fetched.
+                prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = deferred = 0

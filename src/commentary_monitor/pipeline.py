@@ -6,6 +6,7 @@ knows about Prefect, so every stage is testable on its own.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 import threading
@@ -413,6 +414,7 @@ def warm_up(_job, scorer) -> None:
     if scorer is not None and extracted is not None:
         scorer.score_text("warm up", extracted.text)
     prestem()
+    gc.freeze()   # the scorer and what warming up loaded live as long as the worker (see worker_start)
 
 
 def page_problem(page: Fetched | FetchError) -> tuple[str, str] | None:

@@ -8,6 +8,7 @@ submit: the batches of a run are fetched in threads while earlier ones are in th
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Callable
@@ -32,6 +33,7 @@ class WorkerDied(Exception):
 def _init(state: Any) -> None:
     global _state
     _state = state
+    gc.freeze()   # the state lives as long as the worker: out of the collector's walks (see worker_start)
     # Below the run's own process (and its Prefect API server): they hand out and store the
     # work, and a starved coordinator leaves the workers idle. Idle CPU is still all theirs.
     try:

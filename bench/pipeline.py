@@ -9,9 +9,9 @@ real pages of --html-dir served again and again under new URLs), and the real co
 `commentary-monitor ingest` runs against it in a fresh warehouse, as a separate process:
 wall time, CPU time and peak RSS are the whole process's (Prefect's start-up included; the
 start-up alone is measured with a config that has no feeds). The floor is bare trafilatura
-extraction of the same pages in a 2-process pool. Cold runs and the floor are each measured
---repeat times (2) and the best of each kept: on a shared VM their speed drifts by ~10%
-between minutes. Then the same site again (the warm run),
+extraction of the same pages in a 2-process pool. Each cold run is followed by a floor
+measurement, --repeat times (2), and the best of each kept: on a shared VM the speed drifts by
+10-15% between minutes. Then the same site again (the warm run),
 200 feeds with nothing new, and the warehouse's own queries at a million rows.
 """
 

@@ -128,9 +128,10 @@ def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: in
     """Feed ``n`` labeled articles to every profile (grade 2 as relevant, 0 as not; a
     reader leaves a grade-1 piece, partly relevant, unlabeled: marking it "not relevant"
     would teach the profile against what precision and recall count as hits), score the
-    others, and return the metrics without and with that feedback, each averaged over ``draws`` random draws of the ``n`` articles. The draws come from
-    the articles with a grade for some profile other than the extra negatives
-    (``--html-dir`` pages), as a reader labels what the digest shows."""
+    others, and return the metrics without and with that feedback, each averaged over
+    ``draws`` random draws of the ``n`` articles. The draws come from the articles with a
+    grade for some profile other than the extra negatives (``--html-dir`` pages), as a
+    reader labels what the digest shows."""
     import random
 
     from .feedback import LabeledText, train_all

@@ -25,7 +25,7 @@ from .extract import ExtractionFailed, extract_page, html_to_text
 from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
-from .search import article_terms, prestem
+from .search import article_terms
 from .warehouse import FeedState, Warehouse, utcnow
 from .workers import WorkerDied, run_many
 
@@ -407,13 +407,13 @@ PAGE_ZSTD_LEVEL = 1
 
 
 def warm_up(_job, scorer) -> None:
-    """A worker's first job (see :func:`.workers.prestart`): its imports are done by
-    unpickling this function; one small page through extraction and scoring loads the rest."""
+    """A worker's first job (see :func:`.workers.prestart`): its imports and the common
+    words' stems come from its fork server (:mod:`.worker_start`); one small page through
+    extraction and scoring loads the rest."""
     extracted = extract_page(b"<html><body><article><p>" + b"Warm up. " * 40 + b"</p></article></body></html>",
                              "http://warm-up.invalid/")
     if scorer is not None and extracted is not None:
         scorer.score_text("warm up", extracted.text)
-    prestem()
     gc.freeze()   # the scorer and what warming up loaded live as long as the worker (see worker_start)
 
 

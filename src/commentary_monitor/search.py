@@ -11,7 +11,7 @@ lower-casing and stripping accents, English stop words dropped, then Porter-stem
 
 An ingest does the word splitting where the article is built, in the extraction workers
 (:func:`article_terms`: the same words as the SQL, stemmed by the same ``stem`` from a
-table of common words each worker builds when it starts, :func:`prestem`), stems the rarer
+table of common words their fork server builds once, :func:`prestem`), stems the rarer
 rest once per batch (:func:`resolve_terms`) and stores the terms with the article in one
 transaction (:func:`store_terms`): ~0.6 ms an article in the workers instead of ~1.5 ms of
 SQL on the run's one writer. :func:`index_new` indexes in SQL whatever a

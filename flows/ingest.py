@@ -106,6 +106,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     if local_pool and cfg.feeds:
         # The extraction workers' fork server does their imports on the other core while the
         # profiles load and the feeds are read; workers forked from it later start at once.
+        # (The CLI started it already, before Prefect's API server: then this is a no-op.)
         start_server()
     with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
         if wh.abandon_stale_runs():

@@ -240,17 +240,22 @@ def _stem_state(_job, _state):
     import gc
     import resource
 
+    from trafilatura import external
+
     from commentary_monitor import search
+    from commentary_monitor.semantic import default_encoder
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    warm = bool(external.JT_STOPLIST) and default_encoder.cache_info().currsize == 1
     return (len(search._stems), search._stem_con is None, search._stems.get("relations"), gc.get_freeze_count(),
-            usage.ru_utime + usage.ru_stime)
+            usage.ru_utime + usage.ru_stime, warm)
 
 
 def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
     """The fork server stems the common words once (worker_start); every worker forked from
-    it has them without stemming them again, and no DuckDB connection crosses the fork. What
-    the server imported is frozen out of the garbage collector's walks."""
+    it has them without stemming them again, and no DuckDB connection crosses the fork. It
+    also warms trafilatura and loads the model for them. What the server imported is frozen
+    out of the garbage collector's walks."""
     from commentary_monitor import workers
     from commentary_monitor.pipeline import warm_up
     from commentary_monitor.search import COMMON_WORDS, _stem_all
@@ -263,6 +268,7 @@ def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
         workers.shutdown_pool()
     # (the stems inherited are DuckDB's own: the same as this process stems)
     expected = _stem_all(["relations"])["relations"]
-    for stems, no_connection, relations, frozen, _cpu in out:
+    for stems, no_connection, relations, frozen, _cpu, warm in out:
         assert stems > COMMON_WORDS * 0.9 and no_connection and relations == expected
         assert frozen > 10_000    # the modules' objects (~75,000)
+        assert warm    # trafilatura's first-use loads (jusText's stop lists) and the model, inherited

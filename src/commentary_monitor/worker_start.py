@@ -1,9 +1,16 @@
 """Imported once by the extraction workers' fork server (see :data:`.workers.PRELOAD`):
 what every worker needs, done before the workers are forked from it, so that each starts
-with it instead of doing it again (the common words' stems: ~0.35 s of CPU each).
+with it instead of doing it again:
+
+- the common words' stems (~0.35 s of CPU a worker);
+- trafilatura's lazy first-use loads, which a worker would otherwise pay on its first real
+  page (~0.25 s): the jusText stop lists of every language (loaded the first time a page's
+  main text comes out short) and the public-suffix list (the first time a site's name is
+  taken from its URL);
+- the packaged embedding model (a worker's scorer arrives pickled by name and finds it).
 
 The stemming connection is closed before any fork: a worker opens its own when it needs it.
-Then everything imported so far is frozen out of the garbage collector's reach: a worker's
+Then everything done so far is frozen out of the garbage collector's reach: a worker's
 collections then walk only what its jobs allocate, not the ~75,000 objects of its modules
 (0.65 -> 0.25 ms of collection per article), and leave the pages it shares with the server
 untouched.
@@ -11,7 +18,17 @@ untouched.
 
 import gc
 
+from courlan import extract_domain
+
+from .extract import extract_page
 from .search import prestem
+from .semantic import default_encoder
+
+# A short page: its text falls below trafilatura's minimum, so the jusText rescue runs.
+_SHORT_PAGE = b"<html><head><title>Warm up</title></head><body><article><p>Warm up.</p></article></body></html>"
 
 prestem(close=True)
+extract_page(_SHORT_PAGE, "https://www.example.com/warm-up")
+extract_domain("https://www.example.co.uk/warm-up")
+default_encoder()
 gc.freeze()

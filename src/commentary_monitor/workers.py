@@ -64,9 +64,10 @@ def _context():
 
 
 def start_server() -> None:
-    """Start the fork server in the background (its imports take ~0.6 s of CPU), so that a
-    pool started later forks its workers at once. A run calls this first thing, while it
-    loads its profiles on the other core."""
+    """Start the fork server in the background (its imports and warm-up, see
+    :mod:`.worker_start`, take ~1.4 s of CPU), so that a pool started later forks its
+    workers at once. The CLI calls this before Prefect starts its API server, a flow run
+    first thing (a no-op when the server runs already)."""
     from multiprocessing import forkserver
 
     _context()

@@ -82,8 +82,14 @@ def _fold_char(ch: str) -> str:
     return base if base.isascii() and base.isalpha() else " "
 
 
+@lru_cache(maxsize=4096)
+def _fold_run(run: str) -> str:
+    return "".join(_fold_char(c) for c in run)
+
+
 def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
-    return "".join(_fold_char(c) for c in exc.object[exc.start : exc.end]), exc.end
+    # called once per run of non-ASCII characters: mostly the same few (’ “ ” — é)
+    return _fold_run(exc.object[exc.start : exc.end]), exc.end
 
 
 codecs.register_error("commentary-monitor-fold", _fold_errors)
@@ -147,19 +153,22 @@ def article_terms(title: str | None, text: str | None) -> Terms:
     """The words of ``title || ' ' || text`` exactly as :func:`index_new` splits them in
     SQL (lower-cased, accents stripped, a-z runs, stop words out), counted; those whose
     Porter stem this process knows already stemmed."""
-    folded = f"{title or ''} {text or ''}".lower().encode("ascii", "commentary-monitor-fold").decode("ascii")
+    folded = f"{title or ''} {text or ''}".lower()
+    if not folded.isascii():
+        folded = folded.encode("ascii", "commentary-monitor-fold").decode("ascii")
     counts = Counter(_AZ.findall(folded))
-    for w in ENGLISH_STOP_WORDS.intersection(counts):
-        del counts[w]
-    stems: Counter = Counter()
+    stems: dict[str, int] = {}
     words = {}
+    known, stop = _stems.get, ENGLISH_STOP_WORDS
     for w, n in counts.items():
-        stem = _stems.get(w)
+        if w in stop:
+            continue
+        stem = known(w)
         if stem is None:
             words[w] = n
         else:
-            stems[stem] += n
-    return Terms(dict(stems), words)
+            stems[stem] = stems.get(stem, 0) + n
+    return Terms(stems, words)
 
 
 def resolve_terms(batch: list[Terms]) -> list[tuple[list[str], list[int]]]:

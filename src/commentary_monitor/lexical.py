@@ -76,18 +76,29 @@ def words(text: str, keep_stop: bool = False) -> list[str]:
 def term_counts(text: str) -> Counter:
     """Unigram and phrase counts of a text's content words. A phrase is two content
     words in a row, up to two stop words apart ("Moscow and Beijing" gives
-    "moscow beijing", "the Power of Siberia" "power siberia"), never across punctuation."""
-    ws = words(text, keep_stop=True)
-    grams = [w for w in ws if w]
+    "moscow beijing", "the Power of Siberia" "power siberia"), never across punctuation.
+    (:func:`words` and the phrases in one pass: this runs on every passage of every article.)"""
+    grams: list[str] = []
+    phrases: list[str] = []
+    known = _CONTENT.get
     prev, gap = "", 0
-    for w in ws:
-        if w is None:
+    for raw in _WORD.findall(text):      # the word, or '' for punctuation and numbers
+        if not raw:
+            prev, gap = "", 0            # a phrase boundary
+            continue
+        w = known(raw, _UNSEEN)
+        if w is _UNSEEN:
+            w = _content_word(raw)
+        if w is None:                    # a stop word: a phrase may span two
             gap += 1
             continue
-        if w and prev and gap <= 2:
-            grams.append(prev + " " + w)
+        grams.append(w)
+        if prev and gap <= 2:
+            phrases.append(prev + " " + w)
         prev, gap = w, 0
-    return Counter(grams)
+    counts = Counter(grams)
+    counts.update(phrases)
+    return counts
 
 
 @dataclass(frozen=True)

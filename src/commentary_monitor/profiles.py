@@ -106,19 +106,21 @@ def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int
     sentence ends, short fragments (headings, captions, bylines) dropped."""
     out: list[str] = []
     for block in _BLOCK_SPLIT.split(text):
-        block = " ".join(block.split())
         words = block.split()
         if len(words) < min_words:
             continue
+        block = " ".join(words)
         if len(words) <= max_words:
             out.append(block)
             continue
         current: list[str] = []
+        n = 0
         for sentence in _SENTENCE_END.split(block):
             current.append(sentence)
-            if sum(len(s.split()) for s in current) >= max_words // 2:
+            n += len(sentence.split())
+            if n >= max_words // 2:
                 out.append(" ".join(current))
-                current = []
+                current, n = [], 0
         if current:
             tail = " ".join(current)
             if out and len(tail.split()) < min_words:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .filters import muted_by
-from .lexical import actor_mentions, passage_evidence, side_mentions, term_counts, third_party_share
+from .lexical import actor_mentions, side_mentions, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
 MODEL_NAME = "hybrid-v4"
@@ -109,6 +109,7 @@ class ArticleView:
     lengths: list[int]
     vectors: np.ndarray | None = None
     _actors: Counter | None = None
+    _lexical: tuple | None = None     # (scorer, its per-profile evidence): see Scorer._evidence
 
     @property
     def actors(self) -> Counter:
@@ -133,15 +134,6 @@ class ArticleView:
         """The article's embedding: the mean of its passage embeddings, normalised."""
         v = self.vectors.mean(axis=0)
         return v / (np.linalg.norm(v) or 1.0)
-
-
-def lexical_features(view: ArticleView, profile: Profile, weights: dict[str, float]) -> tuple[np.ndarray, list]:
-    scores, matched = [], []
-    for c, n in zip(view.counts, view.lengths):
-        s, m = passage_evidence(c, n, weights)
-        scores.append(s)
-        matched.append(m)
-    return np.asarray(scores) / (profile.reference.get("lexical") or 1.0), matched
 
 
 BASE_FEATURES = ("lexical", "semantic", "top", "lead", "description", "description_lexical")
@@ -197,6 +189,49 @@ class Scorer:
         self._weights = [p.term_weights for p in self.profiles]
         self._description_weights = [p.reference.get("description_terms") for p in self.profiles]
         self._seed_index: dict[int, tuple] = {}
+        # Every profile's terms and description words in one table, term -> ((slot, weight),
+        # ...), slot 2i profile i's terms, 2i+1 its description's: a passage's counts are
+        # walked once for all of them (see _evidence).
+        merged: dict[str, list] = {}
+        for i, (tw, dw) in enumerate(zip(self._weights, self._description_weights)):
+            for slot, weights in ((2 * i, tw), (2 * i + 1, dw or {})):
+                for t, w in weights.items():
+                    if w:
+                        merged.setdefault(t, []).append((slot, w))
+        self._merged = {t: tuple(e) for t, e in merged.items()}
+
+    def _evidence(self, view: ArticleView) -> list[tuple[np.ndarray, list, np.ndarray]]:
+        """Per profile: each passage's lexical evidence (:func:`.lexical.passage_evidence`
+        of the profile's terms, relative to a seed passage's level), the terms it matched,
+        and each passage's evidence of the description's words; computed once per article."""
+        if view._lexical is not None and view._lexical[0] is self:
+            return view._lexical[1]
+        n_profiles = len(self.profiles)
+        sums = np.zeros((len(view.counts), 2 * n_profiles))
+        matched: list[list[list]] = [[[] for _ in view.counts] for _ in range(n_profiles)]
+        table = self._merged.get
+        log = math.log
+        for j, counts in enumerate(view.counts):
+            row = sums[j]
+            acc = [0.0] * (2 * n_profiles)
+            for t, n in counts.items():
+                entry = table(t)
+                if entry is None:
+                    continue
+                f = 1.0 + log(n)
+                for slot, w in entry:
+                    c = w * f
+                    acc[slot] += c
+                    if not slot & 1:
+                        matched[slot >> 1][j].append((t, c))
+            row[:] = acc
+        damping = 1.0 / np.sqrt(np.maximum(np.asarray(view.lengths, dtype=float), 50.0))
+        sums *= damping[:, None]
+        out = []
+        for i, prof in enumerate(self.profiles):
+            out.append((sums[:, 2 * i] / (prof.reference.get("lexical") or 1.0), matched[i], sums[:, 2 * i + 1]))
+        view._lexical = (self, out)
+        return out
 
     def _seed_postings(self, i: int) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray]:
         """Profile ``i``'s seed passages as an inverted index: term -> [(passage, 1 + log
@@ -239,13 +274,11 @@ class Scorer:
         per-passage lexical scores and matches, and the per-passage cosines (or None
         when the cheap stage decided)."""
         prof, ref = self.profiles[i], self.profiles[i].reference
-        lex, matched = lexical_features(view, prof, self._weights[i])
+        lex, matched, d = self._evidence(view)[i]
         feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0,
                  "description": 0.0}
-        dw = self._description_weights[i]
-        if dw:
-            d = [passage_evidence(c, n, dw)[0] for c, n in zip(view.counts, view.lengths)]
-            feats["description_lexical"] = float(np.mean(d)) / ref["description_lexical"] if d else 0.0
+        if self._description_weights[i]:
+            feats["description_lexical"] = float(d.mean()) / ref["description_lexical"] if d.size else 0.0
         else:
             feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
         if ref.get("pairs"):

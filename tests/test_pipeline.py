@@ -248,7 +248,7 @@ def _stem_state(_job, _state):
     usage = resource.getrusage(resource.RUSAGE_SELF)
     warm = bool(external.JT_STOPLIST) and default_encoder.cache_info().currsize == 1
     return (len(search._stems), search._stem_con is None, search._stems.get("relations"), gc.get_freeze_count(),
-            usage.ru_utime + usage.ru_stime, warm)
+            usage.ru_utime + usage.ru_stime, warm, gc.get_threshold()[0])
 
 
 def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
@@ -268,7 +268,8 @@ def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
         workers.shutdown_pool()
     # (the stems inherited are DuckDB's own: the same as this process stems)
     expected = _stem_all(["relations"])["relations"]
-    for stems, no_connection, relations, frozen, _cpu, warm in out:
+    for stems, no_connection, relations, frozen, _cpu, warm, young in out:
         assert stems > COMMON_WORDS * 0.9 and no_connection and relations == expected
         assert frozen > 10_000    # the modules' objects (~75,000)
         assert warm    # trafilatura's first-use loads (jusText's stop lists) and the model, inherited
+        assert young == workers.GC_YOUNG_THRESHOLD

@@ -18,6 +18,7 @@ from typing import Any
 PRELOAD = ("commentary_monitor.pipeline", "commentary_monitor.scoring", "commentary_monitor.worker_start")
 MIN_POOL_JOBS = 8      # below this, starting work in other processes costs more than it saves
 WORKER_NICENESS = 5
+GC_YOUNG_THRESHOLD = 20_000
 
 _lock = threading.Lock()
 _pool = None
@@ -34,6 +35,9 @@ def _init(state: Any) -> None:
     global _state
     _state = state
     gc.freeze()   # the state lives as long as the worker: out of the collector's walks (see worker_start)
+    # A job allocates (and drops) tens of thousands of tracked objects: collect the youngest
+    # generation every 20,000 allocations, not every 700 (0.18 -> 0.05 ms an article).
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
     # Below the run's own process (and its Prefect API server): they hand out and store the
     # work, and a starved coordinator leaves the workers idle. Idle CPU is still all theirs.
     try:

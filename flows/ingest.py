@@ -27,6 +27,28 @@ from commentary_monitor.warehouse import Warehouse
 from commentary_monitor.flows.hooks import notify_on_failure
 
 BATCH_SIZE = 100
+RAMP = (25, 50)       # the first batches, so the workers start on pages sooner
+LAST = 25             # the last batches, so the last store (when the workers have finished) is short
+
+
+def batch_bounds(n: int, size: int = BATCH_SIZE, ramp: tuple[int, ...] = RAMP, last: int = LAST) -> list[tuple[int, int]]:
+    """The candidates' batches as (start, end): ``ramp`` sizes first, then ``size``, and the
+    end in pieces of ``last``: the first pages reach the workers after a short fetch, and
+    little is left to store once they have finished."""
+    out: list[tuple[int, int]] = []
+    i, sizes = 0, iter(ramp)
+    while i < n:
+        rest = n - i
+        s = next(sizes, size)
+        if rest <= s + 2 * last:       # the end: what is over two pieces of ``last``, then those
+            for piece in ([rest - 2 * last, last, last] if rest > 3 * last else [rest]):
+                if piece > 0:
+                    out.append((i, i + piece))
+                    i += piece
+            break
+        out.append((i, i + s))
+        i += s
+    return out
 
 
 def transient_only(task, task_run, state) -> bool:
@@ -136,15 +158,15 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             robots = fetch_robots(candidates, cfg.fetch) if candidates else {}
             lap("fetch feeds")
             runner, window, workers = task_runner_for(cfg)
-            batches = iter(range(0, len(candidates), BATCH_SIZE))
+            batches = iter(batch_bounds(len(candidates)))
             remote = cfg.runner.kind != "local" and candidates
             with api_for_other_processes() if remote else nullcontext(), runner if candidates else nullcontext():
                 in_flight: deque = deque()
 
                 def submit_next() -> None:
-                    i = next(batches, None)
-                    if i is not None:
-                        params = dict(candidates=candidates[i : i + BATCH_SIZE], settings=cfg.fetch,
+                    bounds = next(batches, None)
+                    if bounds is not None:
+                        params = dict(candidates=candidates[bounds[0] : bounds[1]], settings=cfg.fetch,
                                       robots=robots, scorer=scorer, workers=workers)
                         in_flight.append((time.time(), runner.submit(build_articles, parameters=params)))
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from commentary_monitor.flows.digest import digest
-from commentary_monitor.flows.ingest import ingest
+from commentary_monitor.flows.ingest import BATCH_SIZE, LAST, RAMP, batch_bounds, ingest
 from commentary_monitor.localsite import SampleArticle, article_page, rss_feed
 
 from ..conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, last_week_day, write_config
@@ -86,6 +86,19 @@ def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_sit
     assert "## sino-russian" in md
     assert "Moscow and Beijing: an unequal partnership" in md
     assert "East story 1" not in md and "West story" not in md   # off-topic stays out
+
+
+def test_batches_cover_every_candidate_once_starting_and_ending_small():
+    for n in (0, 1, 24, 76, 100, 125, 160, 200, 999, 1000, 5003):
+        bounds = batch_bounds(n)
+        sizes = [end - start for start, end in bounds]
+        assert sum(sizes) == n and all(s > 0 for s in sizes)
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:])) and (not bounds or bounds[0][0] == 0)
+        assert max(sizes, default=0) <= BATCH_SIZE
+    sizes = [end - start for start, end in batch_bounds(1000)]
+    assert sizes[: len(RAMP)] == list(RAMP)           # the workers get pages after a short fetch
+    assert sizes[-2:] == [LAST, LAST]                  # little is left to store when they finish
+    assert sizes.count(BATCH_SIZE) >= 7
 
 
 def test_three_hundred_articles_stored_once(tmp_path, site):

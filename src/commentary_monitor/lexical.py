@@ -251,6 +251,9 @@ def relationship_pairs(terms, actors: tuple[str, ...], counts: Counter) -> tuple
 
 
 _NAME = re.compile(r"[^\W\d_]+")
+# the words of _NAME that do not start with a-z: the capitalised ones, and a few others
+# (a non-ASCII lower-case initial) that the caller's isupper() leaves out
+_CAPITALISED = re.compile(r"(?<![^\W\d_])[^\W\d_a-z][^\W\d_]*")
 
 
 def actor_spellings(text: str) -> dict[str, str]:
@@ -304,7 +307,7 @@ def side_mentions(passages: list[str], sides) -> tuple[int, int]:
     a, b = frozenset(sides[0]), frozenset(sides[1])
     both = either = 0
     for text in passages:
-        names = {normalise(w)[:ACTOR_FOLD] for w in _NAME.findall(text) if w[0].isupper()}
+        names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
         in_a, in_b = not a.isdisjoint(names), not b.isdisjoint(names)
         both += in_a and in_b
         either += in_a or in_b

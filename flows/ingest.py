@@ -131,9 +131,6 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
         # (The CLI started it already, before Prefect's API server: then this is a no-op.)
         start_server()
     with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
-        # An ingest's statements are small batched appends: DuckDB's second thread adds CPU
-        # (0.90 -> 0.78 ms of a stored article) and takes it from the extraction workers.
-        wh.con.execute("SET threads = 1")
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         scorer = scorer_for(cfg, wh.feedback_labels())

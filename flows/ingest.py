@@ -42,9 +42,8 @@ def batch_bounds(n: int, size: int = BATCH_SIZE, ramp: tuple[int, ...] = RAMP, l
         s = next(sizes, size)
         if rest <= s + 2 * last:       # the end: what is over two pieces of ``last``, then those
             for piece in ([rest - 2 * last, last, last] if rest > 3 * last else [rest]):
-                if piece > 0:
-                    out.append((i, i + piece))
-                    i += piece
+                out.append((i, i + piece))
+                i += piece
             break
         out.append((i, i + s))
         i += s
@@ -81,6 +80,13 @@ def build_articles(candidates: list, settings: FetchSettings, robots: dict, scor
                    workers: int | None = None) -> pipeline.Batch:
     """Fetch, extract and score one batch of articles (on whichever task runner the config names)."""
     return pipeline.process_batch(candidates, settings, robots, scorer, workers)
+
+
+def uses_local_pool(cfg: Config) -> bool:
+    """Whether a run of ``cfg`` extracts in this machine's pool of worker processes (and so
+    wants their fork server started): a local runner with more than one extraction worker
+    and some feeds to read."""
+    return cfg.runner.kind == "local" and cfg.fetch.extract_workers > 1 and bool(cfg.feeds)
 
 
 def task_runner_for(cfg: Config):
@@ -124,8 +130,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     started = time.monotonic()
     cfg = load_config(config_path)
     log = get_run_logger()
-    local_pool = cfg.runner.kind == "local" and cfg.fetch.extract_workers > 1
-    if local_pool and cfg.feeds:
+    local_pool = uses_local_pool(cfg)
+    if local_pool:
         # The extraction workers' fork server does their imports on the other core while the
         # profiles load and the feeds are read; workers forked from it later start at once.
         # (The CLI started it already, before Prefect's API server: then this is a no-op.)

@@ -200,3 +200,25 @@ def test_description_evidence_reads_the_description_alone():
 def test_a_profile_that_names_no_two_sides_has_no_relationship_evidence():
     (_, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
     assert "pairs" not in memory.features and "others" not in memory.features
+
+
+def test_one_walk_of_the_counts_gives_each_profiles_own_passage_evidence():
+    """Scorer._evidence sums every profile's terms and description words in one walk of a
+    passage's counts: the same figures as lexical.passage_evidence, profile by profile."""
+    import pytest
+
+    from commentary_monitor.lexical import passage_evidence
+    from commentary_monitor.scoring import ArticleView
+
+    s = scorer()
+    view = ArticleView.of("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS + OFFTOPIC_PARAGRAPHS))
+    for i, prof in enumerate(s.profiles):
+        lex, matched, desc = s._evidence(view)[i]
+        for j, (counts, n) in enumerate(zip(view.counts, view.lengths)):
+            want, want_terms = passage_evidence(counts, n, prof.term_weights)
+            assert lex[j] == pytest.approx(want / prof.reference["lexical"])
+            assert [t for t, _ in sorted(matched[j])] == [t for t, _ in sorted(want_terms)]
+            assert [c for _, c in sorted(matched[j])] == pytest.approx([c for _, c in sorted(want_terms)])
+            if prof.reference.get("description_terms"):
+                assert desc[j] == pytest.approx(passage_evidence(counts, n, prof.reference["description_terms"])[0])
+        assert any(lex) and (not prof.reference.get("description_terms") or any(desc))

@@ -113,9 +113,10 @@ def _start_workers_server(cfg) -> None:
     CPU) before Prefect starts its API server: that start-up keeps one core busy and leaves
     the other idle, and the ingest finds the server ready. A run with nothing new never
     forks a worker from it."""
+    from .flows.ingest import uses_local_pool
     from .workers import start_server
 
-    if cfg.feeds and cfg.runner.kind == "local" and cfg.fetch.extract_workers > 1:
+    if uses_local_pool(cfg):
         start_server()
 
 

@@ -179,6 +179,12 @@ def _include_terms(raw: str) -> list[str]:
     return [f"{a} {b}" for a, b in zip(ws, ws[1:])]
 
 
+def length_damping(n_words: int) -> float:
+    """What a passage's summed evidence is divided by: the square root of its length, at
+    least that of a 50-word passage (so a short one does not look dense)."""
+    return 1.0 / math.sqrt(max(n_words, 50))
+
+
 def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -> tuple[float, list[tuple[str, float]]]:
     """A passage's lexical score (sum of its matched terms' weights, damped by repetition,
     per square root of length) and the matched terms with their contributions."""
@@ -193,7 +199,7 @@ def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -
             w = weights.get(t)
             if w:
                 matched.append((t, w * (1.0 + math.log(n))))
-    score = sum(c for _, c in matched) / math.sqrt(max(n_words, 50))
+    score = sum(c for _, c in matched) * length_damping(n_words)
     return score, matched
 
 

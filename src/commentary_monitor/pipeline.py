@@ -407,13 +407,11 @@ PAGE_ZSTD_LEVEL = 1
 
 
 def warm_up(_job, scorer) -> None:
-    """A worker's first job (see :func:`.workers.prestart`): its imports and the common
-    words' stems come from its fork server (:mod:`.worker_start`); one small page through
-    extraction and scoring loads the rest."""
-    extracted = extract_page(b"<html><body><article><p>" + b"Warm up. " * 40 + b"</p></article></body></html>",
-                             "http://warm-up.invalid/")
-    if scorer is not None and extracted is not None:
-        scorer.score_text("warm up", extracted.text)
+    """A worker's first job (see :func:`.workers.prestart`): its imports, the common words'
+    stems and trafilatura's first-use loads come from its fork server (:mod:`.worker_start`);
+    scoring one short text warms what the run's own scorer holds."""
+    if scorer is not None:
+        scorer.score_text("warm up", "Warm up. " * 40)
     gc.freeze()   # the scorer and what warming up loaded live as long as the worker (see worker_start)
 
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .filters import muted_by
-from .lexical import actor_mentions, side_mentions, term_counts, third_party_share
+from .lexical import actor_mentions, length_damping, side_mentions, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
 MODEL_NAME = "hybrid-v4"
@@ -203,7 +203,8 @@ class Scorer:
     def _evidence(self, view: ArticleView) -> list[tuple[np.ndarray, list, np.ndarray]]:
         """Per profile: each passage's lexical evidence (:func:`.lexical.passage_evidence`
         of the profile's terms, relative to a seed passage's level), the terms it matched,
-        and each passage's evidence of the description's words; computed once per article."""
+        and each passage's evidence of the description's words; computed once per article.
+        (passage_evidence for every profile at once: the same sums, one walk of the counts.)"""
         if view._lexical is not None and view._lexical[0] is self:
             return view._lexical[1]
         n_profiles = len(self.profiles)
@@ -212,21 +213,19 @@ class Scorer:
         table = self._merged.get
         log = math.log
         for j, counts in enumerate(view.counts):
-            row = sums[j]
             acc = [0.0] * (2 * n_profiles)
             for t, n in counts.items():
                 entry = table(t)
                 if entry is None:
                     continue
-                f = 1.0 + log(n)
+                f = 1.0 + log(n)    # repetition damped, as passage_evidence does
                 for slot, w in entry:
                     c = w * f
                     acc[slot] += c
                     if not slot & 1:
                         matched[slot >> 1][j].append((t, c))
-            row[:] = acc
-        damping = 1.0 / np.sqrt(np.maximum(np.asarray(view.lengths, dtype=float), 50.0))
-        sums *= damping[:, None]
+            sums[j] = acc
+        sums *= np.array([length_damping(n) for n in view.lengths])[:, None]
         out = []
         for i, prof in enumerate(self.profiles):
             out.append((sums[:, 2 * i] / (prof.reference.get("lexical") or 1.0), matched[i], sums[:, 2 * i + 1]))
@@ -242,7 +241,7 @@ class Scorer:
             for j, passage in enumerate(self.profiles[i].passages):
                 for t, n in term_counts(passage.text).items():
                     postings.setdefault(t, []).append((j, 1.0 + math.log(n)))
-                damping.append(1.0 / math.sqrt(max(len(passage.text.split()), 50)))
+                damping.append(length_damping(len(passage.text.split())))
             self._seed_index[i] = (postings, np.asarray(damping))
         return self._seed_index[i]
 

@@ -35,7 +35,7 @@ def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None
     if not rows:
         lines.append("  none yet")
     for kind, started, status, secs, ok, failed, new in rows:
-        detail = f"{ok} feeds ok, {failed} failed, {new} new" if kind == "ingest" and ok is not None else ""
+        detail = f"{ok} feed{'' if ok == 1 else 's'} ok, {failed} failed, {new} new" if kind == "ingest" and ok is not None else ""
         took = f"{secs:>6.1f}s" if secs is not None else "      -"
         lines.append(f"  {started:%Y-%m-%d %H:%M} UTC  {kind:<7} {status:<9} {took}  {detail}")
     lines.append("")

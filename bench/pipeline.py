@@ -9,9 +9,10 @@ real pages of --html-dir served again and again under new URLs), and the real co
 `commentary-monitor ingest` runs against it in a fresh warehouse, as a separate process:
 wall time, CPU time and peak RSS are the whole process's (Prefect's start-up included; the
 start-up alone is measured with a config that has no feeds). The floor is bare trafilatura
-extraction of the same pages in a 2-process pool. Each cold run is followed by a floor
-measurement, --repeat times (2), and the best of each kept: on a shared VM the speed drifts by
-10-15% between minutes. Then the same site again (the warm run),
+extraction of the same pages in a 2-process pool. Each size runs --repeat (2) trials of
+three runs in a row (the start-up, the cold run, the floor), and the trial with the median
+ratio is reported: on a shared VM the speed drifts by 10-30% between minutes, so a ratio
+compares runs a minute apart. Then the same site again (the warm run),
 200 feeds with nothing new, and the warehouse's own queries at a million rows.
 """
 
@@ -251,7 +252,7 @@ def main() -> None:
     ap.add_argument("--warm-feeds", type=int, default=200)
     ap.add_argument("--warehouse-rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=2,
-                    help="cold runs and floor measurements per size; the best of each is reported (a shared VM drifts)")
+                    help="trials (start-up, cold run, floor) per size; the median trial is reported (a shared VM drifts)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = ap.parse_args()
 
@@ -283,24 +284,32 @@ def main() -> None:
         with LocalSite() as site:
             feeds = build_site(site, n, args.feeds, real_pages)
             pages = [site.routes[f"/a/{i}/"].body for i in range(n)]
-            colds, floors = [], []
-            # Each cold run (into a fresh warehouse) is followed by a floor measurement, so that
-            # the VM's drift from minute to minute weighs on both alike; the best of each is reported.
+            # Trials of three runs in a row: Prefect's start-up (the empty ingest), the cold ingest
+            # (into a fresh warehouse) and the floor. The VM's speed drifts by 10-30% from one
+            # minute to the next, so each ratio compares runs a minute apart, never the best of
+            # one minute with the best of another; the trial with the median ratio is reported.
+            trials = []
             for rep in range(args.repeat):
                 work = tmp / f"n{n}-{rep}"
                 work.mkdir()
                 cfg = write_config(work, feeds, site.host_port, -(-n // args.feeds))
-                colds.append((run_ingest(cfg, env), cfg))
-                floors.append(extraction_floor(pages))
-            cold, cfg = min(colds, key=lambda c: c[0]["flow"])
-            floor = min(floors)
+                start = run_ingest(write_config(empty, [], "127.0.0.1:1", 1), env)
+                cold = run_ingest(cfg, env)
+                floor = extraction_floor(pages)
+                trials.append(dict(start=start, cold=cold, floor=floor, cfg=cfg,
+                                   ratio=(cold["wall"] - start["wall"]) / floor))
+            trials.sort(key=lambda t: t["ratio"])
+            trial = trials[len(trials) // 2]
+            cold, floor, cfg = trial["cold"], trial["floor"], trial["cfg"]
             hits_before, bytes_before = len(site.hits), site.bytes_sent
             warm = run_ingest(cfg, env)
             warm_requests, warm_bytes = len(site.hits) - hits_before, site.bytes_sent - bytes_before
-        r = dict(n=n, cold=cold, warm=warm, floor=floor, warm_requests=warm_requests, warm_bytes=warm_bytes)
+        r = dict(n=n, cold=cold, warm=warm, floor=floor, warm_requests=warm_requests, warm_bytes=warm_bytes,
+                 start=trial["start"], ratios=[t["ratio"] for t in trials])
         results.append(r)
-        beyond = cold["wall"] - base["wall"]
-        print(f"N={n}: cold {cold['wall']:.1f}s wall ({beyond:.1f}s beyond start-up; the flow's own {cold['flow']:.1f}s), "
+        beyond = cold["wall"] - r["start"]["wall"]
+        print(f"N={n}: ratios {', '.join(f'{x:.2f}' for x in r['ratios'])}; the median trial: "
+              f"cold {cold['wall']:.1f}s wall ({beyond:.1f}s beyond its start-up run's {r['start']['wall']:.1f}s; the flow's own {cold['flow']:.1f}s), "
               f"{cold['cpu']:.1f}s CPU, {n / beyond:.0f} articles/s, peak RSS {cold['rss_mb']:.0f} MB; floor {floor:.1f}s "
               f"({n / floor:.0f} pages/s) -> ratio {beyond / floor:.2f} ({cold['flow'] / floor:.2f} by the flow's own time); "
               f"warm {warm['wall']:.1f}s, "
@@ -311,21 +320,24 @@ def main() -> None:
         f"Machine: {machine()}. Loopback only. Run: `{' '.join(['python', 'bench/pipeline.py', *sys.argv[1:]])}`, "
         f"{datetime.now(timezone.utc):%Y-%m-%d}.", "",
         f"Pages: {'real news pages from ' + str(args.html_dir) + ' (served again under new URLs)' if real_pages else 'generated (~6 KB of HTML, ~900 words)'}; "
-        f"{args.feeds} feeds. Each cold run (into a fresh warehouse) is followed by a floor measurement; the best of {args.repeat} of each.", "",
-        f"Prefect start-up (an ingest with no feeds, whole process; best of 3 runs, which took "
+        f"{args.feeds} feeds. Each size is measured in {args.repeat} trials of three runs in a row: Prefect's "
+        "start-up (an ingest with no feeds), the cold ingest (into a fresh warehouse) and the extraction floor. "
+        "The ratio is the cold run's time beyond the start-up run's, over the floor; the table shows the trial "
+        "with the median ratio, and the last column every trial's.", "",
+        f"Prefect start-up alone (an ingest with no feeds, whole process; best of 3 runs at the start, which took "
         f"{empties[0]['wall']:.1f}-{empties[2]['wall']:.1f} s): {base['wall']:.1f} s wall, {base['cpu']:.1f} s CPU, "
         f"{base['rss_mb']:.0f} MB peak RSS.", "",
-        "| N | cold wall | beyond start-up | the flow's own time | CPU | articles/s | peak RSS | extraction floor (2 procs) "
-        "| ratio | ratio (flow's time) | warm wall | warm requests | warm bytes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| N | cold wall | start-up | beyond start-up | the flow's own time | CPU | articles/s | peak RSS | extraction floor (2 procs) "
+        "| ratio | ratio (flow's time) | warm wall | warm requests | warm bytes | every trial's ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        beyond = r["cold"]["wall"] - base["wall"]
+        beyond = r["cold"]["wall"] - r["start"]["wall"]
         lines.append(
-            f"| {r['n']} | {r['cold']['wall']:.1f} s | {beyond:.1f} s | {r['cold']['flow']:.1f} s | {r['cold']['cpu']:.1f} s | "
-            f"{r['n'] / beyond:.0f} | {r['cold']['rss_mb']:.0f} MB | {r['floor']:.1f} s | {beyond / r['floor']:.2f} | "
-            f"{r['cold']['flow'] / r['floor']:.2f} | {r['warm']['wall']:.1f} s | "
-            f"{r['warm_requests']} | {r['warm_bytes'] / 1e6:.2f} MB |")
+            f"| {r['n']} | {r['cold']['wall']:.1f} s | {r['start']['wall']:.1f} s | {beyond:.1f} s | {r['cold']['flow']:.1f} s | "
+            f"{r['cold']['cpu']:.1f} s | {r['n'] / beyond:.0f} | {r['cold']['rss_mb']:.0f} MB | {r['floor']:.1f} s | "
+            f"{beyond / r['floor']:.2f} | {r['cold']['flow'] / r['floor']:.2f} | {r['warm']['wall']:.1f} s | "
+            f"{r['warm_requests']} | {r['warm_bytes'] / 1e6:.2f} MB | {', '.join(f'{x:.2f}' for x in r['ratios'])} |")
     # 200 feeds, nothing new on the second run: conditional GET should make it cheap
     work = tmp / "warm200"
     work.mkdir()
@@ -344,15 +356,15 @@ def main() -> None:
     print(warm_line, flush=True)
     lines += ["", warm_line]
     lines += ["", "Where the CPU goes, in ms per article: each process's CPU in the cold run, less what the same "
-              "process spends in the empty run (Prefect's start-up) for the flow and the API server. The floor is "
+              "process spends in the trial's empty run (Prefect's start-up) for the flow and the API server. The floor is "
               "bare extraction's CPU (its wall time on 2 processes, times 2). On 2 cores the run cannot be "
               "faster than half its CPU:", "",
               "| N | flow process (fetch, parse, store, Prefect) | Prefect API server | extraction workers "
               "(extract, score, index terms, compress) | all | floor | all / floor |", "|---|---|---|---|---|---|---|"]
     for r in results:
         by, n = r["cold"]["cpu_by"], r["n"]
-        flow_ms = (by["flow"] - base["cpu_by"]["flow"]) / n * 1000
-        api_ms = (by["api"] - base["cpu_by"]["api"]) / n * 1000
+        flow_ms = (by["flow"] - r["start"]["cpu_by"]["flow"]) / n * 1000
+        api_ms = (by["api"] - r["start"]["cpu_by"]["api"]) / n * 1000
         work_ms = by["workers"] / n * 1000
         floor_ms = 2 * r["floor"] / n * 1000
         lines.append(f"| {n} | {flow_ms:.1f} | {api_ms:.1f} | {work_ms:.1f} | {flow_ms + api_ms + work_ms:.1f} | "

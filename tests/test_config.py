@@ -113,3 +113,17 @@ def test_fetch_politeness_and_health_keys_are_validated(tmp_path):
         load_config(_config(tmp_path, "[fetch]\nretries = 9\n"))
     with pytest.raises(ConfigError, match="health.quiet: unknown key"):
         load_config(_config(tmp_path, "[health]\nquiet = 1\n"))
+
+
+def test_prefect_defaults_give_the_temporary_server_time_and_keep_the_users_choices():
+    from commentary_monitor.config import prefect_quiet_defaults
+
+    env: dict[str, str] = {"PREFECT_LOGGING_LEVEL": "DEBUG"}
+    prefect_quiet_defaults(env)
+    # a fresh PREFECT_HOME's first run creates the database: Prefect's own 20 s failed it on a busy VM
+    assert env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "120"
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert env["PREFECT_LOGGING_LEVEL"] == "DEBUG"
+    env = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300"}
+    prefect_quiet_defaults(env)
+    assert env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == "300"

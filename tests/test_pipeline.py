@@ -10,7 +10,7 @@ from commentary_monitor.pipeline import (
     Candidate, FeedOutcome, article_id, build_articles, canonical_url, make_article, select_new,
 )
 
-from .conftest import RELATION_PARAGRAPHS
+from .conftest import RELATION_PARAGRAPHS, write_config
 
 
 def test_canonical_url_drops_tracking_and_fragment():
@@ -273,3 +273,45 @@ def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
         assert frozen > 10_000    # the modules' objects (~75,000)
         assert warm    # trafilatura's first-use loads (jusText's stop lists) and the model, inherited
         assert young == workers.GC_YOUNG_THRESHOLD
+
+
+
+_PREBUILD = """
+import operator, sys
+from commentary_monitor import workers
+if __name__ == "__main__":
+    workers.start_server(sys.argv[1])
+    try:   # a pool forked from the server works whatever became of the profiles
+        print(workers.run_many(operator.add, list(range(workers.MIN_POOL_JOBS)), 2, 0))
+    finally:
+        workers.shutdown_pool()
+"""
+
+
+def test_the_fork_server_builds_the_profiles_the_run_will_load(tmp_path):
+    """The CLI names its config when it starts the workers' fork server: the server builds
+    the profiles into their cache while Prefect starts, and the run only loads them. A
+    config the server cannot read leaves it serving workers all the same."""
+    import subprocess
+    import sys
+
+    from commentary_monitor.config import load_config
+    from commentary_monitor.profiles import profile_digest
+    from commentary_monitor.semantic import default_encoder
+
+    cfg = load_config(write_config(tmp_path, ["http://127.0.0.1:1/feed.xml"], []))
+    script = tmp_path / "prebuild.py"
+    script.write_text(_PREBUILD, encoding="utf-8")
+    jobs = str(list(range(8)))
+    # The workers are forked once the server has imported and built: the cache is there by then.
+    run = subprocess.run([sys.executable, str(script), str(cfg.path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == jobs
+    expected = sorted(f"{p.name}-{profile_digest(p, default_encoder().name)}.npz" for p in cfg.profiles)
+    assert sorted(f.name for f in cfg.profile_cache.iterdir()) == expected
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[warehouse\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script), str(broken)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == jobs

@@ -110,14 +110,14 @@ def _check_config(args):
 
 def _start_workers_server(cfg) -> None:
     """Start the extraction workers' fork server (their imports, stems and warm-up: ~1.4 s of
-    CPU) before Prefect starts its API server: that start-up keeps one core busy and leaves
-    the other idle, and the ingest finds the server ready. A run with nothing new never
-    forks a worker from it."""
+    CPU, and the profiles when they need building) before Prefect starts its API server:
+    that start-up keeps one core busy and leaves the other idle, and the ingest finds the
+    server ready. A run with nothing new never forks a worker from it."""
     from .flows.ingest import uses_local_pool
     from .workers import start_server
 
     if uses_local_pool(cfg):
-        start_server()
+        start_server(cfg.path)
 
 
 def cmd_ingest(args) -> int:
@@ -259,7 +259,7 @@ def cmd_profiles(args) -> int:
     cfg = load_config(args.config)
     names = [args.name] if args.profiles_command == "show" else [p.name for p in cfg.profiles]
     cfgs = [_profile_config(cfg, n) for n in names]
-    profiles = load_profiles(cfgs, cfg.warehouse_path.parent / "profiles")
+    profiles = load_profiles(cfgs, cfg.profile_cache)
     labels: dict = {}
     if cfg.warehouse_path.exists():
         try:
@@ -395,7 +395,7 @@ def cmd_eval(args) -> int:
             if ex:
                 articles.append(LabeledArticle(f.name, ex.title or "", ex.text, {k: 0 for k in profile_keys}))
     # Evaluation never reads the warehouse's feedback: the base profiles are measured.
-    scorer = Scorer(load_profiles(cfg.profiles, cfg.warehouse_path.parent / "profiles"))
+    scorer = Scorer(load_profiles(cfg.profiles, cfg.profile_cache))
     results = evaluate(scorer, articles)
     if not results:
         raise UsageError(f"--labels: no label in {labels_path} names a configured profile "

@@ -262,6 +262,11 @@ class Config:
     profiles: tuple[ProfileConfig, ...] = field(default_factory=tuple)
     runner: RunnerSettings = RunnerSettings()
 
+    @property
+    def profile_cache(self) -> Path:
+        """Where built profiles are cached: beside the warehouse (see profiles.load_profiles)."""
+        return self.warehouse_path.parent / "profiles"
+
 
 def _key(loc: tuple[Any, ...]) -> str:
     out = ""
@@ -542,8 +547,13 @@ def prefect_quiet_defaults(env: dict[str, str] | None = None) -> None:
 
     Offline, Prefect's telemetry logs an ERROR on every run; at exit the temporary
     server prints shutdown tracebacks. Set before ``prefect`` is imported.
+
+    The temporary server also gets 120 s to start, not Prefect's 20: the first run in a
+    fresh PREFECT_HOME creates its database first, which took 25-30 s on a busy 2-core VM
+    (and failed the run at 20).
     """
     env = os.environ if env is None else env
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")

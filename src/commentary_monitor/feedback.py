@@ -125,7 +125,7 @@ def scorer_for(cfg, labels: dict[str, list[LabeledText]] | None = None, encoder=
     rebuilt when their inputs changed) with the feedback models their labels teach."""
     from .profiles import load_profiles
 
-    profiles = load_profiles(cfg.profiles, cfg.warehouse_path.parent / "profiles", encoder)
+    profiles = load_profiles(cfg.profiles, cfg.profile_cache, encoder)
     return Scorer(profiles, encoder, train_all(profiles, labels or {}, encoder))
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -299,9 +300,11 @@ def load_profiles(cfgs: list[ProfileConfig] | tuple[ProfileConfig, ...], cache_d
 def _write_cache(path: Path, prof: Profile) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob(f"{prof.name}-*.npz"):
-            old.unlink()
-        tmp = path.with_name(path.stem + ".tmp.npz")
+        # Earlier versions of this profile: "<name>-<12 hex digits>.npz" (not "<name>-other-…"'s).
+        for old in path.parent.glob(f"{prof.name}-????????????.npz"):
+            old.unlink(missing_ok=True)
+        # (the process id: the workers' fork server may be building the same profile, see worker_start)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
         np.savez(tmp, meta=np.array(json.dumps(_to_json(prof), ensure_ascii=False)),
                  passage_weights=prof.passage_weights, passage_vectors=prof.passage_vectors, centroid=prof.centroid)
         tmp.replace(path)

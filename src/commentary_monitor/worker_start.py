@@ -7,7 +7,11 @@ with it instead of doing it again:
   page (~0.25 s): the jusText stop lists of every language (loaded the first time a page's
   main text comes out short) and the public-suffix list (the first time a site's name is
   taken from its URL);
-- the packaged embedding model (a worker's scorer arrives pickled by name and finds it).
+- the packaged embedding model (a worker's scorer arrives pickled by name and finds it);
+- when the CLI names a configuration (``workers.PREBUILD_ENV``), its profiles, built into
+  their cache if a seed or the config changed since they were last built: the server does
+  it while Prefect starts its API server (on the core that start-up leaves idle), and the
+  run loads them from the cache. Any failure is left for the run, which reports it.
 
 The stemming connection is closed before any fork: a worker opens its own when it needs it.
 Then everything done so far is frozen out of the garbage collector's reach: a worker's
@@ -17,6 +21,7 @@ untouched.
 """
 
 import gc
+import os
 
 from courlan import extract_domain
 
@@ -31,4 +36,23 @@ prestem(close=True)
 extract_page(_SHORT_PAGE, "https://www.example.com/warm-up")
 extract_domain("https://www.example.co.uk/warm-up")
 default_encoder()
+
+
+def _prebuild_profiles() -> None:
+    from .workers import PREBUILD_ENV
+
+    path = os.environ.get(PREBUILD_ENV)
+    if not path:
+        return
+    try:
+        from .config import load_config
+        from .profiles import load_profiles
+
+        cfg = load_config(path)
+        load_profiles(cfg.profiles, cfg.profile_cache)
+    except Exception:   # noqa: BLE001 - the run builds them itself and reports what is wrong
+        pass
+
+
+_prebuild_profiles()
 gc.freeze()

@@ -19,6 +19,7 @@ PRELOAD = ("commentary_monitor.pipeline", "commentary_monitor.scoring", "comment
 MIN_POOL_JOBS = 8      # below this, starting work in other processes costs more than it saves
 WORKER_NICENESS = 5
 GC_YOUNG_THRESHOLD = 20_000
+PREBUILD_ENV = "COMMENTARY_MONITOR_PREBUILD_PROFILES"   # the config whose profiles the fork server builds
 
 _lock = threading.Lock()
 _pool = None
@@ -67,15 +68,24 @@ def _context():
     return context
 
 
-def start_server() -> None:
+def start_server(config_path: os.PathLike | str | None = None) -> None:
     """Start the fork server in the background (its imports and warm-up, see
     :mod:`.worker_start`, take ~1.4 s of CPU), so that a pool started later forks its
     workers at once. The CLI calls this before Prefect starts its API server, a flow run
-    first thing (a no-op when the server runs already)."""
+    first thing (a no-op when the server runs already).
+
+    With ``config_path``, the server also builds that configuration's profiles into their
+    cache when they are not there (~0.7 s after a seed or the config changed): the run then
+    loads them instead of building them while the workers wait."""
     from multiprocessing import forkserver
 
     _context()
-    forkserver.ensure_running()   # starts the server process and returns: it imports on its own
+    if config_path is not None:
+        os.environ[PREBUILD_ENV] = str(config_path)
+    try:
+        forkserver.ensure_running()   # starts the server process and returns: it imports on its own
+    finally:
+        os.environ.pop(PREBUILD_ENV, None)   # the server has its copy; Prefect's processes need none
 
 
 def _get_pool_locked(workers: int, state: Any):

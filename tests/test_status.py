@@ -30,3 +30,27 @@ def test_status_shows_runs_and_failing_streaks(tmp_path):
     assert text.count(" ingest  ok ") == 3
     assert "Feeds: 2 seen, 1 ok on their last run, 1 failing" in text
     assert "timeout    failing 2 runs, last ok" in text and "https://a.example/f" in text
+
+
+def test_status_shows_feeds_read_with_problems_on_their_last_run(tmp_path):
+    """A feed read with a recoverable problem (malformed XML, skipped entries) counts as ok
+    but is listed with its problem, until a later run reads it cleanly."""
+    cfg = load_config(write_config(tmp_path, [], []))
+    with Warehouse.open(cfg.warehouse_path) as wh:
+        feeds = ["https://a.example/f", "https://b.example/f", "https://c.example/f"]
+        wh.upsert_feeds([(f, None) for f in feeds])
+        problem = "malformed XML (not well-formed (invalid token): line 7, column 3); 2 of 5 entries kept"
+        for i in range(2):
+            run = wh.start_run("ingest")
+            # a: a problem on the first run only; b: on the last run; c: clean
+            wh.record_fetch(run, feeds[0], "ok", 200, 3, 0, None, None, problem if i == 0 else None)
+            wh.record_fetch(run, feeds[1], "ok", 200, 3, 0, None, None, problem if i == 1 else None)
+            wh.record_fetch(run, feeds[2], "ok", 200, 3, 0, None, None)
+            for f in feeds:
+                wh.update_feed_state(f, True)
+            wh.finish_run(run, "ok", "", 3, 0, 0)
+        text = render_status(wh, cfg)
+    assert "Feeds: 3 seen, 3 ok on their last run, 0 failing, 1 read with problems" in text
+    line = next(x for x in text.splitlines() if "read, kept what could be read" in x)
+    assert "https://b.example/f" in line and "malformed XML" in line and "2 of 5 entries kept" in line
+    assert "https://a.example/f" not in text.split("Feeds:")[1]

@@ -43,7 +43,13 @@ def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None
     health = [h for h in wh.feed_health() if h["runs"]]
     failing = sorted((h for h in health if h["consecutive_failures"]),
                      key=lambda h: (-h["consecutive_failures"], h["feed_url"]))
-    lines.append(f"Feeds: {len(health)} seen, {len(health) - len(failing)} ok on their last run, {len(failing)} failing")
+    # Feeds whose last run read them, but not cleanly (malformed XML recovered, entries skipped).
+    problems = wh.con.execute(
+        "SELECT feed_url, problem FROM (SELECT feed_url, status, problem, "
+        "row_number() OVER (PARTITION BY feed_url ORDER BY fetched_at DESC) AS n FROM fetches) "
+        "WHERE n = 1 AND status = 'ok' AND problem IS NOT NULL ORDER BY feed_url").fetchall()
+    lines.append(f"Feeds: {len(health)} seen, {len(health) - len(failing)} ok on their last run, {len(failing)} failing"
+                 + (f", {len(problems)} read with problems" if problems else ""))
     for h in failing[:15]:
         runs, last_ok = h["consecutive_failures"], h["last_success_at"]
         since = f"last ok {last_ok:%Y-%m-%d}" if last_ok else "never ok"
@@ -51,4 +57,13 @@ def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None
                      f"{since}: {h['feed_url']}")
     if len(failing) > 15:
         lines.append(f"  ... and {len(failing) - 15} more")
+    for url, problem in problems[:15]:
+        lines.append(f"  {'problem':<10} read, kept what could be read: {url} ({_short(problem)})")
+    if len(problems) > 15:
+        lines.append(f"  ... and {len(problems) - 15} more (fetches.problem)")
     return "\n".join(lines)
+
+
+def _short(text: str, n: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"

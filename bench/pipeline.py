@@ -9,7 +9,7 @@ real pages of --html-dir served again and again under new URLs), and the real co
 `commentary-monitor ingest` runs against it in a fresh warehouse, as a separate process:
 wall time, CPU time and peak RSS are the whole process's (Prefect's start-up included; the
 start-up alone is measured with a config that has no feeds). The floor is bare trafilatura
-extraction of the same pages in a 2-process pool. Each size runs --repeat (2) trials of
+extraction of the same pages in a 2-process pool. Each size runs --repeat (3) trials of
 three runs in a row (the start-up, the cold run, the floor), and the trial with the median
 ratio is reported: on a shared VM the speed drifts by 10-30% between minutes, so a ratio
 compares runs a minute apart. Then the same site again (the warm run),
@@ -251,7 +251,7 @@ def main() -> None:
     ap.add_argument("--feeds", type=int, default=20)
     ap.add_argument("--warm-feeds", type=int, default=200)
     ap.add_argument("--warehouse-rows", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=2,
+    ap.add_argument("--repeat", type=int, default=3,
                     help="trials (start-up, cold run, floor) per size; the median trial is reported (a shared VM drifts)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = ap.parse_args()
@@ -271,9 +271,8 @@ def main() -> None:
     empty = tmp / "empty"
     empty.mkdir()
     run_ingest(write_config(empty, [], "127.0.0.1:1", 1), env)    # the first run also creates Prefect's database
-    # The start-up varies by a second or two from run to run (this is a shared VM): the best of
-    # three, as for the cold runs and the floor (the VM's noise only ever slows a run down; a
-    # slow start-up subtracted from the best cold run would flatter it).
+    # Prefect's start-up alone, for the warm run over 200 feeds and the header: the best of three
+    # (the VM's noise only ever slows a run down). The cold runs' ratios use their own trial's.
     empties = sorted((run_ingest(write_config(empty, [], "127.0.0.1:1", 1), env) for _ in range(3)), key=lambda r: r["wall"])
     base = empties[0]
     print(f"empty ingest (Prefect start-up, no feeds; best of 3, {empties[0]['wall']:.1f}-{empties[2]['wall']:.1f}s): "

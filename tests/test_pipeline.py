@@ -275,7 +275,6 @@ def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
         assert young == workers.GC_YOUNG_THRESHOLD
 
 
-
 _PREBUILD = """
 import operator, sys
 from commentary_monitor import workers

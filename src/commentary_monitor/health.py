@@ -41,7 +41,8 @@ def _interval(hours: float | None) -> str:
     return f"{hours:.1f}h" if hours < 48 else f"{hours / 24:.1f}d"
 
 
-def _cut(text: str, n: int) -> str:
+def cut(text: str, n: int) -> str:
+    """``text`` on one line, at most ``n`` characters (an ellipsis marks a cut)."""
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -54,10 +55,10 @@ def render_table(rows: list[dict]) -> str:
     for r in rows:
         error = f"{r['last_error_kind']}: {r['last_error'] or ''}" if r.get("last_error_kind") else ""
         lines.append((
-            _cut(r["feed_url"], 60),
+            cut(r["feed_url"], 60),
             _when(r.get("last_success_at")),
             str(r.get("consecutive_failures") or 0),
-            _cut(error, 60),
+            cut(error, 60),
             f"{r['items_per_run']:.0f}" if r.get("items_per_run") is not None else "-",
             f"{r['new_per_run']:.1f}" if r.get("new_per_run") is not None else "-",
             _interval(r.get("typical_interval_hours")),

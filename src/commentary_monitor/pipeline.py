@@ -25,6 +25,7 @@ from .extract import ExtractionFailed, extract_page, html_to_text
 from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
+from .health import cut
 from .search import article_terms
 from .warehouse import FeedState, Warehouse, utcnow
 from .workers import WorkerDied, run_many
@@ -504,7 +505,7 @@ class IngestSummary:
             lines.append("  failed feeds:")
             shown = self.feeds_failed[:15]
             for url, kind, message in shown:
-                lines.append(f"    {kind:<10} {url}  ({_short(message)})")
+                lines.append(f"    {kind:<10} {url}  ({cut(message, 90)})")
             if len(self.feeds_failed) > len(shown):
                 lines.append(f"    ... and {len(self.feeds_failed) - len(shown)} more (see the fetches table)")
             if not self.feeds_ok and all(kind == "dns" for _, kind, _ in self.feeds_failed):
@@ -512,12 +513,8 @@ class IngestSummary:
         if self.feeds_with_problems:
             lines.append("  feeds read with problems (kept what could be read):")
             for url, problem in self.feeds_with_problems[:15]:
-                lines.append(f"    {url}  ({_short(problem)})")
+                lines.append(f"    {url}  ({cut(problem, 90)})")
             if len(self.feeds_with_problems) > 15:
                 lines.append(f"    ... and {len(self.feeds_with_problems) - 15} more (fetches.problem)")
         return "\n".join(lines)
 
-
-def _short(text: str, n: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"

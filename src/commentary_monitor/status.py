@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from .config import Config
+from .health import cut
 from .warehouse import Warehouse
 
 
@@ -58,12 +59,8 @@ def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None
     if len(failing) > 15:
         lines.append(f"  ... and {len(failing) - 15} more")
     for url, problem in problems[:15]:
-        lines.append(f"  {'problem':<10} read, kept what could be read: {url} ({_short(problem)})")
+        lines.append(f"  {'problem':<10} read, kept what could be read: {url} ({cut(problem, 100)})")
     if len(problems) > 15:
         lines.append(f"  ... and {len(problems) - 15} more (fetches.problem)")
     return "\n".join(lines)
 
-
-def _short(text: str, n: int = 100) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"

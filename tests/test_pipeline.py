@@ -314,3 +314,16 @@ def test_the_fork_server_builds_the_profiles_the_run_will_load(tmp_path):
     run = subprocess.run([sys.executable, str(script), str(broken)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == jobs
+
+
+def test_the_run_summary_counts_in_words_and_cuts_long_problems_to_a_line():
+    from commentary_monitor.pipeline import IngestSummary
+
+    one = IngestSummary("r", 1, [], 1, 0, {"p": 1}, 2.0,
+                        feeds_with_problems=[("https://a.example/f", "not well-formed\n(invalid token) " + "x" * 200)])
+    text = one.render()
+    assert text.startswith("ingest: 1 feed, 1 ok, 0 failed; 1 new article (0 from feed content)")
+    line = next(x for x in text.splitlines() if "https://a.example/f" in x)
+    assert "not well-formed (invalid token)" in line and line.endswith("…)") and len(line) < 140
+    two = IngestSummary("r", 1, [("https://b.example/f", "dns", "cannot resolve")], 2, 0, {}, 2.0)
+    assert two.render().startswith("ingest: 2 feeds, 1 ok, 1 failed; 2 new articles")

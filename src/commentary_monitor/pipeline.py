@@ -492,7 +492,7 @@ class IngestSummary:
     def render(self) -> str:
         total = self.feeds_ok + len(self.feeds_failed)
         lines = [
-            f"ingest: {total} feeds, {self.feeds_ok} ok, {len(self.feeds_failed)} failed; "
+            f"ingest: {total} feed{'' if total == 1 else 's'}, {self.feeds_ok} ok, {len(self.feeds_failed)} failed; "
             f"{self.articles_new} new article{'' if self.articles_new == 1 else 's'} ({self.from_feed_content} from feed content) in {self.seconds:.1f}s",
         ]
         for name, n in self.relevant.items():

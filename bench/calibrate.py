@@ -7,7 +7,7 @@ Computes each (article, profile)'s features with the shipped profiles
 
 1. the **base** weights (``scoring.BASE_FEATURES`` and the bias): one logistic
    regression pooled over all profiles;
-2. the **relationship** weights (relation, others, pairs): a logistic regression over
+2. the **relationship** weights (relation, others, pairs, dyad): a logistic regression over
    the relationship profiles only (those whose description names two sides), with
    the base log-odds as a fixed offset. Other profiles never see them.
 
@@ -41,7 +41,7 @@ from commentary_monitor.profiles import build_profile  # noqa: E402
 from commentary_monitor.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
 
 BASE = list(BASE_FEATURES)
-RELATION = ["others", "pairs"]
+RELATION = ["others", "pairs", "dyad"]
 C = 10.0     # inverse L2 strength, both stages
 REPEATS = 5  # different 5-fold splits averaged
 
@@ -59,7 +59,7 @@ def load_eval_set(shared: Path) -> list[LabeledArticle]:
 
 
 def feature_matrix(scorer: Scorer, arts: list[LabeledArticle]) -> np.ndarray:
-    """profiles x articles x [base features as the logit reads them, others, pairs]"""
+    """profiles x articles x [base features as the logit reads them, others, pairs, dyad]"""
     out = np.zeros((len(scorer.profiles), len(arts), len(BASE) + len(RELATION)))
     for j, a in enumerate(arts):
         view = ArticleView.of(a.title, a.text)
@@ -84,7 +84,7 @@ def fit_base(X: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def fit_relation(A: np.ndarray, offset: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """[relation, others, pairs]: a logistic regression with the base log-odds as offset."""
+    """[relation, others, pairs, dyad]: a logistic regression with the base log-odds as offset."""
     A2, y2, mid = _soft(A, g)
     off = np.concatenate([offset, offset[mid]])
     A2 = np.hstack([np.ones((len(A2), 1)), A2])

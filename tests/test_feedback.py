@@ -36,10 +36,11 @@ def test_negative_feedback_lowers_similar_articles_but_never_the_seeds():
     assert model.n_labels == 3 and model.n_relevant == 0
     taught = Scorer([prof], feedback={prof.name: model})
     unseen_trap, rel = [s[0] for s in taught.score_many(trap_texts[3:] + [relation])]
-    assert unseen_trap.score < before[0] - 0.05            # the unseen trap learned from its siblings
-    assert unseen_trap.features["feedback"] < 0 and "feedback" in unseen_trap.explanation
+    # the unseen trap learned from its siblings: a quarter of its odds or more taken off
+    assert unseen_trap.score < before[0] and unseen_trap.features["feedback"] < -0.25
+    assert "feedback" in unseen_trap.explanation
     assert rel.relevant and rel.score > 0.5                 # the seeds are not forgotten
-    assert unseen_trap.model.startswith("hybrid-v4+feedback3")
+    assert unseen_trap.model.startswith("hybrid-v5+feedback3")
 
 
 def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
@@ -114,4 +115,4 @@ def test_rescore_keeps_the_replaced_scores_and_applies_feedback(tmp_path):
         new = dict(wh.con.execute("select article_id, score from scores").fetchall())
         assert new[arts[4].article_id] < old[arts[4].article_id]         # the unlabeled trap went down
         row = wh.con.execute("select model, feedback from scored_articles where article_id = ?", [arts[3].article_id]).fetchone()
-        assert row == ("hybrid-v4+feedback2", False)
+        assert row == ("hybrid-v5+feedback2", False)

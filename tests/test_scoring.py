@@ -66,7 +66,7 @@ TRAP_PARAGRAPHS = [
 
 def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
     (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
-    assert sino.model == "hybrid-v4" and sino.profile_version
+    assert sino.model == "hybrid-v5" and sino.profile_version
     assert sino.features["stage"] == "hybrid"
     assert {"lexical", "semantic", "top"} <= set(sino.features)
     # the best passage is one of the article's own passages
@@ -173,6 +173,41 @@ def test_sides_join_pairs_and_orient_those_that_share_no_actor():
     assert both_sides_share(["Beijing and China."], sides) == 0.0
 
 
+def test_pair_phrases_are_counted_in_the_passages_that_name_a_side():
+    from commentary_monitor.lexical import dyadic_rate, side_mentions
+
+    sides = (("beij", "chin"), ("mosc", "russ"))
+    passages = ["Beijing and Moscow extended their reciprocal schemes, officials on both  sides said.",
+                "Trade between the two capitals grew; Moscow's budget did not.",
+                "Trade between Paris and Berlin grew, a bilateral affair.",    # names neither side: not counted
+                "China's economy slowed. Russia's slowed too."]
+    m = side_mentions(passages, sides)
+    assert (m.both, m.either, m.dyadic) == (2, 3, 4)
+    assert m.phrases == ("between", "both sides", "reciprocal", "the two capitals")
+    assert dyadic_rate(passages, sides) == 4 / 4
+    # two economies compared, named in every passage, never spoken of as a pair
+    assert dyadic_rate(["China's economy slowed. Russia's slowed too."] * 3, sides) == 0.0
+    assert dyadic_rate(passages, ()) == 0.0
+
+
+def test_speaking_of_the_two_as_a_pair_raises_a_relationship_profile_only():
+    """The same piece, once comparing the two sides and once relating them: the second
+    scores higher for the relationship profile, and its explanation quotes the phrases."""
+    apart = [p.replace("both economies", "each economy") for p in TRAP_PARAGRAPHS]
+    related = [p + " Officials in Moscow and Beijing said the two governments would coordinate their "
+               "response jointly, and trade between them would be settled in each other's currencies." for p in apart]
+    essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
+    prof = build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, Moscow and Beijing."))
+    plain = build_profile(ProfileConfig("memory-politics", essays[:1], "War remembrance, memory laws, parades."))
+    s = Scorer([prof, plain], cheap_stage=False)
+    (a_sino, a_mem), (r_sino, r_mem) = s.score_many([("Two economies", "\n\n".join(apart)),
+                                                   ("Two economies", "\n\n".join(related))])
+    assert a_sino.features["dyad"] == 0.0 < r_sino.features["dyad"]
+    assert r_sino.score > a_sino.score
+    assert "spoken of as a pair: " in r_sino.explanation and "the two governments" in r_sino.explanation
+    assert "dyad" not in r_mem.features and "spoken of as a pair" not in r_mem.explanation
+
+
 def test_the_shipped_kind_of_profile_finds_its_two_sides():
     essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
     prof = build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, Moscow and Beijing."))
@@ -199,7 +234,7 @@ def test_description_evidence_reads_the_description_alone():
 
 def test_a_profile_that_names_no_two_sides_has_no_relationship_evidence():
     (_, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
-    assert "pairs" not in memory.features and "others" not in memory.features
+    assert "pairs" not in memory.features and "others" not in memory.features and "dyad" not in memory.features
 
 
 def test_one_walk_of_the_counts_gives_each_profiles_own_passage_evidence():

@@ -306,18 +306,42 @@ def relationship_sides(pairs, similarity) -> tuple[tuple[str, ...], tuple[str, .
     return tuple(sorted(left)), tuple(sorted(right))
 
 
-def side_mentions(passages: list[str], sides) -> tuple[int, int]:
-    """How many of the passages name both sides, and how many name either."""
+_STATE_NOUNS = r"(?:sides|governments|countries|capitals|leaders|neighbou?rs|partners|states|powers|militaries|navies|presidents|economies|nations)"
+# How English speaks of a pair as a pair: "between", "both governments", "the two
+# capitals", "each other", "bilateral", "reciprocal", "joint", "neither side". Generic to
+# any two-sided relationship, not to one profile: a piece about the relationship keeps
+# saying it, a piece about one side or two sides compared seldom does.
+DYADIC = re.compile(
+    r"\bbetween\b|\b(?:both|the\s+two)\s+" + _STATE_NOUNS + r"\b|\beach\s+other\b|\bone\s+another\b"
+    r"|\bbilateral\b|\breciprocal\b|\bmutual(?:ly)?\b|\bjoint(?:ly)?\b"
+    r"|\b(?:neither|either)\s+side\b|\bthe\s+other\s+(?:country|side)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SideMentions:
+    both: int                   # passages naming both sides
+    either: int                 # passages naming either
+    dyadic: int                 # DYADIC phrases in the passages naming either
+    phrases: tuple[str, ...]    # those phrases, most frequent first
+
+
+def side_mentions(passages: list[str], sides) -> SideMentions:
+    """How many of the passages name both sides, how many name either, and how often
+    those that name either speak of the two as a pair (:data:`DYADIC`)."""
     if not sides or not sides[0] or not sides[1]:
-        return 0, 0
+        return SideMentions(0, 0, 0, ())
     a, b = frozenset(sides[0]), frozenset(sides[1])
     both = either = 0
+    phrases: Counter = Counter()
     for text in passages:
         names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
         in_a, in_b = not a.isdisjoint(names), not b.isdisjoint(names)
         both += in_a and in_b
-        either += in_a or in_b
-    return both, either
+        if in_a or in_b:
+            either += 1
+            phrases.update(" ".join(m.lower().split()) for m in DYADIC.findall(text))
+    return SideMentions(both, either, sum(phrases.values()),
+                        tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
 def both_sides_share(passages: list[str], sides) -> float:
@@ -325,8 +349,18 @@ def both_sides_share(passages: list[str], sides) -> float:
     passage's worth of doubt: ``both / (either + 1)``). A piece about the relationship
     names the two partners together whenever it names one; a piece about one of them, or
     about the two side by side in separate paragraphs, names them apart."""
-    both, either = side_mentions(passages, sides)
-    return both / (either + 1)
+    m = side_mentions(passages, sides)
+    return m.both / (m.either + 1)
+
+
+def dyadic_rate(passages: list[str], sides) -> float:
+    """How often the passages that name either side speak of the two as a pair
+    (:data:`DYADIC` phrases per such passage, with the same passage's worth of doubt as
+    :func:`both_sides_share`). "Beijing and Moscow extended their reciprocal schemes,
+    officials on both sides said" speaks of the pair; "China's slowdown; Russia's
+    slowdown" does not, though it names both."""
+    m = side_mentions(passages, sides)
+    return m.dyadic / (m.either + 1)
 
 
 def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) -> float:

@@ -1,6 +1,6 @@
 """Relevance scores: (article, profile) -> score in [0, 1] with an explanation.
 
-Version 4 is hybrid and passage-based. The article is split into passages (the title
+Version 5 is hybrid and passage-based. The article is split into passages (the title
 joins the first). For each profile:
 
 - **lexical evidence**: each passage's weight of the profile's distinctive terms and
@@ -22,7 +22,10 @@ joins the first). For each profile:
   essays pair ("Moscow and Beijing"; see :func:`.lexical.relationship_sides`): of the
   passages naming either side, the share naming both (``pairs``), and how much a third
   party dominates the article's opening (:func:`.lexical.third_party_share`): a piece
-  about India's dealings with both is mainly about India.
+  about India's dealings with both is mainly about India; and how often those passages
+  speak of the two as a pair ("between", "both governments", "reciprocal": ``dyad``, see
+  :func:`.lexical.dyadic_rate`): a piece comparing two economies names both sides
+  without ever relating them.
 
 A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
 the development set and checked by cross-validation, see README "Scoring")
@@ -47,7 +50,7 @@ from .filters import muted_by
 from .lexical import actor_mentions, length_damping, side_mentions, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
-MODEL_NAME = "hybrid-v4"
+MODEL_NAME = "hybrid-v5"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -56,9 +59,11 @@ SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) seman
 #     + description_lexical * log(description-word evidence + floor) + bias
 #     (cosines and evidence relative to a seed passage's)
 # and for a relationship profile (see relation_logit) + relation + others * third-party share
-#     + pairs * share of the passages naming either side that name both. Fitted by bench/calibrate.py.
+#     + pairs * share of the passages naming either side that name both
+#     + dyad * pair phrases ("between", "both sides") per passage naming either side. Fitted by bench/calibrate.py.
 CALIBRATION = {"lexical": 0.83, "semantic": 1.40, "top": 2.23, "lead": 0.09, "description": 3.56,
-               "description_lexical": 2.41, "bias": -3.68, "relation": -0.98, "others": -3.22, "pairs": 4.55}
+               "description_lexical": 2.41, "bias": -3.68, "relation": -2.14, "others": -2.42, "pairs": 3.83,
+               "dyad": 2.63}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
@@ -151,11 +156,13 @@ def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
 
 def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
     """What a relationship profile adds: whether the article's opening is about the two
-    sides or about a third party (``others``), and how many of its passages name both
-    sides (``pairs``). Nothing for other profiles (their features carry no ``pairs``)."""
+    sides or about a third party (``others``), how many of its passages name both
+    sides (``pairs``) and how often they speak of the two as a pair (``dyad``). Nothing
+    for other profiles (their features carry no ``pairs``)."""
     if "pairs" not in feats:
         return 0.0
-    return cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
+    return (cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
+            + cal.get("dyad", 0.0) * feats.get("dyad", 0.0))
 
 
 def logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -282,9 +289,12 @@ class Scorer:
             feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
         if ref.get("pairs"):
             feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
-            both, either = side_mentions(view.passages, ref["sides"])
-            feats["pairs"] = both / (either + 1)     # see lexical.both_sides_share
-            feats["sides_named"] = [both, either]
+            m = side_mentions(view.passages, ref["sides"])
+            feats["pairs"] = m.both / (m.either + 1)     # see lexical.both_sides_share
+            feats["dyad"] = m.dyadic / (m.either + 1)    # see lexical.dyadic_rate
+            feats["sides_named"] = [m.both, m.either]
+            if m.phrases:
+                feats["pair_phrases"] = list(m.phrases[:6])
         if not self.cheap_stage or prof.name in self.feedback or needs_semantics(
                 feats, prof.threshold, self.calibration, SEMANTIC_BOUND * ref.get("description_max", 1.0)):
             if view.vectors is None:
@@ -351,6 +361,7 @@ class Scorer:
             f"terms: {', '.join(terms[:6]) or 'none'}"
             + (f"; both sides named together in {feats['sides_named'][0]} of the {feats['sides_named'][1]} passages "
                f"naming either" if "sides_named" in feats else "")
+            + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
             + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")

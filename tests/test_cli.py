@@ -81,6 +81,30 @@ def test_run_offline_ends_cleanly(tmp_path):
     assert "Traceback" not in out.stderr and "ERROR" not in out.stderr, out.stderr
 
 
+def test_the_command_lines_own_flow_runs_send_no_heartbeats(monkeypatch):
+    """A sync flow run waits up to a second at its end for Prefect's heartbeat thread; the
+    command line's runs report to a temporary API nobody watches, so it turns them off, and
+    keeps them when the user set a frequency or names a Prefect server."""
+    from prefect.settings import get_current_settings
+
+    from commentary_monitor.cli import _flow_settings
+
+    for key in ("PREFECT_API_URL", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
+        monkeypatch.delenv(key, raising=False)
+    default = get_current_settings().flows.heartbeat_frequency
+    assert default is not None and default >= 30
+    with _flow_settings():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    assert get_current_settings().flows.heartbeat_frequency == default
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    with _flow_settings():
+        assert get_current_settings().flows.heartbeat_frequency == default    # the user's choice stands
+    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    with _flow_settings():
+        assert get_current_settings().flows.heartbeat_frequency == default
+
+
 def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(REPO / "config", project / "config")

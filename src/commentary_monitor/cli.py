@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import sys
 from pathlib import Path
 
@@ -120,11 +121,32 @@ def _start_workers_server(cfg) -> None:
         start_server(cfg.path)
 
 
+def _flow_settings():
+    """Settings for the flows this command runs in its own process: no flow-run heartbeats.
+
+    Prefect's heartbeats let a server mark a run whose process died as crashed. Here the
+    runs report to a temporary API that dies with the process, so nobody reads them, and a
+    sync flow run waits up to a second at its end for the heartbeat thread to notice: ~1 s
+    per flow (two in ``run``). Kept when the user set a frequency or names a Prefect server
+    (PREFECT_API_URL), where a watcher may rely on them."""
+    from contextlib import nullcontext
+
+    if any(os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY",
+                                       "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")):
+        return nullcontext()
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    if PREFECT_API_URL.value():     # a server named in the user's Prefect profile
+        return nullcontext()
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
 def cmd_ingest(args) -> int:
     from .flows.ingest import ingest
 
     _start_workers_server(_check_config(args))
-    summary = ingest(config_path=args.config)
+    with _flow_settings():
+        summary = ingest(config_path=args.config)
     print(summary.render())
     return 0
 
@@ -138,7 +160,8 @@ def cmd_digest(args) -> int:
     if args.preview:
         return _preview(args)
     _check_config(args)
-    result = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend)
+    with _flow_settings():
+        result = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend)
     print(result.render())
     return 1 if result.failed else 0
 
@@ -170,10 +193,11 @@ def cmd_run(args) -> int:
 
     cfg = load_config(args.config)
     _start_workers_server(cfg)
-    summary = ingest(config_path=args.config)
-    print(summary.render())
-    # The scheduled run mails the digest once a week when recipients are configured.
-    result = digest(config_path=args.config, send=cfg.email is not None and cfg.email.enabled)
+    with _flow_settings():
+        summary = ingest(config_path=args.config)
+        print(summary.render())
+        # The scheduled run mails the digest once a week when recipients are configured.
+        result = digest(config_path=args.config, send=cfg.email is not None and cfg.email.enabled)
     print(result.render())
     return 1 if result.failed else 0
 
@@ -474,9 +498,10 @@ def cmd_demo(args) -> int:
         cfg_path = workdir / "demo.toml"
         cfg_path.write_text(demo_config_text(base, site, feeds, workdir), encoding="utf-8")
         print(f"demo: serving {len(site.routes)} pages of sample commentary at {site.url('/')}")
-        summary = ingest(config_path=str(cfg_path))
-        print(summary.render())
-        result = digest(config_path=str(cfg_path))
+        with _flow_settings():
+            summary = ingest(config_path=str(cfg_path))
+            print(summary.render())
+            result = digest(config_path=str(cfg_path))
         print(result.render())
     print(f"demo: warehouse {workdir / 'demo.duckdb'}; try\n"
           f"  commentary-monitor --config {cfg_path} sql \"select profile, score, title from scored_articles "

@@ -21,6 +21,9 @@ def test_metrics_at_threshold():
     assert m.recall2 == 1.0
     assert m.auc2v0 == pytest.approx(0.75)
     assert m.rprec2 == 0.5
+    assert m.p10 == pytest.approx(3 / 5)      # fewer than ten articles: the share of all of them
+    many = metrics("p", scores=[1 - i / 20 for i in range(20)], grades=[2, 1, 0] + [2] * 7 + [0] * 10, threshold=0.5)
+    assert many.p10 == pytest.approx(9 / 10)  # grade 1 counts, as in BASELINES.md
 
 
 def test_labels_file_errors_name_the_line():

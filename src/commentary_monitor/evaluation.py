@@ -1,4 +1,4 @@
-"""Measure a scorer on labeled articles: nDCG, AUC, precision and recall per profile.
+"""Measure a scorer on labeled articles: nDCG, AUC, P@10, R-precision, precision and recall per profile.
 
 The labels file has one JSON object per line in the format of
 ``shared/eval/dev/articles.jsonl``: ``title``, ``dek``, ``body`` and ``labels`` (a
@@ -34,6 +34,7 @@ class ProfileMetrics:
     ndcg30: float
     auc2v0: float | None
     auc1v0: float | None
+    p10: float              # share of the top 10 with grade 1 or 2 (as in BASELINES.md)
     rprec2: float | None
     precision: float | None
     recall2: float | None
@@ -99,6 +100,7 @@ def metrics(profile: str, scores: list[float], grades: list[int], threshold: flo
         ndcg30=ndcg(ranked, 30),
         auc2v0=auc(s2, s0),
         auc1v0=auc(s1, s0),
+        p10=sum(1 for g in ranked[:10] if g >= 1) / min(10, len(ranked)) if ranked else 0.0,
         rprec2=(sum(1 for g in ranked[:n2] if g == 2) / n2) if n2 else None,
         precision=(sum(1 for g in picked if g >= 1) / len(picked)) if picked else None,
         recall2=(sum(1 for s in s2 if s >= threshold) / n2) if n2 else None,
@@ -177,7 +179,7 @@ def _mean_metrics(runs: list[list[ProfileMetrics]]) -> list[ProfileMetrics]:
         out.append(ProfileMetrics(
             profile=ms[0].profile, n=ms[0].n, n2=round(avg([m.n2 for m in ms])), n1=round(avg([m.n1 for m in ms])),
             ndcg10=avg([m.ndcg10 for m in ms]), ndcg30=avg([m.ndcg30 for m in ms]), auc2v0=avg([m.auc2v0 for m in ms]),
-            auc1v0=avg([m.auc1v0 for m in ms]), rprec2=avg([m.rprec2 for m in ms]), precision=avg([m.precision for m in ms]),
+            auc1v0=avg([m.auc1v0 for m in ms]), p10=avg([m.p10 for m in ms]), rprec2=avg([m.rprec2 for m in ms]), precision=avg([m.precision for m in ms]),
             recall2=avg([m.recall2 for m in ms]), recall_any=avg([m.recall_any for m in ms]), threshold=ms[0].threshold,
         ))
     return out
@@ -187,11 +189,12 @@ def render(results: list[ProfileMetrics]) -> str:
     def f(x: float | None) -> str:
         return "  n/a" if x is None else f"{x:.3f}"
 
-    head = "| profile | n | grade 2 / 1 | nDCG@10 | nDCG@30 | AUC 2v0 | AUC 1v0 | R-prec 2 | threshold | precision | recall(2) | recall(1+2) |"
-    lines = [head, "|---" * 12 + "|"]
+    head = ("| profile | n | grade 2 / 1 | nDCG@10 | nDCG@30 | AUC 2v0 | AUC 1v0 | P@10 | R-prec 2 | threshold "
+            "| precision | recall(2) | recall(1+2) |")
+    lines = [head, "|---" * 13 + "|"]
     for m in results:
         lines.append(
-            f"| {m.profile} | {m.n} | {m.n2} / {m.n1} | {f(m.ndcg10)} | {f(m.ndcg30)} | {f(m.auc2v0)} | {f(m.auc1v0)} | "
+            f"| {m.profile} | {m.n} | {m.n2} / {m.n1} | {f(m.ndcg10)} | {f(m.ndcg30)} | {f(m.auc2v0)} | {f(m.auc1v0)} | {f(m.p10)} | "
             f"{f(m.rprec2)} | {m.threshold:.2f} | {f(m.precision)} | {f(m.recall2)} | {f(m.recall_any)} |"
         )
     return "\n".join(lines)

@@ -85,7 +85,7 @@ def test_the_command_lines_own_flow_runs_send_no_heartbeats(monkeypatch):
     """A sync flow run waits up to a second at its end for Prefect's heartbeat thread; the
     command line's runs report to a temporary API nobody watches, so it turns them off, and
     keeps them when the user set a frequency or names a Prefect server."""
-    from prefect.settings import get_current_settings
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     from commentary_monitor.cli import _flow_settings
 
@@ -93,16 +93,23 @@ def test_the_command_lines_own_flow_runs_send_no_heartbeats(monkeypatch):
         monkeypatch.delenv(key, raising=False)
     default = get_current_settings().flows.heartbeat_frequency
     assert default is not None and default >= 30
-    with _flow_settings():
-        assert get_current_settings().flows.heartbeat_frequency is None
-    assert get_current_settings().flows.heartbeat_frequency == default
-    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
-    with _flow_settings():
-        assert get_current_settings().flows.heartbeat_frequency == default    # the user's choice stands
-    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
-    with _flow_settings():
+    # no server named (other tests of this process may have named one in the settings)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        with _flow_settings():
+            assert get_current_settings().flows.heartbeat_frequency is None
         assert get_current_settings().flows.heartbeat_frequency == default
+        monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+        with _flow_settings():
+            assert get_current_settings().flows.heartbeat_frequency == default    # the user's choice stands
+        monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")
+        monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+        with _flow_settings():
+            assert get_current_settings().flows.heartbeat_frequency == default
+        monkeypatch.delenv("PREFECT_API_URL")
+    # a server named in the settings (a Prefect profile) rather than the environment
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
+        with _flow_settings():
+            assert get_current_settings().flows.heartbeat_frequency == default
 
 
 def test_demo_puts_the_relevant_sample_articles_first(tmp_path):

@@ -35,3 +35,11 @@ def test_table_shows_errors_and_flags():
     bad = next(ln for ln in lines if ln.startswith("https://bad.example/rss"))
     assert "never" in bad and "dns: cannot resolve bad.example" in bad and bad.endswith("failing")
     assert lines[-1] == "2 feeds, 1 flagged"
+
+
+def test_a_feed_read_with_a_problem_is_flagged_and_shows_the_problem():
+    rows = assess([row(), row(feed_url="https://odd.example/rss", last_problem="malformed XML; 2 of 5 entries kept")],
+                  S, NOW)
+    assert [r["flags"] for r in rows] == [[], ["problem"]]
+    odd = next(ln for ln in render_table(rows).splitlines() if ln.startswith("https://odd.example/rss"))
+    assert "problem: malformed XML; 2 of 5 entries kept" in odd and odd.endswith("problem")

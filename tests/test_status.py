@@ -54,3 +54,7 @@ def test_status_shows_feeds_read_with_problems_on_their_last_run(tmp_path):
     line = next(x for x in text.splitlines() if "read, kept what could be read" in x)
     assert "https://b.example/f" in line and "malformed XML" in line and "2 of 5 entries kept" in line
     assert "https://a.example/f" not in text.split("Feeds:")[1]
+    # the feed_health view (migration 010) says the same: the problem of the last fetch only
+    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+        assert {h["feed_url"]: h["last_problem"] for h in wh.feed_health()} == {
+            feeds[0]: None, feeds[1]: problem, feeds[2]: None}

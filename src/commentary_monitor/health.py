@@ -11,11 +11,15 @@ from .config import HealthSettings
 
 
 def flags(row: dict, settings: HealthSettings, now: datetime) -> list[str]:
-    """``failing``: failed ``failing_after`` runs in a row; ``quiet``: nothing new for
-    ``quiet_factor`` times its typical posting interval (and at least ``quiet_min_days``)."""
+    """``failing``: failed ``failing_after`` runs in a row; ``problem``: its last run read it,
+    but not cleanly (``last_problem``: malformed XML recovered, entries skipped); ``quiet``:
+    nothing new for ``quiet_factor`` times its typical posting interval (and at least
+    ``quiet_min_days``)."""
     out = []
     if (row.get("consecutive_failures") or 0) >= settings.failing_after:
         out.append("failing")
+    if row.get("last_problem"):
+        out.append("problem")
     last, interval = row.get("last_published_at"), row.get("typical_interval_hours")
     if last is not None and interval:
         quiet_for = max(timedelta(hours=interval * settings.quiet_factor), timedelta(days=settings.quiet_min_days))
@@ -48,12 +52,13 @@ def cut(text: str, n: int) -> str:
 
 
 def render_table(rows: list[dict]) -> str:
-    """One line per feed: last success, consecutive failures, last error, items per run,
-    typical posting interval, flags."""
+    """One line per feed: last success, consecutive failures, last error (or, for a feed read
+    with a problem, the problem), items per run, typical posting interval, flags."""
     header = ("feed", "last success", "fails", "last error", "items/run", "new/run", "interval", "flags")
     lines = []
     for r in rows:
-        error = f"{r['last_error_kind']}: {r['last_error'] or ''}" if r.get("last_error_kind") else ""
+        error = (f"{r['last_error_kind']}: {r['last_error'] or ''}" if r.get("last_error_kind")
+                 else f"problem: {r['last_problem']}" if r.get("last_problem") else "")
         lines.append((
             cut(r["feed_url"], 60),
             _when(r.get("last_success_at")),

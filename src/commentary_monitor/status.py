@@ -45,10 +45,7 @@ def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None
     failing = sorted((h for h in health if h["consecutive_failures"]),
                      key=lambda h: (-h["consecutive_failures"], h["feed_url"]))
     # Feeds whose last run read them, but not cleanly (malformed XML recovered, entries skipped).
-    problems = wh.con.execute(
-        "SELECT feed_url, problem FROM (SELECT feed_url, status, problem, "
-        "row_number() OVER (PARTITION BY feed_url ORDER BY fetched_at DESC) AS n FROM fetches) "
-        "WHERE n = 1 AND status = 'ok' AND problem IS NOT NULL ORDER BY feed_url").fetchall()
+    problems = [(h["feed_url"], h["last_problem"]) for h in health if h["last_problem"]]
     lines.append(f"Feeds: {len(health)} seen, {len(health) - len(failing)} ok on their last run, {len(failing)} failing"
                  + (f", {len(problems)} read with problems" if problems else ""))
     for h in failing[:15]:

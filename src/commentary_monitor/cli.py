@@ -331,6 +331,9 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
             left, right = prof.reference["sides"]
             lines.append(f"relationship sides (a passage names both, or one): {' / '.join(a + '*' for a in left)}"
                          f"  <->  {' / '.join(a + '*' for a in right)}")
+            lines.append("relationship evidence: pairs (passages naming both sides), others (a third actor in the "
+                         "opening), dyad (phrases that speak of the two as a pair: between, both/the two "
+                         "governments, capitals, ..., each other, bilateral, reciprocal, mutual, joint, neither side)")
     described = prof.reference.get("description_terms") or {}
     if described:
         top = sorted(described.items(), key=lambda kv: (-kv[1], kv[0]))[:n_terms]

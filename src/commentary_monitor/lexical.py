@@ -324,6 +324,17 @@ class SideMentions:
     dyadic: int                 # DYADIC phrases in the passages naming either
     phrases: tuple[str, ...]    # those phrases, most frequent first
 
+    @property
+    def pairs(self) -> float:
+        """Of the passages naming either side, the share naming both (with one passage's
+        worth of doubt): see :func:`both_sides_share`."""
+        return self.both / (self.either + 1)
+
+    @property
+    def dyad(self) -> float:
+        """Pair phrases per passage naming either side (the same doubt): see :func:`dyadic_rate`."""
+        return self.dyadic / (self.either + 1)
+
 
 def side_mentions(passages: list[str], sides) -> SideMentions:
     """How many of the passages name both sides, how many name either, and how often
@@ -349,8 +360,7 @@ def both_sides_share(passages: list[str], sides) -> float:
     passage's worth of doubt: ``both / (either + 1)``). A piece about the relationship
     names the two partners together whenever it names one; a piece about one of them, or
     about the two side by side in separate paragraphs, names them apart."""
-    m = side_mentions(passages, sides)
-    return m.both / (m.either + 1)
+    return side_mentions(passages, sides).pairs
 
 
 def dyadic_rate(passages: list[str], sides) -> float:
@@ -359,8 +369,7 @@ def dyadic_rate(passages: list[str], sides) -> float:
     :func:`both_sides_share`). "Beijing and Moscow extended their reciprocal schemes,
     officials on both sides said" speaks of the pair; "China's slowdown; Russia's
     slowdown" does not, though it names both."""
-    m = side_mentions(passages, sides)
-    return m.dyadic / (m.either + 1)
+    return side_mentions(passages, sides).dyad
 
 
 def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) -> float:

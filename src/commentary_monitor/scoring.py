@@ -290,8 +290,7 @@ class Scorer:
         if ref.get("pairs"):
             feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
             m = side_mentions(view.passages, ref["sides"])
-            feats["pairs"] = m.both / (m.either + 1)     # see lexical.both_sides_share
-            feats["dyad"] = m.dyadic / (m.either + 1)    # see lexical.dyadic_rate
+            feats["pairs"], feats["dyad"] = m.pairs, m.dyad
             feats["sides_named"] = [m.both, m.either]
             if m.phrases:
                 feats["pair_phrases"] = list(m.phrases[:6])

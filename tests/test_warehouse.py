@@ -85,6 +85,46 @@ def test_runs_and_fetches_are_recorded(tmp_path):
         assert wh.con.execute("select status, feeds_failed, finished_at is not null from runs").fetchone() == ("ok", 1, True)
 
 
+def test_feed_outcomes_of_a_run_are_recorded_together(tmp_path):
+    from datetime import datetime
+
+    from commentary_monitor.warehouse import FeedRun
+
+    urls = [f"https://{h}.example/f" for h in "abcde"]
+    state = "select feed_url, etag, last_modified, consecutive_failures, last_error_kind, retry_not_before, resolved_url, " \
+            "last_success_at is not null from feed_state order by feed_url"
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        wh.upsert_feeds([(u, None) for u in urls])
+        first = wh.start_run("ingest")
+        wh.record_feeds(first, [FeedRun(urls[0], True, 200, 5, 5, title="A's own title", etag='"a1"', last_modified="lm-a"),
+                                FeedRun(urls[1], True, 200, 3, 3, etag='"b1"', resolved_url="https://b.example/real.xml"),
+                                FeedRun(urls[2], False, None, error_kind="dns", error="cannot resolve"),
+                                FeedRun(urls[3], True, 200, 2, 0, problem="malformed XML"),
+                                FeedRun(urls[4], False, 503, error_kind="http", error="503",
+                                        retry_not_before=datetime(2099, 1, 1))])
+        second = wh.start_run("ingest")
+        wh.record_feeds(second, [FeedRun(urls[0], True, 304, keep_validators=True),      # not modified
+                                 FeedRun(urls[1], False, None, error_kind="timeout", error="slow"),
+                                 FeedRun(urls[2], False, None, error_kind="dns", error="still not"),
+                                 FeedRun(urls[3], True, 200, 2, 0, etag='"d2"'),
+                                 FeedRun(urls[4], False, error_kind="deferred", error="waiting", update_state=False)])
+        rows = {r[0]: r[1:] for r in wh.con.execute(state).fetchall()}
+        assert rows[urls[0]] == ('"a1"', "lm-a", 0, None, None, None, True)   # a 304 keeps the validators
+        # a failure counts, keeps the last good validators and the autodiscovered feed
+        assert rows[urls[1]] == ('"b1"', None, 1, "timeout", None, "https://b.example/real.xml", True)
+        assert rows[urls[2]] == (None, None, 2, "dns", None, None, False)
+        assert rows[urls[3]] == ('"d2"', None, 0, None, None, None, True)
+        assert rows[urls[4]] == (None, None, 1, "http", datetime(2099, 1, 1), None, False)   # the wait was not a failure
+        assert wh.con.execute("select url, title from feeds where title is not null").fetchall() == [(urls[0], "A's own title")]
+        fetches = wh.con.execute("select run_id, feed_url, status, http_status, items, new_items, error_kind, problem "
+                                 "from fetches order by run_id = ?, feed_url", [second]).fetchall()
+        assert len(fetches) == 10
+        assert fetches[0] == (first, urls[0], "ok", 200, 5, 5, None, None)
+        assert fetches[3] == (first, urls[3], "ok", 200, 2, 0, None, "malformed XML")
+        assert fetches[5] == (second, urls[0], "ok", 304, None, None, None, None)
+        assert fetches[9] == (second, urls[4], "error", None, None, None, "deferred", None)
+
+
 def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
     from datetime import timedelta
 

@@ -27,7 +27,7 @@ from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
 from .health import cut
 from .search import article_terms
-from .warehouse import FeedState, Warehouse, utcnow
+from .warehouse import FeedRun, FeedState, Warehouse, utcnow
 from .workers import WorkerDied, run_many
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -315,16 +315,15 @@ def set_aside_deferred(wh: Warehouse, built: list[Article], scores: list[list]) 
 
 
 def record_outcomes(wh: Warehouse, run_id: str, outcomes: list[FeedOutcome]) -> None:
-    """One ``fetches`` row per feed, and each feed's state for the next run."""
-    for o in outcomes:
-        if o.parsed:
-            wh.set_feed_title(o.feed.url, o.parsed.title)
-        wh.record_fetch(run_id, o.feed.url, o.status, o.http_status, o.items, o.new_items, o.error_kind,
-                        o.error, o.problem)
-        if not o.skipped:   # waiting out a Retry-After is not another failed run
-            wh.update_feed_state(o.feed.url, o.status == "ok", resolved_url=o.resolved_url, etag=o.etag,
-                                 last_modified=o.last_modified, keep_validators=o.not_modified,
-                                 error_kind=o.error_kind, error=o.error, retry_not_before=o.retry_not_before(utcnow()))
+    """One ``fetches`` row per feed, and each feed's state for the next run (in one go)."""
+    now = utcnow()
+    wh.record_feeds(run_id, [
+        FeedRun(o.feed.url, o.status == "ok", http_status=o.http_status, items=o.items, new_items=o.new_items,
+                error_kind=o.error_kind, error=o.error, problem=o.problem, title=o.parsed.title if o.parsed else None,
+                update_state=not o.skipped,   # waiting out a Retry-After is not another failed run
+                resolved_url=o.resolved_url, etag=o.etag, last_modified=o.last_modified, keep_validators=o.not_modified,
+                retry_not_before=o.retry_not_before(now))
+        for o in outcomes])
 
 
 def fetch_robots(candidates: list[Candidate], settings: FetchSettings) -> dict[str, str | None]:

@@ -20,7 +20,7 @@ import duckdb
 
 from .errors import WarehouseError
 from .warehouse_digests import DigestQueries
-from .warehouse_feeds import KEY_LIST, FeedQueries, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
+from .warehouse_feeds import KEY_LIST, FeedQueries, FeedRun, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -231,17 +231,12 @@ class Warehouse(DigestQueries, FeedQueries):
             [[url, name, now] for url, name in feeds],
         )
 
-    def set_feed_title(self, url: str, title: str | None) -> None:
-        if title:
-            self.con.execute("UPDATE feeds SET title = ? WHERE url = ?", [title, url])
-
     def record_fetch(self, run_id: str, feed_url: str, status: str, http_status: int | None, items: int | None,
                      new_items: int | None, error_kind: str | None, error: str | None, problem: str | None = None) -> None:
-        self.con.execute(
-            "INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, error, problem) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [run_id, feed_url, utcnow(), status, http_status, items, new_items, error_kind, error, problem],
-        )
+        """One feed's ``fetches`` row, the feed's state left as it is (see :meth:`record_feeds`)."""
+        self.record_feeds(run_id, [FeedRun(feed_url, status == "ok", http_status=http_status, items=items,
+                                           new_items=new_items, error_kind=error_kind, error=error, problem=problem,
+                                           update_state=False)])
 
     # --- articles and scores ----------------------------------------------------------
 
@@ -253,21 +248,25 @@ class Warehouse(DigestQueries, FeedQueries):
         return {r[0] for r in rows}
 
     def _append(self, table: str, columns: tuple[str, ...], rows: list[list], suffix: str, verb: str = "INSERT") -> None:
-        """Insert many rows in one statement: the batch goes in as one JSON parameter that
-        DuckDB unpacks (~2.7x faster than row-by-row ``executemany`` here; pandas and
-        pyarrow, the usual fast paths, are not dependencies)."""
+        """Insert many rows in one statement (see :meth:`_rows`)."""
         types = self._column_types(table)
-        schema = json.dumps({c: types[c] for c in columns})
+        rel, param = self._rows({c: types[c] for c in columns}, rows)
+        cols = ", ".join(columns)
+        self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {rel} {suffix}", [param])
+
+    @staticmethod
+    def _rows(types: dict[str, str], rows: list[list], ref: str = "?") -> tuple[str, str]:
+        """Many rows as one relation: (SQL of a subquery, its one parameter). The batch goes
+        in as one JSON parameter that DuckDB unpacks (~2.7x faster than row-by-row
+        ``executemany`` here; a statement per row costs 1-4 ms; pandas and pyarrow, the usual
+        fast paths, are not dependencies). ``types`` maps each column, in the rows' order,
+        to its SQL type; ``ref`` is how the SQL refers to the parameter (``$name``)."""
+        columns = list(types)
         json_cols = [i for i, c in enumerate(columns) if types[c] == "JSON"]
         if json_cols:   # JSON columns arrive as JSON text: embed them as values, not as strings
             rows = [[json.loads(v) if i in json_cols and isinstance(v, str) else v for i, v in enumerate(r)] for r in rows]
         payload = json.dumps([dict(zip(columns, r)) for r in rows], default=_json_value, ensure_ascii=False)
-        cols = ", ".join(columns)
-        self.con.execute(
-            f"{verb} INTO {table} ({cols}) SELECT {cols} FROM "
-            f"(SELECT unnest(from_json(?::JSON, '[{schema}]'), recursive := true)) {suffix}",
-            [payload],
-        )
+        return f"(SELECT unnest(from_json({ref}::JSON, '[{json.dumps(types)}]'), recursive := true))", payload
 
     def _column_types(self, table: str) -> dict[str, str]:
         cache = self.__dict__.setdefault("_types", {})

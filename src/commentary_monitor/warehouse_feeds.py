@@ -38,6 +38,32 @@ class FeedState:
     consecutive_failures: int
 
 
+@dataclass(frozen=True)
+class FeedRun:
+    """One feed's outcome in one run, for :meth:`FeedQueries.record_feeds`."""
+    feed_url: str
+    ok: bool
+    http_status: int | None = None
+    items: int | None = None            # entries in the feed document
+    new_items: int | None = None        # stored as new articles
+    error_kind: str | None = None
+    error: str | None = None
+    problem: str | None = None          # read, but not cleanly
+    title: str | None = None            # the feed's own title, when it was read
+    update_state: bool = True           # False: not requested (waiting out a Retry-After)
+    resolved_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    keep_validators: bool = False       # not modified: the stored validators still hold
+    retry_not_before: datetime | None = None
+
+
+FEED_RUN_TYPES = {"feed_url": "VARCHAR", "ok": "BOOLEAN", "http_status": "INTEGER", "items": "INTEGER",
+                  "new_items": "INTEGER", "error_kind": "VARCHAR", "error": "VARCHAR", "problem": "VARCHAR",
+                  "title": "VARCHAR", "update_state": "BOOLEAN", "resolved_url": "VARCHAR", "etag": "VARCHAR",
+                  "last_modified": "VARCHAR", "keep_validators": "BOOLEAN", "retry_not_before": "TIMESTAMP"}
+
+
 class FeedQueries:
     con: duckdb.DuckDBPyConnection
 
@@ -55,22 +81,56 @@ class FeedQueries:
                           etag: str | None = None, last_modified: str | None = None, keep_validators: bool = False,
                           error_kind: str | None = None, error: str | None = None,
                           retry_not_before: datetime | None = None) -> None:
-        """Record one run's outcome for a feed: success resets the failure counter."""
+        """Record one run's outcome for a feed in its state (no ``fetches`` row): see :meth:`record_feeds`."""
+        self.record_feeds(None, [FeedRun(feed_url, ok, resolved_url=resolved_url, etag=etag, last_modified=last_modified,
+                                         keep_validators=keep_validators, error_kind=error_kind, error=error,
+                                         retry_not_before=retry_not_before)])
+
+    def record_feeds(self, run_id: str | None, runs: list[FeedRun]) -> None:
+        """Every feed's outcome of one run, in one transaction and a handful of statements
+        (a statement per feed costs 1-4 ms: 200 feeds took ~2 s): a ``fetches`` row each
+        (none without ``run_id``), the feed's own title, and its state for the next run.
+        Success resets the failure counter and stores the new validators (unless the feed
+        was not modified); a failure counts one more and keeps the last good validators."""
+        if not runs:
+            return
         now = _utcnow()
-        self.con.execute(
-            "INSERT INTO feed_state (feed_url, consecutive_failures) VALUES (?, 0) ON CONFLICT DO NOTHING", [feed_url])
-        if ok:
-            validators = "" if keep_validators else ", etag = ?, last_modified = ?"
-            params = [now, now, resolved_url] + ([] if keep_validators else [etag, last_modified]) + [feed_url]
-            self.con.execute(
-                "UPDATE feed_state SET last_attempt_at = ?, last_success_at = ?, consecutive_failures = 0, "
-                "last_error_kind = NULL, last_error = NULL, retry_not_before = NULL, resolved_url = ?"
-                + validators + " WHERE feed_url = ?", params)
-        else:
-            self.con.execute(
-                "UPDATE feed_state SET last_attempt_at = ?, consecutive_failures = consecutive_failures + 1, "
-                "last_error_kind = ?, last_error = ?, retry_not_before = ? WHERE feed_url = ?",
-                [now, error_kind, error, retry_not_before, feed_url])
+        rows = [[r.feed_url, r.ok, r.http_status, r.items, r.new_items, r.error_kind, r.error, r.problem, r.title,
+                 r.update_state, r.resolved_url, r.etag, r.last_modified, r.keep_validators, r.retry_not_before]
+                for r in runs]
+        rel, param = self._rows(FEED_RUN_TYPES, rows, "$rows")
+        state = f"(SELECT * FROM {rel} WHERE update_state)"
+        args = {"rows": param}
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            if run_id is not None:
+                self.con.execute(
+                    "INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, "
+                    "error, problem) SELECT $run, feed_url, $now, CASE WHEN ok THEN 'ok' ELSE 'error' END, http_status, "
+                    f"items, new_items, error_kind, error, problem FROM {rel} ON CONFLICT DO NOTHING",
+                    {**args, "run": run_id, "now": now})
+            if any(r.title for r in runs):
+                self.con.execute(f"UPDATE feeds SET title = v.title FROM {rel} v WHERE feeds.url = v.feed_url "
+                                 "AND v.title IS NOT NULL AND v.title <> ''", args)
+            if any(r.update_state for r in runs):
+                self.con.execute(f"INSERT INTO feed_state (feed_url, consecutive_failures) SELECT feed_url, 0 FROM {state} "
+                                 "ON CONFLICT DO NOTHING", args)
+                self.con.execute(
+                    "UPDATE feed_state SET last_attempt_at = $now, "
+                    "last_success_at = CASE WHEN v.ok THEN $now ELSE feed_state.last_success_at END, "
+                    "consecutive_failures = CASE WHEN v.ok THEN 0 ELSE feed_state.consecutive_failures + 1 END, "
+                    "last_error_kind = CASE WHEN v.ok THEN NULL ELSE v.error_kind END, "
+                    "last_error = CASE WHEN v.ok THEN NULL ELSE v.error END, "
+                    "retry_not_before = CASE WHEN v.ok THEN NULL ELSE v.retry_not_before END, "
+                    "resolved_url = CASE WHEN v.ok THEN v.resolved_url ELSE feed_state.resolved_url END, "
+                    "etag = CASE WHEN v.ok AND NOT v.keep_validators THEN v.etag ELSE feed_state.etag END, "
+                    "last_modified = CASE WHEN v.ok AND NOT v.keep_validators THEN v.last_modified "
+                    "ELSE feed_state.last_modified END "
+                    f"FROM {state} v WHERE feed_state.feed_url = v.feed_url", {**args, "now": now})
+            self.con.execute("COMMIT")
+        except duckdb.Error:
+            self.con.execute("ROLLBACK")
+            raise
 
     def feed_health(self) -> list[dict]:
         cur = self.con.execute("SELECT * FROM feed_health ORDER BY feed_url")

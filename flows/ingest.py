@@ -20,6 +20,7 @@ from commentary_monitor import pipeline
 from commentary_monitor.config import Config, FetchSettings, load_config
 from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
 from commentary_monitor.feedback import scorer_for
+from commentary_monitor.fetch import origin_of
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
 from commentary_monitor.warehouse import Warehouse
@@ -29,6 +30,7 @@ from commentary_monitor.flows.hooks import notify_on_failure
 BATCH_SIZE = 100
 RAMP = (25, 50)       # the first batches, so the workers start on pages sooner
 LAST = 25             # the last batches, so the last store (when the workers have finished) is short
+HEAD_SHARE = 10       # the run reads the first 1/HEAD_SHARE of the feeds first (see feed_groups)
 
 
 def batch_bounds(n: int, size: int = BATCH_SIZE, ramp: tuple[int, ...] = RAMP, last: int = LAST) -> list[tuple[int, int]]:
@@ -48,6 +50,16 @@ def batch_bounds(n: int, size: int = BATCH_SIZE, ramp: tuple[int, ...] = RAMP, l
         out.append((i, i + s))
         i += s
     return out
+
+
+def feed_groups(feeds: list, split: bool) -> list[list]:
+    """The feeds in the order the run reads them: with ``split``, the first tenth (at least
+    one) on its own, so that the workers start on those feeds' pages while the others are
+    read; else all at once."""
+    if not split or len(feeds) < 2:
+        return [feeds]
+    head = -(-len(feeds) // HEAD_SHARE)
+    return [feeds[:head], feeds[head:]]
 
 
 def transient_only(task, task_run, state) -> bool:
@@ -153,28 +165,59 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 stages[stage] = stages.get(stage, 0.0) + now - clock
                 clock = now
 
-            outcomes = fetch_feeds(list(cfg.feeds), cfg.fetch, states)
+            groups = feed_groups(list(cfg.feeds), split=local_pool)
+            outcomes = fetch_feeds(groups[0], cfg.fetch, states)
             candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
-            if local_pool and len(candidates) >= MIN_POOL_JOBS:
-                # Start the extraction workers while robots.txt and the first pages are fetched.
-                prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
             from_feed = deferred = 0
-            robots = fetch_robots(candidates, cfg.fetch) if candidates else {}
+            robots: dict = {}
+            workers_started = False
+
+            def prepare(new: list) -> None:
+                """Start the extraction workers once there is work for them (while robots.txt
+                and the first pages are fetched), and read the new sites' robots.txt (no task
+                run when robots.txt is not obeyed: ~0.1-0.2 s before the first page)."""
+                nonlocal workers_started
+                if local_pool and not workers_started and len(candidates) >= MIN_POOL_JOBS:
+                    prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
+                    workers_started = True
+                if new and cfg.fetch.obey_robots:
+                    robots.update(fetch_robots(new, cfg.fetch))
+
+            prepare(candidates)
             lap("fetch feeds")
             runner, window, workers = task_runner_for(cfg)
-            batches = iter(batch_bounds(len(candidates)))
             remote = cfg.runner.kind != "local" and candidates
-            with api_for_other_processes() if remote else nullcontext(), runner if candidates else nullcontext():
+            with api_for_other_processes() if remote else nullcontext(), \
+                    runner if candidates or len(groups) > 1 else nullcontext():
                 in_flight: deque = deque()
+                done_to = 0        # candidates[:done_to] are in batches
+
+                def submit(end: int) -> None:
+                    nonlocal done_to
+                    params = dict(candidates=candidates[done_to:end], settings=cfg.fetch, robots=dict(robots),
+                                  scorer=scorer, workers=workers)
+                    in_flight.append((time.time(), runner.submit(build_articles, parameters=params)))
+                    done_to = end
+
+                ramp = list(RAMP)
+                if len(groups) > 1:
+                    # The first feeds' first batches go to the workers while this thread reads the
+                    # other feeds (parsing them takes ~0.4 ms an entry, on one core).
+                    while ramp and done_to + ramp[0] <= len(candidates) and len(in_flight) < window:
+                        submit(done_to + ramp.pop(0))
+                    rest = fetch_feeds(groups[1], cfg.fetch, states)
+                    more = pipeline.select_new_stored(rest, wh, cfg.fetch.max_new_per_feed, taken=candidates)
+                    outcomes += rest
+                    candidates += more
+                    prepare([c for c in more if origin_of(c.entry.link) not in robots])
+                    lap("fetch feeds")
+                bounds = deque((done_to + a, done_to + b) for a, b in batch_bounds(len(candidates) - done_to, ramp=tuple(ramp)))
 
                 def submit_next() -> None:
-                    bounds = next(batches, None)
-                    if bounds is not None:
-                        params = dict(candidates=candidates[bounds[0] : bounds[1]], settings=cfg.fetch,
-                                      robots=robots, scorer=scorer, workers=workers)
-                        in_flight.append((time.time(), runner.submit(build_articles, parameters=params)))
+                    if bounds and len(in_flight) < window:
+                        submit(bounds.popleft()[1])
 
                 for _ in range(window):
                     submit_next()

@@ -41,6 +41,15 @@ def test_select_new_skips_known_dedupes_across_feeds_and_caps_newest_first():
     picked = select_new([a, b], known=set(), max_per_feed=10)
     assert [c.url for c in picked] == ["https://x.example/2", "https://x.example/3", "https://x.example/1", "https://x.example/4"]
 
+    # Candidates taken from the run's other feeds already (read first): neither their URL
+    # nor their content fingerprint is taken again.
+    story = "<p>" + "The same story, word for word, under two addresses. " * 3 + "</p>"
+    first = select_new([outcome("https://a.example/feed", entry("https://x.example/5", "Same", summary=story))],
+                       known=set(), max_per_feed=10)
+    later = outcome("https://d.example/feed", entry("https://x.example/5?utm_source=d"),
+                    entry("https://mirror.example/5", "Same", summary=story), entry("https://x.example/6"))
+    assert [c.url for c in select_new([later], known=set(), max_per_feed=10, taken=first)] == ["https://x.example/6"]
+
 
 def candidate(link, summary="<p>" + " ".join(RELATION_PARAGRAPHS) + "</p>"):
     e = entry(link, title="Feed title", summary=summary)

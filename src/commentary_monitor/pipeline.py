@@ -239,13 +239,14 @@ def fingerprint(entry: FeedEntry) -> str | None:
 
 def select_new(outcomes: list[FeedOutcome], known: set[str], max_per_feed: int,
                known_guids: dict[str, set[str]] | None = None, known_fingerprints: set[str] | None = None,
-               deferred: set[str] | None = None) -> list[Candidate]:
+               deferred: set[str] | None = None, taken: list[Candidate] = ()) -> list[Candidate]:
     """Entries not yet stored, at most ``max_per_feed`` per feed, newest first when the feed
     gives dates. An entry is already stored when its canonical URL, its GUID (within its
-    feed) or its content fingerprint is; each is taken once across all feeds. Pages
-    waiting out a long Retry-After (``deferred``) are left for a later run."""
-    seen = set(known) | set(deferred or ())
-    prints = set(known_fingerprints or ())
+    feed) or its content fingerprint is; each is taken once across all feeds, and across
+    the candidates ``taken`` already from other feeds of the run. Pages waiting out a long
+    Retry-After (``deferred``) are left for a later run."""
+    seen = set(known) | set(deferred or ()) | {c.url for c in taken}
+    prints = set(known_fingerprints or ()) | {fp for c in taken if (fp := fingerprint(c.entry))}
     out: list[Candidate] = []
     for o in outcomes:
         if not o.parsed:
@@ -269,10 +270,12 @@ def select_new(outcomes: list[FeedOutcome], known: set[str], max_per_feed: int,
     return out
 
 
-def select_new_stored(outcomes: list[FeedOutcome], wh: Warehouse, max_per_feed: int) -> list[Candidate]:
+def select_new_stored(outcomes: list[FeedOutcome], wh: Warehouse, max_per_feed: int,
+                      taken: list[Candidate] = ()) -> list[Candidate]:
     """:func:`select_new` with what the warehouse knows: stored URLs, GUIDs and content
-    fingerprints, and pages still waiting out a long Retry-After. The parsed entries are
-    released afterwards (their count stays)."""
+    fingerprints, and pages still waiting out a long Retry-After (and the candidates
+    ``taken`` from the run's other feeds). The parsed entries are released afterwards
+    (their count stays)."""
     urls = candidate_urls(outcomes)
     candidates = select_new(
         outcomes, wh.known_urls(urls), max_per_feed,
@@ -281,6 +284,7 @@ def select_new_stored(outcomes: list[FeedOutcome], wh: Warehouse, max_per_feed: 
         known_fingerprints=wh.known_fingerprints(
             [fp for o in outcomes if o.parsed for e in o.parsed.entries if (fp := fingerprint(e))]),
         deferred=wh.deferred_urls(urls),
+        taken=taken,
     )
     for o in outcomes:
         o.release_entries()

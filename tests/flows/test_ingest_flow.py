@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from commentary_monitor.flows.digest import digest
-from commentary_monitor.flows.ingest import BATCH_SIZE, LAST, RAMP, batch_bounds, ingest
+from commentary_monitor.flows.ingest import BATCH_SIZE, LAST, RAMP, batch_bounds, feed_groups, ingest
 from commentary_monitor.localsite import SampleArticle, article_page, rss_feed
 
 from ..conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, last_week_day, write_config
@@ -111,6 +111,36 @@ def test_three_hundred_articles_stored_once(tmp_path, site):
     con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
     assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (300, 300)
     con.close()
+
+
+def test_the_first_tenth_of_the_feeds_is_read_first():
+    feeds = list(range(20))
+    assert feed_groups(feeds, split=True) == [feeds[:2], feeds[2:]]
+    assert feed_groups(feeds[:11], split=True) == [feeds[:2], feeds[2:11]]
+    assert feed_groups(feeds[:2], split=True) == [[0], [1]]
+    assert feed_groups(feeds[:1], split=True) == [[0]] and feed_groups(feeds, split=False) == [feeds]
+
+
+def test_feeds_read_while_the_first_feeds_pages_are_built_are_stored_once(tmp_path, site):
+    # Eleven feeds: the first two are read, their first pages go to the workers, then the
+    # other nine are read. The last feed also lists a story of the first one.
+    feeds = _many_articles_site(site, feeds=11, per_feed=15)
+    when = last_week_day(1)
+    again = SampleArticle(site.url("/d0/a3/?utm_source=d10"), "Story 0-3", "W", "summary", "", when)
+    site.add("/d10/rss", rss_feed("Outlet 10", site.url("/d10/"), [again] + [
+        SampleArticle(site.url(f"/d10/a{i}/"), f"Story 10-{i}", "W", "summary", "", when - timedelta(minutes=i))
+        for i in range(15)]), "application/rss+xml")
+    cfg = write_config(tmp_path, feeds, [site.host_port])
+    first = ingest(config_path=str(cfg))
+    assert first.feeds_ok == 11 and first.articles_new == 165 and first.from_feed_content == 0
+    assert site.hits.count("/d0/a3/") == 1 and site.hits.count("/robots.txt") == 1
+    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (165, 165)
+        new_items = dict(con.execute("select feed_url, new_items from fetches").fetchall())
+        assert new_items[feeds[0]] == 15 and new_items[feeds[10]] == 15 and sum(new_items.values()) == 165
+    finally:
+        con.close()
 
 
 def test_every_feed_failing_ends_cleanly_with_an_empty_digest(tmp_path):

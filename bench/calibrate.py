@@ -62,7 +62,7 @@ def feature_matrix(scorer: Scorer, arts: list[LabeledArticle]) -> np.ndarray:
     """profiles x articles x [base features as the logit reads them, others, pairs, dyad]"""
     out = np.zeros((len(scorer.profiles), len(arts), len(BASE) + len(RELATION)))
     for j, a in enumerate(arts):
-        view = ArticleView.of(a.title, a.text)
+        view = ArticleView.of(a.title, a.text, scorer.vocabulary)
         for i in range(len(scorer.profiles)):
             f = scorer.features(view, i)[0]
             out[i, j] = base_terms(f) + [f.get(k, 0.0) for k in RELATION]

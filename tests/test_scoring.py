@@ -257,3 +257,16 @@ def test_one_walk_of_the_counts_gives_each_profiles_own_passage_evidence():
             if prof.reference.get("description_terms"):
                 assert desc[j] == pytest.approx(passage_evidence(counts, n, prof.reference["description_terms"])[0])
         assert any(lex) and (not prof.reference.get("description_terms") or any(desc))
+
+
+def test_a_scorers_vocabulary_counts_only_its_terms_with_the_same_counts_in_the_same_order():
+    from commentary_monitor.lexical import Vocabulary, term_counts
+
+    text = "\n\n".join(RELATION_PARAGRAPHS + OFFTOPIC_PARAGRAPHS) + " Moscow and Beijing; the Power of Siberia."
+    full = term_counts(text)
+    terms = ["moscow beijing", "power siberia", "gas", "moscow", "pipeline", "beijing moscow", "no such term"]
+    vocabulary = Vocabulary.of(terms)
+    counted = term_counts(text, vocabulary)
+    assert counted and set(counted) <= set(terms)
+    assert list(counted.items()) == [(t, n) for t, n in full.items() if t in terms]
+    assert counted["moscow beijing"] == full["moscow beijing"] >= 1 and counted["power siberia"] == 1

@@ -93,7 +93,7 @@ def train(profile: Profile, labels: list[LabeledText], encoder=None) -> Feedback
     scorer = Scorer([profile], encoder, cheap_stage=False)
     emb, misses = [], []
     for x in labels:
-        view = ArticleView.of(x.title, x.text)
+        view = ArticleView.of(x.title, x.text, scorer.vocabulary)
         feats = scorer.features(view, 0)[0]
         emb.append(view.embedding)
         misses.append(miss(logit(feats, scorer.calibration), x.relevant))

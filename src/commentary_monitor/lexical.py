@@ -73,14 +73,37 @@ def words(text: str, keep_stop: bool = False) -> list[str]:
     return out
 
 
-def term_counts(text: str) -> Counter:
+@dataclass(frozen=True)
+class Vocabulary:
+    """The terms a scorer looks for (its words, and its two-word phrases by their first
+    word): :func:`term_counts` then counts only those, and never builds the phrases it
+    would throw away."""
+    words: frozenset
+    heads: dict
+
+    @classmethod
+    def of(cls, terms) -> "Vocabulary":
+        words, heads = set(), {}
+        for t in terms:
+            parts = t.split(" ")
+            if len(parts) == 1:
+                words.add(t)
+            elif len(parts) == 2:
+                heads.setdefault(parts[0], set()).add(parts[1])
+        return cls(frozenset(words), {h: frozenset(s) for h, s in heads.items()})
+
+
+def term_counts(text: str, vocabulary: Vocabulary | None = None) -> Counter:
     """Unigram and phrase counts of a text's content words. A phrase is two content
     words in a row, up to two stop words apart ("Moscow and Beijing" gives
     "moscow beijing", "the Power of Siberia" "power siberia"), never across punctuation.
+    With a ``vocabulary``, only its terms are counted (the same counts, in the same order).
     (:func:`words` and the phrases in one pass: this runs on every passage of every article.)"""
     grams: list[str] = []
     phrases: list[str] = []
     known = _CONTENT.get
+    wanted = vocabulary.words if vocabulary is not None else None
+    heads = vocabulary.heads.get if vocabulary is not None else None
     prev, gap = "", 0
     for raw in _WORD.findall(text):      # the word, or '' for punctuation and numbers
         if not raw:
@@ -92,9 +115,17 @@ def term_counts(text: str) -> Counter:
         if w is None:                    # a stop word: a phrase may span two
             gap += 1
             continue
-        grams.append(w)
-        if prev and gap <= 2:
-            phrases.append(prev + " " + w)
+        if wanted is None:
+            grams.append(w)
+            if prev and gap <= 2:
+                phrases.append(prev + " " + w)
+        else:
+            if w in wanted:
+                grams.append(w)
+            if prev and gap <= 2:
+                second = heads(prev)
+                if second is not None and w in second:
+                    phrases.append(prev + " " + w)
         prev, gap = w, 0
     counts = Counter(grams)
     counts.update(phrases)

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .filters import muted_by
-from .lexical import actor_mentions, length_damping, side_mentions, term_counts, third_party_share
+from .lexical import Vocabulary, actor_mentions, length_damping, side_mentions, term_counts, third_party_share
 from .profiles import Profile, split_passages
 
 MODEL_NAME = "hybrid-v5"
@@ -126,13 +126,15 @@ class ArticleView:
         return self._actors
 
     @classmethod
-    def of(cls, title: str, text: str) -> "ArticleView":
+    def of(cls, title: str, text: str, vocabulary: Vocabulary | None = None) -> "ArticleView":
+        """The article's view; with a ``vocabulary`` (a scorer's), only its terms are counted."""
         text = text[:MAX_ARTICLE_CHARS]
         passages = split_passages(text, min_words=12, max_words=160) or [" ".join(text[:2000].split()) or title or ""]
         head = " ".join(title.split())
         if head and not passages[0].startswith(head):     # extracted text often opens with the headline
             passages[0] = f"{head}. {passages[0]}".strip()
-        return cls(title, text, passages, [term_counts(p) for p in passages], [len(p.split()) for p in passages])
+        return cls(title, text, passages, [term_counts(p, vocabulary) for p in passages],
+                   [len(p.split()) for p in passages])
 
     @property
     def embedding(self) -> np.ndarray:
@@ -206,6 +208,7 @@ class Scorer:
                     if w:
                         merged.setdefault(t, []).append((slot, w))
         self._merged = {t: tuple(e) for t, e in merged.items()}
+        self.vocabulary = Vocabulary.of(self._merged)   # an article's passages count only these
 
     def _evidence(self, view: ArticleView) -> list[tuple[np.ndarray, list, np.ndarray]]:
         """Per profile: each passage's lexical evidence (:func:`.lexical.passage_evidence`
@@ -273,7 +276,7 @@ class Scorer:
 
     def score_many(self, articles: list[tuple[str, str]]) -> list[list[Score]]:
         return [[self._score(view, i) for i in range(len(self.profiles))]
-                for view in (ArticleView.of(t, x) for t, x in articles)]
+                for view in (ArticleView.of(t, x, self.vocabulary) for t, x in articles)]
 
     def features(self, view: ArticleView, i: int) -> tuple[dict, np.ndarray, list, np.ndarray | None]:
         """The evidence of one article for profile ``i``: the feature values, the

@@ -10,9 +10,10 @@ real pages of --html-dir served again and again under new URLs), and the real co
 wall time, CPU time and peak RSS are the whole process's (Prefect's start-up included; the
 start-up alone is measured with a config that has no feeds). The floor is bare trafilatura
 extraction of the same pages in a 2-process pool. Each size runs --repeat (3) trials of
-three runs in a row (the start-up, the cold run, the floor), and the trial with the median
-ratio is reported: on a shared VM the speed drifts by 10-30% between minutes, so a ratio
-compares runs a minute apart. Then the same site again (the warm run),
+four runs in a row (the floor, the start-up, the cold run, the floor again: the ratio's floor
+is the mean of the two), and the trial with the median ratio is reported: on a shared VM the
+speed drifts by 10-50% within minutes, so a ratio compares runs a minute apart, and a drift
+that is steady over the trial cancels out. Then the same site again (the warm run),
 200 feeds with nothing new, and the warehouse's own queries at a million rows.
 """
 
@@ -283,19 +284,22 @@ def main() -> None:
         with LocalSite() as site:
             feeds = build_site(site, n, args.feeds, real_pages)
             pages = [site.routes[f"/a/{i}/"].body for i in range(n)]
-            # Trials of three runs in a row: Prefect's start-up (the empty ingest), the cold ingest
-            # (into a fresh warehouse) and the floor. The VM's speed drifts by 10-30% from one
-            # minute to the next, so each ratio compares runs a minute apart, never the best of
-            # one minute with the best of another; the trial with the median ratio is reported.
+            # Trials of four runs in a row: the floor, Prefect's start-up (the empty ingest), the
+            # cold ingest (into a fresh warehouse) and the floor again. The VM's speed drifts by
+            # 10-50% within minutes, so each ratio compares runs a minute apart, never the best of
+            # one minute with the best of another, against the mean of a floor before and after
+            # (a steady drift cancels); the trial with the median ratio is reported.
             trials = []
             for rep in range(args.repeat):
                 work = tmp / f"n{n}-{rep}"
                 work.mkdir()
                 cfg = write_config(work, feeds, site.host_port, -(-n // args.feeds))
+                before = extraction_floor(pages)
                 start = run_ingest(write_config(empty, [], "127.0.0.1:1", 1), env)
                 cold = run_ingest(cfg, env)
-                floor = extraction_floor(pages)
-                trials.append(dict(start=start, cold=cold, floor=floor, cfg=cfg,
+                after = extraction_floor(pages)
+                floor = (before + after) / 2
+                trials.append(dict(start=start, cold=cold, floor=floor, floors=(before, after), cfg=cfg,
                                    ratio=(cold["wall"] - start["wall"]) / floor))
             trials.sort(key=lambda t: t["ratio"])
             trial = trials[len(trials) // 2]
@@ -304,7 +308,7 @@ def main() -> None:
             warm = run_ingest(cfg, env)
             warm_requests, warm_bytes = len(site.hits) - hits_before, site.bytes_sent - bytes_before
         r = dict(n=n, cold=cold, warm=warm, floor=floor, warm_requests=warm_requests, warm_bytes=warm_bytes,
-                 start=trial["start"], ratios=[t["ratio"] for t in trials],
+                 start=trial["start"], ratios=[t["ratio"] for t in trials], floors=trial["floors"],
                  flow_ratios=sorted(t["cold"]["flow"] / t["floor"] for t in trials))
         results.append(r)
         beyond = cold["wall"] - r["start"]["wall"]
@@ -321,15 +325,16 @@ def main() -> None:
         f"Machine: {machine()}. Loopback only. Run: `{' '.join(['python', 'bench/pipeline.py', *sys.argv[1:]])}`, "
         f"{datetime.now(timezone.utc):%Y-%m-%d}.", "",
         f"Pages: {'real news pages from ' + str(args.html_dir) + ' (served again under new URLs)' if real_pages else 'generated (~6 KB of HTML, ~900 words)'}; "
-        f"{args.feeds} feeds. Each size is measured in {args.repeat} trials of three runs in a row: Prefect's "
-        "start-up (an ingest with no feeds), the cold ingest (into a fresh warehouse) and the extraction floor. "
-        "The ratio is the cold run's time beyond the start-up run's, over the floor; the table shows the trial "
+        f"{args.feeds} feeds. Each size is measured in {args.repeat} trials of four runs in a row: the extraction "
+        "floor, Prefect's start-up (an ingest with no feeds), the cold ingest (into a fresh warehouse) and the floor "
+        "again. The ratio is the cold run's time beyond the start-up run's, over the mean of the two floors (a drift "
+        "of the VM's speed that is steady over the trial cancels out); the table shows the trial "
         "with the median ratio, and the last two columns every trial's, sorted: beyond start-up, and by the flow's own "
         "time (from the run's summary: no start-up run subtracted, so one source of noise fewer).", "",
         f"Prefect start-up alone (an ingest with no feeds, whole process; best of 3 runs at the start, which took "
         f"{empties[0]['wall']:.1f}-{empties[2]['wall']:.1f} s): {base['wall']:.1f} s wall, {base['cpu']:.1f} s CPU, "
         f"{base['rss_mb']:.0f} MB peak RSS.", "",
-        "| N | cold wall | start-up | beyond start-up | the flow's own time | CPU | articles/s | peak RSS | extraction floor (2 procs) "
+        "| N | cold wall | start-up | beyond start-up | the flow's own time | CPU | articles/s | peak RSS | extraction floor (2 procs; before, after) "
         "| ratio | ratio (flow's time) | warm wall | warm requests | warm bytes | every trial's ratio | every trial's ratio (flow's time) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -337,8 +342,8 @@ def main() -> None:
         beyond = r["cold"]["wall"] - r["start"]["wall"]
         lines.append(
             f"| {r['n']} | {r['cold']['wall']:.1f} s | {r['start']['wall']:.1f} s | {beyond:.1f} s | {r['cold']['flow']:.1f} s | "
-            f"{r['cold']['cpu']:.1f} s | {r['n'] / beyond:.0f} | {r['cold']['rss_mb']:.0f} MB | {r['floor']:.1f} s | "
-            f"{beyond / r['floor']:.2f} | {r['cold']['flow'] / r['floor']:.2f} | {r['warm']['wall']:.1f} s | "
+            f"{r['cold']['cpu']:.1f} s | {r['n'] / beyond:.0f} | {r['cold']['rss_mb']:.0f} MB | {r['floor']:.1f} s ({r['floors'][0]:.1f}, "
+            f"{r['floors'][1]:.1f}) | {beyond / r['floor']:.2f} | {r['cold']['flow'] / r['floor']:.2f} | {r['warm']['wall']:.1f} s | "
             f"{r['warm_requests']} | {r['warm_bytes'] / 1e6:.2f} MB | {', '.join(f'{x:.2f}' for x in r['ratios'])} | "
             f"{', '.join(f'{x:.2f}' for x in r['flow_ratios'])} |")
     # 200 feeds, nothing new on the second run: conditional GET should make it cheap

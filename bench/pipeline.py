@@ -1,7 +1,7 @@
 """How fast the whole pipeline runs on this machine, and how close to the extraction floor.
 
     .venv/bin/python bench/pipeline.py [--html-dir ../shared/corpus/news-html] [--sizes 200,1000,5000]
-                                       [--feeds 20] [--warm-feeds 200] [--warehouse-rows 1000000] [--repeat 2]
+                                       [--feeds 20] [--warm-feeds 200] [--warehouse-rows 1000000] [--repeat 3]
                                        [--out docs/benchmarks.md]
 
 Loopback only. A site on 127.0.0.1 serves N articles behind M feeds (pages generated, or the

@@ -135,8 +135,9 @@ def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
         arts[0].extra["html"] = (zstandard.compress(b"<html>one</html>"), "text/html")
         arts[1].extra["html"] = (zstandard.compress(b"<html>two</html>"), "text/html")
         arts[1].fetched_at = arts[0].fetched_at - timedelta(days=40)
-        wh.store_articles(wh.start_run("ingest"), arts, [[], [], []])
-        assert wh.store_pages(arts) == 2 and wh.store_pages(arts) == 2   # the second time stores nothing new
+        run = wh.start_run("ingest")
+        assert wh.store_articles(run, arts, [[], [], []]) == 3
+        assert wh.store_articles(run, arts, [[], [], []]) == 0   # the second time stores nothing new
         assert wh.con.execute("select count(*) from pages").fetchone()[0] == 2
         rel, size = wh.con.execute("select path, bytes from pages where url = 'https://ex.org/1'").fetchone()
         assert rel == f"pages/{arts[0].fetched_at:%Y-%m-%d}/{arts[0].article_id}.html.zst"
@@ -153,6 +154,6 @@ def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
         assert wh.prune_pages(0) == 1 and wh.con.execute("select count(*) from articles").fetchone()[0] == 3
         assert not (tmp_path / rel).exists() and list((tmp_path / "pages").iterdir()) == []
         # the same from SQL, as the docs show
-        wh.store_pages(arts[:1])
+        wh.store_articles(run, arts[:1], [[]])   # the article is stored already: its page is kept again
         (content,) = wh.con.execute(f"select content from read_blob('{tmp_path}/pages/*/*.html.zst')").fetchone()
         assert zstandard.decompress(content) == b"<html>one</html>"

@@ -284,7 +284,7 @@ class Warehouse(DigestQueries, FeedQueries):
         list of :class:`~commentary_monitor.scoring.Score` per article, with the
         profile versions and model in each score's ``profile_version``/``model``. With
         the articles go what they carry in ``extra``: their feed entries' fingerprints,
-        their raw pages (``html``, see :meth:`store_pages`) and their full-text index terms
+        their raw pages (``html``, see :meth:`_write_pages`) and their full-text index terms
         (``terms``, from :func:`.search.article_terms`; an article without them waits for
         :func:`.search.index_new`).
         """
@@ -326,18 +326,12 @@ class Warehouse(DigestQueries, FeedQueries):
         """Where raw pages are kept: ``pages/`` beside the database file."""
         return Path(self.path).parent / "pages"
 
-    def store_pages(self, articles: list) -> int:
-        """Keep the raw HTML the pipeline attached to articles (``extra['html']``: zstd bytes,
-        content type) as files under :attr:`pages_dir`, one folder per day, and a row each in
-        ``pages``. The files are written before the rows, so a row always has its file; a file
-        left without a row by a crash is removed with its day's folder by :meth:`prune_pages`."""
-        rows = self._write_pages(articles)
-        if rows:
-            self._append("pages", PAGE_COLUMNS, rows, "ON CONFLICT DO NOTHING")
-        return len(rows)
-
     def _write_pages(self, articles: list) -> list[list]:
-        """Write the raw-page files of :meth:`store_pages`; their ``pages`` rows."""
+        """Keep the raw HTML the pipeline attached to articles (``extra['html']``: zstd bytes,
+        content type) as files under :attr:`pages_dir`, one folder per day; returns their
+        ``pages`` rows, which :meth:`store_articles` inserts after the files are written, so a
+        row always has its file (a file left without a row by a crash is removed with its
+        day's folder by :meth:`prune_pages`)."""
         rows = []
         for a in articles:
             if not a.extra.get("html"):

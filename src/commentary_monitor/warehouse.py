@@ -225,11 +225,9 @@ class Warehouse(DigestQueries, FeedQueries):
         if not feeds:
             return
         now = utcnow()
-        self.con.executemany(
-            "INSERT INTO feeds (url, name, added_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (url) DO UPDATE SET name = coalesce(excluded.name, feeds.name)",
-            [[url, name, now] for url, name in feeds],
-        )
+        # One statement for all (executemany runs one per feed: ~5 ms each).
+        self._append("feeds", ("url", "name", "added_at"), [[url, name, now] for url, name in dict(feeds).items()],
+                     "ON CONFLICT (url) DO UPDATE SET name = coalesce(excluded.name, feeds.name)")
 
     def record_fetch(self, run_id: str, feed_url: str, status: str, http_status: int | None, items: int | None,
                      new_items: int | None, error_kind: str | None, error: str | None, problem: str | None = None) -> None:
@@ -333,14 +331,18 @@ class Warehouse(DigestQueries, FeedQueries):
         row always has its file (a file left without a row by a crash is removed with its
         day's folder by :meth:`prune_pages`)."""
         rows = []
+        root, made = self.pages_dir.parent, set()
         for a in articles:
             if not a.extra.get("html"):
                 continue
             data, content_type = a.extra["html"]
-            rel = f"pages/{a.fetched_at:%Y-%m-%d}/{a.article_id}{PAGE_SUFFIX}"
-            target = self.pages_dir.parent / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            day = f"pages/{a.fetched_at:%Y-%m-%d}"
+            rel = f"{day}/{a.article_id}{PAGE_SUFFIX}"
+            if day not in made:
+                (root / day).mkdir(parents=True, exist_ok=True)
+                made.add(day)
+            with open(root / rel, "wb") as f:
+                f.write(data)
             rows.append([a.article_id, a.url, a.fetched_at, content_type, rel, len(data)])
         return rows
 

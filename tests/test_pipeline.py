@@ -3,7 +3,7 @@ from datetime import datetime
 
 from commentary_monitor.config import FeedConfig, FetchSettings
 from commentary_monitor.errors import FetchError
-from commentary_monitor.feeds import FeedEntry, ParsedFeed
+from commentary_monitor.feeds import FeedEntry, ParsedFeed, parse_feed
 from commentary_monitor.fetch import Fetched
 from commentary_monitor.localsite import SampleArticle, article_page
 from commentary_monitor.pipeline import (
@@ -61,6 +61,20 @@ def test_failed_page_falls_back_to_feed_content():
     art = make_article(c, FetchError(c.entry.link, "timeout", "ReadTimeout"), 200)
     assert art.text_source == "feed" and art.page_status == "error" and "timeout" in art.page_error
     assert "Moscow and Beijing" in art.text and art.outlet == "Configured Name" and art.title == "Feed title"
+
+
+def test_hostile_markup_in_a_feed_entry_never_reaches_the_article_text():
+    # feedparser's sanitizer is off (feeds.parse_feed): an entry's HTML only ever becomes text.
+    doc = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>
+      <title>Moscow &lt;script&gt;alert(1)&lt;/script&gt;</title><link>https://x.example/h</link>
+      <description>&lt;script&gt;steal()&lt;/script&gt;&lt;style&gt;p{}&lt;/style&gt;&lt;p&gt;Moscow and Beijing
+      &lt;img src=x onerror=alert(2)&gt;signed a treaty.&lt;/p&gt;</description></item></channel></rss>"""
+    (e,) = parse_feed(doc, "https://x.example/rss").entries
+    c = Candidate(FeedConfig("https://x.example/rss", None), "T", e, canonical_url(e.link))
+    art = make_article(c, FetchError(e.link, "timeout", "ReadTimeout"), 200)
+    assert art.text_source == "feed" and art.text == "Moscow and Beijing signed a treaty."
+    assert "steal" not in art.text and "onerror" not in art.text
+    assert art.title == "Moscow <script>alert(1)</script>"   # kept as written: every output escapes it
 
 
 def test_non_html_page_is_not_extracted():

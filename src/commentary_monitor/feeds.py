@@ -101,7 +101,11 @@ def parse_feed(content: bytes, url: str, now: datetime | None = None, max_entrie
     total = None
     if max_entries:
         content, total = _first_entries(content, max_entries)
-    parsed = feedparser.parse(content, response_headers={"content-location": url})
+    # An entry's HTML is only ever made into text (html_to_text, fingerprint), never shown as
+    # HTML, and every output is escaped: feedparser's sanitizer and its rewriting of relative
+    # links inside that HTML would be ~40% of its time for nothing (0.45 ms an entry on real feeds).
+    parsed = feedparser.parse(content, response_headers={"content-location": url}, sanitize_html=False,
+                              resolve_relative_uris=False)
     problem = None
     # Content-Type is not passed in, so feedparser always notes its absence: not a problem.
     if parsed.get("bozo") and not isinstance(parsed.bozo_exception, feedparser.NonXMLContentType):

@@ -90,6 +90,9 @@ def test_the_index_grows_with_each_ingest_and_catches_up_after_a_crash(tmp_path)
     wh, path = filled(tmp_path)
     try:
         assert index_new(wh.con) == 0          # nothing new: nothing done
+        wh.con.execute("DROP MACRO TABLE search_bm25")
+        assert index_new(wh.con) == 0          # ... but the SQL macro is put back
+        assert wh.con.execute("SELECT count(*) FROM search_bm25('arctic')").fetchone()[0] >= 0
         more = article(4, datetime(2026, 11, 13))
         more.title, more.text = "Convoys", "Icebreakers escort convoys through Arctic waters."
         wh.store_articles(wh.start_run("ingest"), [more], [[score("p", 0.5)]])

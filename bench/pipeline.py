@@ -166,10 +166,11 @@ def extraction_floor(pages: list[bytes]) -> float:
         return time.perf_counter() - started
 
 
-# In the run's order; "fetch pages", "extract" and "score" are work summed over the threads and
-# worker processes that do them at once, the others the flow's own wall time.
-STAGES = ("fetch feeds", "waiting for batches", "store", "index", "task start-up", "fetch pages", "extract", "score",
-          "index terms")
+# In the run's order: the first five are the flow's own wall time, in sequence; the others are
+# work summed over the threads and worker processes that do it at once ("parse feeds" is the
+# part of "fetch feeds" spent in feedparser).
+STAGES = ("set-up", "fetch feeds", "waiting for batches", "store", "index", "parse feeds", "task start-up", "fetch pages",
+          "extract", "score", "index terms")
 
 
 def warehouse_lines(tmp: Path, rows: int) -> list[str]:
@@ -381,9 +382,12 @@ def main() -> None:
         floor_ms = 2 * r["floor"] / n * 1000
         lines.append(f"| {n} | {flow_ms:.1f} | {api_ms:.1f} | {work_ms:.1f} | {flow_ms + api_ms + work_ms:.1f} | "
                      f"{floor_ms:.1f} | {(flow_ms + api_ms + work_ms) / floor_ms:.2f} |")
-    lines += ["", "Where the cold run's time goes (from the run's own summary; Prefect's start-up excluded). "
-              "The first four columns are the flow's own wall time, in sequence; the others are work summed "
-              "over the threads and worker processes that do it at once, overlapping the rest:", "",
+    lines += ["", "Where the cold run's time goes (from the run's own summary; Prefect's start-up excluded: it is "
+              "the start-up column above). The first five columns are the flow's own wall time, in sequence "
+              "(set-up: the warehouse opened, the profiles loaded, the run recorded); the others are work summed "
+              "over the threads and worker processes that do it at once, overlapping the rest (parse feeds: the "
+              "part of fetch feeds spent in feedparser; task start-up: Prefect's wait from submitting a batch to "
+              "its task starting):", "",
               "| N | " + " | ".join(STAGES) + " |", "|---" * (len(STAGES) + 1) + "|"]
     for r in results:
         st = r["cold"]["stages"]

@@ -139,7 +139,7 @@ def api_for_other_processes():
 
 @flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure])
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
-    started = time.monotonic()
+    started, set_up = time.monotonic(), time.perf_counter()
     cfg = load_config(config_path)
     log = get_run_logger()
     local_pool = uses_local_pool(cfg)
@@ -160,14 +160,19 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
             states = wh.feed_states([f.url for f in cfg.feeds])
-            stages: dict[str, float] = {}
             clock = time.perf_counter()
+            # the warehouse opened, the profiles loaded, the run recorded
+            stages: dict[str, float] = {"set-up": clock - set_up}
 
             def lap(stage: str) -> None:
                 nonlocal clock
                 now = time.perf_counter()
                 stages[stage] = stages.get(stage, 0.0) + now - clock
                 clock = now
+
+            def parsed(read: list) -> None:
+                """Parsing the feeds just read (feedparser): part of "fetch feeds"."""
+                stages["parse feeds"] = stages.get("parse feeds", 0.0) + sum(o.parse_seconds for o in read)
 
             groups = feed_groups(list(cfg.feeds), split=local_pool)
             outcomes = fetch_feeds(groups[0], cfg.fetch, states)
@@ -191,6 +196,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
 
             prepare(candidates)
             lap("fetch feeds")
+            parsed(outcomes)
             runner, window, workers = task_runner_for(cfg)
             remote = cfg.runner.kind != "local" and candidates
             with api_for_other_processes() if remote else nullcontext(), \
@@ -217,6 +223,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                     candidates += more
                     prepare([c for c in more if origin_of(c.entry.link) not in robots])
                     lap("fetch feeds")
+                    parsed(rest)
                 bounds = deque((done_to + a, done_to + b) for a, b in batch_bounds(len(candidates) - done_to, ramp=tuple(ramp)))
 
                 def submit_next() -> None:

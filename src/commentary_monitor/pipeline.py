@@ -68,6 +68,7 @@ class FeedOutcome:
     etag: str | None = None
     last_modified: str | None = None
     retry_after: float | None = None   # seconds, from a Retry-After the fetcher did not wait out
+    parse_seconds: float = 0.0         # spent parsing the document (feedparser), for the run's stages
 
     entry_count: int | None = None    # kept by release_entries()
 
@@ -172,6 +173,7 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
         if resp.not_modified:
             outcomes[i] = FeedOutcome(feed, "ok", 304, resolved_url=resolved)
             continue
+        started = time.perf_counter()
         try:
             parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
         except FeedError as exc:
@@ -184,12 +186,14 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                                       resolved_url=resolved)
             continue
         outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
-                                  etag=resp.etag, last_modified=resp.last_modified)
+                                  etag=resp.etag, last_modified=resp.last_modified,
+                                  parse_seconds=time.perf_counter() - started)
     if stale:   # the configured page may now announce another feed (or be one itself)
         pages = fetch_many([feeds[i].url for i in stale], settings, settings.max_feed_bytes, FEED_ACCEPT)
         for i, resp in zip(stale, pages):
             if isinstance(resp, FetchError):
                 continue   # the discovered feed's own failure stands
+            started = time.perf_counter()
             try:
                 parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
             except FeedError:
@@ -198,7 +202,8 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                     discover.append((i, found[0]))
                 continue
             outcomes[i] = FeedOutcome(feeds[i], "ok", resp.status, parsed=parsed, resolved_url=None,
-                                      etag=resp.etag, last_modified=resp.last_modified)
+                                      etag=resp.etag, last_modified=resp.last_modified,
+                                      parse_seconds=time.perf_counter() - started)
     if discover:
         found_resp = fetch_many([u for _, u in discover], settings, settings.max_feed_bytes, FEED_ACCEPT)
         for (i, url), resp in zip(discover, found_resp):
@@ -207,6 +212,7 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                 outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=resp.kind,
                                           error=f"discovered feed {url}: {resp.message}")
                 continue
+            started = time.perf_counter()
             try:
                 parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
             except FeedError as exc:
@@ -214,7 +220,8 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                                           error=f"discovered feed {url}: {exc.message}")
                 continue
             outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=url,
-                                      etag=resp.etag, last_modified=resp.last_modified)
+                                      etag=resp.etag, last_modified=resp.last_modified,
+                                      parse_seconds=time.perf_counter() - started)
     return [o for o in outcomes if o is not None]
 
 

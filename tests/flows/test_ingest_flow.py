@@ -106,6 +106,12 @@ def test_three_hundred_articles_stored_once(tmp_path, site):
     cfg = write_config(tmp_path, feeds, [site.host_port])
     first = ingest(config_path=str(cfg))
     assert first.articles_new == 300 and first.from_feed_content == 0
+    # the summary's stages: the flow's own steps in order, then the work done alongside them
+    st = first.stages
+    assert list(st)[:3] == ["set-up", "fetch feeds", "parse feeds"]
+    assert {"waiting for batches", "store", "index", "extract", "score", "index terms"} <= set(st)
+    assert 0 < st["parse feeds"] <= st["fetch feeds"] and st["set-up"] > 0
+    assert first.render().splitlines()[-1].lstrip().startswith("time: set-up ")
     assert site.hits.count("/robots.txt") == 1     # once per run, not once per batch of 50
     assert ingest(config_path=str(cfg)).articles_new == 0
     con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)

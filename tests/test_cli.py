@@ -112,6 +112,21 @@ def test_the_command_lines_own_flow_runs_send_no_heartbeats(monkeypatch):
             assert get_current_settings().flows.heartbeat_frequency == default
 
 
+def test_flow_commands_import_prefect_first_and_freeze_it_out_of_the_collectors_reach(tmp_path):
+    """_import_for_flows: the collector is on again after it, Prefect's objects are frozen, and
+    the temporary API's modules are imported only when no Prefect server is named."""
+    probe = ("import gc, sys; from commentary_monitor.cli import _import_for_flows; _import_for_flows(); "
+             "print(gc.isenabled(), gc.get_freeze_count() > 100_000, 'prefect.flow_engine' in sys.modules, "
+             "'prefect.server.api.server' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    ours = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert ours.stdout.split() == ["True", "True", "True", "True"], ours.stderr
+    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"     # a server of the user's: no temporary API
+    theirs = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert theirs.stdout.split() == ["True", "True", "True", "False"], theirs.stderr
+
+
 def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(REPO / "config", project / "config")

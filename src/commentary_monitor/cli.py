@@ -7,6 +7,7 @@ Domain errors become one line on stderr and exit code 2 (usage, configuration) o
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import os
 import sys
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     prefect_quiet_defaults()
     try:
+        if args.command in FLOW_COMMANDS:
+            _import_for_flows()
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
         print(f"commentary-monitor: error: {exc}", file=sys.stderr)
@@ -100,6 +103,32 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("commentary-monitor: interrupted", file=sys.stderr)
         return 130
+
+
+# The commands that run Prefect flows in this process, and return when they are done.
+FLOW_COMMANDS = frozenset({"run", "ingest", "digest", "demo"})
+
+
+def _import_for_flows() -> None:
+    """Import what a flow run in this process needs with the garbage collector off, then
+    freeze it all out of the collector's reach. Prefect's modules (and, for the temporary
+    API, FastAPI's and SQLAlchemy's) leave ~300,000 long-lived objects that every full
+    collection would walk again: six while they are imported, more during the run, one at
+    exit. Measured on an ingest with no feeds, the whole command: 8.3-8.6 s -> 7.0-7.7 s,
+    ~1.2 s less CPU. Not for ``serve``, which runs for months (freezing is for what lives as long as the
+    process)."""
+    gc.disable()
+    try:
+        import prefect.flow_engine  # noqa: F401
+        import prefect.task_engine  # noqa: F401
+        from prefect.settings import PREFECT_API_URL
+
+        from .flows import digest, ingest  # noqa: F401
+        if not PREFECT_API_URL.value():
+            import prefect.server.api.server  # noqa: F401  (the flow starts the temporary API with it)
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _check_config(args):

@@ -145,6 +145,12 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
     states = states or {}
     now = utcnow()
     max_entries = max(MIN_PARSED_ENTRIES, 5 * settings.max_new_per_feed)
+
+    def parse(resp: Fetched) -> tuple[ParsedFeed, float]:
+        """The document parsed, and the seconds it took (for the run's stages)."""
+        started = time.perf_counter()
+        return parse_feed(resp.content, resp.final_url, max_entries=max_entries), time.perf_counter() - started
+
     outcomes: list[FeedOutcome | None] = [None] * len(feeds)
     todo: list[int] = []
     for i, feed in enumerate(feeds):
@@ -173,9 +179,8 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
         if resp.not_modified:
             outcomes[i] = FeedOutcome(feed, "ok", 304, resolved_url=resolved)
             continue
-        started = time.perf_counter()
         try:
-            parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
+            parsed, seconds = parse(resp)
         except FeedError as exc:
             found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
             if found:
@@ -187,15 +192,14 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
             continue
         outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
                                   etag=resp.etag, last_modified=resp.last_modified,
-                                  parse_seconds=time.perf_counter() - started)
+                                  parse_seconds=seconds)
     if stale:   # the configured page may now announce another feed (or be one itself)
         pages = fetch_many([feeds[i].url for i in stale], settings, settings.max_feed_bytes, FEED_ACCEPT)
         for i, resp in zip(stale, pages):
             if isinstance(resp, FetchError):
                 continue   # the discovered feed's own failure stands
-            started = time.perf_counter()
             try:
-                parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
+                parsed, seconds = parse(resp)
             except FeedError:
                 found = [u for u in discover_feeds(resp.content, resp.final_url) if u != outcomes[i].resolved_url]
                 if found:
@@ -203,7 +207,7 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                 continue
             outcomes[i] = FeedOutcome(feeds[i], "ok", resp.status, parsed=parsed, resolved_url=None,
                                       etag=resp.etag, last_modified=resp.last_modified,
-                                      parse_seconds=time.perf_counter() - started)
+                                      parse_seconds=seconds)
     if discover:
         found_resp = fetch_many([u for _, u in discover], settings, settings.max_feed_bytes, FEED_ACCEPT)
         for (i, url), resp in zip(discover, found_resp):
@@ -212,16 +216,15 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                 outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=resp.kind,
                                           error=f"discovered feed {url}: {resp.message}")
                 continue
-            started = time.perf_counter()
             try:
-                parsed = parse_feed(resp.content, resp.final_url, max_entries=max_entries)
+                parsed, seconds = parse(resp)
             except FeedError as exc:
                 outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind,
                                           error=f"discovered feed {url}: {exc.message}")
                 continue
             outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=url,
                                       etag=resp.etag, last_modified=resp.last_modified,
-                                      parse_seconds=time.perf_counter() - started)
+                                      parse_seconds=seconds)
     return [o for o in outcomes if o is not None]
 
 

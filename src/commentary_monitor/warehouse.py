@@ -225,7 +225,8 @@ class Warehouse(DigestQueries, FeedQueries):
         if not feeds:
             return
         now = utcnow()
-        # One statement for all (executemany runs one per feed: ~5 ms each).
+        # One statement for all (executemany runs one per feed: ~5 ms each); dict(): a URL listed
+        # twice would be two rows for one key in the same statement, which ON CONFLICT refuses.
         self._append("feeds", ("url", "name", "added_at"), [[url, name, now] for url, name in dict(feeds).items()],
                      "ON CONFLICT (url) DO UPDATE SET name = coalesce(excluded.name, feeds.name)")
 

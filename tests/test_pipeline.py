@@ -98,6 +98,30 @@ def test_page_text_and_metadata_are_extracted(site):
     assert art.published_at == datetime(2026, 11, 10) and art.language == "en"
 
 
+def test_the_page_is_asked_only_for_what_the_feed_left_open(site, monkeypatch):
+    from commentary_monitor import pipeline
+    from commentary_monitor.pipeline import wanted_metadata
+
+    body = "\n\n".join(RELATION_PARAGRAPHS)
+    site.add("/b/", article_page(SampleArticle(site.url("/b/"), "Page title", "Page Author", "s", body,
+                                               datetime(2026, 11, 10, 9)), "Page Site"))
+    full = FeedEntry(site.url("/b/"), "g", "Feed title", "Feed Author", datetime(2026, 11, 11), "")
+    named = Candidate(FeedConfig("https://feed.example/rss", "Configured"), "Feed", full, canonical_url(full.link))
+    assert wanted_metadata(named) == frozenset()
+    bare = Candidate(FeedConfig("https://feed.example/rss"), "Feed", entry(full.link, title=""), canonical_url(full.link))
+    assert wanted_metadata(bare) == {"title", "author", "published", "sitename"}
+
+    asked = []
+    real = pipeline.extract_page
+    monkeypatch.setattr(pipeline, "extract_page", lambda html, url, need: asked.append(set(need)) or real(html, url, need))
+    settings = FetchSettings(allow_private=frozenset({site.host_port}), min_text_chars=100)
+    a, b = build_articles([named, bare], settings)
+    assert asked == [set(), {"title", "author", "published", "sitename"}]
+    assert (a.title, a.author, a.published_at, a.outlet) == ("Feed title", "Feed Author", datetime(2026, 11, 11), "Configured")
+    assert (b.title, b.author, b.published_at, b.outlet) == ("Page title", "Page Author", datetime(2026, 11, 10), "Page Site")
+    assert a.text == b.text and "Shanghai Cooperation Organisation" in a.text
+
+
 def test_a_feed_inside_a_long_retry_after_is_not_requested(site):
     from datetime import timedelta
 
@@ -205,7 +229,7 @@ def test_a_page_that_kills_its_worker_does_not_lose_the_batch(site):
 def test_a_page_that_breaks_the_extractor_costs_only_that_page(monkeypatch):
     from commentary_monitor import pipeline
 
-    def broken(html, url):
+    def broken(html, url, need):
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(pipeline, "extract_page", broken)

@@ -456,6 +456,15 @@ def page_problem(page: Fetched | FetchError) -> tuple[str, str] | None:
     return None
 
 
+def wanted_metadata(c: Candidate) -> frozenset[str]:
+    """The metadata fields an article still needs from its page: those its feed entry (title,
+    date, author) and the configured feed (its name, the article's outlet) leave open. Read
+    from the page only then: trafilatura's full metadata pass costs ~25% of an extraction."""
+    return frozenset(field for field, known in (("title", c.entry.title), ("author", c.entry.author),
+                                                ("published", c.entry.published), ("sitename", c.feed.name))
+                     if not known)
+
+
 def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int, extracted=NOT_EXTRACTED) -> Article:
     """One article from its feed entry and page; ``extracted`` is the page's extraction when
     it was done already (by the worker pool), else it is done here."""
@@ -467,7 +476,7 @@ def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int, 
     else:
         if extracted is NOT_EXTRACTED:
             try:
-                extracted = extract_page(page_markup(page), page.final_url)
+                extracted = extract_page(page_markup(page), page.final_url, wanted_metadata(c))
             except Exception as exc:   # a page that breaks the extractor costs that page, not the batch
                 extracted = ExtractionFailed(f"{type(exc).__name__}: {exc}")
         if isinstance(extracted, ExtractionFailed):

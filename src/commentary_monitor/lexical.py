@@ -252,14 +252,14 @@ def actor_mentions(text: str) -> Counter:
     stop words left out, folded to their first letters."""
     out: Counter = Counter()
     opening = True
-    for m in _TOKEN.finditer(text):
-        t = m.group(0)
-        if not t[0].isalpha():
-            opening = t in _SENTENCE_BREAK
+    breaks, stop = _SENTENCE_BREAK, _STOP
+    for t in _TOKEN.findall(text):
+        if not t[0].isalpha():     # punctuation: one character
+            opening = t in breaks
             continue
-        if t[0].isupper() and not opening:
+        if not opening and t[0].isupper():
             w = normalise(t)
-            if w not in _STOP and len(w) > 1:
+            if w not in stop and len(w) > 1:
                 out[w[:ACTOR_FOLD]] += 1
         opening = False
     return out

@@ -122,7 +122,7 @@ class ArticleView:
         its first :data:`LEAD_WORDS` words, where a piece says whom it is about. The
         title is left out: headline capitals are not names."""
         if self._actors is None:
-            self._actors = actor_mentions(" ".join(self.text.split()[:LEAD_WORDS]))
+            self._actors = actor_mentions(" ".join(self.text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS]))
         return self._actors
 
     @classmethod

@@ -1,8 +1,8 @@
 """How fast the whole pipeline runs on this machine, and how close to the extraction floor.
 
     .venv/bin/python bench/pipeline.py [--html-dir ../shared/corpus/news-html] [--sizes 200,1000,5000]
-                                       [--feeds 20] [--warm-feeds 200] [--warehouse-rows 1000000] [--repeat 3]
-                                       [--out docs/benchmarks.md]
+                                       [--feeds 20] [--warm-feeds 200] [--warehouse-rows 1000000] [--insert-rows 10000]
+                                       [--repeat 3] [--out docs/benchmarks.md]
 
 Loopback only. A site on 127.0.0.1 serves N articles behind M feeds (pages generated, or the
 real pages of --html-dir served again and again under new URLs), and the real command
@@ -182,7 +182,7 @@ STAGES = ("set-up", "fetch feeds", "waiting for batches", "store", "index", "par
           "extract", "score", "index terms")
 
 
-def warehouse_lines(tmp: Path, rows: int) -> list[str]:
+def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
     """Digest and search latency over ``rows`` synthetic articles; batched insert rate."""
     from commentary_monitor.config import DigestSettings
     from commentary_monitor.digest import collect, last_complete_week
@@ -238,7 +238,7 @@ def warehouse_lines(tmp: Path, rows: int) -> list[str]:
     from commentary_monitor.scoring import Score
 
     arts = [Article(f"b{i:015x}", f"https://bench.example/{i}", f"https://bench.example/{i}", None, "f", "O", f"T {i}",
-                    "W", now.replace(tzinfo=None), now.replace(tzinfo=None), "en", "x" * 5000, "page", "ok") for i in range(10_000)]
+                    "W", now.replace(tzinfo=None), now.replace(tzinfo=None), "en", "x" * 5000, "page", "ok") for i in range(inserts)]
     scores = [[Score(p, 0.5, True, "e", ("a",), "p", "s", "f", 0.1, "v", "m") for p in ("sino-russian", "memory-politics")]
               for _ in arts]
     t = time.perf_counter()
@@ -255,7 +255,7 @@ def warehouse_lines(tmp: Path, rows: int) -> list[str]:
         f"| full-text index of all articles at once (an ingest indexes only its own) | {index_s:.1f} s |",
         f"| an ingest's index catch-up with nothing to index | {catch_up_ms:.0f} ms |",
         f"| `search` (BM25, median of 3 queries) | {search_ms:.0f} ms |",
-        f"| storing 10,000 articles (5 KB text, 2 scores each) in batches of 50 | {insert_rate:,.0f} articles/s |",
+        f"| storing {inserts:,} articles (5 KB text, 2 scores each) in batches of 50 | {insert_rate:,.0f} articles/s |",
     ]
 
 
@@ -266,6 +266,7 @@ def main() -> None:
     ap.add_argument("--feeds", type=int, default=20)
     ap.add_argument("--warm-feeds", type=int, default=200)
     ap.add_argument("--warehouse-rows", type=int, default=1_000_000)
+    ap.add_argument("--insert-rows", type=int, default=10_000, help="articles stored in batches for the insert rate")
     ap.add_argument("--repeat", type=int, default=3,
                     help="trials (start-up, cold run, floor) per size; the median trial is reported (a shared VM drifts)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
@@ -409,7 +410,7 @@ def main() -> None:
     for r in results:
         st = r["cold"]["stages"]
         lines.append(f"| {r['n']} | " + " | ".join(f"{st.get(k, 0):.1f} s" for k in STAGES) + " |")
-    lines += ["", *warehouse_lines(tmp, args.warehouse_rows)]
+    lines += ["", *warehouse_lines(tmp, args.warehouse_rows, args.insert_rows)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

@@ -1,0 +1,36 @@
+"""The benchmark command runs end to end (tiny sizes, generated pages, loopback only) and
+writes its document: the figures themselves are for docs/benchmarks.md, not for a test."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from .conftest import REPO
+
+
+def test_the_pipeline_benchmark_runs_and_writes_its_tables(tmp_path):
+    out = tmp_path / "bench.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "pipeline.py"), "--sizes", "24", "--feeds", "3", "--warm-feeds", "4",
+         "--warehouse-rows", "3000", "--insert-rows", "200", "--repeat", "1", "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=900, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    doc = out.read_text(encoding="utf-8")
+    assert doc.startswith("# Benchmarks") and "Machine:" in doc
+    # the cold-ingest row: 24 articles, a ratio to the floor and to text-only extraction
+    row = next(line for line in doc.splitlines() if line.startswith("| 24 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # (at 24 articles the ratios are mostly Prefect's start-up noise: only their form is checked)
+    assert len(cells) == 19 and all(re.fullmatch(r"-?\d+\.\d\d", cells[i]) for i in (9, 10, 11, 12))
+    assert float(cells[4].removesuffix(" s")) > 0 and float(cells[11]) > 0    # the flow's own time; text-only share
+    assert cells[14] == "3"          # the warm run asks each of the 3 feeds once (conditional GET), no page
+    # the warm run over 4 feeds: 304s only, no page fetched
+    warm = re.search(r"Warm run, 4 feeds with nothing new: .* (\d+) requests, (\d+) KB of bodies .* (\d+) pages fetched", doc)
+    assert warm and warm.groups() == ("4", "0", "0")
+    assert "| weekly digest query (both profiles, median of 5) |" in doc and "| storing 200 articles" in doc
+    for table in ("| N | flow process", "| N | set-up |"):
+        assert table in doc

@@ -33,6 +33,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,15 +160,11 @@ def _extract(page: bytes, metadata: bool = True) -> int:
     return len(doc.text) if doc is not None and doc.text else 0
 
 
-def _extract_text(page: bytes) -> int:
-    return _extract(page, metadata=False)
-
-
 def extraction_floor(pages: list[bytes], text_only: bool = False) -> float:
     """Seconds to extract ``pages`` in a 2-process pool: bare trafilatura with its metadata pass
     (the floor), or with ``text_only`` the text alone (what the pipeline extracts when the
     feeds give every field it stores, see extract.extract_page)."""
-    fn = _extract_text if text_only else _extract
+    fn = partial(_extract, metadata=not text_only)
     with ProcessPoolExecutor(2) as pool:
         list(pool.map(fn, pages[:4]))          # warm the workers (imports)
         started = time.perf_counter()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 import lxml.html
@@ -64,28 +64,24 @@ def extract_page(html: bytes | str, url: str, need: Collection[str] = FIELDS) ->
     already: the text is extracted alone, and the fields still missing are then read from
     the page (:func:`page_metadata`) exactly as that pass would read them. The text is the
     same either way."""
-    options = dict(url=url, with_metadata=False, include_comments=False)
-    if not need:
-        doc, meta = trafilatura.bare_extraction(html, **options), None
-    else:
+    tree = None
+    if need:   # parsed here, so that the metadata is read from the same tree
         try:
             tree = load_html(html, _MAX_FILE_SIZE)
         except (TypeError, ValueError):   # as bare_extraction: not HTML, or inflates past the cap
             return None
         if tree is None:
             return None
-        doc = trafilatura.bare_extraction(tree, **options)   # on a copy: the tree stays whole for the metadata
-        meta = page_metadata(tree, url, need) if doc is not None and (doc.text or "").strip() else None
+    # given a tree, bare_extraction works on a copy of it: the tree stays whole for the metadata
+    doc = trafilatura.bare_extraction(html if tree is None else tree, url=url, with_metadata=False, include_comments=False)
     if doc is None or not (doc.text or "").strip():
         return None
-    return Extracted(
-        title=(meta.title or None) if meta is not None and "title" in need else None,
-        author=(meta.author or None) if meta is not None and "author" in need else None,
-        published=_date(meta.date) if meta is not None and "published" in need else None,
-        sitename=(meta.sitename or None) if meta is not None and "sitename" in need else None,
-        language=(doc.language or _html_lang(html)),
-        text=doc.text.strip(),
-    )
+    fields = dict.fromkeys(FIELDS)
+    if tree is not None:
+        meta = page_metadata(tree, url, need)
+        found = {"title": meta.title, "author": meta.author, "published": _date(meta.date), "sitename": meta.sitename}
+        fields.update((f, found[f] or None) for f in need)
+    return Extracted(**fields, language=(doc.language or _html_lang(html)), text=doc.text.strip())
 
 
 def page_metadata(tree, url: str, need: Collection[str] = FIELDS) -> Document:

@@ -438,7 +438,7 @@ def cmd_rescore(args) -> int:
 
 def cmd_eval(args) -> int:
     from .config import load_config
-    from .evaluation import LabeledArticle, evaluate, evaluate_with_feedback, parse_labels, render
+    from .evaluation import LabeledArticle, evaluate, evaluate_anchors, evaluate_with_feedback, parse_labels, render
     from .extract import extract_page
     from .profiles import load_profiles
     from .scoring import Scorer
@@ -467,8 +467,10 @@ def cmd_eval(args) -> int:
     if not results:
         raise UsageError(f"--labels: no label in {labels_path} names a configured profile "
                          f"({', '.join(p.name for p in cfg.profiles)})")
-    print(f"{len(articles)} articles, scorer {scorer.model}")
-    print(render(results))
+    print(f"{len(articles)} articles, scorer {scorer.model}; beside each profile, the rankers a user could pick "
+          f"instead (a boolean alert of the profile's own actors or terms, BM25 with the seeds as the query, the "
+          f"seeds' embedding centroid)")
+    print(render(results, evaluate_anchors(scorer, articles)))
     if args.feedback:
         before, after = evaluate_with_feedback(scorer, articles, args.feedback)
         print(f"\nfeedback on {args.feedback} labeled articles, the other {before[0].n} scored "

@@ -7,6 +7,7 @@ grade 0/1/2 per profile; ``sino_russian`` matches the profile ``sino-russian``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -109,6 +110,25 @@ def metrics(profile: str, scores: list[float], grades: list[int], threshold: flo
     )
 
 
+def evaluate_anchors(scorer: Scorer, articles: list[LabeledArticle]) -> list[tuple[str, list[ProfileMetrics]]]:
+    """The same figures for the simple rankers a user could pick instead (see
+    :mod:`.anchors`), per profile: [(ranker, [metrics per profile])]. They have no
+    threshold, so precision and recall are not theirs to report."""
+    from .anchors import ANCHORS, anchor_scores
+
+    docs = [(a.title, a.text) for a in articles]
+    per_profile = []
+    for prof in scorer.profiles:
+        key = _key(prof.name)
+        if not any(key in a.grades for a in articles):
+            continue
+        grades = [a.grades.get(key, 0) for a in articles]
+        per_profile.append((prof.name, grades, anchor_scores(prof, scorer.encoder, docs)))
+    return [(name, [dataclasses.replace(metrics(p, vals[name], grades, math.inf), precision=None, recall2=None,
+                                        recall_any=None) for p, grades, vals in per_profile])
+            for name in ANCHORS]
+
+
 def evaluate(scorer: Scorer, articles: list[LabeledArticle]) -> list[ProfileMetrics]:
     all_scores = scorer.score_many([(a.title, a.text) for a in articles])
     results = []
@@ -185,16 +205,23 @@ def _mean_metrics(runs: list[list[ProfileMetrics]]) -> list[ProfileMetrics]:
     return out
 
 
-def render(results: list[ProfileMetrics]) -> str:
+def render(results: list[ProfileMetrics], anchors: list[tuple[str, list[ProfileMetrics]]] = ()) -> str:
+    """The figures as a Markdown table; with ``anchors``, each profile's row is followed
+    by the anchors' rows for the same profile."""
     def f(x: float | None) -> str:
         return "  n/a" if x is None else f"{x:.3f}"
 
-    head = ("| profile | n | grade 2 / 1 | nDCG@10 | nDCG@30 | AUC 2v0 | AUC 1v0 | P@10 | R-prec 2 | threshold "
+    def row(m: ProfileMetrics, ranker: str) -> str:
+        threshold = f"{m.threshold:.2f}" if math.isfinite(m.threshold) else "  n/a"
+        return (f"| {m.profile} | {ranker} | {m.n} | {m.n2} / {m.n1} | {f(m.ndcg10)} | {f(m.ndcg30)} | {f(m.auc2v0)} | "
+                f"{f(m.auc1v0)} | {f(m.p10)} | {f(m.rprec2)} | {threshold} | {f(m.precision)} | {f(m.recall2)} | "
+                f"{f(m.recall_any)} |")
+
+    head = ("| profile | ranker | n | grade 2 / 1 | nDCG@10 | nDCG@30 | AUC 2v0 | AUC 1v0 | P@10 | R-prec 2 | threshold "
             "| precision | recall(2) | recall(1+2) |")
-    lines = [head, "|---" * 13 + "|"]
+    lines = [head, "|---" * 14 + "|"]
     for m in results:
-        lines.append(
-            f"| {m.profile} | {m.n} | {m.n2} / {m.n1} | {f(m.ndcg10)} | {f(m.ndcg30)} | {f(m.auc2v0)} | {f(m.auc1v0)} | {f(m.p10)} | "
-            f"{f(m.rprec2)} | {m.threshold:.2f} | {f(m.precision)} | {f(m.recall2)} | {f(m.recall_any)} |"
-        )
+        lines.append(row(m, "profile"))
+        for name, ms in anchors:
+            lines.extend(row(a, name) for a in ms if a.profile == m.profile)
     return "\n".join(lines)

@@ -39,10 +39,10 @@ import numpy as np
 
 from .config import ProfileConfig
 from .filters import Query, parse_query
-from .lexical import (Term, actor_spellings, description_actors, description_weights, distinctive_terms,
+from .lexical import (Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms,
                       passage_evidence, relationship_pairs, relationship_sides, term_counts)
 
-BUILD_VERSION = "profile-v7"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v8"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -93,13 +93,34 @@ class Profile:
         return None
 
 
+# Lines of a saved web page or PDF that are not the essay: photo captions and credits
+# ("... Photo: AP/Kremlin Pool Photo/Scanpix", "... 1969. AP/Scanpix"), export notes ("This
+# PDF is auto-generated for reference only"), bylines ("Written by ...", "NAME, JUN 8 2024"),
+# bare links, navigation, and lines that are mostly references (several URLs).
+_FURNITURE = re.compile(
+    r"\bphoto(?:graph)?s?\s*(?::|by\b|credit)|\bimage\s*(?::|credit)|\bcaption\s*:"
+    r"|(?:^|[.!?]\s+)(?:[A-Z][\w.&-]*(?:\s[A-Z][\w.&-]*)*/)+[A-Z][\w .&-]*\s*$"
+    r"|auto-generated|for reference only|official version|conversion errors|all rights reserved|©"
+    r"|^\s*(?:written by|by)\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,4}\s*$"
+    r"|^\s*[A-Z][A-Z .,'’-]+,\s+[A-Z]{3,9}\.?\s+\d{1,2},?\s+\d{4}\s*$"
+    r"|^\s*<?https?://\S+>?\s*$"
+    r"|^\s*(?:skip (?:to|navigation)|share (?:this|on)|subscribe|sign up|follow us|cookies?\b|advertisement)",
+    re.I | re.M)
+_URL = re.compile(r"https?://")
+
+
+def is_furniture(line: str) -> bool:
+    """Whether a line of a seed essay is page furniture rather than the essay (see _FURNITURE)."""
+    return bool(_FURNITURE.search(line)) or len(_URL.findall(line)) >= 2
+
+
 def seed_body(text: str) -> str:
     """The essay itself: everything before a trailing 'About the author', 'Related
-    articles', 'References' (...) heading."""
+    articles', 'References' (...) heading, without page furniture (:func:`is_furniture`)."""
     m = _TAIL_HEADING.search(text)
     if m and m.start() > len(text) // 3:
-        return text[: m.start()]
-    return text
+        text = text[: m.start()]
+    return "\n".join("" if is_furniture(line) else line for line in text.split("\n"))
 
 
 def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int = MAX_PASSAGE_WORDS) -> list[str]:
@@ -131,11 +152,25 @@ def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int
     return out
 
 
+SEED_ACTOR_SHARE = 0.03   # without a description, the actors are those the essays name this often
+OWN_ACTOR_SHARE = 0.01    # actors the essays name this often are the profile's own, never a third party
+
+
+def seed_actors(text: str, share: float = SEED_ACTOR_SHARE) -> tuple[str, ...]:
+    """The actors a profile's essays keep naming (folded as :func:`.lexical.actor_mentions`):
+    each at least :data:`SEED_ACTOR_SHARE` of all their mentions of actors. Without a
+    description, these are who the profile is about: a relationship profile's sides come
+    from the pairs its essays make of them."""
+    counts = actor_mentions(text)
+    total = sum(counts.values())
+    return tuple(sorted(a for a, n in counts.items() if total and n >= share * total))
+
+
 def profile_digest(cfg: ProfileConfig, model_name: str) -> str:
     from . import lexical
 
     params = repr((MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS, DESCRIPTION_TEMPERATURE, DESCRIPTION_FOCUS,
-                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND, lexical.ACTOR_FOLD, lexical.PAIR_APART))
+                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND, lexical.ACTOR_FOLD, lexical.PAIR_APART, SEED_ACTOR_SHARE, OWN_ACTOR_SHARE))
     h = hashlib.sha256()
     for part in (BUILD_VERSION, params, model_name, cfg.name, cfg.description, repr(cfg.threshold),
                  json.dumps([list(cfg.include), list(cfg.exclude), cfg.require])):
@@ -218,12 +253,16 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         reference["description"] = round(float(np.dot(sw, d_sem)) or 1.0, 6)
         # the most a seed passage reaches, relative: the cheap stage's bound
         reference["description_max"] = round(float(d_sem.max()) / reference["description"], 6)
-    actors = description_actors(cfg.description) if cfg.description else ()
+    actors = description_actors(cfg.description) if cfg.description else seed_actors(
+        " ".join(passages[i].text for i in seed_idx))
     seed_counts = sum((term_counts(passages[i].text) for i in seed_idx), Counter())
     pairs = relationship_pairs(terms, actors, seed_counts)
     if pairs:
         # A relationship profile: its description names two sides that its essays pair.
-        reference["actors"] = list(actors)
+        # the profile's own actors: those it is about, and those its essays keep naming
+        # ('Putin', 'Kremlin', 'Mao'): an article naming them is not about a third party
+        seed_text = " ".join(passages[i].text for i in seed_idx)
+        reference["actors"] = sorted(set(actors) | set(seed_actors(seed_text, OWN_ACTOR_SHARE)))
         reference["pairs"] = [list(p) for p in pairs]
         spelled = actor_spellings(" ".join(p.text for p in passages))
         names = sorted({a for p in pairs for a in p})

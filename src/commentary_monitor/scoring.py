@@ -164,7 +164,7 @@ def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
     if "pairs" not in feats:
         return 0.0
     return (cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
-            + cal.get("dyad", 0.0) * feats.get("dyad", 0.0))
+            + cal.get("dyad", 0.0) * feats.get("dyad", 0.0) + cal.get("joint", 0.0) * feats.get("joint", 0.0))
 
 
 def logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -266,6 +266,15 @@ class Scorer:
                     acc[j] += w * f
         return int(np.argmax(acc * damping))
 
+    @staticmethod
+    def _closest_seed(prof: Profile, vector: np.ndarray) -> int:
+        """The seed passage closest to an article's passage, by cosine; the description
+        (the profile's last passage, when it has one) when it is closer than every seed
+        passage: then no essay passage speaks for the match, and the explanation says so
+        rather than quoting an unrelated one."""
+        sims = prof.passage_vectors @ vector
+        return int(np.argmax(sims))
+
     def score_articles(self, articles: list) -> list[list[Score]]:
         """Scores of articles (anything with ``title`` and ``text``), one list per article."""
         return self.score_many([(a.title or "", a.text) for a in articles])
@@ -293,7 +302,7 @@ class Scorer:
         if ref.get("pairs"):
             feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
             m = side_mentions(view.passages, ref["sides"])
-            feats["pairs"], feats["dyad"] = m.pairs, m.dyad
+            feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["sides_named"] = [m.both, m.either]
             if m.phrases:
                 feats["pair_phrases"] = list(m.phrases[:6])
@@ -356,7 +365,7 @@ class Scorer:
                 # decided by the cheap stage: the closest seed passage by the terms they share
                 seed = prof.passages[self._closest_seed_by_terms(i, dict(matched[best]))]
             else:
-                seed = prof.passages[int(np.argmax(prof.passage_vectors @ view.vectors[best]))]
+                seed = prof.passages[self._closest_seed(prof, view.vectors[best])]
         relevant = value >= prof.threshold
         explanation = (
             f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
@@ -370,7 +379,8 @@ class Scorer:
             + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
                if "feedback_like" in feats else "")
             + (f"; {'; '.join(notes)}" if notes else "")
-            + (f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
+            + (f"; closest to the profile's description rather than to any seed passage" if seed and seed.source == "description"
+               else f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
         )
         return Score(
             profile=prof.name,

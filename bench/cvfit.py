@@ -1,0 +1,108 @@
+"""Cross-validated fit of the calibration, folds grouped by outlet (see relevance_cv.py)."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from relevance_cv import HEAD, group_folds, load_sets, report  # noqa: E402
+
+from commentary_monitor.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
+
+REL = ["others", "pairs", "dyad", "joint"]
+COLS = list(BASE_FEATURES) + ["relation"] + REL
+
+
+def featurize(args):
+    from commentary_monitor.config import load_config
+    from commentary_monitor.profiles import build_profile
+    from commentary_monitor.semantic import default_encoder
+
+    rows = load_sets(args.shared, args.real)
+    cfg = load_config(ROOT / "config/monitor.toml")
+    enc = default_encoder()
+    variants = {}
+    for variant in ("shipped", "seeds"):
+        pcfgs = [dataclasses.replace(p, description="") if variant == "seeds" else p for p in cfg.profiles]
+        if variant == "seeds":
+            pcfgs = [p for p in pcfgs if p.name == "sino-russian"]
+        profiles = [build_profile(p, enc) for p in pcfgs]
+        scorer = Scorer(profiles, enc, cheap_stage=False)
+        for i, prof in enumerate(profiles):
+            X, F = [], []
+            for _, a, _ in rows:
+                view = ArticleView.of(a.title, a.text, scorer.vocabulary)
+                f = scorer.features(view, i)[0]
+                F.append(f)
+                rel = [1.0 if "pairs" in f else 0.0] + [f.get(k, 0.0) for k in REL]
+                X.append(base_terms(f) + rel)
+            variants[(variant, prof.name)] = (np.array(X), F, prof.threshold)
+    return rows, variants
+
+
+def fit(X, g, C):
+    mid = g == 1
+    Xa = np.concatenate([X, X[mid]])
+    ya = np.concatenate([g >= 1, np.zeros(int(mid.sum()), dtype=bool)])
+    m = LogisticRegression(C=C, max_iter=5000)
+    m.fit(Xa, ya)
+    return m
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--real", type=Path, default=ROOT / "eval/real/pages")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/cvfeat.pkl"))
+    ap.add_argument("--refresh", action="store_true")
+    ap.add_argument("--C", type=float, default=1.0)
+    ap.add_argument("--cols", default=",".join(COLS))
+    ap.add_argument("--errors", action="store_true")
+    args = ap.parse_args()
+    if args.cache.exists() and not args.refresh:
+        rows, variants = pickle.loads(args.cache.read_bytes())
+    else:
+        rows, variants = featurize(args)
+        args.cache.write_bytes(pickle.dumps((rows, variants)))
+    cols = [COLS.index(c) for c in args.cols.split(",")]
+    outlets = [o for _, _, o in rows]
+    folds = group_folds(outlets, 5)
+    keys = list(variants)
+    grades = {k: np.array([a.grades.get(k[1].replace("-", "_"), 0) for _, a, _ in rows]) for k in keys}
+    pred = {k: np.zeros(len(rows)) for k in keys}
+    for f in range(5):
+        tr, te = folds != f, folds == f
+        X = np.concatenate([variants[k][0][tr][:, cols] for k in keys])
+        g = np.concatenate([grades[k][tr] for k in keys])
+        m = fit(X, g, args.C)
+        for k in keys:
+            pred[k][te] = m.predict_proba(variants[k][0][te][:, cols])[:, 1]
+    full = fit(np.concatenate([variants[k][0][:, cols] for k in keys]), np.concatenate([grades[k] for k in keys]), args.C)
+    print("weights (all data):", {COLS[c]: round(w, 2) for c, w in zip(cols, full.coef_[0])}, "bias", round(full.intercept_[0], 2))
+    for k in keys:
+        print(f"\n## {k} under outlet-grouped 5-fold CV")
+        print(HEAD)
+        for part in ("real", "dev", "all"):
+            idx = [j for j, (s, _, _) in enumerate(rows) if part == "all" or s == part or (part == "dev" and s == "news")]
+            print(report(part, pred[k][idx], grades[k][idx], 0.5))
+        if args.errors:
+            idx = [j for j, (s, _, _) in enumerate(rows) if s == "real"]
+            bad = sorted(idx, key=lambda j: -abs(pred[k][j] - grades[k][j] / 2))[:12]
+            for j in bad:
+                a = rows[j][1]
+                print(f"  g{grades[k][j]} p{pred[k][j]:.2f} {rows[j][2]} {a.title[:60] or a.text[:60]!r}",
+                      {c: round(variants[k][1][j].get(c, 0), 2) for c in ("pairs", "joint", "others", "description", "semantic")})
+
+
+if __name__ == "__main__":
+    main()

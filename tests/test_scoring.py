@@ -66,7 +66,7 @@ TRAP_PARAGRAPHS = [
 
 def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
     (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
-    assert sino.model == "hybrid-v5" and sino.profile_version
+    assert sino.model == "hybrid-v6" and sino.profile_version
     assert sino.features["stage"] == "hybrid"
     assert {"lexical", "semantic", "top"} <= set(sino.features)
     # the best passage is one of the article's own passages
@@ -130,7 +130,9 @@ def test_actors_are_names_inside_sentences_folded_with_their_adjectives():
 def test_an_article_about_a_third_party_scores_below_the_relationship_itself():
     essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
     prof = build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, Moscow and Beijing."))
-    assert prof.reference["actors"] == ["beij", "chin", "mosc", "russ"]
+    # the description's actors, and those the essays keep naming (never a third party)
+    assert {"beij", "chin", "mosc", "russ", "puti", "sovi"} <= set(prof.reference["actors"])
+    assert "indi" not in prof.reference["actors"]
     assert ["beij", "mosc"] in prof.reference["pairs"] or ["mosc", "beij"] in prof.reference["pairs"]
     s = Scorer([prof], cheap_stage=False)
     body = "\n\n".join(RELATION_PARAGRAPHS)
@@ -270,3 +272,70 @@ def test_a_scorers_vocabulary_counts_only_its_terms_with_the_same_counts_in_the_
     assert counted and set(counted) <= set(terms)
     assert list(counted.items()) == [(t, n) for t, n in full.items() if t in terms]
     assert counted["moscow beijing"] == full["moscow beijing"] >= 1 and counted["power siberia"] == 1
+
+
+def shipped_profiles(description: bool = True):
+    from commentary_monitor.config import load_config
+
+    cfg = load_config(SEEDS.parent / "config" / "monitor.toml")
+    out = []
+    for p in cfg.profiles:
+        if not description:
+            import dataclasses
+            p = dataclasses.replace(p, description="")
+        out.append(build_profile(p))
+    return out
+
+
+# A plain news register, never the essays' own: what the relationship evidence must carry.
+CARS = ("Chinese car brands now sell more than half of the new cars bought in Russia. Chery, Haval and Geely "
+        "opened dealerships across Russia after Western makers left Moscow in 2022, and Chinese exports of cars "
+        "to Russia rose again this year, Russian customs data show. Beijing and Moscow signed a deal on "
+        "assembly plants in Kaliningrad, and Russian buyers say Chinese models are cheaper than the Ladas they replace.")
+KOREA = ("North Korean leader Kim Jong Un and Russian President Vladimir Putin signed a mutual defence treaty in "
+         "Pyongyang, pledging to help each other if either is attacked. The Kremlin said the two sides would deepen "
+         "military cooperation; North Korea has sent artillery shells and troops to Russia for the war in Ukraine. "
+         "Pyongyang and Moscow also agreed on joint projects in energy and a road bridge over the Tumen River. "
+         "Analysts in Seoul said Kim gains Russian technology while Putin gains soldiers and ammunition.")
+
+
+def test_relationship_profiles_want_the_two_sides_together_in_any_register_and_from_essays_alone():
+    for with_description in (True, False):
+        sino = shipped_profiles(with_description)[0]
+        assert sino.reference.get("sides"), "the essays alone make a relationship profile"
+        sides = [set(s) for s in sino.reference["sides"]]
+        assert {"chin", "beij"} <= sides[0] | sides[1] and {"russ", "mosc"} <= sides[0] | sides[1]
+        s = Scorer([sino])
+        (cars,), (korea,) = s.score_many([("Chinese cars take over Russia's market", CARS),
+                                          ("Kim and Putin sign a defence pact", KOREA)])
+        assert cars.relevant and not korea.relevant, (with_description, cars.score, korea.score)
+
+
+def test_shipped_seeds_lose_their_page_furniture():
+    from commentary_monitor.profiles import is_furniture
+
+    for prof in shipped_profiles():
+        for p in prof.passages:
+            assert not is_furniture(p.text)
+            for junk in ("auto-generated", "Scanpix", "Skip navigation", "Written by", "https://"):
+                assert junk not in p.text, (prof.name, junk, p.text[:80])
+    assert is_furniture("A Soviet soldier stands atop his carrier near the Ussuri River in March 1969. AP/Scanpix")
+    assert is_furniture("Xi and Putin toast at dinner in the Kremlin. Photo: AP/Kremlin Pool Photo/Scanpix")
+    assert not is_furniture("Relations between Moscow and Beijing deepened after 2014, as both sides said.")
+
+
+def test_the_quoted_seed_passage_is_the_one_that_matches_the_article():
+    sino, memory = shipped_profiles()
+    s = Scorer([sino, memory], cheap_stage=False)
+    war = ("In March 1969 Chinese and Soviet troops fought on Damansky Island in the Ussuri River; Moscow hinted "
+           "at a nuclear strike and Beijing turned towards Washington, the split that shaped the Sino-Soviet "
+           "relationship for twenty years, until Gorbachev went to Beijing in 1989.")
+    trade = ("Trade between China and Russia reached a record as Russian oil, gas and coal flowed east and Chinese "
+             "machinery, cars and electronics flowed west; payments moved to yuan as Western sanctions cut Russian "
+             "banks from the dollar, and Beijing and Moscow discussed the Power of Siberia 2 pipeline.")
+    (w, wm), (t, tm) = s.score_many([("The 1969 border war", war), ("Record China-Russia trade", trade)])
+    assert w.seed_passage != t.seed_passage
+    quoted = {x.seed_passage for x in (wm, tm)}
+    assert all(x.seed_source for x in (w, t, wm, tm))
+    # memory-politics leans on its description: say so rather than quote an unrelated essay passage
+    assert any(x.seed_source == "description" and "description" in x.explanation for x in (wm, tm)) or len(quoted) == 2

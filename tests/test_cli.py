@@ -285,11 +285,37 @@ def test_eval_prints_metrics_and_the_effect_of_feedback(tmp_path):
     out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "4")
     assert out.returncode == 0, out.stderr
     assert f"12 articles, scorer {MODEL_NAME}" in out.stdout
-    assert "| sino-russian | 12 | 4 / 0 | 1.000 |" in out.stdout
+    assert "| sino-russian | profile | 12 | 4 / 0 | 1.000 |" in out.stdout
+    # the anchors a user could pick instead, beside the profile, on the same articles
+    for anchor in ("boolean alert", "BM25 of the seeds", "embedding centroid"):
+        assert f"| sino-russian | {anchor} | 12 | 4 / 0 |" in out.stdout
+        assert f"| memory-politics | {anchor} | 12 |" in out.stdout
     assert "feedback on 4 labeled articles, the other 8 scored (mean of 5 random draws)" in out.stdout
-    assert out.stdout.count("| sino-russian | 8 |") == 2 and "with feedback:" in out.stdout
+    assert out.stdout.count("| sino-russian | profile | 8 |") == 2 and "with feedback:" in out.stdout
     out = cli("--config", str(cfg_path), "eval", "--labels", str(labels), "--feedback", "12")
     assert out.returncode == 2 and "--feedback: N must be between 1 and 11" in out.stderr
+
+
+def test_eval_runs_on_the_shipped_sample_from_the_repo():
+    from .conftest import REPO
+
+    out = cli("--config", str(REPO / "config" / "monitor.toml"), "eval", "--labels",
+              str(REPO / "eval" / "sample" / "labels.jsonl"), cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert "| sino-russian | profile | 25 |" in out.stdout and "| sino-russian | boolean alert | 25 |" in out.stdout
+
+
+def test_eval_refuses_a_reserved_page(tmp_path):
+    from commentary_monitor.anchors import load_real_pages
+    from commentary_monitor.errors import UsageError
+
+    (tmp_path / "pages").mkdir()
+    page = {"id": "x", "url": "https://www.example.org/a/", "title": "", "body": "text", "labels": {"sino_russian": 0}}
+    (tmp_path / "pages" / "a.jsonl").write_text(json.dumps(page) + "\n", encoding="utf-8")
+    (tmp_path / "reserved.txt").write_text("# reserved\nhttp://example.org/a\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="a.jsonl:1: https://www.example.org/a/ is reserved"):
+        load_real_pages(tmp_path / "pages", tmp_path / "reserved.txt")
+    assert len(load_real_pages(tmp_path / "pages", None)) == 1
 
 
 def test_digest_preview_renders_in_the_terminal_and_writes_nothing(tmp_path):

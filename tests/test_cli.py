@@ -127,15 +127,16 @@ def test_flow_commands_import_prefect_first_and_freeze_it_out_of_the_collectors_
     assert theirs.stdout.split() == ["True", "True", "True", "False"], theirs.stderr
 
 
-def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
-    project = tmp_path / "project"
-    shutil.copytree(REPO / "config", project / "config")
-    shutil.copytree(REPO / "seeds", project / "seeds")
-    out = cli("--config", str(project / "config" / "monitor.toml"), "demo", cwd=project)
+def test_demo_runs_in_an_empty_folder_and_puts_the_relevant_sample_articles_first(tmp_path):
+    """No config, no seeds: the sample carries its own, and the demo writes into ./commentary-monitor-demo/."""
+    out = cli("demo", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "2 feeds, 2 ok, 0 failed; 20 new articles" in out.stdout
     assert "Traceback" not in out.stderr and "ERROR" not in out.stderr, out.stderr
-    (digest_path,) = (project / "warehouse" / "demo" / "digests").glob("*.md")
+    demo = tmp_path / "commentary-monitor-demo"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".prefect-home") == ["commentary-monitor-demo"]
+    assert "commentary-monitor --config commentary-monitor-demo/demo.toml sql" in out.stdout
+    (digest_path,) = (demo / "digests").glob("*.md")
     md = digest_path.read_text(encoding="utf-8")
     expected = {a["title"]: a["expected"] for a in json.loads(
         (REPO / "src" / "commentary_monitor" / "demo" / "articles.json").read_text(encoding="utf-8"))}
@@ -147,8 +148,18 @@ def test_demo_puts_the_relevant_sample_articles_first(tmp_path):
         assert labels and labels[0] == 2, (profile, titles)
         # Every sample article labeled relevant comes before any that is not.
         assert labels == sorted(labels, reverse=True) or labels.index(0) > max(i for i, x in enumerate(labels) if x > 0), labels
-    with duckdb.connect(str(project / "warehouse" / "demo" / "demo.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(demo / "demo.duckdb"), read_only=True) as con:
         assert con.execute("select count(distinct url) from scored_articles").fetchone()[0] == 20
+    # What the demo prints to try next works as printed.
+    out = cli("--config", "commentary-monitor-demo/demo.toml", "sql", "select count(*) from scored_articles", cwd=tmp_path)
+    assert out.returncode == 0 and "40" in out.stdout, out.stderr
+
+
+def test_demo_writes_where_dir_says():
+    from commentary_monitor.cli import _parser
+
+    assert _parser().parse_args(["demo"]).dir == "commentary-monitor-demo"
+    assert _parser().parse_args(["demo", "--dir", "elsewhere/demo"]).dir == "elsewhere/demo"
 
 
 def test_feeds_import_then_export_round_trips_opml(tmp_path):

@@ -48,7 +48,7 @@ def _config(tmp_path: Path, body: str) -> Path:
         ('[[feeds]]\nname = "x"\n', "feeds[0].url", "required key is missing"),
         ('[[feeds]]\nurl = "https://a.example/f"\n[[feeds]]\nurl = "https://a.example/f"\n', "feeds[1].url", "duplicate"),
         ('[profiles.x]\nseeds = ["seeds/missing.txt"]\n', "profiles.x.seeds", "seed file not found"),
-        ('[profiles.x]\nseeds = ["seeds/*.md"]\n', "profiles.x.seeds", "no file matches"),
+        ('[profiles.x]\nseeds = ["seeds/*.pdf"]\n', "profiles.x.seeds", "no file matches"),
         ('[profiles.x]\nseeds = ["seeds/a.txt"]\nthreshold = 1.5\n', "profiles.x.threshold", "less than or equal to 1"),
         ('[profiles.X_Y]\nseeds = ["seeds/a.txt"]\n', "profiles.X_Y", "lowercase"),
         ('[digest]\ntimezone = "Mars/Olympus"\n', "digest.timezone", "unknown time zone"),

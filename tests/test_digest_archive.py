@@ -94,6 +94,19 @@ def test_html_and_text_are_inert(built):
     assert safe_url("https://ex.org/a?b=1&c=2") == "https://ex.org/a?b=1&c=2"
 
 
+def test_html_and_text_show_each_items_id_and_how_to_give_feedback(built):
+    """As the Markdown does: the id is what `commentary-monitor feedback ID` takes."""
+    d, archive, _ = built
+    html, text = archive.html.read_text(encoding="utf-8"), render_text(d)
+    for item in (it for s in d.sections for it in s.items):
+        assert re.search(rf"· id <code[^>]*>{item.article_id}</code>", html), item.article_id
+        assert f"· id {item.article_id}" in text
+    assert html.count("Teach a profile: <code") == 1
+    assert "commentary-monitor feedback ID --profile NAME --relevant</code> (or <code" in html
+    assert "Teach a profile: commentary-monitor feedback ID --profile NAME --relevant (or --not-relevant)" in text
+    assert "Teach a profile: `commentary-monitor feedback ID --profile NAME --relevant`" in archive.markdown_text
+
+
 def test_markdown_renders_without_markup_from_articles(built):
     from markdown_it import MarkdownIt
 

@@ -73,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help="run ingest and the weekly digest on their schedules until Ctrl-C")
     v.add_argument("--ingest-cron", metavar="CRON", help='override [schedule] ingest, e.g. "*/30 * * * *"')
     v.add_argument("--digest-cron", metavar="CRON", help='override [schedule] digest, e.g. "0 7 * * 1"')
-    sub.add_parser("demo", help="serve a bundled sample of commentary on 127.0.0.1 and run the whole pipeline on it")
+    dm = sub.add_parser("demo", help="serve a bundled sample of commentary on 127.0.0.1 and run the whole pipeline on it")
+    dm.add_argument("--dir", default=DEMO_DIR, metavar="DIR",
+                    help=f"where the demo writes its config, warehouse and digests (default: ./{DEMO_DIR}/); "
+                         "its profiles are the sample's own unless --config names a config")
+    it = sub.add_parser("init", help="start a monitoring project: a commented config, example seed essays, a warehouse folder")
+    it.add_argument("dir", nargs="?", default=".", metavar="DIR", help="the project folder (default: the current one)")
     f = sub.add_parser("feeds", help="show each feed's health (last success, failures, last error, flags); "
                                      "import or export OPML")
     fsub = f.add_subparsers(dest="feeds_action", metavar="ACTION")
@@ -534,22 +539,28 @@ def cmd_serve(args) -> int:
     return 0
 
 
+DEMO_DIR = "commentary-monitor-demo"
+
+
 def cmd_demo(args) -> int:
     from datetime import datetime, timezone
 
-    from .config import load_config
+    from .config import CONFIG_ENV, load_config
     from .demo import build_site, demo_config_text, load_articles
     from .flows.digest import digest
     from .flows.ingest import ingest
     from .localsite import LocalSite
+    from .project import TEMPLATE_CONFIG
 
-    base = load_config(args.config)
-    workdir = base.root / "warehouse" / "demo"
+    # The sample carries its own profiles and seeds (the template's), so the demo runs in
+    # any folder; a config named on purpose lends its profiles instead.
+    base = load_config(args.config or os.environ.get(CONFIG_ENV) or TEMPLATE_CONFIG)
+    workdir = Path(args.dir)
     workdir.mkdir(parents=True, exist_ok=True)
     with LocalSite() as site:
         feeds = build_site(site, load_articles(), datetime.now(timezone.utc), base.digest.timezone)
         cfg_path = workdir / "demo.toml"
-        cfg_path.write_text(demo_config_text(base, site, feeds, workdir), encoding="utf-8")
+        cfg_path.write_text(demo_config_text(base, site, feeds, workdir.resolve()), encoding="utf-8")
         print(f"demo: serving {len(site.routes)} pages of sample commentary at {site.url('/')}")
         with _flow_run():
             summary = ingest(config_path=str(cfg_path))
@@ -559,6 +570,20 @@ def cmd_demo(args) -> int:
     print(f"demo: warehouse {workdir / 'demo.duckdb'}; try\n"
           f"  commentary-monitor --config {cfg_path} sql \"select profile, score, title from scored_articles "
           f"order by profile, score desc\"")
+    return 0
+
+
+def cmd_init(args) -> int:
+    from .project import init_project
+
+    target = Path(args.dir)
+    init_project(target)
+    here = target.resolve() == Path.cwd().resolve()
+    print(f"init: a monitoring project in {'this folder' if here else target}:\n"
+          "  config/monitor.toml  profiles, feeds, digest, email, fetching: every section commented\n"
+          "  seeds/               two example essays, and README.md on what makes a good seed essay\n"
+          "  warehouse/           the DuckDB file, digests and outbox (git-ignored)\n"
+          f"next: {'' if here else f'cd {target} && '}commentary-monitor profiles list && commentary-monitor run")
     return 0
 
 
@@ -611,6 +636,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "status": cmd_status,
     "demo": cmd_demo,
+    "init": cmd_init,
     "profiles": cmd_profiles,
     "feedback": cmd_feedback,
     "rescore": cmd_rescore,

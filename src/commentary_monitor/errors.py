@@ -90,6 +90,17 @@ class UsageError(MonitorError):
     """A command-line value is malformed (for example ``--week 2026-47``)."""
 
 
+class ProjectExistsError(UsageError):
+    """``init`` would replace a file of an existing project; nothing was written."""
+
+    _fields = ("path",)
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        super().__init__(f"init: {self.path} already exists; a project is never overwritten "
+                         "(edit it, or init another folder)")
+
+
 class MailError(MonitorError):
     """The digest email could not be delivered; ``kind`` is ``connect``, ``tls``, ``auth``, ``smtp``, ..."""
 

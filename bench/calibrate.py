@@ -30,7 +30,7 @@ from relevance_cv import HEAD, group_folds, load_sets, report  # noqa: E402
 
 from commentary_monitor.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
 
-REL = ["others", "pairs", "dyad", "joint"]
+REL = ["others", "pairs", "dyad", "joint", "close"]
 COLS = list(BASE_FEATURES) + ["relation"] + REL    # the weights' names in scoring.CALIBRATION
 
 
@@ -61,6 +61,54 @@ def featurize(args):
     return rows, variants
 
 
+def with_vectors(rows, variants, texts: Path, vectors: Path):
+    """The same features with the semantic ones (semantic, top, lead, description,
+    description_top) from another model's vectors: ``texts`` (JSONL, {"text"}) and ``vectors``
+    (.npy, one row per line) as written by bench/embed_candidates.py for the article
+    passages, seed passages and descriptions. Profiles as shipped; weights as build_profile."""
+    import json
+
+    from commentary_monitor.config import load_config
+    from commentary_monitor.profiles import build_profile
+
+    V = np.load(vectors)
+    lookup = {json.loads(x)["text"]: V[i] for i, x in enumerate(texts.read_text(encoding="utf-8").splitlines())}
+    cfg = load_config(ROOT / "config/monitor.toml")
+    cols = {c: COLS.index(c) for c in ("semantic", "top", "lead", "description", "description_top")}
+    views = [ArticleView.of(a.title, a.text) for _, a, _ in rows]
+    art = [np.stack([lookup[p] for p in v.passages]) for v in views]
+    out = {}
+    for (variant, name), (X, F, thr) in variants.items():
+        pc = next(p for p in cfg.profiles if p.name == name)
+        prof = build_profile(dataclasses.replace(pc, description="") if variant == "seeds" else pc)
+        seeds = [i for i, p in enumerate(prof.passages) if p.source != "description"]
+        S = np.stack([lookup[prof.passages[i].text] for i in seeds])
+        w = prof.passage_weights[seeds].astype(np.float64)
+        c = (S * w[:, None]).sum(axis=0)
+        c /= np.linalg.norm(c)
+        d = None
+        if prof.description:
+            d = lookup[prof.passages[-1].text]
+            c = c + d
+            c /= np.linalg.norm(c)
+        ww = w / w.sum()
+        sem_ref = float(ww @ (S @ c))
+        d_ref = float(ww @ (S @ d)) if d is not None else None
+        X = X.copy()
+        for j, A in enumerate(art):
+            sims = (A @ c) / sem_ref
+            X[j, cols["semantic"]] = sims.mean()
+            X[j, cols["top"]] = np.sort(sims)[::-1][:2].mean()
+            X[j, cols["lead"]] = sims[0]
+            if d is not None:
+                ds = (A @ d) / d_ref
+                X[j, cols["description"]], X[j, cols["description_top"]] = ds.mean(), ds.max()
+            else:
+                X[j, cols["description"]], X[j, cols["description_top"]] = sims.mean(), X[j, cols["top"]]
+        out[(variant, name)] = (X, F, thr)
+    return out
+
+
 def fit(X, g, C):
     mid = g == 1
     Xa = np.concatenate([X, X[mid]])
@@ -79,12 +127,16 @@ def main():
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--cols", default=",".join(COLS))
     ap.add_argument("--errors", action="store_true")
+    ap.add_argument("--vectors", type=Path, help="another model's vectors for the semantic features (with --texts)")
+    ap.add_argument("--texts", type=Path)
     args = ap.parse_args()
     if args.cache.exists() and not args.refresh:
         rows, variants = pickle.loads(args.cache.read_bytes())
     else:
         rows, variants = featurize(args)
         args.cache.write_bytes(pickle.dumps((rows, variants)))
+    if args.vectors:
+        variants = with_vectors(rows, variants, args.texts, args.vectors)
     cols = [COLS.index(c) for c in args.cols.split(",")]
     outlets = [o for _, _, o in rows]
     folds = group_folds(outlets, 5)

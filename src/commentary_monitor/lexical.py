@@ -348,18 +348,30 @@ DYADIC = re.compile(
     r"|\b(?:neither|either)\s+side\b|\bthe\s+other\s+(?:country|side)\b", re.IGNORECASE)
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
 @dataclass(frozen=True)
 class SideMentions:
     both: int                   # passages naming both sides
     either: int                 # passages naming either
     dyadic: int                 # DYADIC phrases in the passages naming either
     phrases: tuple[str, ...]    # those phrases, most frequent first
+    sentences_both: int = 0     # sentences naming both sides
+    sentences_either: int = 0   # sentences naming either
 
     @property
     def pairs(self) -> float:
         """Of the passages naming either side, the share naming both (with one passage's
         worth of doubt): see :func:`both_sides_share`."""
         return self.both / (self.either + 1)
+
+    @property
+    def close(self) -> float:
+        """Of the sentences naming either side, the share naming both (one sentence's worth
+        of doubt): a piece about the relationship says "Moscow and Beijing signed"; one
+        comparing the two says "China grew. Russia shrank." in the same paragraph."""
+        return self.sentences_both / (self.sentences_either + 1)
 
     @property
     def dyad(self) -> float:
@@ -373,7 +385,7 @@ def side_mentions(passages: list[str], sides) -> SideMentions:
     if not sides or not sides[0] or not sides[1]:
         return SideMentions(0, 0, 0, ())
     a, b = frozenset(sides[0]), frozenset(sides[1])
-    both = either = 0
+    both = either = s_both = s_either = 0
     phrases: Counter = Counter()
     for text in passages:
         names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
@@ -382,8 +394,13 @@ def side_mentions(passages: list[str], sides) -> SideMentions:
         if in_a or in_b:
             either += 1
             phrases.update(" ".join(m.lower().split()) for m in DYADIC.findall(text))
+            for sentence in _SENTENCE.split(text):
+                named = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(sentence) if w[0].isupper()}
+                sa, sb = not a.isdisjoint(named), not b.isdisjoint(named)
+                s_both += sa and sb
+                s_either += sa or sb
     return SideMentions(both, either, sum(phrases.values()),
-                        tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))))
+                        tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))), s_both, s_either)
 
 
 def both_sides_share(passages: list[str], sides) -> float:

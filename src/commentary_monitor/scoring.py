@@ -58,12 +58,12 @@ SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) seman
 #     evidence relative to a seed passage's) + bias, and for a relationship profile (see
 #     relation_logit) + relation + others * third-party share + pairs * share of the passages
 #     naming either side that name both + dyad * pair phrases per such passage + joint *
-#     log(1 + passages naming both). One logistic regression pooled over both shipped profiles
+#     log(1 + passages naming both) + close * share of the sentences naming either that name both. One logistic regression pooled over both shipped profiles
 #     and the essays-only sino-russian profile, on the real pages of eval/real and the dev set
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.19, "semantic": -1.20, "top": -0.57, "lead": -0.97, "description": 1.0,
-               "description_lexical": 0.84, "description_top": 2.23, "lexical_top": 1.51, "bias": 0.74,
-               "relation": -2.63, "others": -1.77, "pairs": 3.64, "dyad": 0.30, "joint": 1.45}
+CALIBRATION = {"lexical": -0.21, "semantic": -1.14, "top": -0.44, "lead": -0.79, "description": 0.98,
+               "description_lexical": 0.79, "description_top": 2.37, "lexical_top": 1.44, "bias": 0.15,
+               "relation": -2.60, "others": -1.59, "pairs": 2.52, "dyad": 0.09, "joint": 1.14, "close": 2.82}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
@@ -165,7 +165,8 @@ def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
     if "pairs" not in feats:
         return 0.0
     return (cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
-            + cal.get("dyad", 0.0) * feats.get("dyad", 0.0) + cal.get("joint", 0.0) * feats.get("joint", 0.0))
+            + cal.get("dyad", 0.0) * feats.get("dyad", 0.0) + cal.get("joint", 0.0) * feats.get("joint", 0.0)
+            + cal.get("close", 0.0) * feats.get("close", 0.0))
 
 
 def logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -306,6 +307,7 @@ class Scorer:
             feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
             m = side_mentions(view.passages, ref["sides"])
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
+            feats["close"] = m.close
             feats["sides_named"] = [m.both, m.either]
             if m.phrases:
                 feats["pair_phrases"] = list(m.phrases[:6])

@@ -371,7 +371,7 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
     if prof.reference.get("pairs"):
         lines.append("relationship: the two sides as the essays pair them: "
                      + ", ".join(f"{a}*-{b}*" for a, b in prof.reference["pairs"])
-                     + f"; actors the description names: {', '.join(a + '*' for a in prof.reference['actors'])}")
+                     + f"; the profile's own actors (named in the description, or often in the essays): {', '.join(a + '*' for a in prof.reference['actors'])}")
         if prof.reference.get("sides"):
             left, right = prof.reference["sides"]
             lines.append(f"relationship sides (a passage names both, or one): {' / '.join(a + '*' for a in left)}"

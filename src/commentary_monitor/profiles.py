@@ -42,7 +42,7 @@ from .filters import Query, parse_query
 from .lexical import (Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms,
                       passage_evidence, relationship_pairs, relationship_sides, term_counts)
 
-BUILD_VERSION = "profile-v8"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v9"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -201,6 +201,7 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
     vectors = encoder.encode([p.text for p in passages]) if passages else np.zeros((0, encoder.dims), np.float32)
     desc_idx = [i for i, p in enumerate(passages) if p.source == "description"]
     seed_idx = [i for i, p in enumerate(passages) if p.source != "description"]
+    seed_counts = sum((term_counts(passages[i].text) for i in seed_idx), Counter())
     weights = np.ones(len(passages), dtype=np.float64)
     if desc_idx and seed_idx:
         closeness = vectors[seed_idx] @ vectors[desc_idx[0]]
@@ -244,7 +245,10 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
     if desc_idx and seed_idx:
         # The description on its own: its words (by their rarity in English) and its
         # embedding, each relative to the level a typical seed passage reaches.
-        dw = description_weights(cfg.description, background or background_frequency)
+        # its phrases only where the essays use them too: "ties including", "pipelines and
+        # finance" are the description's syntax, not phrases of the theme
+        dw = {t: w for t, w in description_weights(cfg.description, background or background_frequency).items()
+              if " " not in t or seed_counts.get(t)}
         d_lex = [passage_evidence(term_counts(passages[i].text), len(passages[i].text.split()), dw)[0] for i in seed_idx]
         d_sem = vectors[seed_idx] @ vectors[desc_idx[0]]
         sw = weights[seed_idx] / (weights[seed_idx].sum() or 1.0)
@@ -255,7 +259,6 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         reference["description_max"] = round(float(d_sem.max()) / reference["description"], 6)
     actors = description_actors(cfg.description) if cfg.description else seed_actors(
         " ".join(passages[i].text for i in seed_idx))
-    seed_counts = sum((term_counts(passages[i].text) for i in seed_idx), Counter())
     pairs = relationship_pairs(terms, actors, seed_counts)
     if pairs:
         # A relationship profile: its description names two sides that its essays pair.

@@ -39,6 +39,16 @@ def _passages(text: str) -> list[str]:
 
 def boolean_alert(profile: Profile, title: str, text: str) -> float:
     """Passages matching the profile's keyword query (see the module's docstring)."""
+    from .crosslingual import FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, script_of
+
+    script = script_of(f"{title} {text[:2000]}")
+    if script != "latin":     # the sides' names in the article's language, when the profile has them
+        lang = FOREIGN_LANGUAGE.get(script)
+        names = (profile.reference.get("foreign_sides") or {}).get(lang)
+        if not names:
+            return 0.0
+        passages = cjk_passages(f"{title}\n{text}") if script == "cjk" else _passages(f"{title}\n\n{text}")
+        return float(foreign_mentions(passages, ForeignSides(*map(tuple, names)), lang).both)
     passages = _passages(f"{title}\n\n{text}" if title else text)
     sides = profile.reference.get("sides")
     if sides and sides[0] and sides[1]:

@@ -42,7 +42,7 @@ from .filters import Query, parse_query
 from .lexical import (Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms,
                       passage_evidence, relationship_pairs, relationship_sides, term_counts)
 
-BUILD_VERSION = "profile-v9"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v10"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -271,6 +271,16 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         names = sorted({a for p in pairs for a in p})
         vec = dict(zip(names, encoder.encode([spelled.get(a, a) for a in names])))
         reference["sides"] = [list(s) for s in relationship_sides(pairs, lambda a, b: float(vec[a] @ vec[b]))]
+        # the sides in other languages (see .crosslingual): from every spelling the essays and
+        # the description use of each side's actors ('china', 'chinese', 'beijing')
+        from .crosslingual import foreign_sides
+        words: dict[str, set] = {}
+        for w in re.findall(r"[^\W\d_]+", " ".join(p.text for p in passages)):
+            if w[0].isupper():
+                words.setdefault(w.lower()[:4], set()).add(w.lower())
+        spelled_sides = tuple(tuple(sorted(x for a in side for x in words.get(a, ()))) for side in reference["sides"])
+        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)]
+                                      for lang, f in foreign_sides(spelled_sides).items()}
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

@@ -48,6 +48,7 @@ import numpy as np
 
 from .filters import muted_by
 from .lexical import Vocabulary, actor_mentions, length_damping, side_mentions, term_counts, third_party_share
+from .crosslingual import FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, script_of
 from .profiles import Profile, split_passages
 
 MODEL_NAME = "hybrid-v6"
@@ -113,6 +114,7 @@ class ArticleView:
     counts: list
     lengths: list[int]
     vectors: np.ndarray | None = None
+    script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
     _actors: Counter | None = None
     _lexical: tuple | None = None     # (scorer, its per-profile evidence): see Scorer._evidence
 
@@ -129,12 +131,16 @@ class ArticleView:
     def of(cls, title: str, text: str, vocabulary: Vocabulary | None = None) -> "ArticleView":
         """The article's view; with a ``vocabulary`` (a scorer's), only its terms are counted."""
         text = text[:MAX_ARTICLE_CHARS]
-        passages = split_passages(text, min_words=12, max_words=160) or [" ".join(text[:2000].split()) or title or ""]
+        script = script_of(f"{title} {text[:2000]}")
+        if script == "cjk":
+            passages = cjk_passages(text) or [title or ""]
+        else:
+            passages = split_passages(text, min_words=12, max_words=160) or [" ".join(text[:2000].split()) or title or ""]
         head = " ".join(title.split())
         if head and not passages[0].startswith(head):     # extracted text often opens with the headline
             passages[0] = f"{head}. {passages[0]}".strip()
         return cls(title, text, passages, [term_counts(p, vocabulary) for p in passages],
-                   [len(p.split()) for p in passages])
+                   [len(p.split()) for p in passages], script=script)
 
     @property
     def embedding(self) -> np.ndarray:
@@ -295,6 +301,8 @@ class Scorer:
         per-passage lexical scores and matches, and the per-passage cosines (or None
         when the cheap stage decided)."""
         prof, ref = self.profiles[i], self.profiles[i].reference
+        if view.script != "latin":
+            return self._foreign_features(view, i)
         lex, matched, d = self._evidence(view)[i]
         feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0,
                  "description": 0.0, "description_top": 0.0,
@@ -332,6 +340,26 @@ class Scorer:
             feats["stage"] = "lexical"
         return feats, lex, matched, sims
 
+    def _foreign_features(self, view: ArticleView, i: int) -> tuple[dict, np.ndarray, list, None]:
+        """The evidence of an article in a script the profile's English terms and model cannot
+        read. What travels is who it is about: for a relationship profile whose sides have
+        names in the article's language (see :mod:`.crosslingual`), the relationship evidence
+        is measured as for English, and the topical evidence, which cannot be, is taken at the
+        level of a seed passage (1.0): the sides decide. Any other profile sees no evidence."""
+        ref = self.profiles[i].reference
+        lang = FOREIGN_LANGUAGE.get(view.script)
+        names = (ref.get("foreign_sides") or {}).get(lang) if lang else None
+        n = len(view.passages)
+        if not names:
+            feats = {k: 0.0 for k in BASE_FEATURES}
+            feats["stage"] = "unreadable"
+            return feats, np.zeros(n), [[] for _ in range(n)], None
+        feats = {k: 1.0 for k in BASE_FEATURES}
+        m = foreign_mentions(view.passages, ForeignSides(*map(tuple, names)), lang)
+        feats.update(others=0.0, pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both), close=m.close,
+                     sides_named=[m.both, m.either], stage="crosslingual", language=lang)
+        return feats, np.zeros(n), [[] for _ in range(n)], None
+
     def _score(self, view: ArticleView, i: int) -> Score:
         prof = self.profiles[i]
         feats, lex, matched, sims = self.features(view, i)
@@ -340,6 +368,8 @@ class Scorer:
         else:
             raw = logit(feats, self.calibration)
         model = self.feedback.get(prof.name)
+        if model is not None and view.vectors is None:
+            model = None      # an article the profile cannot embed (another script): no feedback model applies
         if model is not None:
             correction = model.correction(feats, view.embedding)
             feats["feedback"] = round(correction, 4)
@@ -369,7 +399,7 @@ class Scorer:
                 contrib[t] = contrib.get(t, 0.0) + c
         terms = tuple(t for t, _ in sorted(contrib.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
         seed = None
-        if prof.passages and prof.passage_vectors.size:
+        if prof.passages and prof.passage_vectors.size and view.script == "latin":
             if view.vectors is None:
                 # decided by the cheap stage: the closest seed passage by the terms they share
                 seed = prof.passages[self._closest_seed_by_terms(i, dict(matched[best]))]
@@ -384,6 +414,9 @@ class Scorer:
             + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
             + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
+            + (f"; written in {feats['language']}: scored by whom it names, the sides' names in that language"
+               if feats["stage"] == "crosslingual" else "")
+            + ("; written in a script this profile cannot read" if feats["stage"] == "unreadable" else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
             + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
                if "feedback_like" in feats else "")

@@ -1,0 +1,47 @@
+"""Russian and Chinese articles against the English-built profiles (texts written for these tests)."""
+from commentary_monitor.crosslingual import cjk_passages, foreign_mentions, foreign_sides, script_of
+from commentary_monitor.scoring import Scorer
+
+from .test_scoring import shipped_profiles
+
+RU_RELATION = ("Россия и Китай подписали в Пекине соглашение о газопроводе «Сила Сибири 2». Российская сторона "
+               "рассчитывает продавать Китаю больше газа, а китайские банки обещают расчёты в юанях и рублях.\n\n"
+               "Эксперты отмечают, что торговля между Москвой и Китаем растёт пятый год подряд, и российско-китайское "
+               "сотрудничество в энергетике становится главным в отношениях двух стран.")
+RU_OTHER = ("Россия и Индия подписали соглашение о поставках нефти. Индийские компании будут покупать российскую "
+            "нефть со скидкой, а Москва получит оплату в рупиях.\n\nПремьер-министр Индии отметил, что отношения "
+            "двух стран остаются стратегическими, несмотря на давление Вашингтона.")
+ZH_RELATION = ("中俄两国领导人在莫斯科举行会谈，双方签署了能源合作协议。中国将从俄罗斯进口更多天然气，"
+               "两国还同意扩大本币结算。分析人士认为，中俄关系在能源和金融领域不断加深。")
+ZH_OTHER = ("中美贸易谈判在华盛顿举行。美国宣布对中国商品加征关税，中国商务部表示将采取反制措施。"
+            "双方同意下个月继续磋商，市场对谈判结果反应谨慎。")
+
+
+def test_scripts_and_chinese_passages():
+    assert (script_of("Россия и Китай"), script_of("中俄关系"), script_of("China and Russia")) == ("cyrillic", "cjk", "latin")
+    ps = cjk_passages("。".join(["中俄关系不断发展"] * 60) + "。")
+    assert len(ps) > 1 and all(len(p) >= 50 for p in ps)
+
+
+def test_the_sides_come_from_cldr_names_in_each_language():
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
+    assert "кита" in fs["ru"].a and {"росс", "моск"} <= set(fs["ru"].b)
+    assert "中国" in fs["zh"].a and "俄罗斯" in fs["zh"].b and "中俄" in fs["zh"].pairs
+    # Russian declension and lower-case adjectives; a Chinese pair written as one word
+    m = foreign_mentions(["Торговля Китая с Россией выросла.", "Российско-китайская торговля."], fs["ru"], "ru")
+    assert m.both == 2
+    assert foreign_mentions(["中俄签署协议。"], fs["zh"], "zh").both == 1
+    assert foreign_mentions(["中美签署协议。"], fs["zh"], "zh").both == 0
+
+
+def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
+    sino, memory = shipped_profiles()
+    assert set(sino.reference["foreign_sides"]) == {"ru", "zh"}
+    s = Scorer([sino, memory])
+    (ru, ru_m), (ru_other, _), (zh, _), (zh_other, _) = s.score_many(
+        [("", RU_RELATION), ("", RU_OTHER), ("中俄能源合作", ZH_RELATION), ("中美贸易谈判", ZH_OTHER)])
+    assert ru.relevant and zh.relevant and not ru_other.relevant and not zh_other.relevant
+    assert "written in ru" in ru.explanation and ru.features["stage"] == "crosslingual"
+    assert ru.article_passage.startswith("Россия и Китай")        # quoted as written
+    # a profile with no sides has nothing it can read in another language, and says so
+    assert not ru_m.relevant and "cannot read" in ru_m.explanation

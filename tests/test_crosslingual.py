@@ -19,6 +19,7 @@ ZH_OTHER = ("中美贸易谈判在华盛顿举行。美国宣布对中国商品�
 
 def test_scripts_and_chinese_passages():
     assert (script_of("Россия и Китай"), script_of("中俄关系"), script_of("China and Russia")) == ("cyrillic", "cjk", "latin")
+    assert script_of("中国とロシアの関係について") == "kana"      # Japanese is not read as Chinese
     ps = cjk_passages("。".join(["中俄关系不断发展"] * 60) + "。")
     assert len(ps) > 1 and all(len(p) >= 50 for p in ps)
 
@@ -45,3 +46,7 @@ def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     assert ru.article_passage.startswith("Россия и Китай")        # quoted as written
     # a profile with no sides has nothing it can read in another language, and says so
     assert not ru_m.relevant and "cannot read" in ru_m.explanation
+    # an article naming neither side is not about them, whatever its language
+    (food, _), (ja, _) = s.score_many([("", "Лучшие рецепты борща и пельменей для всей семьи. " * 8),
+                                       ("", "中国とロシアの首脳が会談した。" * 8)])
+    assert food.score < 0.05 and ja.features["stage"] == "unreadable"

@@ -30,9 +30,9 @@ _SENTENCE = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 
 
 def script_of(text: str, sample: int = 2000) -> str:
-    """'latin', 'cyrillic' or 'cjk': the script of most of a text's letters (its first
-    ``sample`` characters)."""
-    counts = {"latin": 0, "cyrillic": 0, "cjk": 0}
+    """'latin', 'cyrillic', 'cjk' (Chinese) or 'kana' (Japanese): the script of most of a
+    text's letters (its first ``sample`` characters)."""
+    counts = {"latin": 0, "cyrillic": 0, "cjk": 0, "kana": 0}
     for ch in text[:sample]:
         if not ch.isalpha():
             continue
@@ -41,8 +41,13 @@ def script_of(text: str, sample: int = 2000) -> str:
             counts["latin"] += 1
         elif 0x400 <= o < 0x530:
             counts["cyrillic"] += 1
-        elif 0x3040 <= o < 0xA000 or 0xF900 <= o < 0xFB00 or 0x20000 <= o < 0x2FA20:
+        elif 0x3040 <= o < 0x3100:
+            counts["kana"] += 1
+        elif 0x3100 <= o < 0xA000 or 0xF900 <= o < 0xFB00 or 0x20000 <= o < 0x2FA20:
             counts["cjk"] += 1
+    if counts["kana"] and counts["kana"] >= 0.1 * counts["cjk"]:
+        return "kana"      # Japanese: kanji with kana, not Chinese
+    counts.pop("kana")
     return max(counts, key=lambda k: (counts[k], k == "latin"))
 
 

@@ -345,7 +345,8 @@ class Scorer:
         read. What travels is who it is about: for a relationship profile whose sides have
         names in the article's language (see :mod:`.crosslingual`), the relationship evidence
         is measured as for English, and the topical evidence, which cannot be, is taken at the
-        level of a seed passage (1.0): the sides decide. Any other profile sees no evidence."""
+        level of a seed passage (1.0) when the article names a side at all (else 0): the sides
+        decide. Any other profile sees no evidence."""
         ref = self.profiles[i].reference
         lang = FOREIGN_LANGUAGE.get(view.script)
         names = (ref.get("foreign_sides") or {}).get(lang) if lang else None
@@ -354,8 +355,9 @@ class Scorer:
             feats = {k: 0.0 for k in BASE_FEATURES}
             feats["stage"] = "unreadable"
             return feats, np.zeros(n), [[] for _ in range(n)], None
-        feats = {k: 1.0 for k in BASE_FEATURES}
         m = foreign_mentions(view.passages, ForeignSides(*map(tuple, names)), lang)
+        # an article naming neither side is not about them: no evidence at all
+        feats = {k: 1.0 if m.either else 0.0 for k in BASE_FEATURES}
         feats.update(others=0.0, pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both), close=m.close,
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None

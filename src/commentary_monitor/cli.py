@@ -1,7 +1,9 @@
 """The command line: a thin skin over the library and the flows.
 
 Domain errors become one line on stderr and exit code 2 (usage, configuration) or
-1 (everything else); tracebacks are for bugs only.
+1 (everything else); tracebacks are for bugs only. ``ingest`` and ``run`` exit with 3 when
+every feed failed (the digest is still written); a run stopped by SIGINT or SIGTERM exits
+with 130 or 143 after one line saying what it kept (see :mod:`.stopping`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, stopping
 from .config import prefect_quiet_defaults
 from .errors import ConfigError, MonitorError, UsageError
 
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     prefect_quiet_defaults()
     if args.command in FLOW_COMMANDS:
         gc.disable()    # while the command imports Prefect: see _import_for_flows
+        stopping.install(interrupt_idle=True)   # the first SIGINT/SIGTERM stops the run; the second exits
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
@@ -101,10 +104,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"commentary-monitor: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if stopping.requested():
+            return _stopped(f"stopped by {stopping.signal_name()} before the run began; nothing stored")
         print("commentary-monitor: interrupted", file=sys.stderr)
         return 130
+    except BaseException:
+        if not stopping.requested():
+            raise
+        # Stopped while Prefect was starting the flow run, before the run itself began.
+        return _stopped(f"stopped by {stopping.signal_name()} before the run began; nothing stored")
     finally:
         gc.enable()
+        if stopping.requested():
+            # Whatever a stop left behind (the temporary Prefect API server, when the signal came
+            # while Prefect was starting it; the workers' fork server) ends with the command.
+            stopping.end_children(grace=3)
+
+
+EXIT_ALL_FEEDS_FAILED = 3
+
+
+def _stopped(message: str) -> int:
+    """The one line a stopped command prints (what it kept), and its exit code (130/143)."""
+    print(f"commentary-monitor: {message}", file=sys.stderr, flush=True)
+    return stopping.exit_code()
+
+
+def _outcome(state):
+    """A flow's result from its final state: its summary, also when the run ended Failed on
+    purpose (the summary is then the state's data); a run's own error is raised."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 # The commands that run Prefect flows in this process, and return when they are done.
@@ -186,9 +218,12 @@ def cmd_ingest(args) -> int:
 
     _start_workers_server(_check_config(args))
     with _flow_run():
-        summary = ingest(config_path=args.config)
+        state = ingest(config_path=args.config, return_state=True)
+    if state.is_cancelled():
+        return _stopped(state.message)
+    summary = _outcome(state)
     print(summary.render())
-    return 0
+    return EXIT_ALL_FEEDS_FAILED if summary.all_failed else 0
 
 
 def cmd_digest(args) -> int:
@@ -201,7 +236,10 @@ def cmd_digest(args) -> int:
         return _preview(args)
     _check_config(args)
     with _flow_run():
-        result = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend)
+        state = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend, return_state=True)
+    if state.is_cancelled():
+        return _stopped(state.message)
+    result = _outcome(state)
     print(result.render())
     return 1 if result.failed else 0
 
@@ -234,11 +272,19 @@ def cmd_run(args) -> int:
     cfg = load_config(args.config)
     _start_workers_server(cfg)
     with _flow_run():
-        summary = ingest(config_path=args.config)
-        print(summary.render())
+        state = ingest(config_path=args.config, return_state=True)
+        if state.is_cancelled():
+            return _stopped(state.message)
+        summary = _outcome(state)
+        print(summary.render(), flush=True)
         # The scheduled run mails the digest once a week when recipients are configured.
-        result = digest(config_path=args.config, send=cfg.email is not None and cfg.email.enabled)
+        state = digest(config_path=args.config, send=cfg.email is not None and cfg.email.enabled, return_state=True)
+    if state.is_cancelled():
+        return _stopped(state.message)
+    result = _outcome(state)
     print(result.render())
+    if summary.all_failed:
+        return EXIT_ALL_FEEDS_FAILED
     return 1 if result.failed else 0
 
 

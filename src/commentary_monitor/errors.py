@@ -90,6 +90,18 @@ class UsageError(MonitorError):
     """A command-line value is malformed (for example ``--week 2026-47``)."""
 
 
+class Stopped(MonitorError):
+    """The run was asked to stop (SIGTERM, SIGINT, a Prefect cancellation): raised where a
+    stage waits, so it ends at once; the flow stores what was already built."""
+
+    _fields = ("what", "why")
+
+    def __init__(self, what: str, why: str) -> None:
+        self.what = what
+        self.why = why
+        super().__init__(f"{what}: stopped by {why}")
+
+
 class MailError(MonitorError):
     """The digest email could not be delivered; ``kind`` is ``connect``, ``tls``, ``auth``, ``smtp``, ..."""
 

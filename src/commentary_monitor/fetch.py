@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import stopping
 from .config import FetchSettings
 from .errors import FetchError
 from .guard import Blocked, GuardedTransport, check_url  # noqa: F401 (check_url is part of this module's surface)
@@ -327,7 +328,31 @@ def fetch_robots(urls: list[str], settings: FetchSettings) -> dict[str, str | No
             texts = await asyncio.gather(*(fetcher.robots_text(o) for o in origins))
         return dict(zip(origins, texts))
 
-    return asyncio.run(go())
+    return run_stoppable(go())
+
+
+def run_stoppable(coro):
+    """``asyncio.run(coro)``, cancelled as soon as a stop is asked for (see :mod:`.stopping`):
+    the requests in flight and the politeness waits end at once, and
+    :class:`~commentary_monitor.errors.Stopped` is raised."""
+
+    async def watched():
+        work = asyncio.ensure_future(coro)
+        while not stopping.requested():
+            done, _ = await asyncio.wait({work}, timeout=stopping.POLL)
+            if done:
+                return work.result()
+        work.cancel()
+        try:
+            await work
+        except BaseException:   # noqa: BLE001 - whatever the cancelled requests raised: we are stopping
+            pass
+        stopping.check("fetching")
+
+    if stopping.requested():
+        coro.close()
+        stopping.check("fetching")
+    return asyncio.run(watched())
 
 
 async def fetch_all(
@@ -358,4 +383,4 @@ def fetch_many(urls: list[str], settings: FetchSettings, max_bytes: int, accept:
     """Synchronous entry point for :func:`fetch_all` (runs its own event loop)."""
     if not urls:
         return []
-    return asyncio.run(fetch_all(urls, settings, max_bytes, accept, validators, robots, robots_texts))
+    return run_stoppable(fetch_all(urls, settings, max_bytes, accept, validators, robots, robots_texts))

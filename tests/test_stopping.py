@@ -1,8 +1,9 @@
 """Stopping a run when told: real `commentary-monitor ingest` processes, real signals, a slow
 site on 127.0.0.1. The command runs in its own process group (as under a shell or systemd);
-the signal goes to the main process only (as `docker stop` and many supervisors send it),
-and afterwards no process of the group may be left (Prefect's temporary API server, the
-extraction workers, their fork server)."""
+the signal goes to the main process only (as `docker stop` and many supervisors send it), or
+to the whole group (Ctrl-C in a terminal). Afterwards no process of the group may be left,
+nor any process the command started (Prefect's temporary API server runs in a session of
+its own; the extraction workers and their fork server)."""
 
 import os
 import signal
@@ -14,6 +15,7 @@ import duckdb
 import pytest
 
 from commentary_monitor.localsite import SampleArticle, article_page, rss_feed
+from commentary_monitor.stopping import _alive, _descendants
 
 from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, last_week_day, write_config
 from .test_cli import EXE
@@ -65,6 +67,13 @@ def left_in_group(pgid, wait=2.0):
         time.sleep(0.1)
 
 
+def still_running(pids, wait=2.0):
+    deadline = time.monotonic() + wait
+    while (alive := [p for p in pids if _alive(p)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive
+
+
 def warehouse(tmp_path):
     return duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
 
@@ -80,15 +89,18 @@ def rerun_completes_the_site_once(cfg, tmp_path, site):
         return [r[0] for r in con.execute("select status from runs order by started_at").fetchall()]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_stops_ingest_keeps_the_finished_batches_and_leaves_no_process(tmp_path, site, sig):
+@pytest.mark.parametrize("sig,group", [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)],
+                         ids=["SIGTERM", "SIGINT", "Ctrl-C to the group"])
+def test_a_signal_stops_ingest_keeps_the_finished_batches_and_leaves_no_process(tmp_path, site, sig, group):
     cfg = write_config(tmp_path, [slow_site(site)], [site.host_port])
     site.delay = 0.25
     proc = start_ingest(cfg, tmp_path)
     try:
         wait_for_pages(site, proc, 60)
+        started = _descendants(proc.pid)
+        assert len(started) >= 3    # at least the API server, the fork server and a worker
         sent = time.monotonic()
-        proc.send_signal(sig)
+        os.killpg(proc.pid, sig) if group else proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
         took = time.monotonic() - sent
     finally:
@@ -96,7 +108,7 @@ def test_a_signal_stops_ingest_keeps_the_finished_batches_and_leaves_no_process(
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 128 + sig, err
     assert took < 10, f"{took:.1f}s: {err}"
-    assert left_in_group(proc.pid) == []
+    assert left_in_group(proc.pid) == [] and still_running(started) == []
     assert "Traceback" not in err, err
     (line,) = [x for x in err.splitlines() if "kept" in x]
     assert f"ingest stopped by {signal.Signals(sig).name}" in line
@@ -116,6 +128,7 @@ def test_a_second_signal_exits_at_once(tmp_path, site):
     proc = start_ingest(cfg, tmp_path)
     try:
         wait_for_pages(site, proc, 40)
+        started = _descendants(proc.pid)
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.05)
         sent = time.monotonic()
@@ -128,7 +141,7 @@ def test_a_second_signal_exits_at_once(tmp_path, site):
     assert proc.returncode == 143, err
     assert took < 2, f"{took:.1f}s: {err}"
     assert "again: exiting now" in err
-    assert left_in_group(proc.pid) == []
+    assert left_in_group(proc.pid) == [] and still_running(started) == []
     # Whatever was committed stays; the rerun marks the run abandoned (or it ended cancelled,
     # when the first signal's stop was quicker than the second) and completes the site.
     statuses = rerun_completes_the_site_once(cfg, tmp_path, site)

@@ -161,7 +161,9 @@ def _import_for_flows() -> None:
 
         from .flows import digest, ingest  # noqa: F401
         if not PREFECT_API_URL.value():
-            import prefect.server.api.server  # noqa: F401  (the flow starts the temporary API with it)
+            from .prefect_server import shield_temporary_server
+
+            shield_temporary_server()   # imports prefect.server.api.server: the flow starts the temporary API with it
     finally:
         gc.freeze()
         gc.enable()

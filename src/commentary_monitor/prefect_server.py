@@ -9,10 +9,12 @@ loopback port for as long as it runs, and points this process at it.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -76,3 +78,57 @@ class LocalPrefectServer:
                 self.process.wait()
         if self.started:
             os.environ.pop("PREFECT_API_URL", None)
+
+
+def _die_with_parent() -> None:
+    """In a child, before exec: the kernel sends it SIGTERM when the process that started it
+    dies, however it dies (Linux's PR_SET_PDEATHSIG; elsewhere nothing)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # 1: PR_SET_PDEATHSIG
+    if os.getppid() == 1:     # the parent died before the line above
+        os._exit(1)
+
+
+@contextmanager
+def _own_session():
+    """Processes started meanwhile with ``subprocess.Popen`` run in a session of their own and
+    end when this process does."""
+    popen = subprocess.Popen
+
+    def shielded(*args, **kwargs):
+        kwargs.setdefault("start_new_session", True)
+        kwargs.setdefault("preexec_fn", _die_with_parent)
+        return popen(*args, **kwargs)
+
+    subprocess.Popen = shielded
+    try:
+        yield
+    finally:
+        subprocess.Popen = popen
+
+
+def shield_temporary_server() -> None:
+    """The temporary API server Prefect starts for the flow runs of this process (no
+    PREFECT_API_URL): in a session of its own, so that a Ctrl-C in the terminal, which reaches
+    the whole foreground process group, stops the run (see :mod:`.stopping`) rather than
+    killing the server the run still reports to (Prefect's client then retries for minutes),
+    and ended by the kernel when this process dies, even by SIGKILL.
+
+    Prefect 3.8.8 starts the server in ``SubprocessASGIServer._run_uvicorn_command`` of a
+    per-port singleton: the instance it will use is given a wrapper of that method."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    if getattr(server, "_shielded", False) or server.running:
+        return
+    start = server._run_uvicorn_command
+
+    def run_uvicorn_command():
+        with _own_session():
+            return start()
+
+    server._run_uvicorn_command = run_uvicorn_command
+    server._shielded = True

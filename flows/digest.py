@@ -66,7 +66,7 @@ def digest(config_path: str | None = None, week: str | None = None, send: bool =
 def write_digest(config_path: str | None, week: str | None, send: bool, resend: bool) -> DigestResult:
     cfg = load_config(config_path)
     now = datetime.now(timezone.utc)
-    wk = digests.parse_week(week) if week else digests.last_complete_week(now, cfg.digest.timezone)
+    wk = digests.parse_started_week(week, now, cfg.digest.timezone) if week else digests.last_complete_week(now, cfg.digest.timezone)
     profiles = list(cfg.profiles)   # the digest needs each profile's name and threshold only: no model to load
     mailing = (send or resend) and cfg.email is not None and cfg.email.enabled
     password = smtp_password(cfg.email, cfg.path) if mailing and cfg.email.smtp_host else None

@@ -19,7 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from commentary_monitor import pipeline, stopping
 from commentary_monitor.config import Config, FetchSettings, load_config
-from commentary_monitor.errors import Stopped
+from commentary_monitor.errors import AllFeedsFailed, Stopped
 from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.fetch import origin_of
@@ -153,8 +153,8 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
 
     Asked to stop (SIGTERM, SIGINT, a Prefect cancellation: see :mod:`commentary_monitor.stopping`),
     it stores the batches already built and ends Cancelled within seconds; when every feed it
-    asked failed, it ends Failed (so the failure notice goes out). Either way the summary is
-    the final state's data."""
+    asked failed, it ends Failed (so the failure notice goes out) with
+    :class:`~commentary_monitor.errors.AllFeedsFailed`, which carries the summary."""
     with stopping.handling_signals():
         try:
             summary = run_ingest(config_path)
@@ -163,7 +163,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     if summary.stopped:
         return Cancelled(message=summary.stop_line(), data=summary)
     if summary.all_failed:
-        return Failed(message=summary.all_failed_line(), data=summary)
+        return Failed(message=summary.all_failed_line(), data=AllFeedsFailed(summary.all_failed_line(), summary))
     return summary
 
 

@@ -131,9 +131,13 @@ def _stopped(message: str) -> int:
 
 
 def _outcome(state):
-    """A flow's result from its final state: its summary, also when the run ended Failed on
-    purpose (the summary is then the state's data); a run's own error is raised."""
+    """A flow's result from its final state: its summary, also when every feed failed (the run
+    ended Failed, with the summary in its error); a run's own error is raised."""
+    from .errors import AllFeedsFailed
+
     result = state.result(raise_on_failure=False)
+    if isinstance(result, AllFeedsFailed):
+        return result.summary
     if isinstance(result, BaseException):
         raise result
     return result
@@ -229,14 +233,18 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_digest(args) -> int:
-    from .digest import parse_week
+    from datetime import datetime, timezone
+
+    from .digest import parse_started_week, parse_week
     from .flows.digest import digest
 
     if args.week:
         parse_week(args.week)   # fail on a malformed week before starting Prefect
     if args.preview:
         return _preview(args)
-    _check_config(args)
+    cfg = _check_config(args)
+    if args.week:               # ... and on a week that has not started
+        parse_started_week(args.week, datetime.now(timezone.utc), cfg.digest.timezone)
     with _flow_run():
         state = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend, return_state=True)
     if state.is_cancelled():
@@ -254,12 +262,12 @@ def _preview(args) -> int:
     from rich.markdown import Markdown
 
     from .config import load_config
-    from .digest import collect, last_complete_week, parse_week, render_markdown
+    from .digest import collect, last_complete_week, parse_started_week, render_markdown
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
     now = datetime.now(timezone.utc)
-    week = parse_week(args.week) if args.week else last_complete_week(now, cfg.digest.timezone)
+    week = parse_started_week(args.week, now, cfg.digest.timezone) if args.week else last_complete_week(now, cfg.digest.timezone)
     with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
         d = collect(wh, list(cfg.profiles), week, cfg.digest, now, [f.url for f in cfg.feeds])
     Console(soft_wrap=False).print(Markdown(render_markdown(d), hyperlinks=False))

@@ -102,6 +102,19 @@ class Stopped(MonitorError):
         super().__init__(f"{what}: stopped by {why}")
 
 
+class AllFeedsFailed(MonitorError):
+    """Every feed an ingest asked for failed (offline, a closed port, a proxy down): the run
+    ends Failed, so the failure notice goes out. ``summary`` is the run's
+    :class:`~commentary_monitor.pipeline.IngestSummary` (what was recorded)."""
+
+    _fields = ("message", "summary")
+
+    def __init__(self, message: str, summary) -> None:
+        self.message = message
+        self.summary = summary
+        super().__init__(message)
+
+
 class MailError(MonitorError):
     """The digest email could not be delivered; ``kind`` is ``connect``, ``tls``, ``auth``, ``smtp``, ..."""
 

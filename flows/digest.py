@@ -16,7 +16,7 @@ from commentary_monitor.config import EmailSettings, load_config
 from commentary_monitor.errors import ConfigError, Stopped
 from commentary_monitor.warehouse import Warehouse
 
-from commentary_monitor.flows.hooks import notify_on_failure
+from commentary_monitor.flows.hooks import announce, notify_on_failure
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ def smtp_password(email: EmailSettings, config_path: Path) -> str | None:
     return None
 
 
-@flow(name="digest", validate_parameters=False, on_failure=[notify_on_failure])
+@flow(name="digest", validate_parameters=False, on_failure=[notify_on_failure, announce],
+      on_completion=[announce], on_cancellation=[announce])
 def digest(config_path: str | None = None, week: str | None = None, send: bool = False,
            resend: bool = False) -> DigestResult:
     """Write (and, asked to, send) one week's digest. Asked to stop (see

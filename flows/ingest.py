@@ -27,7 +27,7 @@ from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
 from commentary_monitor.warehouse import Warehouse
 
-from commentary_monitor.flows.hooks import notify_on_failure
+from commentary_monitor.flows.hooks import announce, notify_on_failure
 
 BATCH_SIZE = 100
 RAMP = (25, 50)       # the first batches, so the workers start on pages sooner
@@ -147,7 +147,8 @@ def api_for_other_processes():
     return temporary_settings(updates={PREFECT_API_URL: server.api_url}) if server.running else nullcontext()
 
 
-@flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure])
+@flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure, announce],
+      on_completion=[announce], on_cancellation=[announce])
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     """Read the feeds, build and store the new articles; the run's summary.
 

@@ -537,16 +537,18 @@ def cmd_eval(args) -> int:
 
 def cmd_status(args) -> int:
     from .config import load_config
+    from .prefect_server import served_schedules
     from .status import render_status
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
+    served = served_schedules(cfg.warehouse_path.parent)
     if not cfg.warehouse_path.exists():
         print(f"no warehouse yet at {cfg.warehouse_path}: run `commentary-monitor ingest`")
-        print(render_status(None, cfg))
+        print(render_status(None, cfg, served=served))
         return 0
     with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
-        print(render_status(wh, cfg))
+        print(render_status(wh, cfg, served=served))
     return 0
 
 
@@ -555,7 +557,7 @@ def cmd_serve(args) -> int:
     import signal
 
     from .config import load_config, valid_cron
-    from .prefect_server import LocalPrefectServer
+    from .prefect_server import LocalPrefectServer, record_served
 
     cfg = load_config(args.config)
     schedule = cfg.schedule
@@ -564,11 +566,8 @@ def cmd_serve(args) -> int:
             raise UsageError(f"{flag}: not a cron expression: {value!r}")
     schedule = dataclasses.replace(schedule, ingest=args.ingest_cron or schedule.ingest,
                                    digest=args.digest_cron or schedule.digest)
-    # Ctrl-C and SIGTERM raise KeyboardInterrupt at once. Left to asyncio, the first Ctrl-C
-    # only cancels the runner's main task, and once in a while a task of Prefect's runner
-    # absorbed that cancellation: the runner went on serving (seen in a test run: a
-    # scheduled run started 50 s after the SIGINT). Prefect's runner, for its part, turns
-    # SIGTERM into an untidy exit.
+    # Until the runner takes over (serve_deployments stops it cleanly on a signal), Ctrl-C and
+    # SIGTERM interrupt the start-up at once.
     def interrupt(*_):
         raise KeyboardInterrupt()
 
@@ -580,10 +579,13 @@ def cmd_serve(args) -> int:
         where = "a local Prefect server" if server.started else server.api_url
         print(f"serve: ingest on '{schedule.ingest}', digest on '{schedule.digest}' ({schedule.timezone}); "
               f"scheduler: {where}. Ctrl-C stops.", flush=True)
+        served = record_served(cfg.warehouse_path.parent, server.api_url, schedule)   # for `status`
         try:
             serve_deployments(str(cfg.path.resolve()), schedule)
         except KeyboardInterrupt:
             pass
+        finally:
+            served.unlink(missing_ok=True)
     print("serve: stopped", flush=True)
     return 0
 

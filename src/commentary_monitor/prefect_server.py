@@ -8,6 +8,7 @@ loopback port for as long as it runs, and points this process at it.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -132,3 +133,44 @@ def shield_temporary_server() -> None:
 
     server._run_uvicorn_command = run_uvicorn_command
     server._shielded = True
+
+
+SERVED_FILE = "serve.json"    # beside the warehouse: what a running `serve` serves, for `status`
+
+
+def record_served(folder: Path, api_url: str | None, schedule) -> Path:
+    """Write down, for ``status``, that this process serves ``schedule`` through the Prefect
+    API at ``api_url``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SERVED_FILE
+    path.write_text(json.dumps({"pid": os.getpid(), "api_url": api_url, "ingest": schedule.ingest,
+                                "digest": schedule.digest, "timezone": schedule.timezone}), encoding="utf-8")
+    return path
+
+
+def served_schedules(folder: Path) -> dict | None:
+    """What a running ``serve`` serves: {"pid", "ingest": cron, "digest": cron, "timezone",
+    "source"}, read from its Prefect deployments when its API answers (else as it wrote them
+    down); None when no ``serve`` is running."""
+    try:
+        served = json.loads((folder / SERVED_FILE).read_text(encoding="utf-8"))
+        os.kill(served["pid"], 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    served["source"] = "as serve started them"
+    if served.get("api_url"):
+        try:
+            resp = httpx.post(served["api_url"] + "/deployments/filter", json={"limit": 50}, timeout=5)
+            resp.raise_for_status()
+            found = {}
+            for d in resp.json():
+                for s in d.get("schedules") or []:
+                    sched = s.get("schedule") or {}
+                    if sched.get("cron") and s.get("active", True):
+                        found[d["name"]] = (sched["cron"], sched.get("timezone") or served["timezone"])
+            if "ingest" in found and "weekly-digest" in found:
+                (served["ingest"], served["timezone"]), (served["digest"], _) = found["ingest"], found["weekly-digest"]
+                served["source"] = "Prefect deployments"
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            pass
+    return served

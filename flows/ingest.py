@@ -22,6 +22,7 @@ from commentary_monitor.config import Config, FetchSettings, load_config
 from commentary_monitor.errors import AllFeedsFailed, Stopped
 from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
 from commentary_monitor.feedback import scorer_for
+from commentary_monitor.politeness import reset_host_budgets
 from commentary_monitor.fetch import origin_of
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
@@ -179,6 +180,7 @@ def _unless_stopped(fn, *args, default=None):
 
 def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
     started, set_up = time.monotonic(), time.perf_counter()
+    reset_host_budgets()   # each host's time budget is per run
     cfg = load_config(config_path)
     log = get_run_logger()
     local_pool = uses_local_pool(cfg)

@@ -9,6 +9,7 @@ that is stored in the warehouse, so a run never fails because of one URL.
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from . import stopping
 from .config import FetchSettings
 from .errors import FetchError
 from .guard import Blocked, GuardedTransport, check_url  # noqa: F401 (check_url is part of this module's surface)
-from .politeness import UNREACHABLE, HostLimiter, Robots, host_key, retry_after_seconds
+from .politeness import (UNREACHABLE, HostLimiter, Robots, failing_seconds, host_key, retry_after_seconds,
+                         spend_failing)
 
 MAX_REDIRECTS = 5
 LANE_CONNECTIONS = 2        # kept-alive connections per lane (see Fetcher._lane)
@@ -29,6 +31,7 @@ ROBOTS_MAX_BYTES = 512_000
 ACCEPT_ENCODING = "gzip, deflate"
 TRANSIENT_KINDS = {"timeout", "connect"}
 INFLATE_STEP = 256 * 1024   # decompressed bytes produced per step
+PAGE_BUDGET_RETRY = 1800.0  # seconds before a page deferred by its host's time budget is tried again
 
 
 @dataclass(frozen=True)
@@ -207,12 +210,19 @@ class Fetcher:
             if not rules.allowed(url, self.settings.user_agent):
                 raise FetchError(url, "robots", "disallowed by robots.txt")
         s = self.settings
+        host = host_key(url)
         attempt = 0
         while True:
+            self._check_budget(url, host)
+            started = time.monotonic()
             try:
                 async with self.limiter.slot(url), self._lane() as client:
+                    self._check_budget(url, host)   # again: others may have used it up meanwhile
+                    started = time.monotonic()    # the politeness wait is not the host's doing
                     return await self._attempt(client, url, max_bytes, accept, validators)
             except FetchError as exc:
+                if exc.may_pass and s.host_budget:
+                    spend_failing(host, time.monotonic() - started)
                 transient = exc.kind in TRANSIENT_KINDS or (
                     exc.kind == "http" and exc.status is not None and (exc.status == 429 or exc.status >= 500))
                 if not transient:
@@ -226,6 +236,15 @@ class Fetcher:
                     raise
                 attempt += 1
                 await asyncio.sleep(wait)
+
+    def _check_budget(self, url: str, host: str) -> None:
+        """A host that spent its ``host_budget`` of this run failing (deadlines, timeouts,
+        5xx) is not asked again: its pages wait for a later run, and cannot stretch this one."""
+        budget = self.settings.host_budget
+        if budget and failing_seconds(host) >= budget:
+            raise FetchError(url, "deferred", f"{host} spent its {budget:g}s budget of this run failing "
+                                              "(timeouts, deadlines, errors): left for a later run",
+                             retry_after=PAGE_BUDGET_RETRY)
 
     async def robots(self, url: str) -> Robots:
         """The robots.txt rules of ``url``'s site, fetched once per Fetcher; its

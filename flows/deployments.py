@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from prefect import serve
+import asyncio
+import os
+import signal
+
 from prefect.schedules import Cron
 
+from commentary_monitor import stopping
 from commentary_monitor.config import ScheduleSettings
 
 from .digest import digest
@@ -32,4 +36,33 @@ def build_deployments(config_path: str, schedule: ScheduleSettings) -> list:
 
 
 def serve_deployments(config_path: str, schedule: ScheduleSettings) -> None:
-    serve(*build_deployments(config_path, schedule), print_starting_message=False)
+    """Run the deployments' flow runs as they come due until SIGINT or SIGTERM.
+
+    The first signal stops the runner the way Prefect's own stop does: no new runs, and the
+    runs in flight are cancelled (their process gets SIGTERM: each stores what it built and
+    records its run as ``cancelled``), waited for, then the loop ends; no traceback. A second
+    signal exits at once (see :mod:`commentary_monitor.stopping`)."""
+    from prefect.runner import Runner
+
+    runner = Runner()
+    for deployment in build_deployments(config_path, schedule):
+        runner.add_deployment(deployment)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum, _frame) -> None:
+            if stopping.requested():
+                stopping.end_children()
+                os._exit(128 + signum)
+            stopping.request(signum)
+            print(f"serve: {signal.Signals(signum).name}: stopping (runs in flight are cancelled; "
+                  "a second signal exits at once)", flush=True)
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(runner.astop()))
+
+        # Runner.start installs its handle_sigterm (sys.exit in a signal handler) for SIGTERM.
+        runner.handle_sigterm = on_signal
+        signal.signal(signal.SIGINT, on_signal)
+        await runner.start()
+
+    asyncio.run(main())

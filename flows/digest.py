@@ -8,14 +8,15 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.states import Cancelled
 
 from commentary_monitor import digest as digests
-from commentary_monitor import publish
+from commentary_monitor import publish, stopping
 from commentary_monitor.config import EmailSettings, load_config
-from commentary_monitor.errors import ConfigError
+from commentary_monitor.errors import ConfigError, Stopped
 from commentary_monitor.warehouse import Warehouse
 
-from commentary_monitor.flows.hooks import notify_on_failure
+from commentary_monitor.flows.hooks import announce, notify_on_failure
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,23 @@ def smtp_password(email: EmailSettings, config_path: Path) -> str | None:
     return None
 
 
-@flow(name="digest", validate_parameters=False, on_failure=[notify_on_failure])
+@flow(name="digest", validate_parameters=False, on_failure=[notify_on_failure, announce],
+      on_completion=[announce], on_cancellation=[announce])
 def digest(config_path: str | None = None, week: str | None = None, send: bool = False,
            resend: bool = False) -> DigestResult:
+    """Write (and, asked to, send) one week's digest. Asked to stop (see
+    :mod:`commentary_monitor.stopping`) before it is written, it ends Cancelled and writes nothing."""
+    with stopping.handling_signals():
+        try:
+            return write_digest(config_path, week, send, resend)
+        except Stopped as exc:
+            return Cancelled(message=f"digest: stopped by {exc.why}; nothing written")
+
+
+def write_digest(config_path: str | None, week: str | None, send: bool, resend: bool) -> DigestResult:
     cfg = load_config(config_path)
     now = datetime.now(timezone.utc)
-    wk = digests.parse_week(week) if week else digests.last_complete_week(now, cfg.digest.timezone)
+    wk = digests.parse_started_week(week, now, cfg.digest.timezone) if week else digests.last_complete_week(now, cfg.digest.timezone)
     profiles = list(cfg.profiles)   # the digest needs each profile's name and threshold only: no model to load
     mailing = (send or resend) and cfg.email is not None and cfg.email.enabled
     password = smtp_password(cfg.email, cfg.path) if mailing and cfg.email.smtp_host else None
@@ -67,6 +79,7 @@ def digest(config_path: str | None = None, week: str | None = None, send: bool =
         try:
             d = digests.collect(wh, profiles, wk, cfg.digest, now, [f.url for f in cfg.feeds])
             png = publish.chart_png(d)
+            stopping.check("digest")   # from here on, the digest is written and sent whole
             archive = publish.write_archive(wh, d, cfg.digest.dir, png)
             create_markdown_artifact(key=f"digest-{wk.label.lower()}", markdown=archive.markdown_text,
                                      description=d.subject)
@@ -74,6 +87,9 @@ def digest(config_path: str | None = None, week: str | None = None, send: bool =
             result = DigestResult(wk.label, archive.markdown, {s.profile: len(s.items) for s in d.sections},
                                   delivery.detail if delivery else None, delivery.status if delivery else None)
             wh.finish_run(run_id, "failed" if result.failed else "ok", result.render(), articles_new=None)
+        except Stopped as exc:
+            wh.finish_run(run_id, "cancelled", f"stopped by {exc.why} before the digest was written")
+            raise
         except BaseException as exc:
             wh.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise

@@ -14,18 +14,21 @@ from contextlib import nullcontext
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Cancelled, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from commentary_monitor import pipeline
+from commentary_monitor import pipeline, stopping
 from commentary_monitor.config import Config, FetchSettings, load_config
+from commentary_monitor.errors import AllFeedsFailed, Stopped
 from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
 from commentary_monitor.feedback import scorer_for
+from commentary_monitor.politeness import reset_host_budgets
 from commentary_monitor.fetch import origin_of
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
 from commentary_monitor.warehouse import Warehouse
 
-from commentary_monitor.flows.hooks import notify_on_failure
+from commentary_monitor.flows.hooks import announce, notify_on_failure
 
 BATCH_SIZE = 100
 RAMP = (25, 50)       # the first batches, so the workers start on pages sooner
@@ -79,19 +82,27 @@ RETRY = dict(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transien
 
 @task(name="fetch-feeds", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
 def fetch_feeds(feeds: list, settings: FetchSettings, states: dict) -> list[pipeline.FeedOutcome]:
-    return pipeline.fetch_feeds(feeds, settings, states)
+    return _unless_stopped(pipeline.fetch_feeds, feeds, settings, states, default=[])
 
 
 @task(name="fetch-robots", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
 def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
-    return pipeline.fetch_robots(candidates, settings)
+    return _unless_stopped(pipeline.fetch_robots, candidates, settings, default={})
 
 
 @task(name="build-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
 def build_articles(candidates: list, settings: FetchSettings, robots: dict, scorer: Scorer,
-                   workers: int | None = None) -> pipeline.Batch:
-    """Fetch, extract and score one batch of articles (on whichever task runner the config names)."""
-    return pipeline.process_batch(candidates, settings, robots, scorer, workers)
+                   workers: int | None = None) -> pipeline.Batch | None:
+    """Fetch, extract and score one batch of articles (on whichever task runner the config
+    names); None when a stop was asked for before it was built."""
+    return _unless_stopped(pipeline.process_batch, candidates, settings, robots, scorer, workers)
+
+
+def _built(future) -> bool:
+    """Whether a batch's task has ended, waiting a moment for it (the flow looks at the stop
+    request in between)."""
+    future.wait(stopping.POLL)
+    return future.wrapped_future.done()
 
 
 def uses_local_pool(cfg: Config) -> bool:
@@ -137,9 +148,39 @@ def api_for_other_processes():
     return temporary_settings(updates={PREFECT_API_URL: server.api_url}) if server.running else nullcontext()
 
 
-@flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure])
+@flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure, announce],
+      on_completion=[announce], on_cancellation=[announce])
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
+    """Read the feeds, build and store the new articles; the run's summary.
+
+    Asked to stop (SIGTERM, SIGINT, a Prefect cancellation: see :mod:`commentary_monitor.stopping`),
+    it stores the batches already built and ends Cancelled within seconds; when every feed it
+    asked failed, it ends Failed (so the failure notice goes out) with
+    :class:`~commentary_monitor.errors.AllFeedsFailed`, which carries the summary."""
+    with stopping.handling_signals():
+        try:
+            summary = run_ingest(config_path)
+        except Stopped as exc:
+            return Cancelled(message=f"ingest: stopped by {exc.why} before the run began; nothing stored")
+    if summary.stopped:
+        return Cancelled(message=summary.stop_line(), data=summary)
+    if summary.all_failed:
+        return Failed(message=summary.all_failed_line(), data=AllFeedsFailed(summary.all_failed_line(), summary))
+    return summary
+
+
+def _unless_stopped(fn, *args, default=None):
+    """``fn(*args)``, or ``default`` when a stop is asked for meanwhile: a task that ends this
+    way completes (a failed task would log its traceback) and the flow checks the request."""
+    try:
+        return fn(*args)
+    except Stopped:
+        return default
+
+
+def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
     started, set_up = time.monotonic(), time.perf_counter()
+    reset_host_budgets()   # each host's time budget is per run
     cfg = load_config(config_path)
     log = get_run_logger()
     local_pool = uses_local_pool(cfg)
@@ -158,109 +199,139 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             wh.con.execute("SET threads = 1")
         run_id = wh.start_run("ingest")
         try:
-            wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
-            states = wh.feed_states([f.url for f in cfg.feeds])
-            clock = time.perf_counter()
-            # the warehouse opened, the profiles loaded, the run recorded
-            stages: dict[str, float] = {"set-up": clock - set_up}
-
-            def lap(stage: str) -> None:
-                nonlocal clock
-                now = time.perf_counter()
-                stages[stage] = stages.get(stage, 0.0) + now - clock
-                clock = now
-
-            def parsed(read: list) -> None:
-                """Parsing the feeds just read (feedparser): part of "fetch feeds"."""
-                stages["parse feeds"] = stages.get("parse feeds", 0.0) + sum(o.parse_seconds for o in read)
-
-            groups = feed_groups(list(cfg.feeds), split=local_pool)
-            outcomes = fetch_feeds(groups[0], cfg.fetch, states)
-            candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
+            outcomes: list = []
+            candidates: list = []
             new_by_feed: dict[str, int] = {}
             relevant = {p.name: 0 for p in cfg.profiles}
-            from_feed = deferred = 0
-            robots: dict = {}
-            workers_started = False
+            from_feed = deferred = batches_kept = 0
+            stopped: str | None = None
+            try:
+                wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
+                states = wh.feed_states([f.url for f in cfg.feeds])
+                clock = time.perf_counter()
+                # the warehouse opened, the profiles loaded, the run recorded
+                stages: dict[str, float] = {"set-up": clock - set_up}
 
-            def prepare(new: list) -> None:
-                """Start the extraction workers once there is work for them (while robots.txt
-                and the first pages are fetched), and read the new sites' robots.txt (no task
-                run when robots.txt is not obeyed: ~0.1-0.2 s before the first page)."""
-                nonlocal workers_started
-                if local_pool and not workers_started and len(candidates) >= MIN_POOL_JOBS:
-                    prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
-                    workers_started = True
-                if new and cfg.fetch.obey_robots:
-                    robots.update(fetch_robots(new, cfg.fetch))
+                def lap(stage: str) -> None:
+                    nonlocal clock
+                    now = time.perf_counter()
+                    stages[stage] = stages.get(stage, 0.0) + now - clock
+                    clock = now
 
-            prepare(candidates)
-            lap("fetch feeds")
-            parsed(outcomes)
-            runner, window, workers = task_runner_for(cfg)
-            remote = cfg.runner.kind != "local" and candidates
-            with api_for_other_processes() if remote else nullcontext(), \
-                    runner if candidates or len(groups) > 1 else nullcontext():
-                in_flight: deque = deque()
-                done_to = 0        # candidates[:done_to] are in batches
+                def parsed(read: list) -> None:
+                    """Parsing the feeds just read (feedparser): part of "fetch feeds"."""
+                    stages["parse feeds"] = stages.get("parse feeds", 0.0) + sum(o.parse_seconds for o in read)
 
-                def submit(end: int) -> None:
-                    nonlocal done_to
-                    params = dict(candidates=candidates[done_to:end], settings=cfg.fetch, robots=dict(robots),
-                                  scorer=scorer, workers=workers)
-                    in_flight.append((time.time(), runner.submit(build_articles, parameters=params)))
-                    done_to = end
+                groups = feed_groups(list(cfg.feeds), split=local_pool)
+                outcomes = fetch_feeds(groups[0], cfg.fetch, states)
+                stopping.check("ingest")
+                candidates = pipeline.select_new_stored(outcomes, wh, cfg.fetch.max_new_per_feed)
+                robots: dict = {}
+                workers_started = False
 
-                ramp = list(RAMP)
-                if len(groups) > 1:
-                    # The first feeds' first batches go to the workers while this thread reads the
-                    # other feeds (parsing them takes ~0.4 ms an entry, on one core).
-                    while ramp and done_to + ramp[0] <= len(candidates) and len(in_flight) < window:
-                        submit(done_to + ramp.pop(0))
-                    rest = fetch_feeds(groups[1], cfg.fetch, states)
-                    more = pipeline.select_new_stored(rest, wh, cfg.fetch.max_new_per_feed, taken=candidates)
-                    outcomes += rest
-                    candidates += more
-                    prepare([c for c in more if origin_of(c.entry.link) not in robots])
-                    lap("fetch feeds")
-                    parsed(rest)
-                bounds = deque((done_to + a, done_to + b) for a, b in batch_bounds(len(candidates) - done_to, ramp=tuple(ramp)))
+                def prepare(new: list) -> None:
+                    """Start the extraction workers once there is work for them (while robots.txt
+                    and the first pages are fetched), and read the new sites' robots.txt (no task
+                    run when robots.txt is not obeyed: ~0.1-0.2 s before the first page)."""
+                    nonlocal workers_started
+                    if local_pool and not workers_started and len(candidates) >= MIN_POOL_JOBS:
+                        prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
+                        workers_started = True
+                    if new and cfg.fetch.obey_robots:
+                        robots.update(fetch_robots(new, cfg.fetch))
 
-                def submit_next() -> None:
-                    if bounds and len(in_flight) < window:
-                        submit(bounds.popleft()[1])
+                prepare(candidates)
+                lap("fetch feeds")
+                parsed(outcomes)
+                runner, window, workers = task_runner_for(cfg)
+                remote = cfg.runner.kind != "local" and candidates
+                with api_for_other_processes() if remote else nullcontext(), \
+                        runner if candidates or len(groups) > 1 else nullcontext():
+                    in_flight: deque = deque()
+                    done_to = 0        # candidates[:done_to] are in batches
 
-                for _ in range(window):
-                    submit_next()
-                while in_flight:
-                    submitted, future = in_flight.popleft()
-                    batch = future.result()
-                    submit_next()   # keep the runner busy while this batch is stored
-                    lap("waiting for batches")
-                    stages["task start-up"] = stages.get("task start-up", 0.0) + max(0.0, batch.started - submitted)
-                    for stage, seconds in batch.timings.items():
-                        stages[stage] = stages.get(stage, 0.0) + seconds
-                    articles, scores = pipeline.set_aside_deferred(wh, batch.articles, batch.scores)
-                    deferred += len(batch.articles) - len(articles)
-                    # Prefect's future and the task's state refer to each other, so the batch would
-                    # live until a full garbage collection: let go of its contents now.
-                    batch.articles.clear()
-                    batch.scores.clear()
-                    del batch, future
-                    wh.store_articles(run_id, articles, scores)   # with their pages, fingerprints and index terms
-                    lap("store")
-                    for a, per_profile in zip(articles, scores):
-                        new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
-                        from_feed += a.text_source == "feed"
-                        for s in per_profile:
-                            relevant[s.profile] += s.relevant
+                    def submit(end: int) -> None:
+                        nonlocal done_to
+                        params = dict(candidates=candidates[done_to:end], settings=cfg.fetch, robots=dict(robots),
+                                      scorer=scorer, workers=workers)
+                        in_flight.append((time.time(), runner.submit(build_articles, parameters=params)))
+                        done_to = end
+
+                    ramp = list(RAMP)
+                    if len(groups) > 1:
+                        # The first feeds' first batches go to the workers while this thread reads the
+                        # other feeds (parsing them takes ~0.4 ms an entry, on one core).
+                        while ramp and done_to + ramp[0] <= len(candidates) and len(in_flight) < window:
+                            submit(done_to + ramp.pop(0))
+                        rest = fetch_feeds(groups[1], cfg.fetch, states)
+                        stopping.check("ingest")
+                        more = pipeline.select_new_stored(rest, wh, cfg.fetch.max_new_per_feed, taken=candidates)
+                        outcomes += rest
+                        candidates += more
+                        prepare([c for c in more if origin_of(c.entry.link) not in robots])
+                        lap("fetch feeds")
+                        parsed(rest)
+                    bounds = deque((done_to + a, done_to + b) for a, b in batch_bounds(len(candidates) - done_to, ramp=tuple(ramp)))
+
+                    def submit_next() -> None:
+                        if bounds and len(in_flight) < window:
+                            submit(bounds.popleft()[1])
+
+                    def store(submitted: float, batch: pipeline.Batch) -> None:
+                        nonlocal deferred, from_feed, batches_kept
+                        stages["task start-up"] = stages.get("task start-up", 0.0) + max(0.0, batch.started - submitted)
+                        for stage, seconds in batch.timings.items():
+                            stages[stage] = stages.get(stage, 0.0) + seconds
+                        articles, scores = pipeline.set_aside_deferred(wh, batch.articles, batch.scores)
+                        deferred += len(batch.articles) - len(articles)
+                        # Prefect's future and the task's state refer to each other, so the batch would
+                        # live until a full garbage collection: let go of its contents now.
+                        batch.articles.clear()
+                        batch.scores.clear()
+                        wh.store_articles(run_id, articles, scores)   # with their pages, fingerprints and index terms
+                        batches_kept += 1
+                        lap("store")
+                        for a, per_profile in zip(articles, scores):
+                            new_by_feed[a.feed_url] = new_by_feed.get(a.feed_url, 0) + 1
+                            from_feed += a.text_source == "feed"
+                            for s in per_profile:
+                                relevant[s.profile] += s.relevant
+
+                    for _ in range(window):
+                        submit_next()
+                    try:
+                        while in_flight:
+                            submitted, future = in_flight[0]
+                            if not _built(future):
+                                stopping.check("ingest")
+                                continue
+                            in_flight.popleft()
+                            batch = future.result()
+                            stopping.check("ingest")   # a batch ended by a stop request
+                            submit_next()   # keep the runner busy while this batch is stored
+                            lap("waiting for batches")
+                            store(submitted, batch)
+                            del batch, future
+                    except Stopped:
+                        # What is built is kept; the batches still fetching end at once (their
+                        # requests are cancelled) and the runner's threads with them.
+                        for submitted, future in in_flight:
+                            if future.wrapped_future.done() and (batch := future.result(raise_on_failure=False)) \
+                                    and isinstance(batch, pipeline.Batch):
+                                store(submitted, batch)
+                        raise
+            except Stopped as exc:
+                stopped = exc.why
             for o in outcomes:
                 o.new_items = new_by_feed.get(o.feed.url, 0)
+                if stopped:   # the feed's pages not stored yet: the next run reads it whole again
+                    o.etag = o.last_modified = None
             pipeline.record_outcomes(wh, run_id, outcomes)
-            wh.prune_pages(cfg.keep_html_days)
-            lap("store")
-            index_new(wh.con)   # any article a killed run stored but did not index
-            lap("index")
+            if not stopped:
+                wh.prune_pages(cfg.keep_html_days)
+                lap("store")
+                index_new(wh.con)   # any article a killed run stored but did not index
+                lap("index")
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),
@@ -272,10 +343,15 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 pages_deferred=deferred,
                 feeds_with_problems=[(o.feed.url, o.problem) for o in outcomes if o.status == "ok" and o.problem],
                 stages=stages,
+                stopped=stopped,
+                candidates=len(candidates),
+                batches_kept=batches_kept,
             )
-            wh.finish_run(run_id, "ok", summary.render(), summary.feeds_ok, len(summary.feeds_failed), summary.articles_new)
-            create_markdown_artifact(key="ingest-summary", markdown=f"```\n{summary.render()}\n```",
-                                     description=f"ingest run {run_id}")
+            wh.finish_run(run_id, "cancelled" if stopped else "ok", summary.render(), summary.feeds_ok,
+                          len(summary.feeds_failed), summary.articles_new)
+            if not stopped:
+                create_markdown_artifact(key="ingest-summary", markdown=f"```\n{summary.render()}\n```",
+                                         description=f"ingest run {run_id}")
         except BaseException as exc:
             wh.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise

@@ -58,6 +58,16 @@ def test_bad_week_is_refused_before_anything_runs(tmp_path):
     assert out.returncode == 2 and "--week: expected an ISO week like 2026-W47" in out.stderr
 
 
+def test_a_week_that_has_not_started_is_refused(tmp_path):
+    cfg = write_config(tmp_path, [], [])
+    for extra in ((), ("--preview",)):
+        out = cli("--config", str(cfg), "digest", "--week", "2099-W10", *extra, cwd=tmp_path)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip().splitlines() == [
+            "commentary-monitor: error: --week: 2099-W10 has not started yet (it starts on 2099-03-02)"]
+    assert not (tmp_path / "warehouse" / "monitor.duckdb").exists() and not (tmp_path / "warehouse" / "digests").exists()
+
+
 def test_sql_reads_the_warehouse_read_only(tmp_path):
     cfg = write_config(tmp_path, [], [])
     with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
@@ -72,12 +82,19 @@ def test_sql_reads_the_warehouse_read_only(tmp_path):
 
 
 def test_run_offline_ends_cleanly(tmp_path):
+    """Every feed failing is no "all is well": the run exits 3 (documented), and the digest it
+    still writes names each feed with its error."""
     cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://nor-this.invalid/rss"], [])
     out = cli("--config", str(cfg), "run", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 3, out.stderr
     assert "2 feeds, 0 ok, 2 failed; 0 new articles" in out.stdout
     assert "is this machine offline?" in out.stdout
     assert re.search(r"digest \d{4}-W\d\d: 0 articles", out.stdout)
+    (md,) = (tmp_path / "warehouse" / "digests").glob("*.md")
+    footer = md.read_text(encoding="utf-8").split("\n---\n")[-1]
+    assert "fetching and publishing" not in footer
+    assert "Sources needing attention (2 of 2 feeds)" in footer
+    assert footer.count("not fetched this week; last attempt") == 2 and "dns:" in footer
     assert "Traceback" not in out.stderr and "ERROR" not in out.stderr, out.stderr
 
 

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from commentary_monitor import publish
-from commentary_monitor.digest import collect, week_of
+from commentary_monitor.digest import collect, render_markdown, week_of
 from commentary_monitor.digest_html import render_html, render_text, safe_url
 from commentary_monitor.warehouse import Warehouse
 
@@ -143,3 +143,32 @@ def test_a_past_week_written_again_later_shows_source_health_as_it_was(tmp_path)
                       S.NOW + timedelta(days=10), list(S.FEEDS))
     assert {h.name: h.state for h in then.overview.health} == {"Gone Gazette": "failing", "Sleepy Quarterly": "quiet"}
     assert now.overview.health == ()
+
+
+def test_the_source_footer_names_every_feed_not_fetched_cleanly_in_the_week(tmp_path):
+    """"All feeds fine" only when every feed was fetched in the week without an error: a feed
+    that failed in the week (even if fine since), one fetched only after the week (its error
+    named), and one never fetched are all named."""
+    from datetime import timedelta
+
+    S.build(tmp_path / "w.duckdb")
+    late, never = "https://late.example/feed", "https://never.example/feed"
+    in_week = (S.NOW - timedelta(days=2)).replace(tzinfo=None)
+    after = (S.NOW + timedelta(days=1)).replace(tzinfo=None)
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        wh.upsert_feeds([(late, "Late Ledger"), (never, "Never Noted")])
+        insert = ("INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, "
+                  "error_kind, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        wire = "https://wire.example/rss"
+        wh.con.execute(insert, ["run-x", wire, in_week + timedelta(hours=1), "error", 503, None, 0, "http", "HTTP 503"])
+        wh.con.execute(insert, ["run-y", late, after, "error", None, None, 0, "connect", "connection refused"])
+        d = collect(wh, S.profiles(), S.WEEK, S.settings(tmp_path / "digests"), S.NOW, [*S.FEEDS, late, never])
+    states = {h.name: (h.state, h.error_kind) for h in d.overview.health}
+    assert states == {"Gone Gazette": ("failing", "dns"), "Sleepy Quarterly": ("quiet", None),
+                      "Global Wire": ("failed", "http"), "Late Ledger": ("unfetched", "connect"),
+                      "Never Noted": ("unfetched", None)}
+    md = render_markdown(d)
+    assert "Global Wire: 1 of 4 fetches failed this week (last: http: HTTP 503); fine since" in md
+    assert "Late Ledger: not fetched this week; last attempt" in md and "(connect: connection refused)" in md
+    assert "Never Noted: not fetched this week" in md and "fetching and publishing" not in md
+    assert "Never Noted: not fetched this week" in render_text(d) and "Late Ledger" in render_html(d)

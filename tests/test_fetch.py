@@ -386,3 +386,26 @@ def test_https_with_a_private_ca_and_a_certificate_that_cannot_be_verified(tmp_p
         (blocked,) = fetch_many([url], settings(ca_file=ca_file), 100_000)   # loopback not allowed
         assert isinstance(blocked, FetchError) and blocked.kind == "blocked"
         assert site.hits == ["/feed.xml"]   # only the verified request reached the server
+
+
+def test_a_host_that_spent_its_time_budget_failing_is_deferred_for_the_rest_of_the_run(site):
+    """Its slow failures count against [fetch] host_budget; past it, its remaining pages are
+    deferred at once instead of each waiting out its deadline; other hosts are not affected."""
+    from commentary_monitor.politeness import reset_host_budgets
+
+    for i in range(6):
+        site.add(f"/p{i}", "<html><body>page</body></html>")
+    site.delay = 0.6
+    reset_host_budgets()
+    s = settings(site.host_port, deadline=0.3, retries=0, host_budget=0.5, per_host_concurrency=1, per_host_delay=0.0)
+    started = time.monotonic()
+    got = fetch_many([site.url(f"/p{i}") for i in range(6)], s, 10_000)
+    took = time.monotonic() - started
+    kinds = [g.kind for g in got]
+    assert kinds[:2] == ["deadline", "deadline"] and set(kinds[2:]) == {"deferred"}, kinds
+    assert all(not g.may_pass or g.kind == "deadline" for g in got)
+    assert took < 1.5, took     # two deadlines, then nothing waits
+    assert "budget" in got[-1].message
+    reset_host_budgets()
+    site.delay = 0.0
+    assert not isinstance(fetch_many([site.url("/p0")], s, 10_000)[0], FetchError)   # a new run: whole again

@@ -29,6 +29,10 @@ def test_serve_runs_the_ingest_schedule_and_stops_on_sigint(tmp_path, news_site)
             time.sleep(2)
         assert len([h for h in news_site.hits if h == "/east/feed.xml"]) >= 2, "fewer than two scheduled ingests"
         time.sleep(8)   # let the second run finish writing
+        status = subprocess.run([EXE, "--config", str(cfg), "status"], capture_output=True, text=True, env=env,
+                                cwd=tmp_path, timeout=120)
+        assert "Schedule served by `commentary-monitor serve`" in status.stdout, status.stdout + status.stderr
+        assert "Prefect deployments" in status.stdout and "ingest  '* * * * *'" in status.stdout, status.stdout
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -41,6 +45,8 @@ def test_serve_runs_the_ingest_schedule_and_stops_on_sigint(tmp_path, news_site)
     assert code == 0, output
     assert "serve: ingest on '* * * * *'" in output and output.rstrip().endswith("serve: stopped"), output
     assert "Traceback" not in output, output
+    assert "serve: ingest completed in" in output and ": 3 new articles" in output, output
+    assert not (tmp_path / "warehouse" / "serve.json").exists()
     con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
     runs = con.execute("select status from runs where kind = 'ingest' order by started_at").fetchall()
     assert len(runs) >= 2 and runs[0] == ("ok",)

@@ -1,7 +1,9 @@
 """The command line: a thin skin over the library and the flows.
 
 Domain errors become one line on stderr and exit code 2 (usage, configuration) or
-1 (everything else); tracebacks are for bugs only.
+1 (everything else); tracebacks are for bugs only. ``ingest`` and ``run`` exit with 3 when
+every feed failed (the digest is still written); a run stopped by SIGINT or SIGTERM exits
+with 130 or 143 after one line saying what it kept (see :mod:`.stopping`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, stopping
 from .config import prefect_quiet_defaults
 from .errors import ConfigError, MonitorError, UsageError
 
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     prefect_quiet_defaults()
     if args.command in FLOW_COMMANDS:
         gc.disable()    # while the command imports Prefect: see _import_for_flows
+        stopping.install(interrupt_idle=True)   # the first SIGINT/SIGTERM stops the run; the second exits
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
@@ -106,10 +109,43 @@ def main(argv: list[str] | None = None) -> int:
         print(f"commentary-monitor: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if stopping.requested():
+            return _stopped(f"stopped by {stopping.signal_name()} before the run began; nothing stored")
         print("commentary-monitor: interrupted", file=sys.stderr)
         return 130
+    except BaseException:
+        if not stopping.requested():
+            raise
+        # Stopped while Prefect was starting the flow run, before the run itself began.
+        return _stopped(f"stopped by {stopping.signal_name()} before the run began; nothing stored")
     finally:
         gc.enable()
+        if stopping.requested():
+            # Whatever a stop left behind (the temporary Prefect API server, when the signal came
+            # while Prefect was starting it; the workers' fork server) ends with the command.
+            stopping.end_children(grace=3)
+
+
+EXIT_ALL_FEEDS_FAILED = 3
+
+
+def _stopped(message: str) -> int:
+    """The one line a stopped command prints (what it kept), and its exit code (130/143)."""
+    print(f"commentary-monitor: {message}", file=sys.stderr, flush=True)
+    return stopping.exit_code()
+
+
+def _outcome(state):
+    """A flow's result from its final state: its summary, also when every feed failed (the run
+    ended Failed, with the summary in its error); a run's own error is raised."""
+    from .errors import AllFeedsFailed
+
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, AllFeedsFailed):
+        return result.summary
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 # The commands that run Prefect flows in this process, and return when they are done.
@@ -134,7 +170,9 @@ def _import_for_flows() -> None:
 
         from .flows import digest, ingest  # noqa: F401
         if not PREFECT_API_URL.value():
-            import prefect.server.api.server  # noqa: F401  (the flow starts the temporary API with it)
+            from .prefect_server import shield_temporary_server
+
+            shield_temporary_server()   # imports prefect.server.api.server: the flow starts the temporary API with it
     finally:
         gc.freeze()
         gc.enable()
@@ -191,22 +229,32 @@ def cmd_ingest(args) -> int:
 
     _start_workers_server(_check_config(args))
     with _flow_run():
-        summary = ingest(config_path=args.config)
+        state = ingest(config_path=args.config, return_state=True)
+    if state.is_cancelled():
+        return _stopped(state.message)
+    summary = _outcome(state)
     print(summary.render())
-    return 0
+    return EXIT_ALL_FEEDS_FAILED if summary.all_failed else 0
 
 
 def cmd_digest(args) -> int:
-    from .digest import parse_week
+    from datetime import datetime, timezone
+
+    from .digest import parse_started_week, parse_week
     from .flows.digest import digest
 
     if args.week:
         parse_week(args.week)   # fail on a malformed week before starting Prefect
     if args.preview:
         return _preview(args)
-    _check_config(args)
+    cfg = _check_config(args)
+    if args.week:               # ... and on a week that has not started
+        parse_started_week(args.week, datetime.now(timezone.utc), cfg.digest.timezone)
     with _flow_run():
-        result = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend)
+        state = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend, return_state=True)
+    if state.is_cancelled():
+        return _stopped(state.message)
+    result = _outcome(state)
     print(result.render())
     return 1 if result.failed else 0
 
@@ -219,12 +267,12 @@ def _preview(args) -> int:
     from rich.markdown import Markdown
 
     from .config import load_config
-    from .digest import collect, last_complete_week, parse_week, render_markdown
+    from .digest import collect, last_complete_week, parse_started_week, render_markdown
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
     now = datetime.now(timezone.utc)
-    week = parse_week(args.week) if args.week else last_complete_week(now, cfg.digest.timezone)
+    week = parse_started_week(args.week, now, cfg.digest.timezone) if args.week else last_complete_week(now, cfg.digest.timezone)
     with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
         d = collect(wh, list(cfg.profiles), week, cfg.digest, now, [f.url for f in cfg.feeds])
     Console(soft_wrap=False).print(Markdown(render_markdown(d), hyperlinks=False))
@@ -239,11 +287,19 @@ def cmd_run(args) -> int:
     cfg = load_config(args.config)
     _start_workers_server(cfg)
     with _flow_run():
-        summary = ingest(config_path=args.config)
-        print(summary.render())
+        state = ingest(config_path=args.config, return_state=True)
+        if state.is_cancelled():
+            return _stopped(state.message)
+        summary = _outcome(state)
+        print(summary.render(), flush=True)
         # The scheduled run mails the digest once a week when recipients are configured.
-        result = digest(config_path=args.config, send=cfg.email is not None and cfg.email.enabled)
+        state = digest(config_path=args.config, send=cfg.email is not None and cfg.email.enabled, return_state=True)
+    if state.is_cancelled():
+        return _stopped(state.message)
+    result = _outcome(state)
     print(result.render())
+    if summary.all_failed:
+        return EXIT_ALL_FEEDS_FAILED
     return 1 if result.failed else 0
 
 
@@ -488,16 +544,18 @@ def cmd_eval(args) -> int:
 
 def cmd_status(args) -> int:
     from .config import load_config
+    from .prefect_server import served_schedules
     from .status import render_status
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
+    served = served_schedules(cfg.warehouse_path.parent)
     if not cfg.warehouse_path.exists():
         print(f"no warehouse yet at {cfg.warehouse_path}: run `commentary-monitor ingest`")
-        print(render_status(None, cfg))
+        print(render_status(None, cfg, served=served))
         return 0
     with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
-        print(render_status(wh, cfg))
+        print(render_status(wh, cfg, served=served))
     return 0
 
 
@@ -506,7 +564,7 @@ def cmd_serve(args) -> int:
     import signal
 
     from .config import load_config, valid_cron
-    from .prefect_server import LocalPrefectServer
+    from .prefect_server import LocalPrefectServer, record_served
 
     cfg = load_config(args.config)
     schedule = cfg.schedule
@@ -515,11 +573,8 @@ def cmd_serve(args) -> int:
             raise UsageError(f"{flag}: not a cron expression: {value!r}")
     schedule = dataclasses.replace(schedule, ingest=args.ingest_cron or schedule.ingest,
                                    digest=args.digest_cron or schedule.digest)
-    # Ctrl-C and SIGTERM raise KeyboardInterrupt at once. Left to asyncio, the first Ctrl-C
-    # only cancels the runner's main task, and once in a while a task of Prefect's runner
-    # absorbed that cancellation: the runner went on serving (seen in a test run: a
-    # scheduled run started 50 s after the SIGINT). Prefect's runner, for its part, turns
-    # SIGTERM into an untidy exit.
+    # Until the runner takes over (serve_deployments stops it cleanly on a signal), Ctrl-C and
+    # SIGTERM interrupt the start-up at once.
     def interrupt(*_):
         raise KeyboardInterrupt()
 
@@ -531,10 +586,13 @@ def cmd_serve(args) -> int:
         where = "a local Prefect server" if server.started else server.api_url
         print(f"serve: ingest on '{schedule.ingest}', digest on '{schedule.digest}' ({schedule.timezone}); "
               f"scheduler: {where}. Ctrl-C stops.", flush=True)
+        served = record_served(cfg.warehouse_path.parent, server.api_url, schedule)   # for `status`
         try:
             serve_deployments(str(cfg.path.resolve()), schedule)
         except KeyboardInterrupt:
             pass
+        finally:
+            served.unlink(missing_ok=True)
     print("serve: stopped", flush=True)
     return 0
 

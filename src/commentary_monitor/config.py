@@ -90,6 +90,7 @@ class _Fetch(_Strict):
     per_host_delay: Annotated[float, Field(ge=0, le=60)] = 0.5
     obey_robots: bool = True
     max_crawl_delay: Annotated[float, Field(ge=0, le=120)] = 10.0
+    host_budget: Annotated[float, Field(ge=0, le=3600)] = 120.0
     ca_file: str = ""
 
 
@@ -181,6 +182,8 @@ class FetchSettings:
     per_host_delay: float = 0.5       # seconds between request starts to one host
     obey_robots: bool = True          # robots.txt for article pages
     max_crawl_delay: float = 10.0     # a robots.txt Crawl-delay is honoured up to this
+    host_budget: float = 120.0        # seconds a host may spend failing (deadlines, timeouts, 5xx) per run;
+                                      # then its remaining requests are deferred to a later run (0: no limit)
     ca_file: Path | None = None       # extra CA certificates to trust (feeds behind a private CA)
 
 

@@ -73,6 +73,16 @@ def parse_week(text: str) -> IsoWeek:
     return IsoWeek(year, week)
 
 
+def parse_started_week(text: str, now: datetime, tz: str) -> IsoWeek:
+    """:func:`parse_week`, refusing a week that has not started yet in ``tz`` (its digest
+    would be empty, and recorded as written)."""
+    week = parse_week(text)
+    start, _ = week.bounds_utc(tz)
+    if start > now.astimezone(timezone.utc).replace(tzinfo=None):
+        raise UsageError(f"--week: {week.label} has not started yet (it starts on {week.monday.isoformat()})")
+    return week
+
+
 def week_of(day: date) -> IsoWeek:
     y, w, _ = day.isocalendar()
     return IsoWeek(y, w)

@@ -57,11 +57,13 @@ class OutletActivity:
 class FeedHealth:
     feed_url: str
     name: str
-    state: str                    # 'failing' or 'quiet'
+    state: str                    # 'failing', 'failed' (in the week, fine since), 'unfetched' (not in the week) or 'quiet'
     error_kind: str | None
     error: str | None
-    failures: int                 # consecutive failed fetches
-    since: datetime | None        # failing: last good fetch; quiet: last new article (UTC)
+    failures: int                 # failing: failed fetches in a row; failed: failed fetches in the week
+    since: datetime | None        # failing: last good fetch; unfetched: the failed attempt, else the last good fetch;
+                                  # quiet: last new article (UTC)
+    fetches: int = 0              # fetches in the week
 
 
 @dataclass(frozen=True)
@@ -122,5 +124,6 @@ def build_overview(wh: Warehouse, profiles: list[str], week: "IsoWeek", tz: str,
 
     outlets = tuple(OutletActivity(*row) for row in wh.outlet_activity(week_start, end)[:MAX_OUTLETS])
     naive_now = health_at.astimezone(timezone.utc).replace(tzinfo=None)
-    health = tuple(FeedHealth(**h) for h in wh.digest_source_health(feed_urls, naive_now, quiet_days))
+    health = tuple(FeedHealth(**h) for h in wh.digest_source_health(feed_urls, naive_now, quiet_days,
+                                                                        since=week_start))
     return Overview(tuple(trends), outlets, health, len(feed_urls), quiet_days)

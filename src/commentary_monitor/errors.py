@@ -101,6 +101,31 @@ class ProjectExistsError(UsageError):
                          "(edit it, or init another folder)")
 
 
+class Stopped(MonitorError):
+    """The run was asked to stop (SIGTERM, SIGINT, a Prefect cancellation): raised where a
+    stage waits, so it ends at once; the flow stores what was already built."""
+
+    _fields = ("what", "why")
+
+    def __init__(self, what: str, why: str) -> None:
+        self.what = what
+        self.why = why
+        super().__init__(f"{what}: stopped by {why}")
+
+
+class AllFeedsFailed(MonitorError):
+    """Every feed an ingest asked for failed (offline, a closed port, a proxy down): the run
+    ends Failed, so the failure notice goes out. ``summary`` is the run's
+    :class:`~commentary_monitor.pipeline.IngestSummary` (what was recorded)."""
+
+    _fields = ("message", "summary")
+
+    def __init__(self, message: str, summary) -> None:
+        self.message = message
+        self.summary = summary
+        super().__init__(message)
+
+
 class MailError(MonitorError):
     """The digest email could not be delivered; ``kind`` is ``connect``, ``tls``, ``auth``, ``smtp``, ..."""
 

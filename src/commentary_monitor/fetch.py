@@ -9,6 +9,7 @@ that is stored in the warehouse, so a run never fails because of one URL.
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,10 +17,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import stopping
 from .config import FetchSettings
 from .errors import FetchError
 from .guard import Blocked, GuardedTransport, check_url  # noqa: F401 (check_url is part of this module's surface)
-from .politeness import UNREACHABLE, HostLimiter, Robots, host_key, retry_after_seconds
+from .politeness import (UNREACHABLE, HostLimiter, Robots, failing_seconds, host_key, retry_after_seconds,
+                         spend_failing)
 
 MAX_REDIRECTS = 5
 LANE_CONNECTIONS = 2        # kept-alive connections per lane (see Fetcher._lane)
@@ -28,6 +31,7 @@ ROBOTS_MAX_BYTES = 512_000
 ACCEPT_ENCODING = "gzip, deflate"
 TRANSIENT_KINDS = {"timeout", "connect"}
 INFLATE_STEP = 256 * 1024   # decompressed bytes produced per step
+PAGE_BUDGET_RETRY = 1800.0  # seconds before a page deferred by its host's time budget is tried again
 
 
 @dataclass(frozen=True)
@@ -206,12 +210,19 @@ class Fetcher:
             if not rules.allowed(url, self.settings.user_agent):
                 raise FetchError(url, "robots", "disallowed by robots.txt")
         s = self.settings
+        host = host_key(url)
         attempt = 0
         while True:
+            self._check_budget(url, host)
+            started = time.monotonic()
             try:
                 async with self.limiter.slot(url), self._lane() as client:
+                    self._check_budget(url, host)   # again: others may have used it up meanwhile
+                    started = time.monotonic()    # the politeness wait is not the host's doing
                     return await self._attempt(client, url, max_bytes, accept, validators)
             except FetchError as exc:
+                if exc.may_pass and s.host_budget:
+                    spend_failing(host, time.monotonic() - started)
                 transient = exc.kind in TRANSIENT_KINDS or (
                     exc.kind == "http" and exc.status is not None and (exc.status == 429 or exc.status >= 500))
                 if not transient:
@@ -225,6 +236,15 @@ class Fetcher:
                     raise
                 attempt += 1
                 await asyncio.sleep(wait)
+
+    def _check_budget(self, url: str, host: str) -> None:
+        """A host that spent its ``host_budget`` of this run failing (deadlines, timeouts,
+        5xx) is not asked again: its pages wait for a later run, and cannot stretch this one."""
+        budget = self.settings.host_budget
+        if budget and failing_seconds(host) >= budget:
+            raise FetchError(url, "deferred", f"{host} spent its {budget:g}s budget of this run failing "
+                                              "(timeouts, deadlines, errors): left for a later run",
+                             retry_after=PAGE_BUDGET_RETRY)
 
     async def robots(self, url: str) -> Robots:
         """The robots.txt rules of ``url``'s site, fetched once per Fetcher; its
@@ -327,7 +347,31 @@ def fetch_robots(urls: list[str], settings: FetchSettings) -> dict[str, str | No
             texts = await asyncio.gather(*(fetcher.robots_text(o) for o in origins))
         return dict(zip(origins, texts))
 
-    return asyncio.run(go())
+    return run_stoppable(go())
+
+
+def run_stoppable(coro):
+    """``asyncio.run(coro)``, cancelled as soon as a stop is asked for (see :mod:`.stopping`):
+    the requests in flight and the politeness waits end at once, and
+    :class:`~commentary_monitor.errors.Stopped` is raised."""
+
+    async def watched():
+        work = asyncio.ensure_future(coro)
+        while not stopping.requested():
+            done, _ = await asyncio.wait({work}, timeout=stopping.POLL)
+            if done:
+                return work.result()
+        work.cancel()
+        try:
+            await work
+        except BaseException:   # noqa: BLE001 - whatever the cancelled requests raised: we are stopping
+            pass
+        stopping.check("fetching")
+
+    if stopping.requested():
+        coro.close()
+        stopping.check("fetching")
+    return asyncio.run(watched())
 
 
 async def fetch_all(
@@ -358,4 +402,4 @@ def fetch_many(urls: list[str], settings: FetchSettings, max_bytes: int, accept:
     """Synchronous entry point for :func:`fetch_all` (runs its own event loop)."""
     if not urls:
         return []
-    return asyncio.run(fetch_all(urls, settings, max_bytes, accept, validators, robots, robots_texts))
+    return run_stoppable(fetch_all(urls, settings, max_bytes, accept, validators, robots, robots_texts))

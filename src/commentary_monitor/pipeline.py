@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import courlan
 import zstandard
 
+from . import stopping
 from .config import FeedConfig, FetchSettings
 from .content import clean_text, page_markup, sniff_not_html
 from .errors import FeedError, FetchError
@@ -381,6 +382,7 @@ def process_batch(candidates: list[Candidate], settings: FetchSettings,
     except WorkerDied as exc:
         # One page killed its worker: the batch is kept, with its feeds' own text.
         failed = ExtractionFailed(str(exc))
+        stopping.check("extraction")
         done = [_article_job(job, scorer, extracted=failed) for job in jobs]
     articles, scores = [], []
     for article, article_scores, seconds in done:
@@ -523,6 +525,27 @@ class IngestSummary:
     pages_deferred: int = 0                      # pages left for a later run (long Retry-After)
     stages: dict[str, float] = field(default_factory=dict)   # seconds per stage, in order
     feeds_with_problems: list[tuple[str, str]] = field(default_factory=list)   # (url, problem): read, not cleanly
+    stopped: str | None = None                   # the signal that stopped the run before its end
+    candidates: int = 0                          # new entries the run found (stored, deferred or not reached)
+    batches_kept: int = 0
+
+    @property
+    def all_failed(self) -> bool:
+        """Every feed the run asked for failed (a feed waiting out a Retry-After was not asked)."""
+        asked = [kind for _, kind, _ in self.feeds_failed if kind != "deferred"]
+        return not self.feeds_ok and bool(asked)
+
+    def stop_line(self) -> str:
+        """What a stopped run kept, in one line."""
+        left = self.candidates - self.articles_new - self.pages_deferred
+        return (f"ingest stopped by {self.stopped} after {self.seconds:.1f}s: kept {self.articles_new} new "
+                f"article{'' if self.articles_new == 1 else 's'} ({self.batches_kept} "
+                f"batch{'' if self.batches_kept == 1 else 'es'} stored whole); "
+                f"{max(left, 0)} left for the next run")
+
+    def all_failed_line(self) -> str:
+        n = len(self.feeds_failed)
+        return f"ingest: all {n} feed{'' if n == 1 else 's'} failed (see the fetches table and `commentary-monitor feeds`)"
 
     def render(self) -> str:
         total = self.feeds_ok + len(self.feeds_failed)
@@ -530,6 +553,8 @@ class IngestSummary:
             f"ingest: {total} feed{'' if total == 1 else 's'}, {self.feeds_ok} ok, {len(self.feeds_failed)} failed; "
             f"{self.articles_new} new article{'' if self.articles_new == 1 else 's'} ({self.from_feed_content} from feed content) in {self.seconds:.1f}s",
         ]
+        if self.stopped:
+            lines.append(f"  {self.stop_line()}")
         for name, n in self.relevant.items():
             lines.append(f"  relevant to {name}: {n}")
         if self.stages and self.articles_new:

@@ -63,6 +63,28 @@ class HostLimiter:
             yield
 
 
+# Seconds each host spent on failed requests in this run, shared like _next_start: the
+# batches of a run fetch one after the other, each with its own client.
+_failing_seconds: dict[str, float] = {}
+
+
+def reset_host_budgets() -> None:
+    """A new run: every host's time budget is whole again."""
+    with _next_start_lock:
+        _failing_seconds.clear()
+
+
+def spend_failing(host: str, seconds: float) -> float:
+    """Count ``seconds`` of a failed request against ``host``; its total in this run."""
+    with _next_start_lock:
+        _failing_seconds[host] = _failing_seconds.get(host, 0.0) + seconds
+        return _failing_seconds[host]
+
+
+def failing_seconds(host: str) -> float:
+    return _failing_seconds.get(host, 0.0)
+
+
 UNREACHABLE = "\x00unreachable: "   # marks a robots.txt that could not be read (kept as its "text")
 
 

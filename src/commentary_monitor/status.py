@@ -18,13 +18,20 @@ def next_runs(cron: str, tz: str, now: datetime, n: int = 2) -> list[datetime]:
     return [next(it).replace(tzinfo=ZoneInfo(tz)) for _ in range(n)]
 
 
-def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None) -> str:
+def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None, served: dict | None = None) -> str:
+    """``served``: what a running ``serve`` serves (see
+    :func:`~commentary_monitor.prefect_server.served_schedules`); else the config's schedule."""
     now = now or datetime.now(timezone.utc)
-    s = cfg.schedule
-    lines = ["Schedule (when `commentary-monitor serve` runs):"]
-    for name, cron in (("ingest", s.ingest), ("digest", s.digest)):
-        when = ", ".join(f"{d:%a %Y-%m-%d %H:%M}" for d in next_runs(cron, s.timezone, now))
-        lines.append(f"  {name:<7} '{cron}' ({s.timezone}): next {when}")
+    if served:
+        crons, tz = (("ingest", served["ingest"]), ("digest", served["digest"])), served["timezone"]
+        lines = [f"Schedule served by `commentary-monitor serve` (PID {served['pid']}; {served['source']}):"]
+    else:
+        s = cfg.schedule
+        crons, tz = (("ingest", s.ingest), ("digest", s.digest)), s.timezone
+        lines = ["Schedule (from the config; no `commentary-monitor serve` is running):"]
+    for name, cron in crons:
+        when = ", ".join(f"{d:%a %Y-%m-%d %H:%M}" for d in next_runs(cron, tz, now))
+        lines.append(f"  {name:<7} '{cron}' ({tz}): next {when}")
     if wh is None:
         return "\n".join(lines)
     lines.append("")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import stopping
 from .errors import WarehouseError
 from .warehouse_digests import DigestQueries
 from .warehouse_feeds import KEY_LIST, FeedQueries, FeedRun, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
@@ -126,7 +127,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 pause = min(delay, left)
                 if on_wait:
                     on_wait(f"warehouse {path} is held by another process{holder}; retrying in {pause:.1f}s")
-                time.sleep(pause)
+                stopping.sleep(pause)   # a stop request ends the wait
                 delay = min(delay * 2, 15.0)
         con.execute("SET TimeZone = 'UTC'")
         wh = cls(con, path, read_only)

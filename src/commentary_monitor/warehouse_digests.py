@@ -55,44 +55,72 @@ class DigestQueries:
         ).fetchall()
         return [(p, at, json.loads(t) if t else []) for p, at, t in rows]
 
-    def digest_source_health(self, feed_urls: list[str], now: datetime, quiet_days: int) -> list[dict]:
-        """Configured feeds that are failing (last fetch an error) or quiet (fetched fine but no
-        new article for ``quiet_days``). Reads ``fetches`` and ``feeds`` only, so richer health
-        records can replace it without touching the digest."""
+    def digest_source_health(self, feed_urls: list[str], now: datetime, quiet_days: int,
+                             since: datetime | None = None) -> list[dict]:
+        """The configured feeds a digest's reader should know about, as of ``now`` (the end
+        of the digest's week, or now for the week in progress), the week starting ``since``:
+
+        - ``failing``: its last fetch failed (``failures``: in a row, since ``since``: its last good fetch);
+        - ``failed``: fetched fine in the end, but ``failures`` of its ``fetches`` in the week failed;
+        - ``unfetched``: not fetched at all in the week (with the error of its latest attempt
+          ever, when that failed: ``since`` is then the attempt's time);
+        - ``quiet``: fetched fine, but no new article for ``quiet_days``.
+
+        A feed is left out (fine) only when it was fetched in the week without an error and
+        published. Reads ``fetches`` and ``feeds`` only, so richer health records can replace
+        it without touching the digest."""
         if not feed_urls:
             return []
+        since = since or now - timedelta(days=7)
         quiet_since = now - timedelta(days=quiet_days)
         rows = self.con.execute(
             """
-            WITH f AS (
-                SELECT feed_url, fetched_at, status, error_kind, error, new_items,
-                       row_number() OVER (PARTITION BY feed_url ORDER BY fetched_at DESC) AS n
-                FROM fetches WHERE feed_url IN (SELECT unnest(?)) AND fetched_at <= ?
-            ), summary AS (
-                SELECT feed_url,
-                       max(fetched_at) FILTER (WHERE status = 'ok') AS last_ok,
-                       max(fetched_at) FILTER (WHERE new_items > 0) AS last_new,
-                       min(fetched_at) AS first_fetch
-                FROM f GROUP BY feed_url
+            WITH cfg AS (SELECT DISTINCT unnest(?) AS feed_url),
+            f AS (SELECT * FROM fetches WHERE feed_url IN (SELECT feed_url FROM cfg)),
+            s AS (
+                SELECT c.feed_url,
+                       arg_max(f.status, f.fetched_at) FILTER (WHERE f.fetched_at <= $2) AS status,
+                       arg_max(f.error_kind, f.fetched_at) FILTER (WHERE f.fetched_at <= $2) AS error_kind,
+                       arg_max(f.error, f.fetched_at) FILTER (WHERE f.fetched_at <= $2) AS error,
+                       max(f.fetched_at) FILTER (WHERE f.status = 'ok' AND f.fetched_at <= $2) AS last_ok,
+                       max(f.fetched_at) FILTER (WHERE f.new_items > 0 AND f.fetched_at <= $2) AS last_new,
+                       min(f.fetched_at) AS first_fetch,
+                       count(f.fetched_at) FILTER (WHERE f.fetched_at BETWEEN $3 AND $2) AS week_fetches,
+                       count(f.fetched_at) FILTER (WHERE f.status <> 'ok' AND f.fetched_at BETWEEN $3 AND $2) AS week_errors,
+                       arg_max(f.error_kind, f.fetched_at) FILTER (WHERE f.status <> 'ok' AND f.fetched_at BETWEEN $3 AND $2) AS week_kind,
+                       arg_max(f.error, f.fetched_at) FILTER (WHERE f.status <> 'ok' AND f.fetched_at BETWEEN $3 AND $2) AS week_error,
+                       arg_max(f.status, f.fetched_at) AS latest_status,
+                       arg_max(f.error_kind, f.fetched_at) AS latest_kind,
+                       arg_max(f.error, f.fetched_at) AS latest_error,
+                       max(f.fetched_at) AS latest_at
+                FROM cfg c LEFT JOIN f USING (feed_url) GROUP BY c.feed_url
             )
-            SELECT l.feed_url, coalesce(fd.name, fd.title, l.feed_url) AS name, l.status, l.error_kind, l.error,
-                   s.last_ok, s.last_new, s.first_fetch,
-                   (SELECT count(*) FROM f e WHERE e.feed_url = l.feed_url AND e.status = 'error'
+            SELECT s.*, coalesce(fd.name, fd.title, s.feed_url) AS name,
+                   (SELECT count(*) FROM f e WHERE e.feed_url = s.feed_url AND e.status <> 'ok' AND e.fetched_at <= $2
                       AND e.fetched_at > coalesce(s.last_ok, TIMESTAMP '1970-01-01')) AS failures
-            FROM f l JOIN summary s USING (feed_url) LEFT JOIN feeds fd ON fd.url = l.feed_url
-            WHERE l.n = 1
-            ORDER BY name, l.feed_url
+            FROM s LEFT JOIN feeds fd ON fd.url = s.feed_url
+            ORDER BY name, s.feed_url
             """,
-            [list(feed_urls), now],
+            [list(feed_urls), now, since],
         ).fetchall()
+        cols = [d[0] for d in self.con.description]
         out = []
-        for url, name, status, kind, error, last_ok, last_new, first_fetch, failures in rows:
-            if status != "ok":
-                out.append({"feed_url": url, "name": name, "state": "failing", "error_kind": kind, "error": error,
-                            "failures": failures, "since": last_ok})
-            elif (last_new or first_fetch) < quiet_since:
-                out.append({"feed_url": url, "name": name, "state": "quiet", "error_kind": None, "error": None,
-                            "failures": 0, "since": last_new})
+        for r in (dict(zip(cols, row)) for row in rows):
+            base = {"feed_url": r["feed_url"], "name": r["name"], "fetches": r["week_fetches"]}
+            if not r["week_fetches"]:
+                failed = r["latest_status"] not in (None, "ok")
+                out.append({**base, "state": "unfetched", "error_kind": r["latest_kind"] if failed else None,
+                            "error": r["latest_error"] if failed else None, "failures": 0,
+                            "since": r["latest_at"] if failed else r["last_ok"]})
+            elif r["status"] != "ok":
+                out.append({**base, "state": "failing", "error_kind": r["error_kind"], "error": r["error"],
+                            "failures": r["failures"], "since": r["last_ok"]})
+            elif r["week_errors"]:
+                out.append({**base, "state": "failed", "error_kind": r["week_kind"], "error": r["week_error"],
+                            "failures": r["week_errors"], "since": None})
+            elif (r["last_new"] or r["first_fetch"]) < quiet_since:
+                out.append({**base, "state": "quiet", "error_kind": None, "error": None,
+                            "failures": 0, "since": r["last_new"]})
         return out
 
     def record_digest(self, week: str, profile: str, article_ids: list[str], path: str) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from . import stopping
 
 # imported once, by the fork server (worker_start also stems the common words there)
 PRELOAD = ("commentary_monitor.pipeline", "commentary_monitor.scoring", "commentary_monitor.worker_start")
@@ -39,6 +42,9 @@ def _init(state: Any) -> None:
     # A job allocates (and drops) tens of thousands of tracked objects: collect the youngest
     # generation every 20,000 allocations, not every 700 (0.18 -> 0.05 ms an article).
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+    # Ctrl-C in a terminal reaches the whole process group: the run's own process decides
+    # what to keep and stops the workers itself (see shutdown_pool).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Below the run's own process (and its Prefect API server): they hand out and store the
     # work, and a starved coordinator leaves the workers idle. Idle CPU is still all theirs.
     try:
@@ -50,6 +56,10 @@ def _init(state: Any) -> None:
 def _call(item: tuple[Callable, Any]) -> Any:
     fn, job = item
     return fn(job, _state)
+
+
+def _call_chunk(fn: Callable, jobs: list) -> list:
+    return [fn(job, _state) for job in jobs]
 
 
 def _get_pool(workers: int, state: Any):
@@ -102,13 +112,24 @@ def _get_pool_locked(workers: int, state: Any):
 def _shutdown_locked() -> None:
     global _pool, _pool_key
     if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
+        if stopping.requested():
+            # Asked to stop: the jobs running are not waited for. The executor has no way to
+            # end a running job, hence its (private) list of processes.
+            processes = list((getattr(_pool, "_processes", None) or {}).values())
+            _pool.shutdown(wait=False, cancel_futures=True)
+            for p in processes:
+                p.terminate()
+            for p in processes:
+                p.join(timeout=5)
+        else:
+            _pool.shutdown(wait=True, cancel_futures=True)
     _pool, _pool_key = None, None
 
 
 def shutdown_pool() -> None:
     """Stop the workers (at the end of a run; the next call starts new ones), once a
-    :func:`prestart` under way has finished starting them."""
+    :func:`prestart` under way has finished starting them. When a stop was asked for, the
+    jobs running are abandoned and the workers terminated."""
     starting = _starting
     if starting is not None:
         starting.join()
@@ -137,16 +158,29 @@ def prestart(fn: Callable[[Any, Any], Any], workers: int, state: Any = None) -> 
 def run_many(fn: Callable[[Any, Any], Any], jobs: list, workers: int, state: Any = None) -> list:
     """``[fn(job, state) for job in jobs]``, on ``workers`` processes when there are enough
     jobs. ``fn`` must be a module-level function (it is pickled by name). Raises
-    :class:`WorkerDied` when a job killed its worker; the next call starts a new pool."""
+    :class:`WorkerDied` when a job killed its worker; the next call starts a new pool, and
+    :class:`~commentary_monitor.errors.Stopped` when a stop is asked for meanwhile."""
     if workers <= 1 or len(jobs) < MIN_POOL_JOBS:
-        return [fn(job, state) for job in jobs]
+        out = []
+        for job in jobs:
+            stopping.check("extraction")
+            out.append(fn(job, state))
+        return out
+    from concurrent.futures import wait
     from concurrent.futures.process import BrokenProcessPool
 
     pool = _get_pool(workers, state)
+    # Chunks of a few jobs: fewer hand-overs than one at a time, and a short tail where one
+    # worker finishes the last chunk while the other waits.
+    size = max(1, len(jobs) // (workers * 8))
     try:
-        # Chunks of a few jobs: fewer hand-overs than one at a time, and a short tail where one
-        # worker finishes the last chunk while the other waits.
-        return list(pool.map(_call, [(fn, job) for job in jobs], chunksize=max(1, len(jobs) // (workers * 8))))
+        futures = [pool.submit(_call_chunk, fn, jobs[i:i + size]) for i in range(0, len(jobs), size)]
+        while wait(futures, timeout=stopping.POLL).not_done:
+            if stopping.requested():
+                for f in futures:
+                    f.cancel()
+                stopping.check("extraction")
+        return [r for f in futures for r in f.result()]
     except BrokenProcessPool as exc:
         with _lock:
             if _pool is pool:

@@ -37,6 +37,25 @@ def test_without_smtp_the_notice_goes_to_the_outbox_and_can_be_turned_off(tmp_pa
     assert len(list((tmp_path / "warehouse" / "outbox").glob("failure-*.eml"))) == 1
 
 
+def test_an_ingest_in_which_every_feed_failed_ends_failed_and_sends_the_notice(tmp_path):
+    import socket
+
+    from commentary_monitor.errors import AllFeedsFailed
+
+    with socket.socket() as s:      # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    email = '[email]\nsender = "monitor@example.org"\nrecipients = ["analyst@example.org"]\n'
+    cfg = write_config(tmp_path, [f"http://127.0.0.1:{port}/a.xml", f"http://127.0.0.1:{port}/b.xml"],
+                       [f"127.0.0.1:{port}"], email)
+    with pytest.raises(AllFeedsFailed, match="all 2 feeds failed") as caught:
+        ingest(config_path=str(cfg))
+    summary = caught.value.summary
+    assert summary.feeds_ok == 0 and [kind for _, kind, _ in summary.feeds_failed] == ["connect", "connect"]
+    (notice,) = (tmp_path / "warehouse" / "outbox").glob("failure-*-ingest.eml")
+    assert b"all 2 feeds failed" in notice.read_bytes()
+
+
 def test_tasks_retry_only_transient_failures():
     from prefect import flow, task
 

@@ -149,9 +149,17 @@ def test_feeds_read_while_the_first_feeds_pages_are_built_are_stored_once(tmp_pa
         con.close()
 
 
-def test_every_feed_failing_ends_cleanly_with_an_empty_digest(tmp_path):
+def test_every_feed_failing_ends_failed_with_its_summary_and_an_empty_digest(tmp_path):
+    import pytest
+
+    from commentary_monitor.errors import AllFeedsFailed
+
     cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://also-missing.invalid/rss"], [])
-    summary = ingest(config_path=str(cfg))
+    state = ingest(config_path=str(cfg), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(AllFeedsFailed) as caught:
+        state.result()
+    summary = caught.value.summary
     assert summary.feeds_ok == 0 and summary.articles_new == 0
     assert [k for _, k, _ in summary.feeds_failed] == ["dns", "dns"]
     result = digest(config_path=str(cfg), week="2026-W46")

@@ -22,8 +22,7 @@ from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, s
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.fetch import origin_of
 from commentary_monitor.scoring import Scorer
-from commentary_monitor.search import index_new
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.staging import IngestStore
 
 from commentary_monitor.flows.hooks import notify_on_failure
 
@@ -148,14 +147,15 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
         # profiles load and the feeds are read; workers forked from it later start at once.
         # (The CLI started it already, before Prefect's API server: then this is a no-op.)
         start_server()
-    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+    # The warehouse, or (while another process holds the file) batches staged beside it.
+    with IngestStore.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_note=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         scorer = scorer_for(cfg, wh.feedback_labels())
         if local_pool:
             # The extraction workers keep every core busy: DuckDB's own threads would only take
             # turns with them (one thread stores a batch with ~15% less CPU).
-            wh.con.execute("SET threads = 1")
+            wh.set_threads(1)
         run_id = wh.start_run("ingest")
         try:
             wh.upsert_feeds([(f.url, f.name) for f in cfg.feeds])
@@ -259,8 +259,9 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
             pipeline.record_outcomes(wh, run_id, outcomes)
             wh.prune_pages(cfg.keep_html_days)
             lap("store")
-            index_new(wh.con)   # any article a killed run stored but did not index
+            wh.index_new()   # any article a killed run stored but did not index
             lap("index")
+            staged = wh.settle()   # the file free again: commit what was staged
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),
@@ -272,6 +273,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
                 pages_deferred=deferred,
                 feeds_with_problems=[(o.feed.url, o.problem) for o in outcomes if o.status == "ok" and o.problem],
                 stages=stages,
+                staged=staged,
             )
             wh.finish_run(run_id, "ok", summary.render(), summary.feeds_ok, len(summary.feeds_failed), summary.articles_new)
             create_markdown_artifact(key="ingest-summary", markdown=f"```\n{summary.render()}\n```",

@@ -247,6 +247,12 @@ def cmd_run(args) -> int:
     return 1 if result.failed else 0
 
 
+def _note(message: str) -> None:
+    """A remark beside a command's answer (e.g. read from the warehouse's read copy): on
+    stderr, so that the answer itself stays clean for pipes."""
+    print(message, file=sys.stderr)
+
+
 def cmd_sql(args) -> int:
     from . import sqlshell
     from .config import load_config
@@ -255,7 +261,7 @@ def cmd_sql(args) -> int:
     if args.format in ("parquet",) and not args.out:
         raise UsageError("--format parquet needs --out FILE")
     cfg = load_config(args.config)
-    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
         sqlshell.prepare(wh.con)
         if args.query is None:
             return sqlshell.interactive(wh.con, str(cfg.warehouse_path))
@@ -278,7 +284,7 @@ def cmd_search(args) -> int:
     cfg = load_config(args.config)
     if args.profile and args.profile not in {p.name for p in cfg.profiles}:
         raise UsageError(f"--profile: no profile {args.profile!r} in {cfg.path}")
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
         hits = search(wh.con, args.query, args.profile, since, args.limit)
     for h in hits:
         print(f"{h['bm25']:>7.3f}  {h['published_at']:%Y-%m-%d}  {h['outlet'] or '':<24.24}  {h['title']}\n"
@@ -293,7 +299,7 @@ def cmd_export(args) -> int:
 
     cfg = load_config(args.config)
     out = Path(args.out)
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
         written = wh.export_parquet(out)
     for table, rows in written.items():
         print(f"{rows:>9} rows  {out / (table + '.parquet')}")
@@ -496,7 +502,7 @@ def cmd_status(args) -> int:
         print(f"no warehouse yet at {cfg.warehouse_path}: run `commentary-monitor ingest`")
         print(render_status(None, cfg))
         return 0
-    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
         print(render_status(wh, cfg))
     return 0
 
@@ -616,7 +622,7 @@ def cmd_feeds(args) -> int:
     from .health import assess, render_table
     from .warehouse import Warehouse, utcnow
 
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
         rows = wh.feed_health()
     configured = {f.url for f in cfg.feeds}
     rows = [r for r in rows if r["feed_url"] in configured]

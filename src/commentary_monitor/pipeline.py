@@ -523,6 +523,7 @@ class IngestSummary:
     pages_deferred: int = 0                      # pages left for a later run (long Retry-After)
     stages: dict[str, float] = field(default_factory=dict)   # seconds per stage, in order
     feeds_with_problems: list[tuple[str, str]] = field(default_factory=list)   # (url, problem): read, not cleanly
+    staged: int = 0                              # of the new articles, those staged beside the busy warehouse
 
     def render(self) -> str:
         total = self.feeds_ok + len(self.feeds_failed)
@@ -534,6 +535,9 @@ class IngestSummary:
             lines.append(f"  relevant to {name}: {n}")
         if self.stages and self.articles_new:
             lines.append("  time: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stages.items()))
+        if self.staged:
+            lines.append(f"  {self.staged} article{'' if self.staged == 1 else 's'} staged: the warehouse was busy "
+                         "(committed by the next run that finds it free)")
         if self.pages_deferred:
             lines.append(f"  pages left for a later run (long Retry-After, or a failure that may pass): {self.pages_deferred}")
         if self.feeds_failed:

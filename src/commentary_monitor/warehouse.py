@@ -7,10 +7,13 @@ applied in its own transaction and recorded in ``schema_migrations``.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib import resources
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import WarehouseError
+from .errors import WarehouseBusy, WarehouseError
 from .warehouse_digests import DigestQueries
 from .warehouse_feeds import KEY_LIST, FeedQueries, FeedRun, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
 
@@ -28,6 +31,12 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 def _lock_holder(message: str) -> str:
     m = re.search(r"\(PID (\d+)\)", message)
     return f" (PID {m.group(1)})" if m else ""
+
+
+def read_copy_path(path: Path | str) -> Path:
+    """The warehouse's read copy: ``monitor.read.duckdb`` beside ``monitor.duckdb``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.read{path.suffix}")
 
 
 def utcnow() -> datetime:
@@ -85,21 +94,25 @@ def score_row(article_id: str, s, now: datetime) -> list:
 class Warehouse(DigestQueries, FeedQueries):
     """One open DuckDB connection with the package's queries."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, read_copy: bool = False) -> None:
         self.con = con
         self.path = path
         self.read_only = read_only
+        self.read_copy = read_copy      # refresh the read copy when closing (a read-write file's)
+        self._depth = 0                 # transactions entered (see transaction())
 
     # --- opening ----------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path | str, read_only: bool = False, wait: float = 0.0,
-             on_wait: Callable[[str], None] | None = None) -> "Warehouse":
+             on_wait: Callable[[str], None] | None = None, read_copy: bool = True) -> "Warehouse":
         """Open (and, read-write, migrate) the warehouse.
 
         DuckDB lets one process hold a file read-write, and none may open it while a
         writer has it. When another process holds the lock, retry with backoff for up
-        to ``wait`` seconds, telling ``on_wait`` each time, then give up clearly.
+        to ``wait`` seconds, telling ``on_wait`` each time, then give up clearly
+        (:class:`WarehouseBusy`). Read-write, with ``read_copy``, closing refreshes the
+        read copy (:meth:`refresh_read_copy`).
         """
         path = Path(path)
         if read_only and not path.exists():
@@ -121,7 +134,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 holder = _lock_holder(str(exc))
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise WarehouseError(path, f"busy: another process{holder} holds the file; "
+                    raise WarehouseBusy(path, f"busy: another process{holder} holds the file; "
                                                f"gave up after {wait:g}s (try again when it has finished)") from None
                 pause = min(delay, left)
                 if on_wait:
@@ -129,7 +142,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 time.sleep(pause)
                 delay = min(delay * 2, 15.0)
         con.execute("SET TimeZone = 'UTC'")
-        wh = cls(con, path, read_only)
+        wh = cls(con, path, read_only, read_copy=read_copy and not read_only)
         try:
             if read_only:
                 wh.check_current()
@@ -140,8 +153,68 @@ class Warehouse(DigestQueries, FeedQueries):
             raise
         return wh
 
+    @classmethod
+    def open_reader(cls, path: Path | str, wait: float = 10.0,
+                    on_note: Callable[[str], None] | None = None) -> "Warehouse":
+        """Open the warehouse for reading without waiting on a run that writes it: the file
+        itself when no other process holds it read-write, else its read copy (the state
+        after the writer's last refresh; ``on_note`` is told), else wait up to ``wait``."""
+        try:
+            return cls.open(path, read_only=True)
+        except WarehouseBusy:
+            copy = read_copy_path(path)
+            if not copy.exists():
+                return cls.open(path, read_only=True, wait=wait)
+        wh = cls.open(copy, read_only=True, wait=wait)
+        if on_note:
+            when = datetime.fromtimestamp(copy.stat().st_mtime, timezone.utc)
+            on_note(f"note: {path} is busy (a run is writing it): answering from its read copy "
+                    f"{copy.name} of {when:%Y-%m-%d %H:%M:%S} UTC")
+        return wh
+
     def close(self) -> None:
+        if self.read_copy:
+            try:
+                self.refresh_read_copy()
+            except (OSError, duckdb.Error):
+                pass   # a stale read copy costs readers freshness, not data
         self.con.close()
+
+    def refresh_read_copy(self) -> Path:
+        """Write the state committed so far to the read copy (:func:`read_copy_path`): a
+        checkpoint moves the log into the file, which is copied and renamed over the old
+        copy. Readers that have the old copy open keep their snapshot (they hold its inode);
+        the next ones get the new one. Only a read-write holder can call this."""
+        copy = read_copy_path(self.path)
+        tmp = copy.with_name(copy.name + ".tmp")
+        self.con.execute("CHECKPOINT")
+        shutil.copyfile(self.path, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, copy)
+        return copy
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around the block; inside another, part of that one (so a batch
+        staged while the file was busy commits whole, with the calls it replays)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.con.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.con.execute("COMMIT")
 
     def __enter__(self) -> "Warehouse":
         return self
@@ -206,18 +279,20 @@ class Warehouse(DigestQueries, FeedQueries):
             )
         return n
 
-    def start_run(self, kind: str) -> str:
-        run_id = str(uuid.uuid4())
+    def start_run(self, kind: str, run_id: str | None = None, started_at: datetime | None = None) -> str:
+        run_id = run_id or str(uuid.uuid4())
         self.con.execute(
-            "INSERT INTO runs (run_id, kind, started_at, status) VALUES (?, ?, ?, 'running')", [run_id, kind, utcnow()]
+            "INSERT INTO runs (run_id, kind, started_at, status) VALUES (?, ?, ?, 'running')",
+            [run_id, kind, started_at or utcnow()]
         )
         return run_id
 
     def finish_run(self, run_id: str, status: str, summary: str = "", feeds_ok: int | None = None,
-                   feeds_failed: int | None = None, articles_new: int | None = None) -> None:
+                   feeds_failed: int | None = None, articles_new: int | None = None,
+                   finished_at: datetime | None = None) -> None:
         self.con.execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ?, feeds_ok = ?, feeds_failed = ?, articles_new = ? WHERE run_id = ?",
-            [utcnow(), status, summary, feeds_ok, feeds_failed, articles_new, run_id],
+            [finished_at or utcnow(), status, summary, feeds_ok, feeds_failed, articles_new, run_id],
         )
 
     def upsert_feeds(self, feeds: list[tuple[str, str | None]]) -> None:
@@ -295,27 +370,25 @@ class Warehouse(DigestQueries, FeedQueries):
         page_rows = self._write_pages(articles)
         before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         try:
-            self.con.execute("BEGIN TRANSACTION")
-            self._append("articles", ARTICLE_COLUMNS,
-                         [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
-                           a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
-                          for a in articles], "ON CONFLICT DO NOTHING")
-            rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
-            if rows:
-                self._append("scores", SCORE_COLUMNS, rows, "", verb="INSERT OR REPLACE")
-            prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
-            for a in articles:
-                if a.extra.get("fingerprint"):
-                    prints.setdefault(a.extra["fingerprint"], a.article_id)
-            if prints:
-                self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
-                             "ON CONFLICT DO NOTHING")
-            if page_rows:
-                self._append("pages", PAGE_COLUMNS, page_rows, "ON CONFLICT DO NOTHING")
-            store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
-            self.con.execute("COMMIT")
+            with self.transaction():
+                self._append("articles", ARTICLE_COLUMNS,
+                             [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
+                               a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
+                              for a in articles], "ON CONFLICT DO NOTHING")
+                rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
+                if rows:
+                    self._append("scores", SCORE_COLUMNS, rows, "", verb="INSERT OR REPLACE")
+                prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
+                for a in articles:
+                    if a.extra.get("fingerprint"):
+                        prints.setdefault(a.extra["fingerprint"], a.article_id)
+                if prints:
+                    self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
+                                 "ON CONFLICT DO NOTHING")
+                if page_rows:
+                    self._append("pages", PAGE_COLUMNS, page_rows, "ON CONFLICT DO NOTHING")
+                store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
         except duckdb.Error as exc:
-            self.con.execute("ROLLBACK")
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
         after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         return after - before

@@ -9,6 +9,8 @@ deferred by a long Retry-After, and the ``feed_health`` view. The tables are cre
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -66,6 +68,7 @@ FEED_RUN_TYPES = {"feed_url": "VARCHAR", "ok": "BOOLEAN", "http_status": "INTEGE
 
 class FeedQueries:
     con: duckdb.DuckDBPyConnection
+    transaction: Callable[[], AbstractContextManager[None]]
 
     # --- feed state (conditional GET, autodiscovery, health counters) ------------------
 
@@ -101,8 +104,7 @@ class FeedQueries:
         rel, param = self._rows(FEED_RUN_TYPES, rows, "$rows")
         state = f"(SELECT * FROM {rel} WHERE update_state)"
         args = {"rows": param}
-        try:
-            self.con.execute("BEGIN TRANSACTION")
+        with self.transaction():   # part of the caller's, when it has one
             if run_id is not None:
                 self.con.execute(
                     "INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, "
@@ -127,10 +129,6 @@ class FeedQueries:
                     "last_modified = CASE WHEN v.ok AND NOT v.keep_validators THEN v.last_modified "
                     "ELSE feed_state.last_modified END "
                     f"FROM {state} v WHERE feed_state.feed_url = v.feed_url", {**args, "now": now})
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            raise
 
     def feed_health(self) -> list[dict]:
         cur = self.con.execute("SELECT * FROM feed_health ORDER BY feed_url")

@@ -148,7 +148,7 @@ def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
         # (The CLI started it already, before Prefect's API server: then this is a no-op.)
         start_server()
     # The warehouse, or (while another process holds the file) batches staged beside it.
-    with IngestStore.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_note=log.warning) as wh:
+    with IngestStore.open(cfg.store, wait=cfg.lock_timeout, on_note=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         scorer = scorer_for(cfg, wh.feedback_labels())

@@ -225,7 +225,7 @@ def _preview(args) -> int:
     cfg = load_config(args.config)
     now = datetime.now(timezone.utc)
     week = parse_week(args.week) if args.week else last_complete_week(now, cfg.digest.timezone)
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open(cfg.store, read_only=True) as wh:
         d = collect(wh, list(cfg.profiles), week, cfg.digest, now, [f.url for f in cfg.feeds])
     Console(soft_wrap=False).print(Markdown(render_markdown(d), hyperlinks=False))
     return 0
@@ -261,7 +261,7 @@ def cmd_sql(args) -> int:
     if args.format in ("parquet",) and not args.out:
         raise UsageError("--format parquet needs --out FILE")
     cfg = load_config(args.config)
-    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         sqlshell.prepare(wh.con)
         if args.query is None:
             return sqlshell.interactive(wh.con, str(cfg.warehouse_path))
@@ -284,7 +284,7 @@ def cmd_search(args) -> int:
     cfg = load_config(args.config)
     if args.profile and args.profile not in {p.name for p in cfg.profiles}:
         raise UsageError(f"--profile: no profile {args.profile!r} in {cfg.path}")
-    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         hits = search(wh.con, args.query, args.profile, since, args.limit)
     for h in hits:
         print(f"{h['bm25']:>7.3f}  {h['published_at']:%Y-%m-%d}  {h['outlet'] or '':<24.24}  {h['title']}\n"
@@ -299,7 +299,7 @@ def cmd_export(args) -> int:
 
     cfg = load_config(args.config)
     out = Path(args.out)
-    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         written = wh.export_parquet(out)
     for table, rows in written.items():
         print(f"{rows:>9} rows  {out / (table + '.parquet')}")
@@ -312,7 +312,7 @@ def cmd_vacuum(args) -> int:
 
     cfg = load_config(args.config)
     before = cfg.warehouse_path.stat().st_size if cfg.warehouse_path.exists() else 0
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    with Warehouse.open(cfg.store) as wh:
         wh.vacuum()
     after = cfg.warehouse_path.stat().st_size
     print(f"vacuum: {cfg.warehouse_path} {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
@@ -336,9 +336,9 @@ def cmd_profiles(args) -> int:
     cfgs = [_profile_config(cfg, n) for n in names]
     profiles = load_profiles(cfgs, cfg.profile_cache)
     labels: dict = {}
-    if cfg.warehouse_path.exists():
+    if cfg.store.lake or cfg.warehouse_path.exists():
         try:
-            with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+            with Warehouse.open(cfg.store, read_only=True) as wh:
                 labels = wh.feedback_labels()
         except MonitorError:
             labels = {}     # an old or busy warehouse: show the profile without its feedback
@@ -418,7 +418,7 @@ def cmd_feedback(args) -> int:
 
     cfg = load_config(args.config)
     _profile_config(cfg, args.profile)
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    with Warehouse.open(cfg.store) as wh:
         found = wh.find_article(args.article)
         if found is None:
             raise UsageError(f"no stored article has the URL or id {args.article!r}")
@@ -440,7 +440,7 @@ def cmd_rescore(args) -> int:
     cfg = load_config(args.config)
     if args.profile:
         _profile_config(cfg, args.profile)
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    with Warehouse.open(cfg.store) as wh:
         scorer = scorer_for(cfg, wh.feedback_labels())
         result = rescore(wh, scorer, args.profile)
     print(result.render())
@@ -498,11 +498,11 @@ def cmd_status(args) -> int:
     from .warehouse import Warehouse
 
     cfg = load_config(args.config)
-    if not cfg.warehouse_path.exists():
+    if not cfg.store.lake and not cfg.warehouse_path.exists():
         print(f"no warehouse yet at {cfg.warehouse_path}: run `commentary-monitor ingest`")
         print(render_status(None, cfg))
         return 0
-    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         print(render_status(wh, cfg))
     return 0
 
@@ -622,7 +622,7 @@ def cmd_feeds(args) -> int:
     from .health import assess, render_table
     from .warehouse import Warehouse, utcnow
 
-    with Warehouse.open_reader(cfg.warehouse_path, on_note=_note) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         rows = wh.feed_health()
     configured = {f.url for f in cfg.feeds}
     rows = [r for r in rows if r["feed_url"] in configured]

@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import WarehouseBusy, WarehouseError
+from .config import WarehouseLocation
 from .warehouse import FeedRun, Warehouse, read_copy_path, utcnow
 
 # The tables a batch of articles fills, in the order they are committed.
@@ -186,11 +187,18 @@ class IngestStore:
     # --- opening and taking the file ---------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, wait: float = 600.0, on_note: Callable[[str], None] | None = None,
-             read_copy_every: float = 30.0) -> "IngestStore":
+    def open(cls, path: Path | str | WarehouseLocation, wait: float = 600.0,
+             on_note: Callable[[str], None] | None = None, read_copy_every: float = 30.0) -> "IngestStore":
         """Take the warehouse read-write (committing what earlier runs staged), waiting a
         moment; when another process keeps it, stage. ``wait`` bounds the wait only when
-        nothing can be read (another process writes the file and there is no read copy)."""
+        nothing can be read (another process writes the file and there is no read copy).
+        A DuckLake admits many writers: it is written directly."""
+        if isinstance(path, WarehouseLocation) and path.lake:
+            store = cls(path.path, wait, on_note, read_copy_every)
+            store.wh = Warehouse.open(path)
+            return store
+        if isinstance(path, WarehouseLocation):
+            path = path.path
         store = cls(Path(path), wait, on_note, read_copy_every)
         try:
             store._take(Warehouse.open(store.path, wait=min(wait, TAKE_WAIT), read_copy=False))
@@ -332,7 +340,7 @@ class IngestStore:
         to take the file."""
         if self.wh is not None:
             n = self.wh.store_articles(run_id, articles, scores)
-            if time.monotonic() - self._copied >= self.read_copy_every:
+            if not self.wh.lake and time.monotonic() - self._copied >= self.read_copy_every:
                 self.refresh_read_copy()
             return n
         self._write_batch(articles, scores)
@@ -416,7 +424,7 @@ class IngestStore:
             if self.reader is not None:
                 self.reader.close()
             if self.wh is not None:
-                self.wh.read_copy = True     # closing refreshes the read copy
+                self.wh.read_copy = not self.wh.lake     # closing refreshes the read copy
                 self.wh.close()
 
     def __enter__(self) -> "IngestStore":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from .config import WarehouseLocation
 from .errors import WarehouseBusy, WarehouseError
 from .warehouse_digests import DigestQueries
 from .warehouse_feeds import KEY_LIST, FeedQueries, FeedRun, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
@@ -31,6 +32,43 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 def _lock_holder(message: str) -> str:
     m = re.search(r"\(PID (\d+)\)", message)
     return f" (PID {m.group(1)})" if m else ""
+
+
+def extension_path(name: str) -> Path:
+    """The ``.duckdb_extension`` file of an extension installed as a wheel
+    (``duckdb-extension-<name>``, whose version must be the engine's): extensions cannot be
+    downloaded at run time on machines without internet."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"duckdb_extension_{name}")
+    except ImportError:
+        raise WarehouseError(name, f"the {name} extension is not installed "
+                                   f"(pip install duckdb-extension-{name}=={duckdb.__version__})") from None
+    path = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise WarehouseError(path.parent, f"no {name} extension for duckdb {duckdb.__version__} "
+                                          f"(install duckdb-extension-{name}=={duckdb.__version__})")
+    return path
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    try:
+        con.execute(f"LOAD {name}")
+    except duckdb.Error:
+        con.execute(f"INSTALL '{_sql_str(str(extension_path(name)))}'")
+        con.execute(f"LOAD {name}")
+
+
+# DuckLake has no primary keys, unique or check constraints: the migrations' DDL without them
+# (dedup is the code's: anti-joins and MERGE INTO, see Warehouse._append).
+_TABLE_KEY = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)", re.I)
+_COLUMN_KEY = re.compile(r"\s+(PRIMARY KEY|UNIQUE)\b", re.I)
+_CHECK = re.compile(r"\s+CHECK\s*\((?:[^()]|\([^()]*\))*\)", re.I)
+
+
+def lake_ddl(sql: str) -> str:
+    return _CHECK.sub("", _COLUMN_KEY.sub("", _TABLE_KEY.sub("", sql)))
 
 
 def read_copy_path(path: Path | str) -> Path:
@@ -94,9 +132,11 @@ def score_row(article_id: str, s, now: datetime) -> list:
 class Warehouse(DigestQueries, FeedQueries):
     """One open DuckDB connection with the package's queries."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, read_copy: bool = False) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, read_copy: bool = False,
+                 lake: bool = False) -> None:
         self.con = con
         self.path = path
+        self.lake = lake                # a DuckLake: no keys to conflict on, many writers
         self.read_only = read_only
         self.read_copy = read_copy      # refresh the read copy when closing (a read-write file's)
         self._depth = 0                 # transactions entered (see transaction())
@@ -104,7 +144,7 @@ class Warehouse(DigestQueries, FeedQueries):
     # --- opening ----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, read_only: bool = False, wait: float = 0.0,
+    def open(cls, path: Path | str | WarehouseLocation, read_only: bool = False, wait: float = 0.0,
              on_wait: Callable[[str], None] | None = None, read_copy: bool = True) -> "Warehouse":
         """Open (and, read-write, migrate) the warehouse.
 
@@ -112,8 +152,13 @@ class Warehouse(DigestQueries, FeedQueries):
         writer has it. When another process holds the lock, retry with backoff for up
         to ``wait`` seconds, telling ``on_wait`` each time, then give up clearly
         (:class:`WarehouseBusy`). Read-write, with ``read_copy``, closing refreshes the
-        read copy (:meth:`refresh_read_copy`).
+        read copy (:meth:`refresh_read_copy`). A :class:`~.config.WarehouseLocation` may
+        name a DuckLake instead (:meth:`open_lake`).
         """
+        if isinstance(path, WarehouseLocation):
+            if path.lake:
+                return cls.open_lake(path, read_only)
+            path = path.path
         path = Path(path)
         if read_only and not path.exists():
             raise WarehouseError(path, "no warehouse here yet: run `commentary-monitor ingest` first")
@@ -154,11 +199,50 @@ class Warehouse(DigestQueries, FeedQueries):
         return wh
 
     @classmethod
-    def open_reader(cls, path: Path | str, wait: float = 10.0,
+    def open_lake(cls, where: WarehouseLocation, read_only: bool = False) -> "Warehouse":
+        """Attach a DuckLake (``ducklake:`` + ``where.catalog``, its Parquet files in
+        ``where.data_path``) in an in-memory DuckDB and make it the default catalog, so that
+        every query runs unchanged; migrate it (read-write) or check it is current."""
+        con = duckdb.connect()
+        catalog = where.catalog or ""
+        try:
+            load_extension(con, "ducklake")
+            kind = catalog.partition(":")[0]
+            if kind in ("postgres", "sqlite"):
+                load_extension(con, kind)
+            if where.password and kind == "postgres":
+                catalog += f" password={where.password}"
+            options = [f"DATA_PATH '{_sql_str(where.data_path or '')}'"] + (["READ_ONLY"] if read_only else [])
+            if where.data_path and "://" not in where.data_path:
+                Path(where.data_path).mkdir(parents=True, exist_ok=True)
+            if kind == "sqlite":
+                Path(catalog.partition(":")[2]).parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"ATTACH '{_sql_str('ducklake:' + catalog)}' AS lake ({', '.join(options)})")
+            con.execute("USE lake")
+        except (duckdb.Error, OSError) as exc:
+            con.close()
+            message = str(exc).replace(where.password, "***") if where.password else str(exc)
+            raise WarehouseError(str(where), f"cannot attach the lake: {message}") from None
+        con.execute("SET TimeZone = 'UTC'")
+        wh = cls(con, where.path, read_only, lake=True)
+        try:
+            wh.check_current() if read_only else wh.migrate()
+        except BaseException:
+            con.close()
+            raise
+        return wh
+
+    @classmethod
+    def open_reader(cls, path: Path | str | WarehouseLocation, wait: float = 10.0,
                     on_note: Callable[[str], None] | None = None) -> "Warehouse":
         """Open the warehouse for reading without waiting on a run that writes it: the file
         itself when no other process holds it read-write, else its read copy (the state
-        after the writer's last refresh; ``on_note`` is told), else wait up to ``wait``."""
+        after the writer's last refresh; ``on_note`` is told), else wait up to ``wait``.
+        A lake has many readers and writers: it is opened as it is."""
+        if isinstance(path, WarehouseLocation):
+            if path.lake:
+                return cls.open_lake(path, read_only=True)
+            path = path.path
         try:
             return cls.open(path, read_only=True)
         except WarehouseBusy:
@@ -226,7 +310,8 @@ class Warehouse(DigestQueries, FeedQueries):
 
     def applied_versions(self) -> list[int]:
         exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
+            "AND table_catalog = current_database()"
         ).fetchone()[0]
         if not exists:
             return []
@@ -241,10 +326,13 @@ class Warehouse(DigestQueries, FeedQueries):
         if missing:
             raise WarehouseError(self.path, f"schema is not current (missing migrations {missing}): run `commentary-monitor ingest` once to migrate")
 
+    def _ddl(self, sql: str) -> str:
+        return lake_ddl(sql) if self.lake else sql
+
     def migrate(self) -> list[int]:
-        self.con.execute(
+        self.con.execute(self._ddl(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
+        ))
         applied = set(self.applied_versions())
         all_known = migrations()
         if applied and max(applied) > all_known[-1].version:
@@ -255,7 +343,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 continue
             try:
                 self.con.execute("BEGIN TRANSACTION")
-                self.con.execute(m.sql)
+                self.con.execute(self._ddl(m.sql))
                 self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [m.version, m.name, utcnow()])
                 self.con.execute("COMMIT")
             except duckdb.Error as exc:
@@ -303,7 +391,7 @@ class Warehouse(DigestQueries, FeedQueries):
         # One statement for all (executemany runs one per feed: ~5 ms each); dict(): a URL listed
         # twice would be two rows for one key in the same statement, which ON CONFLICT refuses.
         self._append("feeds", ("url", "name", "added_at"), [[url, name, now] for url, name in dict(feeds).items()],
-                     "ON CONFLICT (url) DO UPDATE SET name = coalesce(excluded.name, feeds.name)")
+                     keys=("url",), update={"name": "coalesce(excluded.name, feeds.name)"})
 
     def record_fetch(self, run_id: str, feed_url: str, status: str, http_status: int | None, items: int | None,
                      new_items: int | None, error_kind: str | None, error: str | None, problem: str | None = None) -> None:
@@ -321,12 +409,42 @@ class Warehouse(DigestQueries, FeedQueries):
                                 [joined_keys(urls)]).fetchall()
         return {r[0] for r in rows}
 
-    def _append(self, table: str, columns: tuple[str, ...], rows: list[list], suffix: str, verb: str = "INSERT") -> None:
-        """Insert many rows in one statement (see :meth:`_rows`)."""
+    def _append(self, table: str, columns: tuple[str, ...], rows: list[list], keys: tuple[str, ...] = (),
+                update: dict[str, str] | None = None, replace: bool = False) -> None:
+        """Insert many rows in one statement (see :meth:`_rows`); a row whose ``keys`` are
+        stored already is skipped, or replaced (``replace``), or has the ``update``
+        expressions applied (over ``excluded.`` the new row and ``<table>.`` the stored one)."""
         types = self._column_types(table)
         rel, param = self._rows({c: types[c] for c in columns}, rows)
+        self.upsert(table, columns, rel, [param], keys, update, replace)
+
+    def upsert(self, table: str, columns: tuple[str, ...], source: str, params, keys: tuple[str, ...] = (),
+               update: dict[str, str] | None = None, replace: bool = False) -> None:
+        """``INSERT INTO table SELECT columns FROM source``, with what happens to a row whose
+        ``keys`` are stored already (see :meth:`_append`). The DuckDB file says it with its
+        keys (ON CONFLICT, INSERT OR REPLACE); a DuckLake has none, so there the same is a
+        ``MERGE INTO`` on the keys, the source's duplicates dropped first."""
         cols = ", ".join(columns)
-        self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {rel} {suffix}", [param])
+        if not keys:
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source}", params)
+        elif not self.lake:
+            if replace:
+                self.con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM {source}", params)
+            elif update:
+                sets = ", ".join(f"{c} = {e}" for c, e in update.items())
+                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source} "
+                                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}", params)
+            else:
+                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source} ON CONFLICT DO NOTHING", params)
+        else:
+            if replace:
+                update = {c: f"excluded.{c}" for c in columns if c not in keys}
+            on = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM excluded.{k}" for k in keys)
+            matched = (" WHEN MATCHED THEN UPDATE SET " + ", ".join(f"{c} = {e}" for c, e in update.items())) if update else ""
+            self.con.execute(
+                f"MERGE INTO {table} USING (SELECT DISTINCT ON ({', '.join(keys)}) {cols} FROM {source}) AS excluded "
+                f"ON {on}{matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('excluded.' + c for c in columns)})",
+                params)
 
     @staticmethod
     def _rows(types: dict[str, str], rows: list[list], ref: str = "?") -> tuple[str, str]:
@@ -346,7 +464,8 @@ class Warehouse(DigestQueries, FeedQueries):
         cache = self.__dict__.setdefault("_types", {})
         if table not in cache:
             cache[table] = dict(self.con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' "
+                "AND table_catalog = current_database() AND table_name = ?",
                 [table]).fetchall())
         return cache[table]
 
@@ -374,19 +493,19 @@ class Warehouse(DigestQueries, FeedQueries):
                 self._append("articles", ARTICLE_COLUMNS,
                              [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
                                a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
-                              for a in articles], "ON CONFLICT DO NOTHING")
+                              for a in articles], keys=("article_id",))
                 rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
                 if rows:
-                    self._append("scores", SCORE_COLUMNS, rows, "", verb="INSERT OR REPLACE")
+                    self._append("scores", SCORE_COLUMNS, rows, keys=("article_id", "profile"), replace=True)
                 prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
                 for a in articles:
                     if a.extra.get("fingerprint"):
                         prints.setdefault(a.extra["fingerprint"], a.article_id)
                 if prints:
                     self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
-                                 "ON CONFLICT DO NOTHING")
+                                 keys=("fingerprint",))
                 if page_rows:
-                    self._append("pages", PAGE_COLUMNS, page_rows, "ON CONFLICT DO NOTHING")
+                    self._append("pages", PAGE_COLUMNS, page_rows, keys=("article_id",))
                 store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
         except duckdb.Error as exc:
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
@@ -458,9 +577,8 @@ class Warehouse(DigestQueries, FeedQueries):
         return (row[0], "url") if row else None
 
     def add_feedback(self, article_id: str, profile: str, relevant: bool, source: str) -> None:
-        self.con.execute(
-            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)", [article_id, profile, relevant, source, utcnow()]
-        )
+        self._append("feedback", ("article_id", "profile", "relevant", "source", "given_at"),
+                     [[article_id, profile, relevant, source, utcnow()]], keys=("article_id", "profile"), replace=True)
 
     def feedback_labels(self) -> dict[str, list]:
         """Every profile's labels with the labeled articles' text, oldest first."""
@@ -546,7 +664,7 @@ class Warehouse(DigestQueries, FeedQueries):
     def tables(self) -> list[str]:
         return [r[0] for r in self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            "AND table_schema = 'main' ORDER BY table_name"
+            "AND table_schema = 'main' AND table_catalog = current_database() ORDER BY table_name"
         ).fetchall()]
 
     def export_parquet(self, directory: Path) -> dict[str, int]:

@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     fi.add_argument("file", metavar="FILE.opml")
     fe = fsub.add_parser("export", help="write every configured feed as OPML (default: to stdout)")
     fe.add_argument("-o", "--output", metavar="FILE.opml", help="write to this file instead of stdout")
+    w = sub.add_parser("warehouse", help="move the warehouse between backends (one DuckDB file, a DuckLake)")
+    wsub = w.add_subparsers(dest="warehouse_action", metavar="ACTION", required=True)
+    wc = wsub.add_parser("copy", help="copy every table of this config's warehouse into the (empty) warehouse "
+                                      "another config names, e.g. a file into a lake or back")
+    wc.add_argument("--to", required=True, metavar="CONFIG", help="the config whose [warehouse] receives the copy")
     return p
 
 
@@ -630,6 +635,21 @@ def cmd_feeds(args) -> int:
     return 0
 
 
+def cmd_warehouse(args) -> int:
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    source, target = load_config(args.config), load_config(args.to)
+    if str(source.store) == str(target.store):
+        raise UsageError(f"warehouse copy: {args.to} names the same warehouse ({source.store})")
+    with Warehouse.open(target.store, wait=target.lock_timeout) as wh:
+        copied = wh.copy_from(source.store)
+    for table, rows in copied.items():
+        print(f"{rows:>9} rows  {table}")
+    print(f"warehouse copy: {source.store} -> {target.store}")
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "ingest": cmd_ingest,
@@ -647,6 +667,7 @@ COMMANDS = {
     "feedback": cmd_feedback,
     "rescore": cmd_rescore,
     "feeds": cmd_feeds,
+    "warehouse": cmd_warehouse,
 }
 
 

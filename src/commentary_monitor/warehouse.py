@@ -677,6 +677,43 @@ class Warehouse(DigestQueries, FeedQueries):
             written[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return written
 
+    def copy_from(self, source: Path | str | WarehouseLocation) -> dict[str, int]:
+        """Copy every table of another warehouse (a DuckDB file or a DuckLake, of the same
+        schema version) into this one, which must hold no articles yet; one transaction.
+        The raw pages stay where they are (the ``pages`` rows name files beside ``path``).
+        Returns rows per table."""
+        if self.con.execute("SELECT count(*) FROM articles").fetchone()[0]:
+            raise WarehouseError(self.path, "warehouse copy: the destination already holds articles")
+        if isinstance(source, WarehouseLocation) and source.lake:
+            load_extension(self.con, "ducklake")
+            kind = (source.catalog or "").partition(":")[0]
+            if kind in ("postgres", "sqlite"):
+                load_extension(self.con, kind)
+            catalog = (source.catalog or "") + (f" password={source.password}" if source.password and kind == "postgres" else "")
+            attach = f"'{_sql_str('ducklake:' + catalog)}' AS src (DATA_PATH '{_sql_str(source.data_path or '')}', READ_ONLY)"
+        else:
+            path = source.path if isinstance(source, WarehouseLocation) else Path(source)
+            if not path.exists():
+                raise WarehouseError(path, "no warehouse here to copy")
+            attach = f"'{_sql_str(str(path))}' AS src (READ_ONLY)"
+        with Warehouse.open_reader(source) as check:   # refuses a source of another schema version
+            theirs = check.applied_versions()
+        if theirs != self.applied_versions():
+            raise WarehouseError(self.path, f"warehouse copy: the source's schema {theirs} is not this one's")
+        self.con.execute(f"ATTACH {attach}")
+        copied = {}
+        try:
+            with self.transaction():
+                for table in self.tables():
+                    if table == "schema_migrations":
+                        continue
+                    self.con.execute(f"DELETE FROM {table}")   # what migrating the empty destination wrote
+                    self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM src.main.{table}")
+                    copied[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        finally:
+            self.con.execute("DETACH src")
+        return copied
+
     def vacuum(self) -> None:
         self.con.execute("VACUUM ANALYZE")
         self.con.execute("CHECKPOINT")

@@ -58,3 +58,27 @@ def test_ingest_digest_and_commands_on_both_backends(tmp_path, news_site, backen
     if backend == "ducklake":
         assert not (tmp_path / "warehouse" / "monitor.duckdb").exists()
         assert list((tmp_path / "warehouse" / "lake").rglob("*.parquet"))
+
+
+def test_warehouse_copy_moves_a_file_into_a_lake_and_back(tmp_path, news_site):
+    site = news_site
+    one = config(tmp_path / "one", [site.url("/east/feed.xml")], site, "duckdb")
+    assert ingest(config_path=str(one)).articles_new == 3
+    lake = config(tmp_path / "lake", [site.url("/east/feed.xml")], site, "ducklake")
+    res = cli("--config", str(one), "warehouse", "copy", "--to", str(lake), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "3 rows  articles" in res.stdout
+    # The lake carries on where the file stopped: nothing is fetched again.
+    hits = len(site.hits)
+    assert ingest(config_path=str(lake)).articles_new == 0
+    assert not [h for h in site.hits[hits:] if not h.endswith((".xml", "/robots.txt"))]
+    back = config(tmp_path / "back", [site.url("/east/feed.xml")], site, "duckdb")
+    res = cli("--config", str(lake), "warehouse", "copy", "--to", str(back), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    with Warehouse.open_reader(load_config(str(back)).store) as wh:
+        assert wh.con.execute("select count(*) from articles").fetchone()[0] == 3
+        assert wh.con.execute("select count(*) from scores").fetchone()[0] == 6
+        assert wh.con.execute("select count(*) from runs").fetchone()[0] == 2
+    # a destination that holds articles already is refused
+    res = cli("--config", str(lake), "warehouse", "copy", "--to", str(back), cwd=tmp_path)
+    assert res.returncode != 0 and "already holds articles" in res.stderr

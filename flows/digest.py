@@ -72,7 +72,7 @@ def write_digest(config_path: str | None, week: str | None, send: bool, resend: 
     mailing = (send or resend) and cfg.email is not None and cfg.email.enabled
     password = smtp_password(cfg.email, cfg.path) if mailing and cfg.email.smtp_host else None
     log = get_run_logger()
-    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+    with Warehouse.open(cfg.store, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         run_id = wh.start_run("digest")

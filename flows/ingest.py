@@ -25,8 +25,7 @@ from commentary_monitor.feedback import scorer_for
 from commentary_monitor.politeness import reset_host_budgets
 from commentary_monitor.fetch import origin_of
 from commentary_monitor.scoring import Scorer
-from commentary_monitor.search import index_new
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.staging import IngestStore
 
 from commentary_monitor.flows.hooks import announce, notify_on_failure
 
@@ -189,14 +188,15 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
         # profiles load and the feeds are read; workers forked from it later start at once.
         # (The CLI started it already, before Prefect's API server: then this is a no-op.)
         start_server()
-    with Warehouse.open(cfg.warehouse_path, wait=cfg.lock_timeout, on_wait=log.warning) as wh:
+    # The warehouse, or (while another process holds the file) batches staged beside it.
+    with IngestStore.open(cfg.store, wait=cfg.lock_timeout, on_note=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
         scorer = scorer_for(cfg, wh.feedback_labels())
         if local_pool:
             # The extraction workers keep every core busy: DuckDB's own threads would only take
             # turns with them (one thread stores a batch with ~15% less CPU).
-            wh.con.execute("SET threads = 1")
+            wh.set_threads(1)
         run_id = wh.start_run("ingest")
         try:
             outcomes: list = []
@@ -330,8 +330,9 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
             if not stopped:
                 wh.prune_pages(cfg.keep_html_days)
                 lap("store")
-                index_new(wh.con)   # any article a killed run stored but did not index
+                wh.index_new()   # any article a killed run stored but did not index
                 lap("index")
+            staged = wh.settle()   # the file free again: commit what was staged
             summary = pipeline.IngestSummary(
                 run_id=run_id,
                 feeds_ok=sum(o.status == "ok" for o in outcomes),
@@ -346,6 +347,7 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
                 stopped=stopped,
                 candidates=len(candidates),
                 batches_kept=batches_kept,
+                staged=staged,
             )
             wh.finish_run(run_id, "cancelled" if stopped else "ok", summary.render(), summary.feeds_ok,
                           len(summary.feeds_failed), summary.articles_new)

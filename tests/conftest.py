@@ -114,3 +114,63 @@ def news_site(site):
 def _no_user_config(monkeypatch):
     monkeypatch.delenv("COMMENTARY_MONITOR_CONFIG", raising=False)
     yield
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """libpq parameters of a PostgreSQL for DuckLake catalogs: the one `.ci/run` started
+    (``$COMMENTARY_MONITOR_TEST_PG``), else a throw-away one started here (initdb in a temp
+    folder, trust auth, a free 127.0.0.1 port), stopped at the end of the session."""
+    import subprocess
+
+    dsn = os.environ.get("COMMENTARY_MONITOR_TEST_PG")
+    if dsn:
+        yield dsn
+        return
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL binaries (/usr/lib/postgresql/*/bin): the PostgreSQL-catalog tests need them")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    import tempfile
+
+    # Its own folder under /tmp: the postgres user cannot enter pytest's (mode 700, root's).
+    root = Path(tempfile.mkdtemp(prefix="cm-pg-"))
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if as_pg:
+        shutil.chown(root, "postgres")
+    data = root / "data"
+    subprocess.run([*as_pg, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "monitor"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_pg, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"),
+                    "-o", f"-p {port} -k {data} -h 127.0.0.1", "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"host=127.0.0.1 port={port} user=monitor dbname=postgres"
+    finally:
+        subprocess.run([*as_pg, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def lake_database(postgres, tmp_path):
+    """A fresh PostgreSQL database for one test's lake catalog: its libpq parameters."""
+    import uuid
+
+    import duckdb
+
+    from commentary_monitor.warehouse import load_extension
+
+    name = "lake_" + uuid.uuid4().hex[:10]
+    with duckdb.connect() as con:
+        load_extension(con, "postgres")
+        con.execute(f"ATTACH '{postgres}' AS pg (TYPE postgres)")
+        con.execute(f"CALL postgres_execute('pg', 'CREATE DATABASE {name}', use_transaction := false)")
+    return postgres.replace("dbname=postgres", f"dbname={name}")

@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     fi.add_argument("file", metavar="FILE.opml")
     fe = fsub.add_parser("export", help="write every configured feed as OPML (default: to stdout)")
     fe.add_argument("-o", "--output", metavar="FILE.opml", help="write to this file instead of stdout")
+    w = sub.add_parser("warehouse", help="move the warehouse between backends (one DuckDB file, a DuckLake)")
+    wsub = w.add_subparsers(dest="warehouse_action", metavar="ACTION", required=True)
+    wc = wsub.add_parser("copy", help="copy every table of this config's warehouse into the (empty) warehouse "
+                                      "another config names, e.g. a file into a lake or back")
+    wc.add_argument("--to", required=True, metavar="CONFIG", help="the config whose [warehouse] receives the copy")
     return p
 
 
@@ -273,7 +278,7 @@ def _preview(args) -> int:
     cfg = load_config(args.config)
     now = datetime.now(timezone.utc)
     week = parse_started_week(args.week, now, cfg.digest.timezone) if args.week else last_complete_week(now, cfg.digest.timezone)
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open(cfg.store, read_only=True) as wh:
         d = collect(wh, list(cfg.profiles), week, cfg.digest, now, [f.url for f in cfg.feeds])
     Console(soft_wrap=False).print(Markdown(render_markdown(d), hyperlinks=False))
     return 0
@@ -303,6 +308,12 @@ def cmd_run(args) -> int:
     return 1 if result.failed else 0
 
 
+def _note(message: str) -> None:
+    """A remark beside a command's answer (e.g. read from the warehouse's read copy): on
+    stderr, so that the answer itself stays clean for pipes."""
+    print(message, file=sys.stderr)
+
+
 def cmd_sql(args) -> int:
     from . import sqlshell
     from .config import load_config
@@ -311,7 +322,7 @@ def cmd_sql(args) -> int:
     if args.format in ("parquet",) and not args.out:
         raise UsageError("--format parquet needs --out FILE")
     cfg = load_config(args.config)
-    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         sqlshell.prepare(wh.con)
         if args.query is None:
             return sqlshell.interactive(wh.con, str(cfg.warehouse_path))
@@ -334,7 +345,7 @@ def cmd_search(args) -> int:
     cfg = load_config(args.config)
     if args.profile and args.profile not in {p.name for p in cfg.profiles}:
         raise UsageError(f"--profile: no profile {args.profile!r} in {cfg.path}")
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         hits = search(wh.con, args.query, args.profile, since, args.limit)
     for h in hits:
         print(f"{h['bm25']:>7.3f}  {h['published_at']:%Y-%m-%d}  {h['outlet'] or '':<24.24}  {h['title']}\n"
@@ -349,7 +360,7 @@ def cmd_export(args) -> int:
 
     cfg = load_config(args.config)
     out = Path(args.out)
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         written = wh.export_parquet(out)
     for table, rows in written.items():
         print(f"{rows:>9} rows  {out / (table + '.parquet')}")
@@ -362,7 +373,7 @@ def cmd_vacuum(args) -> int:
 
     cfg = load_config(args.config)
     before = cfg.warehouse_path.stat().st_size if cfg.warehouse_path.exists() else 0
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    with Warehouse.open(cfg.store) as wh:
         wh.vacuum()
     after = cfg.warehouse_path.stat().st_size
     print(f"vacuum: {cfg.warehouse_path} {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
@@ -386,9 +397,9 @@ def cmd_profiles(args) -> int:
     cfgs = [_profile_config(cfg, n) for n in names]
     profiles = load_profiles(cfgs, cfg.profile_cache)
     labels: dict = {}
-    if cfg.warehouse_path.exists():
+    if cfg.store.lake or cfg.warehouse_path.exists():
         try:
-            with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+            with Warehouse.open(cfg.store, read_only=True) as wh:
                 labels = wh.feedback_labels()
         except MonitorError:
             labels = {}     # an old or busy warehouse: show the profile without its feedback
@@ -468,7 +479,7 @@ def cmd_feedback(args) -> int:
 
     cfg = load_config(args.config)
     _profile_config(cfg, args.profile)
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    with Warehouse.open(cfg.store) as wh:
         found = wh.find_article(args.article)
         if found is None:
             raise UsageError(f"no stored article has the URL or id {args.article!r}")
@@ -490,7 +501,7 @@ def cmd_rescore(args) -> int:
     cfg = load_config(args.config)
     if args.profile:
         _profile_config(cfg, args.profile)
-    with Warehouse.open(cfg.warehouse_path) as wh:
+    with Warehouse.open(cfg.store) as wh:
         scorer = scorer_for(cfg, wh.feedback_labels())
         result = rescore(wh, scorer, args.profile)
     print(result.render())
@@ -550,11 +561,11 @@ def cmd_status(args) -> int:
 
     cfg = load_config(args.config)
     served = served_schedules(cfg.warehouse_path.parent)
-    if not cfg.warehouse_path.exists():
+    if not cfg.store.lake and not cfg.warehouse_path.exists():
         print(f"no warehouse yet at {cfg.warehouse_path}: run `commentary-monitor ingest`")
         print(render_status(None, cfg, served=served))
         return 0
-    with Warehouse.open(cfg.warehouse_path, read_only=True, wait=10) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         print(render_status(wh, cfg, served=served))
     return 0
 
@@ -674,11 +685,26 @@ def cmd_feeds(args) -> int:
     from .health import assess, render_table
     from .warehouse import Warehouse, utcnow
 
-    with Warehouse.open(cfg.warehouse_path, read_only=True) as wh:
+    with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         rows = wh.feed_health()
     configured = {f.url for f in cfg.feeds}
     rows = [r for r in rows if r["feed_url"] in configured]
     print(render_table(assess(rows, cfg.health, utcnow())))
+    return 0
+
+
+def cmd_warehouse(args) -> int:
+    from .config import load_config
+    from .warehouse import Warehouse
+
+    source, target = load_config(args.config), load_config(args.to)
+    if str(source.store) == str(target.store):
+        raise UsageError(f"warehouse copy: {args.to} names the same warehouse ({source.store})")
+    with Warehouse.open(target.store, wait=target.lock_timeout) as wh:
+        copied = wh.copy_from(source.store)
+    for table, rows in copied.items():
+        print(f"{rows:>9} rows  {table}")
+    print(f"warehouse copy: {source.store} -> {target.store}")
     return 0
 
 
@@ -699,6 +725,7 @@ COMMANDS = {
     "feedback": cmd_feedback,
     "rescore": cmd_rescore,
     "feeds": cmd_feeds,
+    "warehouse": cmd_warehouse,
 }
 
 

@@ -38,6 +38,9 @@ class _Strict(BaseModel):
 
 class _Warehouse(_Strict):
     path: str = "warehouse/monitor.duckdb"
+    backend: Literal["duckdb", "ducklake"] = "duckdb"
+    catalog: str | None = None           # ducklake: DuckLake's attach string after "ducklake:"
+    data_path: str = "warehouse/lake/"   # ducklake: where its Parquet files go (a folder or an object-store URL)
     lock_timeout: Annotated[float, Field(ge=0, le=86_400)] = 600.0
     keep_html_days: Annotated[int, Field(ge=0, le=36_500)] = 30
 
@@ -248,6 +251,29 @@ class RunnerSettings:
     workers: int = 2        # dask, no address: worker processes of the local cluster
 
 
+CATALOG_PASSWORD_ENV = "COMMENTARY_MONITOR_CATALOG_PASSWORD"
+
+
+@dataclass(frozen=True)
+class WarehouseLocation:
+    """Where the warehouse lives: one DuckDB file (``path``), or a DuckLake (``catalog``, the
+    attach string after ``ducklake:``, and ``data_path``). ``path`` is also where the files
+    beside the warehouse go (raw pages, staged batches). The catalog's password comes from
+    the environment, never the config, and is never shown."""
+    path: Path
+    backend: str = "duckdb"
+    catalog: str | None = None
+    data_path: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def lake(self) -> bool:
+        return self.backend == "ducklake"
+
+    def __str__(self) -> str:
+        return f"ducklake:{self.catalog}" if self.lake else str(self.path)
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -264,6 +290,12 @@ class Config:
     opml_path: Path | None = None
     profiles: tuple[ProfileConfig, ...] = field(default_factory=tuple)
     runner: RunnerSettings = RunnerSettings()
+    warehouse: WarehouseLocation | None = None    # set by load_config; None: the file at warehouse_path
+
+    @property
+    def store(self) -> "WarehouseLocation":
+        """The warehouse to open (:meth:`.warehouse.Warehouse.open`)."""
+        return self.warehouse or WarehouseLocation(self.warehouse_path)
 
     @property
     def profile_cache(self) -> Path:
@@ -436,6 +468,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
         }),
         schedule=ScheduleSettings(parsed.schedule.ingest, parsed.schedule.digest, schedule_tz),
         lock_timeout=parsed.warehouse.lock_timeout,
+        warehouse=_warehouse_location(cfg_path, parsed.warehouse, rel, os.environ if env is None else env),
         keep_html_days=parsed.warehouse.keep_html_days,
         feeds=tuple(feeds),
         health=HealthSettings(
@@ -561,3 +594,21 @@ def prefect_quiet_defaults(env: dict[str, str] | None = None) -> None:
     env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     env.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+
+
+def _warehouse_location(cfg_path: Path, w: "_Warehouse", rel, env) -> WarehouseLocation:
+    """``[warehouse]`` resolved: relative paths (the file, a SQLite or DuckDB catalog, a local
+    data path) against the project's root; the catalog password from the environment."""
+    path = rel(w.path)
+    if w.backend == "duckdb":
+        return WarehouseLocation(path)
+    if not w.catalog:
+        raise ConfigError(cfg_path, "warehouse.catalog", 'backend "ducklake" needs a catalog, e.g. '
+                          '"sqlite:warehouse/lake.sqlite" or "postgres:dbname=lake host=db.internal user=monitor"')
+    if "password=" in w.catalog.lower():
+        raise ConfigError(cfg_path, "warehouse.catalog", f"passwords are never read from config files: set "
+                          f"${CATALOG_PASSWORD_ENV} (or PGPASSWORD) in the environment")
+    kind, _, rest = w.catalog.partition(":")
+    catalog = f"{kind}:{rel(rest)}" if kind in ("sqlite", "duckdb") and rest else w.catalog
+    data = w.data_path if "://" in w.data_path else str(rel(w.data_path)) + "/"
+    return WarehouseLocation(path, "ducklake", catalog, data, env.get(CATALOG_PASSWORD_ENV) or None)

@@ -86,6 +86,11 @@ class WarehouseError(MonitorError):
         super().__init__(f"warehouse: {path}: {message}")
 
 
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse file (DuckDB admits one read-write process,
+    and none beside it)."""
+
+
 class UsageError(MonitorError):
     """A command-line value is malformed (for example ``--week 2026-47``)."""
 

@@ -528,6 +528,7 @@ class IngestSummary:
     stopped: str | None = None                   # the signal that stopped the run before its end
     candidates: int = 0                          # new entries the run found (stored, deferred or not reached)
     batches_kept: int = 0
+    staged: int = 0                              # of the new articles, those staged beside the busy warehouse
 
     @property
     def all_failed(self) -> bool:
@@ -559,6 +560,9 @@ class IngestSummary:
             lines.append(f"  relevant to {name}: {n}")
         if self.stages and self.articles_new:
             lines.append("  time: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stages.items()))
+        if self.staged:
+            lines.append(f"  {self.staged} article{'' if self.staged == 1 else 's'} staged: the warehouse was busy "
+                         "(committed by the next run that finds it free)")
         if self.pages_deferred:
             lines.append(f"  pages left for a later run (long Retry-After, or a failure that may pass): {self.pages_deferred}")
         if self.feeds_failed:

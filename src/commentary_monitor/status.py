@@ -9,6 +9,7 @@ from cronsim import CronSim
 
 from .config import Config
 from .health import cut
+from .staging import staged_article_count, staged_batches
 from .warehouse import Warehouse
 
 
@@ -46,6 +47,10 @@ def render_status(wh: Warehouse | None, cfg: Config, now: datetime | None = None
         detail = f"{ok} feed{'' if ok == 1 else 's'} ok, {failed} failed, {new} new" if kind == "ingest" and ok is not None else ""
         took = f"{secs:>6.1f}s" if secs is not None else "      -"
         lines.append(f"  {started:%Y-%m-%d %H:%M} UTC  {kind:<7} {status:<9} {took}  {detail}")
+    staged = staged_article_count(cfg.warehouse_path)
+    if staged_batches(cfg.warehouse_path):
+        lines.append(f"  {staged} article{'' if staged == 1 else 's'} staged: the warehouse was busy "
+                     f"(in {cfg.warehouse_path.parent / 'staging'}; committed by the next run that finds it free)")
     lines.append("")
     # The feeds' own state (what `commentary-monitor feeds` shows), for those fetched at least once.
     health = [h for h in wh.feed_health() if h["runs"]]

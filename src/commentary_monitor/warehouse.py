@@ -7,10 +7,13 @@ applied in its own transaction and recorded in ``schema_migrations``.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib import resources
@@ -19,7 +22,8 @@ from pathlib import Path
 import duckdb
 
 from . import stopping
-from .errors import WarehouseError
+from .config import WarehouseLocation
+from .errors import WarehouseBusy, WarehouseError
 from .warehouse_digests import DigestQueries
 from .warehouse_feeds import KEY_LIST, FeedQueries, FeedRun, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
 
@@ -29,6 +33,49 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 def _lock_holder(message: str) -> str:
     m = re.search(r"\(PID (\d+)\)", message)
     return f" (PID {m.group(1)})" if m else ""
+
+
+def extension_path(name: str) -> Path:
+    """The ``.duckdb_extension`` file of an extension installed as a wheel
+    (``duckdb-extension-<name>``, whose version must be the engine's): extensions cannot be
+    downloaded at run time on machines without internet."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"duckdb_extension_{name}")
+    except ImportError:
+        raise WarehouseError(name, f"the {name} extension is not installed "
+                                   f"(pip install duckdb-extension-{name}=={duckdb.__version__})") from None
+    path = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise WarehouseError(path.parent, f"no {name} extension for duckdb {duckdb.__version__} "
+                                          f"(install duckdb-extension-{name}=={duckdb.__version__})")
+    return path
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    try:
+        con.execute(f"LOAD {name}")
+    except duckdb.Error:
+        con.execute(f"INSTALL '{_sql_str(str(extension_path(name)))}'")
+        con.execute(f"LOAD {name}")
+
+
+# DuckLake has no primary keys, unique or check constraints: the migrations' DDL without them
+# (dedup is the code's: anti-joins and MERGE INTO, see Warehouse._append).
+_TABLE_KEY = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)", re.I)
+_COLUMN_KEY = re.compile(r"\s+(PRIMARY KEY|UNIQUE)\b", re.I)
+_CHECK = re.compile(r"\s+CHECK\s*\((?:[^()]|\([^()]*\))*\)", re.I)
+
+
+def lake_ddl(sql: str) -> str:
+    return _CHECK.sub("", _COLUMN_KEY.sub("", _TABLE_KEY.sub("", sql)))
+
+
+def read_copy_path(path: Path | str) -> Path:
+    """The warehouse's read copy: ``monitor.read.duckdb`` beside ``monitor.duckdb``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.read{path.suffix}")
 
 
 def utcnow() -> datetime:
@@ -86,22 +133,33 @@ def score_row(article_id: str, s, now: datetime) -> list:
 class Warehouse(DigestQueries, FeedQueries):
     """One open DuckDB connection with the package's queries."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, read_copy: bool = False,
+                 lake: bool = False) -> None:
         self.con = con
         self.path = path
+        self.lake = lake                # a DuckLake: no keys to conflict on, many writers
         self.read_only = read_only
+        self.read_copy = read_copy      # refresh the read copy when closing (a read-write file's)
+        self._depth = 0                 # transactions entered (see transaction())
 
     # --- opening ----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, read_only: bool = False, wait: float = 0.0,
-             on_wait: Callable[[str], None] | None = None) -> "Warehouse":
+    def open(cls, path: Path | str | WarehouseLocation, read_only: bool = False, wait: float = 0.0,
+             on_wait: Callable[[str], None] | None = None, read_copy: bool = True) -> "Warehouse":
         """Open (and, read-write, migrate) the warehouse.
 
         DuckDB lets one process hold a file read-write, and none may open it while a
         writer has it. When another process holds the lock, retry with backoff for up
-        to ``wait`` seconds, telling ``on_wait`` each time, then give up clearly.
+        to ``wait`` seconds, telling ``on_wait`` each time, then give up clearly
+        (:class:`WarehouseBusy`). Read-write, with ``read_copy``, closing refreshes the
+        read copy (:meth:`refresh_read_copy`). A :class:`~.config.WarehouseLocation` may
+        name a DuckLake instead (:meth:`open_lake`).
         """
+        if isinstance(path, WarehouseLocation):
+            if path.lake:
+                return cls.open_lake(path, read_only)
+            path = path.path
         path = Path(path)
         if read_only and not path.exists():
             raise WarehouseError(path, "no warehouse here yet: run `commentary-monitor ingest` first")
@@ -122,7 +180,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 holder = _lock_holder(str(exc))
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise WarehouseError(path, f"busy: another process{holder} holds the file; "
+                    raise WarehouseBusy(path, f"busy: another process{holder} holds the file; "
                                                f"gave up after {wait:g}s (try again when it has finished)") from None
                 pause = min(delay, left)
                 if on_wait:
@@ -130,7 +188,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 stopping.sleep(pause)   # a stop request ends the wait
                 delay = min(delay * 2, 15.0)
         con.execute("SET TimeZone = 'UTC'")
-        wh = cls(con, path, read_only)
+        wh = cls(con, path, read_only, read_copy=read_copy and not read_only)
         try:
             if read_only:
                 wh.check_current()
@@ -141,8 +199,107 @@ class Warehouse(DigestQueries, FeedQueries):
             raise
         return wh
 
+    @classmethod
+    def open_lake(cls, where: WarehouseLocation, read_only: bool = False) -> "Warehouse":
+        """Attach a DuckLake (``ducklake:`` + ``where.catalog``, its Parquet files in
+        ``where.data_path``) in an in-memory DuckDB and make it the default catalog, so that
+        every query runs unchanged; migrate it (read-write) or check it is current."""
+        con = duckdb.connect()
+        catalog = where.catalog or ""
+        try:
+            load_extension(con, "ducklake")
+            kind = catalog.partition(":")[0]
+            if kind in ("postgres", "sqlite"):
+                load_extension(con, kind)
+            if where.password and kind == "postgres":
+                catalog += f" password={where.password}"
+            options = [f"DATA_PATH '{_sql_str(where.data_path or '')}'"] + (["READ_ONLY"] if read_only else [])
+            if where.data_path and "://" not in where.data_path:
+                Path(where.data_path).mkdir(parents=True, exist_ok=True)
+            if kind == "sqlite":
+                Path(catalog.partition(":")[2]).parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"ATTACH '{_sql_str('ducklake:' + catalog)}' AS lake ({', '.join(options)})")
+            con.execute("USE lake")
+        except (duckdb.Error, OSError) as exc:
+            con.close()
+            message = str(exc).replace(where.password, "***") if where.password else str(exc)
+            raise WarehouseError(str(where), f"cannot attach the lake: {message}") from None
+        con.execute("SET TimeZone = 'UTC'")
+        wh = cls(con, where.path, read_only, lake=True)
+        try:
+            wh.check_current() if read_only else wh.migrate()
+        except BaseException:
+            con.close()
+            raise
+        return wh
+
+    @classmethod
+    def open_reader(cls, path: Path | str | WarehouseLocation, wait: float = 10.0,
+                    on_note: Callable[[str], None] | None = None) -> "Warehouse":
+        """Open the warehouse for reading without waiting on a run that writes it: the file
+        itself when no other process holds it read-write, else its read copy (the state
+        after the writer's last refresh; ``on_note`` is told), else wait up to ``wait``.
+        A lake has many readers and writers: it is opened as it is."""
+        if isinstance(path, WarehouseLocation):
+            if path.lake:
+                return cls.open_lake(path, read_only=True)
+            path = path.path
+        try:
+            return cls.open(path, read_only=True)
+        except WarehouseBusy:
+            copy = read_copy_path(path)
+            if not copy.exists():
+                return cls.open(path, read_only=True, wait=wait)
+        wh = cls.open(copy, read_only=True, wait=wait)
+        if on_note:
+            when = datetime.fromtimestamp(copy.stat().st_mtime, timezone.utc)
+            on_note(f"note: {path} is busy (a run is writing it): answering from its read copy "
+                    f"{copy.name} of {when:%Y-%m-%d %H:%M:%S} UTC")
+        return wh
+
     def close(self) -> None:
+        if self.read_copy:
+            try:
+                self.refresh_read_copy()
+            except (OSError, duckdb.Error):
+                pass   # a stale read copy costs readers freshness, not data
         self.con.close()
+
+    def refresh_read_copy(self) -> Path:
+        """Write the state committed so far to the read copy (:func:`read_copy_path`): a
+        checkpoint moves the log into the file, which is copied and renamed over the old
+        copy. Readers that have the old copy open keep their snapshot (they hold its inode);
+        the next ones get the new one. Only a read-write holder can call this."""
+        copy = read_copy_path(self.path)
+        tmp = copy.with_name(copy.name + ".tmp")
+        self.con.execute("CHECKPOINT")
+        shutil.copyfile(self.path, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, copy)
+        return copy
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around the block; inside another, part of that one (so a batch
+        staged while the file was busy commits whole, with the calls it replays)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.con.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.con.execute("COMMIT")
 
     def __enter__(self) -> "Warehouse":
         return self
@@ -154,7 +311,8 @@ class Warehouse(DigestQueries, FeedQueries):
 
     def applied_versions(self) -> list[int]:
         exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
+            "AND table_catalog = current_database()"
         ).fetchone()[0]
         if not exists:
             return []
@@ -169,10 +327,13 @@ class Warehouse(DigestQueries, FeedQueries):
         if missing:
             raise WarehouseError(self.path, f"schema is not current (missing migrations {missing}): run `commentary-monitor ingest` once to migrate")
 
+    def _ddl(self, sql: str) -> str:
+        return lake_ddl(sql) if self.lake else sql
+
     def migrate(self) -> list[int]:
-        self.con.execute(
+        self.con.execute(self._ddl(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
+        ))
         applied = set(self.applied_versions())
         all_known = migrations()
         if applied and max(applied) > all_known[-1].version:
@@ -183,7 +344,7 @@ class Warehouse(DigestQueries, FeedQueries):
                 continue
             try:
                 self.con.execute("BEGIN TRANSACTION")
-                self.con.execute(m.sql)
+                self.con.execute(self._ddl(m.sql))
                 self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [m.version, m.name, utcnow()])
                 self.con.execute("COMMIT")
             except duckdb.Error as exc:
@@ -207,18 +368,20 @@ class Warehouse(DigestQueries, FeedQueries):
             )
         return n
 
-    def start_run(self, kind: str) -> str:
-        run_id = str(uuid.uuid4())
+    def start_run(self, kind: str, run_id: str | None = None, started_at: datetime | None = None) -> str:
+        run_id = run_id or str(uuid.uuid4())
         self.con.execute(
-            "INSERT INTO runs (run_id, kind, started_at, status) VALUES (?, ?, ?, 'running')", [run_id, kind, utcnow()]
+            "INSERT INTO runs (run_id, kind, started_at, status) VALUES (?, ?, ?, 'running')",
+            [run_id, kind, started_at or utcnow()]
         )
         return run_id
 
     def finish_run(self, run_id: str, status: str, summary: str = "", feeds_ok: int | None = None,
-                   feeds_failed: int | None = None, articles_new: int | None = None) -> None:
+                   feeds_failed: int | None = None, articles_new: int | None = None,
+                   finished_at: datetime | None = None) -> None:
         self.con.execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ?, feeds_ok = ?, feeds_failed = ?, articles_new = ? WHERE run_id = ?",
-            [utcnow(), status, summary, feeds_ok, feeds_failed, articles_new, run_id],
+            [finished_at or utcnow(), status, summary, feeds_ok, feeds_failed, articles_new, run_id],
         )
 
     def upsert_feeds(self, feeds: list[tuple[str, str | None]]) -> None:
@@ -229,7 +392,7 @@ class Warehouse(DigestQueries, FeedQueries):
         # One statement for all (executemany runs one per feed: ~5 ms each); dict(): a URL listed
         # twice would be two rows for one key in the same statement, which ON CONFLICT refuses.
         self._append("feeds", ("url", "name", "added_at"), [[url, name, now] for url, name in dict(feeds).items()],
-                     "ON CONFLICT (url) DO UPDATE SET name = coalesce(excluded.name, feeds.name)")
+                     keys=("url",), update={"name": "coalesce(excluded.name, feeds.name)"})
 
     def record_fetch(self, run_id: str, feed_url: str, status: str, http_status: int | None, items: int | None,
                      new_items: int | None, error_kind: str | None, error: str | None, problem: str | None = None) -> None:
@@ -247,12 +410,42 @@ class Warehouse(DigestQueries, FeedQueries):
                                 [joined_keys(urls)]).fetchall()
         return {r[0] for r in rows}
 
-    def _append(self, table: str, columns: tuple[str, ...], rows: list[list], suffix: str, verb: str = "INSERT") -> None:
-        """Insert many rows in one statement (see :meth:`_rows`)."""
+    def _append(self, table: str, columns: tuple[str, ...], rows: list[list], keys: tuple[str, ...] = (),
+                update: dict[str, str] | None = None, replace: bool = False) -> None:
+        """Insert many rows in one statement (see :meth:`_rows`); a row whose ``keys`` are
+        stored already is skipped, or replaced (``replace``), or has the ``update``
+        expressions applied (over ``excluded.`` the new row and ``<table>.`` the stored one)."""
         types = self._column_types(table)
         rel, param = self._rows({c: types[c] for c in columns}, rows)
+        self.upsert(table, columns, rel, [param], keys, update, replace)
+
+    def upsert(self, table: str, columns: tuple[str, ...], source: str, params, keys: tuple[str, ...] = (),
+               update: dict[str, str] | None = None, replace: bool = False) -> None:
+        """``INSERT INTO table SELECT columns FROM source``, with what happens to a row whose
+        ``keys`` are stored already (see :meth:`_append`). The DuckDB file says it with its
+        keys (ON CONFLICT, INSERT OR REPLACE); a DuckLake has none, so there the same is a
+        ``MERGE INTO`` on the keys, the source's duplicates dropped first."""
         cols = ", ".join(columns)
-        self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {rel} {suffix}", [param])
+        if not keys:
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source}", params)
+        elif not self.lake:
+            if replace:
+                self.con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM {source}", params)
+            elif update:
+                sets = ", ".join(f"{c} = {e}" for c, e in update.items())
+                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source} "
+                                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}", params)
+            else:
+                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source} ON CONFLICT DO NOTHING", params)
+        else:
+            if replace:
+                update = {c: f"excluded.{c}" for c in columns if c not in keys}
+            on = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM excluded.{k}" for k in keys)
+            matched = (" WHEN MATCHED THEN UPDATE SET " + ", ".join(f"{c} = {e}" for c, e in update.items())) if update else ""
+            self.con.execute(
+                f"MERGE INTO {table} USING (SELECT DISTINCT ON ({', '.join(keys)}) {cols} FROM {source}) AS excluded "
+                f"ON {on}{matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('excluded.' + c for c in columns)})",
+                params)
 
     @staticmethod
     def _rows(types: dict[str, str], rows: list[list], ref: str = "?") -> tuple[str, str]:
@@ -272,7 +465,8 @@ class Warehouse(DigestQueries, FeedQueries):
         cache = self.__dict__.setdefault("_types", {})
         if table not in cache:
             cache[table] = dict(self.con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' "
+                "AND table_catalog = current_database() AND table_name = ?",
                 [table]).fetchall())
         return cache[table]
 
@@ -296,27 +490,25 @@ class Warehouse(DigestQueries, FeedQueries):
         page_rows = self._write_pages(articles)
         before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         try:
-            self.con.execute("BEGIN TRANSACTION")
-            self._append("articles", ARTICLE_COLUMNS,
-                         [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
-                           a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
-                          for a in articles], "ON CONFLICT DO NOTHING")
-            rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
-            if rows:
-                self._append("scores", SCORE_COLUMNS, rows, "", verb="INSERT OR REPLACE")
-            prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
-            for a in articles:
-                if a.extra.get("fingerprint"):
-                    prints.setdefault(a.extra["fingerprint"], a.article_id)
-            if prints:
-                self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
-                             "ON CONFLICT DO NOTHING")
-            if page_rows:
-                self._append("pages", PAGE_COLUMNS, page_rows, "ON CONFLICT DO NOTHING")
-            store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
-            self.con.execute("COMMIT")
+            with self.transaction():
+                self._append("articles", ARTICLE_COLUMNS,
+                             [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
+                               a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
+                              for a in articles], keys=("article_id",))
+                rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
+                if rows:
+                    self._append("scores", SCORE_COLUMNS, rows, keys=("article_id", "profile"), replace=True)
+                prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
+                for a in articles:
+                    if a.extra.get("fingerprint"):
+                        prints.setdefault(a.extra["fingerprint"], a.article_id)
+                if prints:
+                    self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
+                                 keys=("fingerprint",))
+                if page_rows:
+                    self._append("pages", PAGE_COLUMNS, page_rows, keys=("article_id",))
+                store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
         except duckdb.Error as exc:
-            self.con.execute("ROLLBACK")
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
         after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         return after - before
@@ -386,9 +578,8 @@ class Warehouse(DigestQueries, FeedQueries):
         return (row[0], "url") if row else None
 
     def add_feedback(self, article_id: str, profile: str, relevant: bool, source: str) -> None:
-        self.con.execute(
-            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)", [article_id, profile, relevant, source, utcnow()]
-        )
+        self._append("feedback", ("article_id", "profile", "relevant", "source", "given_at"),
+                     [[article_id, profile, relevant, source, utcnow()]], keys=("article_id", "profile"), replace=True)
 
     def feedback_labels(self) -> dict[str, list]:
         """Every profile's labels with the labeled articles' text, oldest first."""
@@ -474,7 +665,7 @@ class Warehouse(DigestQueries, FeedQueries):
     def tables(self) -> list[str]:
         return [r[0] for r in self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            "AND table_schema = 'main' ORDER BY table_name"
+            "AND table_schema = 'main' AND table_catalog = current_database() ORDER BY table_name"
         ).fetchall()]
 
     def export_parquet(self, directory: Path) -> dict[str, int]:
@@ -486,6 +677,43 @@ class Warehouse(DigestQueries, FeedQueries):
             self.con.execute(f"COPY {table} TO '{_sql_str(str(target))}' (FORMAT parquet, COMPRESSION zstd)")
             written[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return written
+
+    def copy_from(self, source: Path | str | WarehouseLocation) -> dict[str, int]:
+        """Copy every table of another warehouse (a DuckDB file or a DuckLake, of the same
+        schema version) into this one, which must hold no articles yet; one transaction.
+        The raw pages stay where they are (the ``pages`` rows name files beside ``path``).
+        Returns rows per table."""
+        if self.con.execute("SELECT count(*) FROM articles").fetchone()[0]:
+            raise WarehouseError(self.path, "warehouse copy: the destination already holds articles")
+        if isinstance(source, WarehouseLocation) and source.lake:
+            load_extension(self.con, "ducklake")
+            kind = (source.catalog or "").partition(":")[0]
+            if kind in ("postgres", "sqlite"):
+                load_extension(self.con, kind)
+            catalog = (source.catalog or "") + (f" password={source.password}" if source.password and kind == "postgres" else "")
+            attach = f"'{_sql_str('ducklake:' + catalog)}' AS src (DATA_PATH '{_sql_str(source.data_path or '')}', READ_ONLY)"
+        else:
+            path = source.path if isinstance(source, WarehouseLocation) else Path(source)
+            if not path.exists():
+                raise WarehouseError(path, "no warehouse here to copy")
+            attach = f"'{_sql_str(str(path))}' AS src (READ_ONLY)"
+        with Warehouse.open_reader(source) as check:   # refuses a source of another schema version
+            theirs = check.applied_versions()
+        if theirs != self.applied_versions():
+            raise WarehouseError(self.path, f"warehouse copy: the source's schema {theirs} is not this one's")
+        self.con.execute(f"ATTACH {attach}")
+        copied = {}
+        try:
+            with self.transaction():
+                for table in self.tables():
+                    if table == "schema_migrations":
+                        continue
+                    self.con.execute(f"DELETE FROM {table}")   # what migrating the empty destination wrote
+                    self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM src.main.{table}")
+                    copied[table] = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        finally:
+            self.con.execute("DETACH src")
+        return copied
 
     def vacuum(self) -> None:
         self.con.execute("VACUUM ANALYZE")

@@ -125,12 +125,11 @@ class DigestQueries:
 
     def record_digest(self, week: str, profile: str, article_ids: list[str], path: str) -> None:
         """Archive a written digest; a rewrite keeps the week's send record."""
-        self.con.execute(
-            "INSERT INTO digests (week, profile, article_ids, path, written_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (week, profile) DO UPDATE SET article_ids = excluded.article_ids, path = excluded.path, "
-            "written_at = excluded.written_at",
-            [week, profile, list(article_ids), path, _utcnow()],
-        )
+        self.upsert("digests", ("week", "profile", "article_ids", "path", "written_at"),
+                    "(SELECT ? AS week, ? AS profile, ?::VARCHAR[] AS article_ids, ? AS path, ? AS written_at)",
+                    [week, profile, list(article_ids), path, _utcnow()], keys=("week", "profile"),
+                    update={"article_ids": "excluded.article_ids", "path": "excluded.path",
+                            "written_at": "excluded.written_at"})
 
     def digest_sent(self, week: str) -> tuple[datetime, list[str]] | None:
         """When and to whom the week's digest was last delivered, if ever."""

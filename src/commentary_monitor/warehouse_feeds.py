@@ -9,6 +9,8 @@ deferred by a long Retry-After, and the ``feed_health`` view. The tables are cre
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -66,6 +68,9 @@ FEED_RUN_TYPES = {"feed_url": "VARCHAR", "ok": "BOOLEAN", "http_status": "INTEGE
 
 class FeedQueries:
     con: duckdb.DuckDBPyConnection
+    upsert: Callable[..., None]
+    _append: Callable[..., None]
+    transaction: Callable[[], AbstractContextManager[None]]
 
     # --- feed state (conditional GET, autodiscovery, health counters) ------------------
 
@@ -101,20 +106,19 @@ class FeedQueries:
         rel, param = self._rows(FEED_RUN_TYPES, rows, "$rows")
         state = f"(SELECT * FROM {rel} WHERE update_state)"
         args = {"rows": param}
-        try:
-            self.con.execute("BEGIN TRANSACTION")
+        with self.transaction():   # part of the caller's, when it has one
             if run_id is not None:
-                self.con.execute(
-                    "INSERT INTO fetches (run_id, feed_url, fetched_at, status, http_status, items, new_items, error_kind, "
-                    "error, problem) SELECT $run, feed_url, $now, CASE WHEN ok THEN 'ok' ELSE 'error' END, http_status, "
-                    f"items, new_items, error_kind, error, problem FROM {rel} ON CONFLICT DO NOTHING",
-                    {**args, "run": run_id, "now": now})
+                self.upsert("fetches", ("run_id", "feed_url", "fetched_at", "status", "http_status", "items", "new_items",
+                                        "error_kind", "error", "problem"),
+                            "(SELECT $run AS run_id, feed_url, $now AS fetched_at, CASE WHEN ok THEN 'ok' ELSE 'error' END "
+                            f"AS status, http_status, items, new_items, error_kind, error, problem FROM {rel})",
+                            {**args, "run": run_id, "now": now}, keys=("run_id", "feed_url"))
             if any(r.title for r in runs):
                 self.con.execute(f"UPDATE feeds SET title = v.title FROM {rel} v WHERE feeds.url = v.feed_url "
                                  "AND v.title IS NOT NULL AND v.title <> ''", args)
             if any(r.update_state for r in runs):
-                self.con.execute(f"INSERT INTO feed_state (feed_url, consecutive_failures) SELECT feed_url, 0 FROM {state} "
-                                 "ON CONFLICT DO NOTHING", args)
+                self.upsert("feed_state", ("feed_url", "consecutive_failures"),
+                            f"(SELECT feed_url, 0 AS consecutive_failures FROM {state})", args, keys=("feed_url",))
                 self.con.execute(
                     "UPDATE feed_state SET last_attempt_at = $now, "
                     "last_success_at = CASE WHEN v.ok THEN $now ELSE feed_state.last_success_at END, "
@@ -127,10 +131,6 @@ class FeedQueries:
                     "last_modified = CASE WHEN v.ok AND NOT v.keep_validators THEN v.last_modified "
                     "ELSE feed_state.last_modified END "
                     f"FROM {state} v WHERE feed_state.feed_url = v.feed_url", {**args, "now": now})
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            raise
 
     def feed_health(self) -> list[dict]:
         cur = self.con.execute("SELECT * FROM feed_health ORDER BY feed_url")
@@ -165,8 +165,8 @@ class FeedQueries:
         """(url, feed_url, retry_not_before, reason, attempts) of pages left for a later run."""
         if rows:
             now = _utcnow()
-            self.con.executemany("INSERT OR REPLACE INTO deferred_pages (url, feed_url, retry_not_before, reason, deferred_at, attempts) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", [[u, f, t, r, now, n] for u, f, t, r, n in rows])
+            self._append("deferred_pages", ("url", "feed_url", "retry_not_before", "reason", "deferred_at", "attempts"),
+                         [[u, f, t, r, now, n] for u, f, t, r, n in rows], keys=("url",), replace=True)
 
     def deferred_attempts(self, urls: list[str]) -> dict[str, int]:
         """How many runs have tried each of these pages and left it for later."""

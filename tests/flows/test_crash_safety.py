@@ -81,7 +81,7 @@ def hold(path, seconds):
     return proc
 
 
-def test_a_reader_holding_the_file_makes_ingest_wait_then_succeed(tmp_path, news_site):
+def test_a_reader_holding_the_file_for_a_while_costs_the_run_nothing(tmp_path, news_site):
     cfg = write_config(tmp_path, [news_site.url("/east/feed.xml")], [news_site.host_port])
     db = tmp_path / "warehouse" / "monitor.duckdb"
     Warehouse.open(db).close()

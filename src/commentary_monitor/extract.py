@@ -74,7 +74,7 @@ def extract_page(html: bytes | str, url: str, need: Collection[str] = FIELDS) ->
         fields.update((f, found[f] or None) for f in need)
     text = doc.text.strip()
     # trafilatura reports a language only when asked to filter by one: read <html lang>, and
-    # detect it from the text when the page names none or names one the text is not in.
+    # let the text overrule it when the page names none, or one the text is not in.
     declared = normalize(doc.language) or page_language(html)
     return Extracted(**fields, language=article_language(declared, text), text=text)
 

@@ -1,24 +1,25 @@
-"""An article's language: what its page declares, or else what its text is written in.
+"""An article's language: what its text is written in, the page's own word first.
 
-``<html lang>`` is read first (:func:`page_language`); it is trusted when it is a real
-language written in the script the text is mostly in (a template that says ``en`` over a
-Russian article is not). Otherwise the language is detected from the text with py3langid
-(a naive Bayes n-gram model trained on 139 languages, bundled with the package: no
-download), on the first :data:`SAMPLE_CHARS` characters: ~1 ms a page. Codes are
-normalised to ISO 639-1 where there is one (``zh-CN``, ``zh-Hans``, ``zho`` -> ``zh``;
-``ru-RU`` -> ``ru``), see :func:`normalize`.
+The language is detected from the text with py3langid (a naive Bayes model of byte n-grams
+over 139 languages, bundled with the package: no download; by trafilatura's author), on the
+first :data:`SAMPLE_CHARS` characters: ~1 ms a page. ``<html lang>`` (:func:`page_language`)
+stands when the detector finds the text could be in that language; a page that names no
+language, or one the text is not in (a site template that says ``en`` over every article),
+gets the detected one (:func:`article_language`). Codes are normalised to ISO 639-1 where
+there is one (``zh-CN``, ``zh-Hans``, ``zho`` -> ``zh``; ``ru-RU`` -> ``ru``), see
+:func:`normalize`.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from collections import Counter
 from functools import lru_cache
 
 SAMPLE_CHARS = 1000   # the detector's verdict on a news page is the same from 500 characters on
 MIN_LETTERS = 8       # fewer letters than this is too little text to tell
+PLAUSIBLE = 0.01      # the detector's least probability for the page's own claim to stand
 
 # Tags that name no language: a page that says one of these has not said its language.
 _GENERIC = frozenset({"und", "mul", "zxx", "mis", "x", "i"})
@@ -30,24 +31,10 @@ _ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro", "eng": "
             "spa": "es", "jpn": "ja", "kor": "ko", "ara": "ar", "uzs": "uz", "srl": "sr"}
 _CODE = re.compile(r"^[a-z]{2,3}$")
 
-# The scripts a language is written in, as the first word of its letters' Unicode names;
-# a language not listed is written in Latin letters.
-_SCRIPTS = {
-    "ru": {"CYRILLIC"}, "uk": {"CYRILLIC"}, "be": {"CYRILLIC"}, "bg": {"CYRILLIC"}, "mk": {"CYRILLIC"},
-    "kk": {"CYRILLIC"}, "ky": {"CYRILLIC"}, "tg": {"CYRILLIC"}, "mn": {"CYRILLIC"}, "tt": {"CYRILLIC"},
-    "ba": {"CYRILLIC"}, "sr": {"CYRILLIC", "LATIN"}, "uz": {"LATIN", "CYRILLIC"},
-    "zh": {"CJK"}, "ja": {"CJK", "HIRAGANA", "KATAKANA"}, "ko": {"HANGUL", "CJK"},
-    "ar": {"ARABIC"}, "fa": {"ARABIC"}, "ur": {"ARABIC"}, "ps": {"ARABIC"}, "ug": {"ARABIC"},
-    "he": {"HEBREW"}, "yi": {"HEBREW"}, "el": {"GREEK"}, "hi": {"DEVANAGARI"}, "mr": {"DEVANAGARI"},
-    "ne": {"DEVANAGARI"}, "bn": {"BENGALI"}, "th": {"THAI"}, "ka": {"GEORGIAN"}, "hy": {"ARMENIAN"},
-    "ta": {"TAMIL"}, "te": {"TELUGU"}, "km": {"KHMER"}, "lo": {"LAO"}, "my": {"MYANMAR"},
-}
-_LATIN = frozenset({"LATIN"})
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
-
 _HTML_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([a-zA-Z][a-zA-Z0-9_-]{0,34})", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1024)
 def normalize(tag: str | None) -> str | None:
     """A language tag as the short code the warehouse stores: the primary subtag, lower-cased,
     two letters where ISO 639-1 has them (``zh-Hans-CN`` -> ``zh``, ``ru_RU`` -> ``ru``,
@@ -68,26 +55,6 @@ def page_language(html: bytes | str) -> str | None:
     return normalize(m.group(1).decode("ascii")) if m else None
 
 
-@lru_cache(maxsize=8192)
-def _script_of(ch: str) -> str:
-    try:
-        return unicodedata.name(ch).split(" ", 1)[0]
-    except ValueError:
-        return ""
-
-
-def main_script(text: str) -> str | None:
-    """The script most of the sample's letters are written in (``LATIN``, ``CYRILLIC``,
-    ``CJK``, ...), or None when it has too few letters to say."""
-    sample = text[:SAMPLE_CHARS]
-    if sample.isascii():   # most pages: no need to look letter by letter
-        return "LATIN" if len(_ASCII_LETTER.findall(sample)) >= MIN_LETTERS else None
-    counts = Counter(_script_of(ch) for ch in sample if ch.isalpha())
-    if sum(counts.values()) < MIN_LETTERS:
-        return None
-    return counts.most_common(1)[0][0]
-
-
 _detector = None
 _detector_lock = threading.Lock()
 
@@ -104,27 +71,39 @@ def detector():
         return _detector
 
 
-def detect(text: str | None) -> str | None:
-    """The language ``text`` is written in, normalised; None when it has too few letters.
-    The probabilities of labels that normalise to one code are added up (Mandarin text is
-    sometimes split between 'zh' and 'wuu')."""
+def _votes(text: str | None) -> Counter[str]:
+    """The detector's probability for each language, normalised codes (the labels that
+    normalise to one code added up: Mandarin text is sometimes split between 'zh' and
+    'wuu'); empty when the text has too few letters to tell."""
     sample = (text or "")[:SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
-        return None
     votes: Counter[str] = Counter()
-    for label, p in detector().rank(sample)[:5]:
-        code = normalize(label)
-        if code is not None:
-            votes[code] += p
-    return votes.most_common(1)[0][0] if votes else None
+    if sum(ch.isalpha() for ch in sample) >= MIN_LETTERS:
+        for label, p in detector().rank(sample):
+            code = normalize(label)
+            if code is not None:
+                votes[code] += p
+    return votes
+
+
+def detect(text: str | None) -> str | None:
+    """The language ``text`` is written in, normalised; None when it has too few letters."""
+    top = _votes(text).most_common(1)
+    return top[0][0] if top else None
 
 
 def article_language(declared: str | None, text: str | None) -> str | None:
-    """The language to store for an article: ``declared`` (already normalised, e.g. from
-    :func:`page_language`) when the text's main script is one that language is written in,
-    else the language detected from ``text``."""
-    if declared:
-        script = main_script(text or "")
-        if script is None or script in _SCRIPTS.get(declared, _LATIN):
-            return declared
-    return detect(text) or declared
+    """The language to store for an article whose page declares ``declared`` (normalised,
+    e.g. by :func:`page_language`; None when it declares none): the declared language when
+    the text could be in it, else the one the text is detected in.
+
+    "Could be": the detector gives it at least :data:`PLAUSIBLE`. On 181 real news pages, the
+    151 that declare a language got >= 0.78 for it where it was right, and < 1e-14 for the 4
+    where it was wrong (German articles under an English template, and the reverse). Where
+    the detector hesitates between close languages (a short Russian text it finds maybe
+    Ukrainian, Indonesian or Malay), the page's word stands."""
+    votes = _votes(text)
+    if not votes:
+        return declared
+    if declared and votes[declared] >= PLAUSIBLE:
+        return declared
+    return votes.most_common(1)[0][0]

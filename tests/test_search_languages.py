@@ -114,3 +114,36 @@ def test_migration_011_indexes_again_what_the_old_tokeniser_left_out(tmp_path):
         assert index_new(wh.con) == 4
         assert [h["title"] for h in search(wh.con, "газопроводом")] == [RUSSIAN_TITLE]
         assert [h["title"] for h in search(wh.con, "天然气")] == [CHINESE_TITLE]
+
+
+def test_an_ingest_from_a_site_stores_the_languages_and_search_finds_each(tmp_path, site):
+    """End to end, as a user runs it: a feed of Russian and Chinese pages that name no
+    language (and one whose template says ``en``) served from a loopback server, ingested
+    by the command line; the warehouse holds each article's language and ``search`` finds
+    the Russian one by another form of its words and the Chinese one by a word."""
+    from commentary_monitor.localsite import rss_feed
+
+    from .conftest import last_week_day, write_config
+    from .multilingual import page, sample_article
+    from .test_cli import cli
+
+    when = last_week_day(2)
+    items = []
+    for path, title, paragraphs, lang in (("/ru/1", RUSSIAN_TITLE, RUSSIAN_PARAGRAPHS, None),
+                                          ("/ru/2", RUSSIAN_OTHER_TITLE, RUSSIAN_OTHER_PARAGRAPHS, "en"),
+                                          ("/zh/1", CHINESE_TITLE, CHINESE_PARAGRAPHS, None),
+                                          ("/zh/2", CHINESE_OTHER_TITLE, CHINESE_OTHER_PARAGRAPHS, "zh-CN")):
+        site.add(path, page(title, paragraphs, lang, published=when))
+        items.append(sample_article(site.url(path), title, paragraphs, when))
+    site.add("/feed.xml", rss_feed("Восток", site.url("/"), items), "application/rss+xml")
+    cfg = write_config(tmp_path, [site.url("/feed.xml")], [site.host_port])
+    out = cli("--config", str(cfg), "ingest")
+    assert out.returncode == 0, out.stderr
+    out = cli("--config", str(cfg), "sql", "select title, language from articles order by url", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1:] == [f"{RUSSIAN_TITLE},ru", f"{RUSSIAN_OTHER_TITLE},ru",
+                                           f"{CHINESE_TITLE},zh", f"{CHINESE_OTHER_TITLE},zh"]
+    out = cli("--config", str(cfg), "search", "газопроводом")
+    assert out.returncode == 0 and RUSSIAN_TITLE in out.stdout and RUSSIAN_OTHER_TITLE not in out.stdout, out.stdout
+    out = cli("--config", str(cfg), "search", "集装箱")
+    assert out.returncode == 0 and CHINESE_OTHER_TITLE in out.stdout and CHINESE_TITLE not in out.stdout, out.stdout

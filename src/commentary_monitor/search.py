@@ -173,20 +173,19 @@ def _stem_all(words) -> dict[str, str]:
 
 
 COMMON_WORDS = 50_000
-COMMON_RUSSIAN_WORDS = 20_000
 
 
 def prestem(close: bool = False) -> None:
-    """Stem the most common English and Russian words (wordfreq's lists) at once: a worker
-    that starts with them leaves few words of an article to :func:`resolve_terms`. With
-    ``close``, the stemming connection is closed after (before a fork: see :mod:`.worker_start`)."""
+    """Stem the most common English words (wordfreq's list) at once: a worker that starts
+    with them leaves few words of an article to :func:`resolve_terms`. With ``close``, the
+    stemming connection is closed after (before a fork: see :mod:`.worker_start`). Russian
+    words are left to :func:`resolve_terms` (one query a batch): loading wordfreq's Russian
+    list alone took ~0.9 s, paid by every run whether or not it meets a Russian page."""
     global _stem_con
     import wordfreq
 
     _stem_all(w for w in wordfreq.top_n_list("en", COMMON_WORDS)
               if w.isascii() and w.isalpha() and w.islower() and w not in ENGLISH_STOP_WORDS)
-    _stem_all(w for w in wordfreq.top_n_list("ru", COMMON_RUSSIAN_WORDS)
-              if _CYRILLIC.fullmatch(w) and w == w.lower().replace("ё", "е") and w not in RUSSIAN_STOP_WORDS)
     if close:
         with _stem_lock:
             if _stem_con is not None:

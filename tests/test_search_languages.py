@@ -1,7 +1,7 @@
 """Search in every language: Russian words found by another form of the word (Snowball's
 Russian stemmer), Chinese words by their character bigrams, English as before; the same
 terms whether an ingest's workers or the SQL catch-up indexed an article; and a warehouse
-indexed before migration 011 indexed again."""
+indexed before migration 012 indexed again."""
 
 from datetime import datetime
 
@@ -93,9 +93,9 @@ def test_the_index_stores_russian_stems_and_chinese_bigrams(tmp_path):
     assert zh["管道"] == 3 and zh["天然"] == 3 and zh["中俄"] == 2
 
 
-def test_migration_011_indexes_again_what_the_old_tokeniser_left_out(tmp_path):
-    """A warehouse indexed before 011 had no terms for Cyrillic or Chinese words (an index
-    row with nothing in it); 011 clears those articles' rows and the macro, and the next
+def test_migration_012_indexes_again_what_the_old_tokeniser_left_out(tmp_path):
+    """A warehouse indexed before 012 had no terms for Cyrillic or Chinese words (an index
+    row with nothing in it); 012 clears those articles' rows and the macro, and the next
     ingest's catch-up indexes them with the new tokeniser. English articles keep theirs."""
     path = tmp_path / "w.duckdb"
     with Warehouse.open(path) as wh:
@@ -105,10 +105,10 @@ def test_migration_011_indexes_again_what_the_old_tokeniser_left_out(tmp_path):
         wh.con.execute("DELETE FROM search_terms WHERE NOT regexp_matches(term, '^[a-z]+$')")
         wh.con.execute("UPDATE search_docs SET len = 0 WHERE article_id IN "
                        "(SELECT article_id FROM articles WHERE NOT regexp_matches(title, '^[A-Za-z ]+$'))")
-        wh.con.execute("DELETE FROM schema_migrations WHERE version = 11")
+        wh.con.execute("DELETE FROM schema_migrations WHERE version = 12")
         english = wh.con.execute("SELECT count(*) FROM search_terms").fetchone()[0]
         assert search(wh.con, "газопровод") == []
-    with Warehouse.open(path) as wh:     # migrates: 011 again
+    with Warehouse.open(path) as wh:     # migrates: 012 again
         assert wh.con.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 1
         assert wh.con.execute("SELECT count(*) FROM search_terms").fetchone()[0] == english
         assert index_new(wh.con) == 4

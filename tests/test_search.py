@@ -115,6 +115,8 @@ TRICKY = [
     ("İstanbul ŞEHİR", "Straße, Øresund, Æsir and Łódź; the ﬁnal ligature; e\u0301clair with a combining mark."),
     ("Quotes", "“Curly” quotes — dashes – and ellipses… 1990s numbers, x2 y3, don’t; it's; CAPITALS."),
     ("Mixed scripts", "Москва и Пекин, 北京 and Moscow; Ελλάδα; naïvely mixed Ünïcödé words."),
+    ("ЁЛКИ и ёжики", "Её ещё нет. Українська: їжак, єдність, ґанок; Ѐ; сло́во с ударением; МОСКВА-СИТИ."),
+    ("中俄关系", "中俄两国签署了协议。俄 一 中，北京。東京タワー（とうきょう）と한국어; 㐀㐁 and 中文English混排2026年。"),
     ("", ""),
     (None, "No title at all, and running running runners ran."),
 ]

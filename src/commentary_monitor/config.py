@@ -59,6 +59,7 @@ class _Digest(_Strict):
     mention_band: Annotated[float, Field(ge=0.0, le=1.0)] = 0.15
     max_mentions: Annotated[int, Field(ge=0, le=100)] = 5
     quiet_days: Annotated[int, Field(ge=1, le=365)] = 14
+    languages: list[str] | None = None
 
 
 class _Email(_Strict):
@@ -206,6 +207,7 @@ class DigestSettings:
     mention_band: float = 0.15
     max_mentions: int = 5
     quiet_days: int = 14
+    languages: tuple[str, ...] | None = None   # the articles' languages the digest shows; None: all
 
 
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -457,6 +459,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
             mention_band=parsed.digest.mention_band,
             max_mentions=parsed.digest.max_mentions,
             quiet_days=parsed.digest.quiet_days,
+            languages=_languages(cfg_path, parsed.digest.languages),
         ),
         email=email,
         fetch=FetchSettings(**{   # the same keys as [fetch], a few resolved
@@ -480,6 +483,25 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
         profiles=tuple(profiles),
         runner=RunnerSettings(**parsed.runner.model_dump()),
     )
+
+
+def _languages(cfg_path: Path, values: list[str] | None) -> tuple[str, ...] | None:
+    """``[digest] languages`` as the codes articles are stored with (``zh-CN`` -> ``zh``)."""
+    from .language import ISO_639_1, normalize
+
+    if values is None:
+        return None
+    if not values:
+        raise ConfigError(cfg_path, "digest.languages", "an empty list would leave every digest empty: "
+                          "list the languages to show, or leave the key out for all")
+    codes = []
+    for i, value in enumerate(values):
+        code = normalize(value)
+        if code not in ISO_639_1:
+            raise ConfigError(cfg_path, f"digest.languages[{i}]",
+                              f"{value!r} is not a language code (ISO 639-1, e.g. \"en\", \"ru\", \"zh\")")
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))
 
 
 def _existing(cfg_path: Path, key: str, path: Path) -> Path:

@@ -94,6 +94,16 @@ def last_complete_week(now: datetime, tz: str) -> IsoWeek:
     return week_of(local - timedelta(days=7))
 
 
+DIGEST_LANGUAGE = "en"   # what the digest's own words are written in
+# Names for the languages an item may be in; any other shows as its code.
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "be": "Belarusian", "bg": "Bulgarian", "cs": "Czech", "de": "German", "en": "English",
+    "es": "Spanish", "fa": "Persian", "fr": "French", "he": "Hebrew", "hi": "Hindi", "it": "Italian",
+    "ja": "Japanese", "kk": "Kazakh", "ko": "Korean", "mn": "Mongolian", "nl": "Dutch", "pl": "Polish",
+    "pt": "Portuguese", "ru": "Russian", "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
+}
+
+
 @dataclass(frozen=True)
 class DigestItem:
     article_id: str
@@ -108,6 +118,15 @@ class DigestItem:
     seed_passage: str = ""            # the closest passage of the profile's seed essays
     seed_source: str = ""             # the seed essay it comes from (file name)
     also: tuple["Copy", ...] = ()     # syndicated copies and near-duplicates
+    language: str | None = None       # the article's language code, None when not known
+
+    @property
+    def foreign_language(self) -> str | None:
+        """The language's name when it is not the digest's own (English), else None: the
+        item says "in Russian" and its title and excerpt carry that language (HTML ``lang``)."""
+        if not self.language or self.language == DIGEST_LANGUAGE:
+            return None
+        return LANGUAGE_NAMES.get(self.language, self.language)
 
 
 @dataclass(frozen=True)
@@ -184,6 +203,7 @@ def _item(r: dict, excerpt_chars: int) -> DigestItem:
         terms=tuple(ev.get("terms", ())[:5]),
         seed_passage=_clip(str(ev.get("seed_passage") or ""), SEED_CHARS),
         seed_source=Path(str(ev.get("seed_source") or "")).name,
+        language=r.get("language"),
     )
 
 
@@ -221,11 +241,12 @@ def collect(wh: Warehouse, profiles: Sequence[Profile | ProfileConfig], week: Is
     sections = []
     for prof in profiles:
         # Fetch more than shown: collapsing copies can shrink the list.
-        rows = wh.relevant_in_range(prof.name, start, end, settings.max_items * 4)
+        rows = wh.relevant_in_range(prof.name, start, end, settings.max_items * 4, settings.languages)
         mention_rows = []
         if settings.max_mentions:
             low = max(0.0, prof.threshold - settings.mention_band)
-            mention_rows = wh.mentions_in_range(prof.name, start, end, low, settings.max_mentions * 4)
+            mention_rows = wh.mentions_in_range(prof.name, start, end, low, settings.max_mentions * 4,
+                                                settings.languages)
         items, mentions = _split(rows, mention_rows, settings.excerpt_chars, settings.max_items, settings.max_mentions)
         sections.append(DigestSection(prof.name, prof.threshold, items, mentions))
     # Source health as it stood at the end of the week (or now, for the week in progress): a

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,8 @@ from trafilatura.metadata import (META_URL, examine_meta, extract_author, extrac
                                   extract_title, extract_url)
 from trafilatura.settings import DEFAULT_CONFIG, Document, set_date_params
 from trafilatura.utils import load_html
+
+from .language import article_language, normalize, page_language
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,6 @@ def _date(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value).replace(tzinfo=None)
     except ValueError:
         return None
-
-
-_HTML_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([a-zA-Z]{2,3})\b", re.IGNORECASE)
-
-
-def _html_lang(html: bytes | str) -> str | None:
-    # trafilatura reports a language only when asked to filter by one: read <html lang>.
-    head = html[:8192]
-    m = _HTML_LANG.search(head.encode("utf-8", "replace") if isinstance(head, str) else head)
-    return m.group(1).decode("ascii").lower() if m else None
 
 
 _MAX_FILE_SIZE = DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE")   # what bare_extraction parses at most
@@ -81,7 +72,11 @@ def extract_page(html: bytes | str, url: str, need: Collection[str] = FIELDS) ->
         meta = page_metadata(tree, url, need)
         found = {"title": meta.title, "author": meta.author, "published": _date(meta.date), "sitename": meta.sitename}
         fields.update((f, found[f] or None) for f in need)
-    return Extracted(**fields, language=(doc.language or _html_lang(html)), text=doc.text.strip())
+    text = doc.text.strip()
+    # trafilatura reports a language only when asked to filter by one: read <html lang>, and
+    # let the text overrule it when the page names none, or one the text is not in.
+    declared = normalize(doc.language) or page_language(html)
+    return Extracted(**fields, language=article_language(declared, text), text=text)
 
 
 def page_metadata(tree, url: str, need: Collection[str] = FIELDS) -> Document:

@@ -27,6 +27,7 @@ from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
 from .health import cut
+from .language import article_language
 from .search import article_terms
 from .warehouse import FeedRun, FeedState, Warehouse, utcnow
 from .workers import WorkerDied, run_many
@@ -502,7 +503,7 @@ def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int, 
         author=clean_text(c.entry.author or (extracted.author if extracted else None)),
         published_at=c.entry.published or (extracted.published if extracted else None),
         fetched_at=utcnow(),
-        language=extracted.language if extracted else None,
+        language=extracted.language if extracted else article_language(None, text),   # feed text: detected
         text=clean_text(text or c.entry.title or ""),
         text_source="page" if use_page else "feed",
         page_status=status,

@@ -1,11 +1,17 @@
 """Full-text search over article titles and text: BM25 over an index kept incrementally.
 
+Words are tokenised by their script, which for the monitor's languages is their language:
+Latin-script words are Porter-stemmed (English), Cyrillic ones stemmed by the Snowball
+``russian`` stemmer, and runs of Chinese characters cut into overlapping character bigrams
+(see :func:`article_terms`). A query is tokenised the same way, so a Russian word form finds
+the Russian articles that use any form of it, and a Chinese word its articles, in SQL too.
+
 Each ingest adds the terms of the articles it stored (:func:`index_new`) to two tables,
 ``search_terms`` and ``search_docs``, instead of rebuilding an index over the whole
 warehouse: DuckDB's ``PRAGMA create_fts_index`` rebuilds everything, and its memory grew
-with the warehouse (~300 MB at 5,000 articles). Words are split on anything but a-z after
-lower-casing and stripping accents, English stop words dropped, then Porter-stemmed with the
-``stem`` function of DuckDB's ``fts`` extension (installed offline from the
+with the warehouse (~300 MB at 5,000 articles). Latin words are split on anything but a-z
+after lower-casing and stripping accents, English stop words dropped, then Porter-stemmed with
+the ``stem`` function of DuckDB's ``fts`` extension (installed offline from the
 ``duckdb-extension-fts`` wheel, whose version matches the engine's). The table macro
 ``search_bm25(query)``, created with the index, gives the same ranking in SQL.
 
@@ -69,6 +75,45 @@ def _words(expr: str) -> str:
     return f"list_filter({_split(expr)}, w -> w <> '' AND NOT list_contains([{stop}], w))"
 
 
+# Cyrillic and Chinese characters, as RE2 (DuckDB) and Python spell the same ranges.
+_CYRILLIC_SQL = r"[\x{0400}-\x{04FF}]+"
+_HAN_SQL = r"[\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}]+"
+_CYRILLIC = re.compile("[\u0400-\u04ff]+")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+_NOT_LATIN = re.compile("[\u0400-\u04ff\u3400-\u4dbf\u4e00-\u9fff]+")   # what the a-z split drops anyway
+
+# The commonest Russian function words (after 'ё' -> 'е', as the text is folded): Snowball's
+# Russian stop list, less its rarer entries. Cyrillic only: safe to inline in SQL.
+RUSSIAN_STOP_WORDS = frozenset("""
+а без более бы был была были было быть в вам вас ведь весь во вот все всего всех вы где да даже
+для до другой его ее ей ему если есть еще же за здесь и из или им их к как какая какой когда
+кто куда ли между меня мне много может можно мой моя мы на над надо нас не него нее нельзя нет
+ней нем ни ним них ничего но ну о об он она они оно опять от очень перед по под после потом потому почти при
+про раз с сам свою себе себя со так такой там тебя тем теперь то тогда того тоже только том ты
+тут у уж уже хоть чем через что чтоб чтобы чуть эти этого этой этом этот эту я
+""".split())
+
+
+def _cyrillic_words(expr: str) -> str:
+    """SQL: the Cyrillic words of the text ``expr``, lower-cased, 'ё' as 'е', stop words out."""
+    stop = ", ".join(f"'{w}'" for w in sorted(RUSSIAN_STOP_WORDS))
+    return (f"list_filter(regexp_extract_all(replace(lower(coalesce({expr}, '')), 'ё', 'е'), '{_CYRILLIC_SQL}'), "
+            f"w -> NOT list_contains([{stop}], w))")
+
+
+def _han_bigrams(expr: str) -> str:
+    """SQL: each run of Chinese characters in ``expr`` as its overlapping bigrams (a run of
+    one character as itself)."""
+    return (f"flatten(list_transform(regexp_extract_all(coalesce({expr}, ''), '{_HAN_SQL}'), "
+            "r -> CASE WHEN length(r) = 1 THEN [r] ELSE list_transform(range(1, length(r)), i -> substring(r, i, 2)) END))")
+
+
+def _terms(expr: str) -> str:
+    """SQL: the index terms of the text ``expr``, as a list with repeats (see :func:`article_terms`)."""
+    return (f"list_concat(list_transform({_words(expr)}, w -> stem(w, 'porter')), "
+            f"list_transform({_cyrillic_words(expr)}, w -> stem(w, 'russian')), {_han_bigrams(expr)})")
+
+
 # --- the index's words in Python: the same as _split()/_words(), for the extraction workers ---
 
 @lru_cache(maxsize=None)
@@ -103,9 +148,10 @@ STEMS_MAX = 500_000     # a long-lived process (``serve``) starts its cache afre
 
 
 def _stem_all(words) -> dict[str, str]:
-    """The Porter stems of ``words``, with DuckDB's own ``stem``, each word stemmed once per
-    process (one query for all that are new: a query costs ~0.4 ms whatever its size, so
-    words are stemmed in bulk, not one article at a time)."""
+    """The stems of ``words``, with DuckDB's own ``stem``: Porter for a-z words, Snowball's
+    Russian for Cyrillic ones; each word stemmed once per process (one query for all that are
+    new: a query costs ~0.4 ms whatever its size, so words are stemmed in bulk, not one
+    article at a time)."""
     global _stem_con
     with _stem_lock:
         words = set(words)
@@ -117,8 +163,12 @@ def _stem_all(words) -> dict[str, str]:
             if _stem_con is None:
                 _stem_con = duckdb.connect(config={"threads": 1})
                 load_fts(_stem_con)
-            _stems.update(_stem_con.execute("SELECT w, stem(w, 'porter') FROM (SELECT unnest(string_split(?, ' ')) AS w)",
-                                            [" ".join(new)]).fetchall())
+            latin = [w for w in new if w.isascii()]
+            for group, stemmer in ((latin, "porter"), (list(set(new) - set(latin)), "russian")):
+                if group:
+                    _stems.update(_stem_con.execute(
+                        f"SELECT w, stem(w, '{stemmer}') FROM (SELECT unnest(string_split(?, ' ')) AS w)",
+                        [" ".join(group)]).fetchall())
         return {w: _stems[w] for w in words}
 
 
@@ -128,7 +178,9 @@ COMMON_WORDS = 50_000
 def prestem(close: bool = False) -> None:
     """Stem the most common English words (wordfreq's list) at once: a worker that starts
     with them leaves few words of an article to :func:`resolve_terms`. With ``close``, the
-    stemming connection is closed after (before a fork: see :mod:`.worker_start`)."""
+    stemming connection is closed after (before a fork: see :mod:`.worker_start`). Russian
+    words are left to :func:`resolve_terms` (one query a batch): loading wordfreq's Russian
+    list alone took ~0.9 s, paid by every run whether or not it meets a Russian page."""
     global _stem_con
     import wordfreq
 
@@ -151,18 +203,24 @@ class Terms:
 
 def article_terms(title: str | None, text: str | None) -> Terms:
     """The words of ``title || ' ' || text`` exactly as :func:`index_new` splits them in
-    SQL (lower-cased, accents stripped, a-z runs, stop words out), counted; those whose
-    Porter stem this process knows already stemmed."""
-    folded = f"{title or ''} {text or ''}".lower()
-    if not folded.isascii():
-        folded = folded.encode("ascii", "commentary-monitor-fold").decode("ascii")
-    counts = Counter(_AZ.findall(folded))
+    SQL, counted: a-z runs after lower-casing and stripping accents (English stop words
+    out), Cyrillic runs lower-cased with 'ё' as 'е' (Russian stop words out), those whose
+    stem this process knows already stemmed; and the bigrams of runs of Chinese characters,
+    which need no stemming."""
+    raw = f"{title or ''} {text or ''}"
+    folded = raw.lower()
+    counts: Counter[str] = Counter()
     stems: dict[str, int] = {}
+    if not folded.isascii():
+        counts.update(w for w in _CYRILLIC.findall(folded.replace("ё", "е")) if w not in RUSSIAN_STOP_WORDS)
+        for run in _HAN.findall(raw):
+            for gram in ([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]):
+                stems[gram] = stems.get(gram, 0) + 1
+        folded = _NOT_LATIN.sub(" ", folded).encode("ascii", "commentary-monitor-fold").decode("ascii")
+    counts.update(w for w in _AZ.findall(folded) if w not in ENGLISH_STOP_WORDS)
     words = {}
-    known, stop = _stems.get, ENGLISH_STOP_WORDS
+    known = _stems.get
     for w, n in counts.items():
-        if w in stop:
-            continue
         stem = known(w)
         if stem is None:
             words[w] = n
@@ -231,12 +289,17 @@ def index_new(con: duckdb.DuckDBPyConnection) -> int:
                     "WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)")
         n = con.execute("SELECT count(*) FROM _new_ids").fetchone()[0]
         if n:
+            doc = "coalesce(title, '') || ' ' || coalesce(text, '')"
+            new_articles = "FROM articles WHERE article_id IN (SELECT article_id FROM _new_ids)"
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE _new_terms AS
                 SELECT article_id, stem(w, 'porter') AS term FROM (
-                    SELECT article_id, unnest({_split("coalesce(title, '') || ' ' || coalesce(text, '')")}) AS w
-                    FROM articles WHERE article_id IN (SELECT article_id FROM _new_ids))
-                WHERE w <> '' AND w NOT IN (SELECT word FROM _stop)""")
+                    SELECT article_id, unnest({_split(doc)}) AS w {new_articles})
+                WHERE w <> '' AND w NOT IN (SELECT word FROM _stop)
+                UNION ALL
+                SELECT article_id, stem(w, 'russian') FROM (SELECT article_id, unnest({_cyrillic_words(doc)}) AS w {new_articles})
+                UNION ALL
+                SELECT article_id, unnest({_han_bigrams(doc)}) {new_articles}""")
             con.execute("INSERT INTO search_terms SELECT term, article_id, count(*)::INTEGER FROM _new_terms "
                         "GROUP BY term, article_id")
             con.execute("INSERT INTO search_docs SELECT i.article_id, count(t.term)::INTEGER FROM _new_ids i "
@@ -264,7 +327,8 @@ def _index_complete(con: duckdb.DuckDBPyConnection) -> bool:
 def bm25_sql(query_param: str = "?") -> str:
     """SQL of (article_id, bm25) for the query text given as ``query_param``."""
     return f"""
-        WITH q AS (SELECT DISTINCT stem(unnest({_words(query_param)}), 'porter') AS term),
+        WITH qt AS (SELECT {query_param}::VARCHAR AS text),
+        q AS (SELECT DISTINCT unnest({_terms("qt.text")}) AS term FROM qt),
         n AS (SELECT count(*) AS n, avg(len) AS avgdl FROM search_docs),
         df AS (SELECT term, count(*) AS df FROM search_terms WHERE term IN (SELECT term FROM q) GROUP BY term)
         SELECT t.article_id,

@@ -12,7 +12,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -632,18 +632,23 @@ class Warehouse(DigestQueries, FeedQueries):
 
     # --- queries ----------------------------------------------------------------------
 
-    def relevant_in_range(self, profile: str, start: datetime, end: datetime, limit: int) -> list[dict]:
+    def relevant_in_range(self, profile: str, start: datetime, end: datetime, limit: int,
+                          languages: Sequence[str] | None = None) -> list[dict]:
         """The relevant articles of a profile published in [start, end), best first."""
-        return self.articles_in_range(profile, start, end, limit, "sa.relevant")
+        return self.articles_in_range(profile, start, end, limit, "sa.relevant", languages=languages)
 
     def articles_in_range(self, profile: str, start: datetime, end: datetime, limit: int,
-                          condition: str, params: tuple = ()) -> list[dict]:
+                          condition: str, params: tuple = (), languages: Sequence[str] | None = None) -> list[dict]:
         """A profile's articles published in [start, end) that meet ``condition`` (SQL over
-        ``scored_articles sa``, with ``params``), best first, with their text and evidence."""
+        ``scored_articles sa``, with ``params``), best first, with their text and evidence.
+        With ``languages``, only articles in one of them, or in a language not known."""
+        if languages is not None:
+            condition = f"({condition}) AND (sa.language IS NULL OR list_contains(?::VARCHAR[], sa.language))"
+            params = (*params, list(languages))
         cur = self.con.execute(
             f"""
             SELECT sa.article_id, sa.url, sa.title, sa.outlet, sa.author, sa.published_at, sa.score,
-                   sa.explanation, sa.evidence, a.text
+                   sa.explanation, sa.evidence, a.text, sa.language
             FROM scored_articles sa
             JOIN articles a ON a.article_id = sa.article_id
             WHERE sa.profile = ? AND sa.published_at >= ? AND sa.published_at < ? AND {condition}

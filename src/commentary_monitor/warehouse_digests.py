@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from typing import Sequence
 
 import duckdb
 
@@ -27,9 +28,11 @@ class DigestQueries:
             [start, end],
         ).fetchall()
 
-    def mentions_in_range(self, profile: str, start: datetime, end: datetime, low: float, limit: int) -> list[dict]:
+    def mentions_in_range(self, profile: str, start: datetime, end: datetime, low: float, limit: int,
+                          languages: Sequence[str] | None = None) -> list[dict]:
         """Articles of a profile published in [start, end) that scored in [low, threshold): best first."""
-        return self.articles_in_range(profile, start, end, limit, "NOT sa.relevant AND sa.score >= ?", (low,))
+        return self.articles_in_range(profile, start, end, limit, "NOT sa.relevant AND sa.score >= ?", (low,),
+                                      languages=languages)
 
     def outlet_activity(self, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
         """(outlet, articles, relevant articles) published in [start, end), most relevant first."""

@@ -7,6 +7,7 @@ with it instead of doing it again:
   page (~0.25 s): the jusText stop lists of every language (loaded the first time a page's
   main text comes out short) and the public-suffix list (the first time a site's name is
   taken from its URL);
+- the language detector's model (~1 s to load; see :mod:`.language`);
 - the packaged embedding model (a worker's scorer arrives pickled by name and finds it);
 - when the CLI names a configuration (``workers.PREBUILD_ENV``), its profiles, built into
   their cache if a seed or the config changed since they were last built: the server does
@@ -26,6 +27,7 @@ import os
 from courlan import extract_domain
 
 from .extract import extract_page
+from .language import detector
 from .search import prestem
 from .semantic import default_encoder
 
@@ -36,6 +38,7 @@ prestem(close=True)
 extract_page(_SHORT_PAGE, "https://www.example.com/warm-up")
 extract_domain("https://www.example.co.uk/warm-up")
 default_encoder()
+detector()
 
 
 def _prebuild_profiles() -> None:

@@ -1,0 +1,87 @@
+"""Relevance through the real pipeline: labeled articles served as a web site, ingested, then measured.
+
+    python bench/pipeline_relevance.py eval/real/pages/*.jsonl [--no-description]
+
+Each labeled article (the labels format of ``commentary-monitor eval``) becomes a page on a
+site on 127.0.0.1 (its paragraphs as <p>, its title as <h1>), listed in an RSS feed per
+outlet; ``commentary-monitor ingest`` fetches, extracts and scores them with the shipped
+config (its profiles; ``--no-description``: the descriptions removed) into a fresh
+warehouse, and the figures come from the ``scored_articles`` view: what a user would get.
+Loopback only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from relevance_cv import HEAD, report  # noqa: E402
+
+from commentary_monitor.localsite import LocalSite, SampleArticle, article_page, rss_feed  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("labels", nargs="+", type=Path)
+    ap.add_argument("--no-description", action="store_true")
+    args = ap.parse_args()
+    rows = [json.loads(x) for f in args.labels for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+    now = datetime.now(timezone.utc)
+    with LocalSite() as site, tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        shutil.copytree(ROOT / "seeds", project / "seeds")
+        by_outlet: dict[str, list[SampleArticle]] = {}
+        paths = {}
+        for i, r in enumerate(rows):
+            body = "\n\n".join(p for p in re.split(r"\n+", r.get("body", "")) if p.strip())
+            title = r.get("title") or body.split("\n\n", 1)[0][:90]
+            path = f"/a/{i}"
+            a = SampleArticle(site.url(path), title, "Staff", body[:200], body, now - timedelta(hours=i % 100))
+            site.add(path, article_page(a, r.get("outlet", "site")))
+            by_outlet.setdefault(r.get("outlet", "site"), []).append(a)
+            paths[site.url(path)] = r
+        feeds = []
+        for k, (outlet, items) in enumerate(sorted(by_outlet.items())):
+            feeds.append(site.add(f"/feed/{k}.xml", rss_feed(outlet, site.url("/"), items), "application/rss+xml"))
+        config = (ROOT / "config/monitor.toml").read_text(encoding="utf-8")
+        config = re.sub(r"^\[\[feeds\]\]\n(?:[a-z_]+ = .*\n)*", "", config, flags=re.M)   # the shipped feeds out
+        if args.no_description:
+            config = re.sub(r'description = """.*?"""\n', "", config, flags=re.S)
+        config = re.sub(r"^allow_private = \[\]", f'allow_private = ["{site.host_port}"]', config, flags=re.M)
+        config += "".join(f'\n[[feeds]]\nurl = "{u}"\n' for u in feeds)
+        (project / "config").mkdir()
+        (project / "config/monitor.toml").write_text(config, encoding="utf-8")
+        out = subprocess.run([str(Path(sys.executable).with_name("commentary-monitor")), "ingest"], cwd=project,
+                             capture_output=True, text=True)
+        print(out.stdout[-3000:], out.stderr[-3000:])
+        import duckdb
+
+        con = duckdb.connect(str(project / "warehouse/monitor.duckdb"), read_only=True)
+        got = con.execute("SELECT url, profile, score FROM scored_articles").fetchall()
+        thresholds = dict(con.execute("SELECT DISTINCT profile, 0.5 FROM scored_articles").fetchall())
+        con.close()
+    scores: dict[str, dict[str, float]] = {}
+    for url, profile, score in got:
+        scores.setdefault(profile, {})[url] = score
+    print(f"{len(paths)} pages served, {len({u for u, _, _ in got})} stored and scored\n")
+    print(HEAD)
+    for profile in sorted(scores):
+        key = profile.replace("-", "_")
+        urls = [u for u in paths if u in scores[profile] and key in paths[u].get("labels", {})]
+        print(report(profile, [scores[profile][u] for u in urls], [int(paths[u]["labels"][key]) for u in urls],
+                     thresholds.get(profile, 0.5)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -157,3 +157,30 @@ def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
         wh.store_articles(run, arts[:1], [[]])   # the article is stored already: its page is kept again
         (content,) = wh.con.execute(f"select content from read_blob('{tmp_path}/pages/*/*.html.zst')").fetchone()
         assert zstandard.decompress(content) == b"<html>one</html>"
+
+def test_a_lake_write_that_conflicts_with_another_writer_is_run_again(tmp_path, monkeypatch):
+    import duckdb
+
+    from commentary_monitor import warehouse as module
+
+    monkeypatch.setattr(module.time, "sleep", lambda s: None)
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        calls = []
+
+        def write():
+            calls.append(1)
+            if len(calls) < 3:
+                raise duckdb.TransactionException("Failed to commit: Transaction conflict on table runs")
+            return "done"
+
+        with pytest.raises(duckdb.TransactionException):     # one writer to a file: never retried
+            wh.retrying(write, "x")
+        assert len(calls) == 1
+        wh.lake = True       # (as a DuckLake-backed warehouse is: many writers)
+        calls.clear()
+        assert wh.retrying(write, "x") == "done" and len(calls) == 3
+        calls.clear()
+        with pytest.raises(duckdb.CatalogException):          # not a conflict: at once
+            wh.retrying(lambda: calls.append(1) or (_ for _ in ()).throw(duckdb.CatalogException("no table")), "x")
+        assert len(calls) == 1
+        wh.lake = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import time
@@ -66,6 +67,9 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
 _TABLE_KEY = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)", re.I)
 _COLUMN_KEY = re.compile(r"\s+(PRIMARY KEY|UNIQUE)\b", re.I)
 _CHECK = re.compile(r"\s+CHECK\s*\((?:[^()]|\([^()]*\))*\)", re.I)
+
+
+LAKE_RETRIES = 5      # a lake write whose commit conflicts with another process's is run again this often
 
 
 def lake_ddl(sql: str) -> str:
@@ -299,7 +303,28 @@ class Warehouse(DigestQueries, FeedQueries):
             self.con.execute("ROLLBACK")
             raise
         self._depth = 0
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error:
+            try:
+                self.con.execute("ROLLBACK")    # a commit that failed (a lake conflict) leaves nothing open
+            except duckdb.Error:
+                pass
+            raise
+
+    def retrying(self, write: Callable[[], object], what: str) -> object:
+        """Run ``write`` (one transaction); on a DuckLake, where writers in other processes
+        commit concurrently, run it again after a short random pause when its commit
+        conflicted with theirs, up to :data:`LAKE_RETRIES` times. A file has one writer:
+        it runs once."""
+        for attempt in range(LAKE_RETRIES + 1 if self.lake and not self._depth else 1):
+            try:
+                return write()
+            except duckdb.Error as exc:
+                if attempt == LAKE_RETRIES or not self.lake or "conflict" not in str(exc).lower():
+                    raise
+                time.sleep(random.uniform(0.05, 0.5) * (attempt + 1))
+        raise AssertionError(what)   # unreachable: the last attempt returns or raises
 
     def __enter__(self) -> "Warehouse":
         return self
@@ -379,10 +404,10 @@ class Warehouse(DigestQueries, FeedQueries):
     def finish_run(self, run_id: str, status: str, summary: str = "", feeds_ok: int | None = None,
                    feeds_failed: int | None = None, articles_new: int | None = None,
                    finished_at: datetime | None = None) -> None:
-        self.con.execute(
+        self.retrying(lambda: self.con.execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ?, feeds_ok = ?, feeds_failed = ?, articles_new = ? WHERE run_id = ?",
             [finished_at or utcnow(), status, summary, feeds_ok, feeds_failed, articles_new, run_id],
-        )
+        ), "finish run")
 
     def upsert_feeds(self, feeds: list[tuple[str, str | None]]) -> None:
         """Register configured feeds (url, name); names follow the config."""
@@ -482,36 +507,40 @@ class Warehouse(DigestQueries, FeedQueries):
         (``terms``, from :func:`.search.article_terms`; an article without them waits for
         :func:`.search.index_new`).
         """
-        from .search import store_terms
-
         if not articles:
             return 0
         now = utcnow()
         page_rows = self._write_pages(articles)
         before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         try:
-            with self.transaction():
-                self._append("articles", ARTICLE_COLUMNS,
-                             [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
-                               a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
-                              for a in articles], keys=("article_id",))
-                rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
-                if rows:
-                    self._append("scores", SCORE_COLUMNS, rows, keys=("article_id", "profile"), replace=True)
-                prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
-                for a in articles:
-                    if a.extra.get("fingerprint"):
-                        prints.setdefault(a.extra["fingerprint"], a.article_id)
-                if prints:
-                    self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
-                                 keys=("fingerprint",))
-                if page_rows:
-                    self._append("pages", PAGE_COLUMNS, page_rows, keys=("article_id",))
-                store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
+            self.retrying(lambda: self._store_batch(run_id, articles, scores, page_rows, now), "store articles")
         except duckdb.Error as exc:
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
         after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         return after - before
+
+    def _store_batch(self, run_id: str, articles: list, scores: list[list], page_rows: list, now) -> None:
+        """store_articles' transaction (run again on a lake conflict: see :meth:`retrying`)."""
+        from .search import store_terms
+
+        with self.transaction():
+            self._append("articles", ARTICLE_COLUMNS,
+                         [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
+                           a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
+                          for a in articles], keys=("article_id",))
+            rows = [score_row(a.article_id, s, now) for a, per_profile in zip(articles, scores) for s in per_profile]
+            if rows:
+                self._append("scores", SCORE_COLUMNS, rows, keys=("article_id", "profile"), replace=True)
+            prints: dict[str, str] = {}   # one row per fingerprint: the first article that had it
+            for a in articles:
+                if a.extra.get("fingerprint"):
+                    prints.setdefault(a.extra["fingerprint"], a.article_id)
+            if prints:
+                self._append("article_fingerprints", ("fingerprint", "article_id"), [list(p) for p in prints.items()],
+                             keys=("fingerprint",))
+            if page_rows:
+                self._append("pages", PAGE_COLUMNS, page_rows, keys=("article_id",))
+            store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
 
     @property
     def pages_dir(self) -> Path:

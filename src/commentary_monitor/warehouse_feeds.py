@@ -92,6 +92,11 @@ class FeedQueries:
                                          retry_not_before=retry_not_before)])
 
     def record_feeds(self, run_id: str | None, runs: list[FeedRun]) -> None:
+        """See :meth:`_record_feeds`; on a lake, run again when its commit conflicts with
+        another writer's (:meth:`.warehouse.Warehouse.retrying`)."""
+        self.retrying(lambda: self._record_feeds(run_id, runs), "record feeds")
+
+    def _record_feeds(self, run_id: str | None, runs: list[FeedRun]) -> None:
         """Every feed's outcome of one run, in one transaction and a handful of statements
         (a statement per feed costs 1-4 ms: 200 feeds took ~2 s): a ``fetches`` row each
         (none without ``run_id``), the feed's own title, and its state for the next run.

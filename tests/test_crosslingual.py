@@ -50,3 +50,22 @@ def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     (food, _), (ja, _) = s.score_many([("", "Лучшие рецепты борща и пельменей для всей семьи. " * 8),
                                        ("", "中国とロシアの首脳が会談した。" * 8)])
     assert food.score < 0.05 and ja.features["stage"] == "unreadable"
+
+
+def test_eval_reports_each_language_of_a_mixed_labels_file(tmp_path):
+    import json
+
+    from .conftest import REPO, RELATION_PARAGRAPHS
+    from .test_cli import cli
+
+    rows = [("en", "Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS), 2), ("en", "Trams", "Trams run on time. " * 30, 0),
+            ("ru", "", RU_RELATION, 2), ("ru", "", RU_OTHER, 0), ("zh", "中俄能源合作", ZH_RELATION, 2), ("zh", "中美", ZH_OTHER, 0)]
+    labels = tmp_path / "mixed.jsonl"
+    labels.write_text("".join(json.dumps({"id": f"m{i}", "title": t, "body": b, "lang": lang,
+                                          "labels": {"sino_russian": g}}, ensure_ascii=False) + "\n"
+                              for i, (lang, t, b, g) in enumerate(rows)), encoding="utf-8")
+    out = cli("--config", str(REPO / "config" / "monitor.toml"), "eval", "--labels", str(labels), cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    for lang in ("en", "ru", "zh"):
+        assert f"language {lang}: 2 articles" in out.stdout
+    assert out.stdout.count("| sino-russian | profile | 2 | 1 / 0 | 1.000 |") == 3

@@ -543,6 +543,14 @@ def cmd_eval(args) -> int:
           f"instead (a boolean alert of the profile's own actors or terms, BM25 with the seeds as the query, the "
           f"seeds' embedding centroid)")
     print(render(results, evaluate_anchors(scorer, articles)))
+    languages = sorted({a.lang for a in articles if a.lang})
+    if len(languages) > 1:      # a mixed set: the same figures per language (by the labels' `lang`)
+        for lang in languages:
+            subset = [a for a in articles if a.lang == lang]
+            per_lang = evaluate(scorer, subset)
+            if per_lang:
+                print(f"\nlanguage {lang}: {len(subset)} articles")
+                print(render(per_lang, evaluate_anchors(scorer, subset)))
     if args.feedback:
         before, after = evaluate_with_feedback(scorer, articles, args.feedback)
         print(f"\nfeedback on {args.feedback} labeled articles, the other {before[0].n} scored "

@@ -23,6 +23,7 @@ class LabeledArticle:
     title: str
     text: str
     grades: dict[str, int]   # profile name (as in the labels file) -> 0/1/2
+    lang: str = ""           # the labels file's language code, when it gives one
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def parse_labels(lines: list[str], source: str) -> list[LabeledArticle]:
             title = obj.get("title") or ""
             text = "\n\n".join(x for x in (obj.get("dek"), obj.get("body")) if x)
             grades = {_key(k): int(v) for k, v in obj["labels"].items()}
-            out.append(LabeledArticle(str(obj.get("id", n)), title, text, grades))
+            lang = str(obj.get("lang") or "").lower().replace("_", "-").split("-")[0]
+            out.append(LabeledArticle(str(obj.get("id", n)), title, text, grades, lang))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{source}:{n}: not a labeled article ({type(exc).__name__}: {exc})") from None
     return out

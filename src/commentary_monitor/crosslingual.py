@@ -54,10 +54,9 @@ def script_of(text: str, sample: int = 2000) -> str:
 @lru_cache(maxsize=1)
 def _cldr():
     """English name (lower-case) -> [(language, localised name, kind)], from CLDR:
-    territories ('country'), the official languages' names (as Russian adjectives:
-    'language'), and time-zone cities ('city')."""
+    territories ('country') and the official languages' names (as Russian adjectives:
+    'language'); cities come from :func:`_city_forms`."""
     from babel import Locale
-    from babel.dates import get_timezone_location
     from babel.languages import get_official_languages
 
     locales = {"ru": [Locale.parse("ru")], "zh": [Locale.parse("zh"), Locale.parse("zh_Hant")]}
@@ -74,25 +73,42 @@ def _cldr():
                     forms.append((lang, loc.territories[code], "country"))
             if lang == "ru" and official and official[0] in locs[0].languages:
                 forms.append(("ru", locs[0].languages[official[0]], "language"))   # 'китайский', 'русский'
-    try:
-        from zoneinfo import available_timezones
-        zones = sorted(available_timezones())
-    except ImportError:      # pragma: no cover
-        zones = []
-    for tz in zones:
+    return out
+
+
+@lru_cache(maxsize=1)
+def _zone_cities() -> dict[str, str]:
+    """English city name (lower-case) -> its time zone, from CLDR."""
+    from zoneinfo import available_timezones
+
+    from babel.dates import get_timezone_location
+
+    out = {}
+    for tz in sorted(available_timezones()):
         if "/" not in tz or tz.startswith(("Etc/", "SystemV/", "US/")):
             continue
         try:
-            city = get_timezone_location(tz, locale="en", return_city=True)
+            out.setdefault(get_timezone_location(tz, locale="en", return_city=True).lower(), tz)
         except Exception:    # noqa: BLE001 - a zone CLDR does not know
             continue
-        forms = out.setdefault(city.lower(), [])
-        for lang, locs in locales.items():
-            for loc in locs:
-                try:
-                    forms.append((lang, get_timezone_location(tz, locale=loc, return_city=True), "city"))
-                except Exception:  # noqa: BLE001
-                    pass
+    return out
+
+
+def _city_forms(word: str) -> list[tuple[str, str, str]]:
+    """A city's names in :data:`LANGUAGES` (CLDR's time-zone cities), when ``word`` is one."""
+    from babel import Locale
+    from babel.dates import get_timezone_location
+
+    tz = _zone_cities().get(word)
+    if tz is None:
+        return []
+    out = []
+    for lang, names in (("ru", ("ru",)), ("zh", ("zh", "zh_Hant"))):
+        for name in names:
+            try:
+                out.append((lang, get_timezone_location(tz, locale=Locale.parse(name), return_city=True), "city"))
+            except Exception:  # noqa: BLE001
+                pass
     return out
 
 
@@ -114,7 +130,8 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]]) -> dict[st
     for lang in LANGUAGES:
         sides, heads = [], []
         for words in spellings:
-            found = [(f, kind) for w in words for lg, f, kind in cldr.get(w.lower(), ()) if lg == lang and f]
+            found = [(f, kind) for w in words for lg, f, kind in [*cldr.get(w.lower(), ()), *_city_forms(w.lower())]
+                     if lg == lang and f]
             forms = sorted({f for f, _ in found})
             heads.append({f[0] for f, kind in found if kind == "country" and len(f) >= 2})
             if lang == "ru":

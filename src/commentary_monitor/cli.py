@@ -443,7 +443,12 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
             left, right = prof.reference["sides"]
             lines.append(f"relationship sides (a passage names both, or one): {' / '.join(a + '*' for a in left)}"
                          f"  <->  {' / '.join(a + '*' for a in right)}")
-            lines.append("relationship evidence: pairs (passages naming both sides), others (a third actor in the "
+            for lang, (fa, fb, fpairs) in sorted((prof.reference.get("foreign_sides") or {}).items()):
+                star = "*" if lang == "ru" else ""      # Russian names match by their first letters
+                lines.append(f"sides in {lang} (CLDR names): {' / '.join(x + star for x in fa)}  <->  "
+                             f"{' / '.join(x + star for x in fb)}" + (f"; pairs {', '.join(fpairs)}" if fpairs else ""))
+            lines.append("relationship evidence: pairs (passages naming both sides), joint (how many do), close "
+                         "(sentences naming both, of those naming either), others (a third actor in the "
                          "opening), dyad (phrases that speak of the two as a pair: between, both/the two "
                          "governments, capitals, ..., each other, bilateral, reciprocal, mutual, joint, neither side)")
     described = prof.reference.get("description_terms") or {}

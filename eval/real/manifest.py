@@ -1,14 +1,15 @@
-"""Write manifest.jsonl from the gathered pages (pages/*.jsonl, git-ignored: third-party texts).
+"""Write manifest.jsonl from gathered pages (pages/*.jsonl, git-ignored: third-party texts).
 
-    python eval/real/manifest.py
+    python eval/real/manifest.py [FOLDER]      # eval/real (default) or eval/multilingual
 
-The manifest keeps what is ours to publish: each page's id, URL, outlet, grades, the
-one-line reason for them and the query that found it; never the text.
+The manifest keeps what is ours to publish: each page's id, URL, outlet, language, grades,
+the one-line reason for them and the query that found it; never the text.
 """
 import json
+import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).resolve().parent
 KEEP = ("id", "url", "outlet", "lang", "labels", "kind", "why", "query")
 
 with (HERE / "manifest.jsonl").open("w", encoding="utf-8") as out:

@@ -138,6 +138,12 @@ class Fetcher:
         for origin, text in (robots_texts or {}).items():   # fetched earlier in the run
             self._set_robots(origin, text)
 
+    def know_robots(self, robots_texts: dict[str, str | None]) -> None:
+        """robots.txt fetched earlier in the run (origin -> text), for the sites not known yet."""
+        for origin, text in robots_texts.items():
+            if origin not in self._robots:
+                self._set_robots(origin, text)
+
     def _set_robots(self, origin: str, text: str | None) -> Robots:
         rules = Robots(text)
         delay = rules.crawl_delay(self.settings.user_agent)

@@ -27,6 +27,7 @@ from .feeds import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
 from .health import cut
+from .pagequeue import PageQueue
 from .search import article_terms
 from .warehouse import FeedRun, FeedState, Warehouse, utcnow
 from .workers import WorkerDied, run_many
@@ -362,19 +363,22 @@ class Batch:
 
 def process_batch(candidates: list[Candidate], settings: FetchSettings,
                   robots_texts: dict[str, str | None] | None = None, scorer=None,
-                  workers: int | None = None) -> Batch:
+                  workers: int | None = None, pages: list[Fetched | FetchError] | None = None) -> Batch:
     """Fetch each candidate's page (obeying robots.txt), extract and score it; fall back to
     the feed's own content when the page fails, is not HTML, or yields less text than the
     feed has. ``robots_texts`` (from :func:`fetch_robots`) spares each batch fetching the
     same robots.txt again. Extraction and scoring, the CPU-heavy part, run in ``workers``
     processes (default: ``settings.extract_workers``), each page extracted and scored in the
     same worker. A page whose server asked for a long wait comes back with
-    ``page_status='deferred'`` and no scores: the caller leaves it for a later run."""
+    ``page_status='deferred'`` and no scores: the caller leaves it for a later run.
+    ``pages``, when given, are the candidates' pages fetched already (see :func:`arrived_batch`)."""
     started_at, started = time.time(), time.perf_counter()
-    with _fetching:   # one batch fetches at a time: per-host limits hold across batches in flight
-        pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
-                           robots=True, robots_texts=robots_texts)
-    timings = {"fetch pages": time.perf_counter() - started, "extract": 0.0, "score": 0.0, "index terms": 0.0}
+    timings = {"extract": 0.0, "score": 0.0, "index terms": 0.0}
+    if pages is None:
+        with _fetching:   # one batch fetches at a time: per-host limits hold across batches in flight
+            pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
+                               robots=True, robots_texts=robots_texts)
+        timings = {"fetch pages": time.perf_counter() - started, **timings}
     jobs = [(c, p, settings.min_text_chars, settings.keep_html) for c, p in zip(candidates, pages)]
     workers = settings.extract_workers if workers is None else workers
     try:
@@ -391,6 +395,30 @@ def process_batch(candidates: list[Candidate], settings: FetchSettings,
         for stage, t in seconds.items():
             timings[stage] += t
     return Batch(articles, scores, timings, started_at)
+
+
+def page_queue(settings: FetchSettings) -> PageQueue[Candidate]:
+    """The run's queue of article pages (obeying robots.txt): add candidates as their feeds
+    are read, build batches from what has arrived (:func:`arrived_batch`)."""
+    return PageQueue(settings, settings.max_page_bytes, PAGE_ACCEPT, robots=True)
+
+
+def queue_candidates(pages: PageQueue[Candidate], candidates: list[Candidate],
+                     robots_texts: dict[str, str | None] | None = None) -> None:
+    pages.add([(c, c.entry.link) for c in candidates], robots_texts)
+
+
+def arrived_batch(source: PageQueue[Candidate] | list[tuple[Candidate, Fetched | FetchError]], size: int,
+                  settings: FetchSettings, scorer=None, workers: int | None = None) -> Batch:
+    """:func:`process_batch` of the next ``size`` pages to arrive in the run's page queue
+    (waiting for them), or of ``source`` itself: pages taken from the queue already (where
+    the batch is built in another process)."""
+    started_at = time.time()
+    arrived = source.take(size) if isinstance(source, PageQueue) else source
+    batch = process_batch([c for c, _ in arrived], settings, scorer=scorer, workers=workers,
+                          pages=[p for _, p in arrived])
+    batch.started = started_at
+    return batch
 
 
 def build_articles(candidates: list[Candidate], settings: FetchSettings,

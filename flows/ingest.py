@@ -23,7 +23,6 @@ from commentary_monitor.errors import AllFeedsFailed, Stopped
 from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.politeness import reset_host_budgets
-from commentary_monitor.fetch import origin_of
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.search import index_new
 from commentary_monitor.warehouse import Warehouse
@@ -81,8 +80,8 @@ RETRY = dict(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transien
 
 
 @task(name="fetch-feeds", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
-def fetch_feeds(feeds: list, settings: FetchSettings, states: dict) -> list[pipeline.FeedOutcome]:
-    return _unless_stopped(pipeline.fetch_feeds, feeds, settings, states, default=[])
+def fetch_feeds(feeds: list, settings: FetchSettings, states: dict, on_read=None) -> list[pipeline.FeedOutcome]:
+    return _unless_stopped(pipeline.fetch_feeds, feeds, settings, states, on_read, default=[])
 
 
 @task(name="fetch-robots", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
@@ -271,13 +270,22 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
                         # other feeds (parsing them takes ~0.4 ms an entry, on one core).
                         while ramp and done_to + ramp[0] <= len(candidates) and len(in_flight) < window:
                             submit(done_to + ramp.pop(0))
-                        rest = fetch_feeds(groups[1], cfg.fetch, states)
+                        more: list = []
+
+                        def read(outcome: pipeline.FeedOutcome) -> None:
+                            """A feed read: its pages are fetched while the others are still read
+                            (one that drips holds up only its own; their new sites' robots.txt is
+                            read by the page queue)."""
+                            new = pipeline.select_new_stored([outcome], wh, cfg.fetch.max_new_per_feed,
+                                                             taken=candidates + more)
+                            more.extend(new)
+                            pipeline.queue_candidates(pages, new, robots)
+
+                        rest = fetch_feeds(groups[1], cfg.fetch, states, on_read=read)
                         stopping.check("ingest")
-                        more = pipeline.select_new_stored(rest, wh, cfg.fetch.max_new_per_feed, taken=candidates)
                         outcomes += rest
                         candidates += more
-                        prepare([c for c in more if origin_of(c.entry.link) not in robots])
-                        pipeline.queue_candidates(pages, more, robots)
+                        prepare([])
                         lap("fetch feeds")
                         parsed(rest)
                     bounds = deque((done_to + a, done_to + b) for a, b in batch_bounds(len(candidates) - done_to, ramp=tuple(ramp)))

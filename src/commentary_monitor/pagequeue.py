@@ -203,14 +203,29 @@ class PageQueue(Generic[T]):
         return starts
 
     async def _fetch(self, fetcher: Fetcher, host: str, order: int, item: T, url: str) -> None:
+        counted = True
+
+        def slow() -> None:
+            """The request has run for ``timeout`` seconds (a response that drips): it no longer
+            holds its host's turn, here as in the fetcher's limiter."""
+            nonlocal counted
+            with self._cond:
+                if counted:
+                    counted = False
+                    self._running[host] -= 1
+            self._event.set()
+
         try:
-            page: Fetched | FetchError = await fetcher.get(url, self.max_bytes, self.accept, robots=self.robots)
+            page: Fetched | FetchError = await fetcher.get(url, self.max_bytes, self.accept, robots=self.robots,
+                                                           on_slow=slow)
         except FetchError as exc:
             # Kept as a result: drop the traceback, whose frames would keep an aborted body alive.
             exc.__context__ = exc.__cause__ = None
             page = exc.with_traceback(None)
         with self._cond:
-            self._running[host] -= 1
+            if counted:
+                counted = False
+                self._running[host] -= 1
             self._started -= 1
             self._arrived.append((order, item, page))
             if not self._started and self._busy_since is not None:

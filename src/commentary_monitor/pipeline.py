@@ -136,13 +136,17 @@ class Article:
 
 
 def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
-                states: dict[str, FeedState] | None = None) -> list[FeedOutcome]:
+                states: dict[str, FeedState] | None = None, on_read=None) -> list[FeedOutcome]:
     """Fetch and parse every feed; one outcome per feed, errors included, never raising.
 
     A feed with stored validators is fetched conditionally (a 304 is an ``ok`` outcome
     with nothing parsed); a feed still inside a long ``Retry-After`` is not fetched; a
     configured URL that turns out to be a web page is resolved by autodiscovery and the
     feed found is remembered (``resolved_url``).
+
+    With ``on_read``, ``on_read(outcome)`` is called for each feed as soon as its outcome is
+    final, while the others are still being read (in this thread): a feed that drips holds
+    up its own entries only.
     """
     states = states or {}
     now = utcnow()
@@ -166,10 +170,11 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
     urls = [(states[feeds[i].url].resolved_url if feeds[i].url in states else None) or feeds[i].url for i in todo]
     checks = [Validators(states[feeds[i].url].etag, states[feeds[i].url].last_modified) if feeds[i].url in states else None
               for i in todo]
-    responses = fetch_many(urls, settings, settings.max_feed_bytes, FEED_ACCEPT, checks)
     discover: list[tuple[int, str]] = []
     stale: list[int] = []     # a feed found by autodiscovery that is gone: look on the page again
-    for i, url, resp in zip(todo, urls, responses):
+
+    def settle(j: int, resp: Fetched | FetchError) -> None:
+        i, url = todo[j], urls[j]
         feed = feeds[i]
         resolved = url if url != feed.url else None
         if isinstance(resp, FetchError):
@@ -177,24 +182,30 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                                       resolved_url=resolved, retry_after=resp.retry_after)
             if resolved and not resp.may_pass and resp.kind == "http":
                 stale.append(i)
-            continue
-        if resp.not_modified:
+        elif resp.not_modified:
             outcomes[i] = FeedOutcome(feed, "ok", 304, resolved_url=resolved)
-            continue
-        try:
-            parsed, seconds = parse(resp)
-        except FeedError as exc:
-            found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
-            if found:
-                discover.append((i, found[0]))
-            elif resolved:
-                stale.append(i)
-            outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message,
-                                      resolved_url=resolved)
-            continue
-        outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
-                                  etag=resp.etag, last_modified=resp.last_modified,
-                                  parse_seconds=seconds)
+        else:
+            try:
+                parsed, seconds = parse(resp)
+            except FeedError as exc:
+                found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
+                if found:
+                    discover.append((i, found[0]))
+                elif resolved:
+                    stale.append(i)
+                outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message,
+                                          resolved_url=resolved)
+            else:
+                outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
+                                          etag=resp.etag, last_modified=resp.last_modified,
+                                          parse_seconds=seconds)
+        if on_read is not None and i not in stale and (not discover or discover[-1][0] != i):
+            on_read(outcomes[i])
+
+    for i in range(len(feeds)):
+        if outcomes[i] is not None and on_read is not None:   # not requested: waiting out a Retry-After
+            on_read(outcomes[i])
+    fetch_many(urls, settings, settings.max_feed_bytes, FEED_ACCEPT, checks, on_done=settle)
     if stale:   # the configured page may now announce another feed (or be one itself)
         pages = fetch_many([feeds[i].url for i in stale], settings, settings.max_feed_bytes, FEED_ACCEPT)
         for i, resp in zip(stale, pages):
@@ -227,6 +238,9 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
             outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=url,
                                       etag=resp.etag, last_modified=resp.last_modified,
                                       parse_seconds=seconds)
+    if on_read is not None:   # the feeds looked for again, read only now
+        for i in sorted({i for i in stale} | {i for i, _ in discover}):
+            on_read(outcomes[i])
     return [o for o in outcomes if o is not None]
 
 

@@ -394,3 +394,21 @@ def test_a_crawl_delayed_host_holds_up_only_its_own_pages(tmp_path, site):
     # Fetched batch by batch, the fast host's later pages waited for the slow host's 5 s.
     assert fast_times[-1] - fast_times[0] < 3, fast_times[-1] - fast_times[0]
     assert fast_times[-1] < slow_times[-1] - 2
+
+
+def test_a_slow_feed_holds_up_only_its_own_pages(tmp_path, site):
+    """Three feeds: the first is read on its own, then the other two together, one of them
+    on a host that takes 3 s to answer. The other's pages are fetched as soon as it is read,
+    not when the slow feed has come in."""
+    from commentary_monitor.localsite import LocalSite
+
+    first, fast = _many_articles_site(site, feeds=2, per_feed=5)
+    with LocalSite() as slow:
+        (slow_feed,) = _many_articles_site(slow, feeds=1, per_feed=5)
+        slow.delay = 3.0
+        cfg = write_config(tmp_path, [first, slow_feed, fast], [site.host_port, slow.host_port])
+        summary = ingest(config_path=str(cfg))
+        slow_feed_came = next(t for path, t in zip(slow.hits, slow.hit_times) if path.endswith("/rss"))
+    assert summary.articles_new == 15 and not summary.feeds_failed
+    fast_pages = [t for path, t in zip(site.hits, site.hit_times) if path.startswith("/d1/a")]
+    assert len(fast_pages) == 5 and max(fast_pages) < slow_feed_came - 1, (fast_pages, slow_feed_came)

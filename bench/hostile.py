@@ -79,6 +79,7 @@ def run_measured(cmd: list[str], env: dict, out: Path) -> dict:
         root = psutil.Process(proc.pid)
         rss = pss = hwm = 0
         seen: set[int] = set()
+        each: dict[int, list] = {}   # pid -> [what it is, its peak RSS]
         while proc.poll() is None:
             total_rss = total_pss = 0
             try:
@@ -91,6 +92,12 @@ def run_measured(cmd: list[str], env: dict, out: Path) -> dict:
                     total_rss += m.rss
                     total_pss += m.pss
                     seen.add(p.pid)
+                    if p.pid not in each:
+                        cmd = " ".join(p.cmdline())
+                        each[p.pid] = ["the CLI (the flow)" if p.pid == proc.pid else
+                                       "Prefect's API server" if "uvicorn" in cmd or "prefect" in cmd.split(" -c ")[0]
+                                       else "extraction workers / fork server", 0]
+                    each[p.pid][1] = max(each[p.pid][1], m.rss)
                     if p.pid == proc.pid:
                         hwm = max(hwm, next(int(ln.split()[1]) * 1024 for ln in open(f"/proc/{p.pid}/status")
                                             if ln.startswith("VmHWM:")))
@@ -107,7 +114,11 @@ def run_measured(cmd: list[str], env: dict, out: Path) -> dict:
             break
         time.sleep(0.1)
     left = [f"{p.pid} {' '.join(p.info['cmdline'] or [])[:80]}" for p in left]
-    return {"code": proc.returncode, "wall": wall, "rss": rss, "pss": pss, "hwm": hwm,
+    kinds: dict[str, list[int]] = {}
+    for kind, peak in each.values():
+        kinds.setdefault(kind, []).append(peak)
+    return {"each": {k: ", ".join(f"{v / 2**20:.0f}" for v in sorted(vs, reverse=True)) for k, vs in kinds.items()},
+            "code": proc.returncode, "wall": wall, "rss": rss, "pss": pss, "hwm": hwm,
             "processes": len(seen), "left": left}
 
 
@@ -152,9 +163,10 @@ def main() -> None:
         cfg = project(work, port)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         env["PREFECT_HOME"] = str(work / "prefect-home")
-        if not args.fresh_prefect_home:
-            subprocess.run([EXE, "--config", str(project(work / "warm-up", None)), "ingest"], env=env,
-                           capture_output=True, check=True)
+        empty = None
+        if not args.fresh_prefect_home:   # the same command with no feeds: Prefect's start-up alone
+            empty = run_measured([EXE, "--config", str(project(work / "warm-up", None)), "ingest"], env,
+                                 work / "warm-up.out")
         got = run_measured([EXE, "--config", str(cfg), "ingest"], env, work / "ingest.out")
         wrong = check_outcomes(work / "warehouse" / "monitor.duckdb")
     finally:
@@ -164,6 +176,11 @@ def main() -> None:
     print(f"hostile ingest: exit {got['code']}, {got['wall']:.1f} s wall; peak memory of the process tree "
           f"({got['processes']} processes): {got['rss'] / 2**20:.0f} MB RSS summed, {got['pss'] / 2**20:.0f} MB PSS; "
           f"the CLI alone {got['hwm'] / 2**20:.0f} MB (VmHWM)")
+    print("  peak RSS of each process, MB: " + "; ".join(f"{k}: {v}" for k, v in got["each"].items()))
+    if empty:
+        print(f"the same command with no feeds (Prefect's start-up, the profiles): {empty['wall']:.1f} s wall; "
+              f"peak memory of its process tree ({empty['processes']} processes): {empty['rss'] / 2**20:.0f} MB RSS "
+              f"summed, {empty['pss'] / 2**20:.0f} MB PSS; the CLI alone {empty['hwm'] / 2**20:.0f} MB")
     print("left running 3 s after the command: " + (", ".join(got["left"]) or "none"))
     print("cases: " + ("all handled as expected" if not wrong else "\n  ".join(["DIFFERENT:", *wrong])))
     print((work / "ingest.out").read_text(encoding="utf-8", errors="replace")[-3000:])

@@ -23,7 +23,6 @@ from commentary_monitor.errors import AllFeedsFailed, Stopped
 from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.politeness import reset_host_budgets
-from commentary_monitor.fetch import origin_of
 from commentary_monitor.scoring import Scorer
 from commentary_monitor.staging import IngestStore
 
@@ -80,8 +79,8 @@ RETRY = dict(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transien
 
 
 @task(name="fetch-feeds", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
-def fetch_feeds(feeds: list, settings: FetchSettings, states: dict) -> list[pipeline.FeedOutcome]:
-    return _unless_stopped(pipeline.fetch_feeds, feeds, settings, states, default=[])
+def fetch_feeds(feeds: list, settings: FetchSettings, states: dict, on_read=None) -> list[pipeline.FeedOutcome]:
+    return _unless_stopped(pipeline.fetch_feeds, feeds, settings, states, on_read, default=[])
 
 
 @task(name="fetch-robots", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
@@ -90,11 +89,12 @@ def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
 
 
 @task(name="build-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
-def build_articles(candidates: list, settings: FetchSettings, robots: dict, scorer: Scorer,
+def build_articles(pages, size: int, settings: FetchSettings, scorer: Scorer,
                    workers: int | None = None) -> pipeline.Batch | None:
-    """Fetch, extract and score one batch of articles (on whichever task runner the config
-    names); None when a stop was asked for before it was built."""
-    return _unless_stopped(pipeline.process_batch, candidates, settings, robots, scorer, workers)
+    """Extract and score one batch of articles from the next ``size`` pages to arrive in the
+    run's page queue (or from the pages taken already, for a runner in other processes), on
+    whichever task runner the config names; None when a stop was asked for before it was built."""
+    return _unless_stopped(pipeline.arrived_batch, pages, size, settings, scorer, workers)
 
 
 def _built(future) -> bool:
@@ -114,8 +114,8 @@ def uses_local_pool(cfg: Config) -> bool:
 def task_runner_for(cfg: Config):
     """The task runner that builds the batches, and how many batches it keeps in flight.
 
-    ``local``: threads in this process (one batch fetched while others are extracted and
-    scored in the [fetch] extract_workers processes). ``dask``: the workers of a Dask
+    ``local``: threads in this process (each batch waits there for its pages from the run's
+    page queue, and is extracted and scored in the [fetch] extract_workers processes). ``dask``: the workers of a Dask
     cluster (prefect-dask), each extracting and scoring its batch in its own process."""
     if cfg.runner.kind == "dask":
         from prefect_dask import DaskTaskRunner
@@ -198,6 +198,9 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
             # turns with them (one thread stores a batch with ~15% less CPU).
             wh.set_threads(1)
         run_id = wh.start_run("ingest")
+        # The article pages are fetched in the background, each host at its own pace (a
+        # Crawl-delay holds up that host's pages only); the batches take what has arrived.
+        pages = pipeline.page_queue(cfg.fetch)
         try:
             outcomes: list = []
             candidates: list = []
@@ -241,6 +244,7 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
                         robots.update(fetch_robots(new, cfg.fetch))
 
                 prepare(candidates)
+                pipeline.queue_candidates(pages, candidates, robots)
                 lap("fetch feeds")
                 parsed(outcomes)
                 runner, window, workers = task_runner_for(cfg)
@@ -252,8 +256,11 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
 
                     def submit(end: int) -> None:
                         nonlocal done_to
-                        params = dict(candidates=candidates[done_to:end], settings=cfg.fetch, robots=dict(robots),
-                                      scorer=scorer, workers=workers)
+                        # A batch built in this process waits for its pages in its own thread; one
+                        # built elsewhere (Dask) gets them from here.
+                        source = pages if cfg.runner.kind == "local" else pages.take(end - done_to)
+                        params = dict(pages=source, size=end - done_to, settings=cfg.fetch, scorer=scorer,
+                                      workers=workers)
                         in_flight.append((time.time(), runner.submit(build_articles, parameters=params)))
                         done_to = end
 
@@ -263,12 +270,22 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
                         # other feeds (parsing them takes ~0.4 ms an entry, on one core).
                         while ramp and done_to + ramp[0] <= len(candidates) and len(in_flight) < window:
                             submit(done_to + ramp.pop(0))
-                        rest = fetch_feeds(groups[1], cfg.fetch, states)
+                        more: list = []
+
+                        def read(outcome: pipeline.FeedOutcome) -> None:
+                            """A feed read: its pages are fetched while the others are still read
+                            (one that drips holds up only its own; their new sites' robots.txt is
+                            read by the page queue)."""
+                            new = pipeline.select_new_stored([outcome], wh, cfg.fetch.max_new_per_feed,
+                                                             taken=candidates + more)
+                            more.extend(new)
+                            pipeline.queue_candidates(pages, new, robots)
+
+                        rest = fetch_feeds(groups[1], cfg.fetch, states, on_read=read)
                         stopping.check("ingest")
-                        more = pipeline.select_new_stored(rest, wh, cfg.fetch.max_new_per_feed, taken=candidates)
                         outcomes += rest
                         candidates += more
-                        prepare([c for c in more if origin_of(c.entry.link) not in robots])
+                        prepare([])
                         lap("fetch feeds")
                         parsed(rest)
                     bounds = deque((done_to + a, done_to + b) for a, b in batch_bounds(len(candidates) - done_to, ramp=tuple(ramp)))
@@ -313,13 +330,16 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
                             store(submitted, batch)
                             del batch, future
                     except Stopped:
-                        # What is built is kept; the batches still fetching end at once (their
-                        # requests are cancelled) and the runner's threads with them.
+                        # What is built is kept; the batches still waiting for pages end at once
+                        # (the requests are cancelled) and the runner's threads with them.
                         for submitted, future in in_flight:
                             if future.wrapped_future.done() and (batch := future.result(raise_on_failure=False)) \
                                     and isinstance(batch, pipeline.Batch):
                                 store(submitted, batch)
                         raise
+                    finally:
+                        pages.close()   # nothing left to wait for: no batch thread outlives the runner
+                        stages["fetch pages"] = pages.busy_seconds
             except Stopped as exc:
                 stopped = exc.why
             for o in outcomes:
@@ -358,5 +378,6 @@ def run_ingest(config_path: str | None) -> pipeline.IngestSummary:
             wh.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise
         finally:
+            pages.close()
             shutdown_pool()   # the extraction workers live as long as the run
     return summary

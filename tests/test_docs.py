@@ -37,9 +37,10 @@ def test_every_table_and_column_is_documented(tmp_path):
 
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-# The name as a command: not inside a path or a word (commentary-monitor-demo/, github.com/commentary-monitor/x).
+# The name as a command: not inside a path or a word (commentary-monitor-demo/, github.com/commentary-monitor/x),
+# nor as the prefix of a message the command printed ("commentary-monitor: ingest stopped by ...").
 # At the start of a command: of the line or span, after `&&` or `=` (ExecStart=), maybe as a path.
-COMMAND = re.compile(r"(?:^\s*|(?<=&&)\s*|(?<==))(?:[^\s=]*/)?commentary-monitor(?![\w/.-])(.*)")
+COMMAND = re.compile(r"(?:^\s*|(?<=&&)\s*|(?<==))(?:[^\s=]*/)?commentary-monitor(?![\w/.:-])(.*)")
 SHELL_BREAKS = {"&&", "||", "|", ";", ">", ">>", "2>", "<"}
 
 

@@ -331,6 +331,42 @@ def test_per_host_concurrency_is_limited():
     assert all(o.status == 200 for o in out) and state["max"] == 2
 
 
+def test_dripping_responses_do_not_hold_their_hosts_other_pages_for_the_whole_deadline():
+    """Two pages that drip a byte every 0.3 s take both of the host's slots; once they have run
+    for ``timeout`` seconds they stop counting against it, and the third page goes, long before
+    the two end at their deadline."""
+    answered = {}
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            if self.path.startswith("/drip"):
+                try:
+                    for _ in range(20):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.3)
+                except OSError:
+                    pass
+            else:
+                answered[self.path] = time.monotonic()
+                self.wfile.write(b"ok")
+            self.close_connection = True
+
+        def log_message(self, *a):
+            pass
+
+    with _server(Drip) as port:
+        s = settings(f"127.0.0.1:{port}", per_host_concurrency=2, per_host_delay=0.0, timeout=1.0, deadline=3.0)
+        started = time.monotonic()
+        out = fetch_many([f"http://127.0.0.1:{port}/drip1", f"http://127.0.0.1:{port}/drip2",
+                          f"http://127.0.0.1:{port}/page"], s, 100)
+    assert [o.kind for o in out[:2]] == ["deadline", "deadline"] and out[2].status == 200
+    assert 0.9 <= answered["/page"] - started < 2.0, answered["/page"] - started
+
+
 def test_redirect_to_another_scheme_is_refused(site):
     with _redirect_server("file:///etc/passwd") as port:
         (out,) = fetch_many([f"http://127.0.0.1:{port}/"], settings(f"127.0.0.1:{port}"), 1000)

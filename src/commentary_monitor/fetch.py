@@ -138,6 +138,12 @@ class Fetcher:
         for origin, text in (robots_texts or {}).items():   # fetched earlier in the run
             self._set_robots(origin, text)
 
+    def know_robots(self, robots_texts: dict[str, str | None]) -> None:
+        """robots.txt fetched earlier in the run (origin -> text), for the sites not known yet."""
+        for origin, text in robots_texts.items():
+            if origin not in self._robots:
+                self._set_robots(origin, text)
+
     def _set_robots(self, origin: str, text: str | None) -> Robots:
         rules = Robots(text)
         delay = rules.crawl_delay(self.settings.user_agent)
@@ -193,13 +199,15 @@ class Fetcher:
                 self._free.put_nowait(client)   # the most recently used first: its connections are warm
 
     async def get(self, url: str, max_bytes: int, accept: str = "*/*", validators: Validators | None = None,
-                  robots: bool = False) -> Fetched:
+                  robots: bool = False, on_slow=None) -> Fetched:
         """GET ``url``; raise :class:`FetchError` for anything but a complete 2xx body or a 304.
 
         Transient failures (timeouts, connection errors, 5xx, 429) are retried with
         backoff, honouring ``Retry-After`` up to ``max_retry_after``; a longer wait
         raises ``kind='deferred'`` at once (try again next run). 4xx is never retried.
         With ``robots``, a URL its site's robots.txt disallows is never requested.
+        A request still running after ``timeout`` seconds stops counting against its host's
+        ``per_host_concurrency`` (see :meth:`HostLimiter.slot`), and ``on_slow()`` is called.
         """
         if urlsplit(url).scheme not in ("http", "https"):
             raise FetchError(url, "blocked", f"scheme {urlsplit(url).scheme!r} is not http(s)")
@@ -216,7 +224,7 @@ class Fetcher:
             self._check_budget(url, host)
             started = time.monotonic()
             try:
-                async with self.limiter.slot(url), self._lane() as client:
+                async with self.limiter.slot(url, hold=s.timeout, on_let_go=on_slow), self._lane() as client:
                     self._check_budget(url, host)   # again: others may have used it up meanwhile
                     started = time.monotonic()    # the politeness wait is not the host's doing
                     return await self._attempt(client, url, max_bytes, accept, validators)
@@ -377,29 +385,33 @@ def run_stoppable(coro):
 async def fetch_all(
     urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*",
     validators: list[Validators | None] | None = None, robots: bool = False,
-    robots_texts: dict[str, str | None] | None = None,
+    robots_texts: dict[str, str | None] | None = None, on_done=None,
 ) -> list[Fetched | FetchError]:
     """Fetch many URLs concurrently (at most ``settings.concurrency`` at a time, and
-    ``per_host_concurrency`` per host). Returns one outcome per URL, in order."""
+    ``per_host_concurrency`` per host). Returns one outcome per URL, in order; with
+    ``on_done``, ``on_done(i, outcome)`` is called as soon as the i-th URL's outcome is known."""
     checks = validators or [None] * len(urls)
     async with Fetcher(settings, robots_texts) as fetcher:
 
-        async def one(u: str, v: Validators | None) -> Fetched | FetchError:
+        async def one(i: int, u: str, v: Validators | None) -> Fetched | FetchError:
             try:
-                return await fetcher.get(u, max_bytes, accept, v, robots)
+                got: Fetched | FetchError = await fetcher.get(u, max_bytes, accept, v, robots)
             except FetchError as exc:
                 # Kept as a result: drop the traceback and context, whose frames would keep
                 # an aborted body (up to the byte cap) alive for the rest of the run.
                 exc.__context__ = exc.__cause__ = None
-                return exc.with_traceback(None)
+                got = exc.with_traceback(None)
+            if on_done is not None:
+                on_done(i, got)
+            return got
 
-        return list(await asyncio.gather(*(one(u, v) for u, v in zip(urls, checks))))
+        return list(await asyncio.gather(*(one(i, u, v) for i, (u, v) in enumerate(zip(urls, checks)))))
 
 
 def fetch_many(urls: list[str], settings: FetchSettings, max_bytes: int, accept: str = "*/*",
                validators: list[Validators | None] | None = None, robots: bool = False,
-               robots_texts: dict[str, str | None] | None = None) -> list[Fetched | FetchError]:
+               robots_texts: dict[str, str | None] | None = None, on_done=None) -> list[Fetched | FetchError]:
     """Synchronous entry point for :func:`fetch_all` (runs its own event loop)."""
     if not urls:
         return []
-    return run_stoppable(fetch_all(urls, settings, max_bytes, accept, validators, robots, robots_texts))
+    return run_stoppable(fetch_all(urls, settings, max_bytes, accept, validators, robots, robots_texts, on_done))

@@ -28,6 +28,7 @@ from .fetch import Fetched, Validators, fetch_many
 from .fetch import fetch_robots as fetch_robots_texts
 from .health import cut
 from .language import article_language
+from .pagequeue import PageQueue
 from .search import article_terms
 from .warehouse import FeedRun, FeedState, Warehouse, utcnow
 from .workers import WorkerDied, run_many
@@ -136,13 +137,17 @@ class Article:
 
 
 def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
-                states: dict[str, FeedState] | None = None) -> list[FeedOutcome]:
+                states: dict[str, FeedState] | None = None, on_read=None) -> list[FeedOutcome]:
     """Fetch and parse every feed; one outcome per feed, errors included, never raising.
 
     A feed with stored validators is fetched conditionally (a 304 is an ``ok`` outcome
     with nothing parsed); a feed still inside a long ``Retry-After`` is not fetched; a
     configured URL that turns out to be a web page is resolved by autodiscovery and the
     feed found is remembered (``resolved_url``).
+
+    With ``on_read``, ``on_read(outcome)`` is called for each feed as soon as its outcome is
+    final, while the others are still being read (in this thread): a feed that drips holds
+    up its own entries only.
     """
     states = states or {}
     now = utcnow()
@@ -166,10 +171,11 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
     urls = [(states[feeds[i].url].resolved_url if feeds[i].url in states else None) or feeds[i].url for i in todo]
     checks = [Validators(states[feeds[i].url].etag, states[feeds[i].url].last_modified) if feeds[i].url in states else None
               for i in todo]
-    responses = fetch_many(urls, settings, settings.max_feed_bytes, FEED_ACCEPT, checks)
     discover: list[tuple[int, str]] = []
     stale: list[int] = []     # a feed found by autodiscovery that is gone: look on the page again
-    for i, url, resp in zip(todo, urls, responses):
+
+    def settle(j: int, resp: Fetched | FetchError) -> None:
+        i, url = todo[j], urls[j]
         feed = feeds[i]
         resolved = url if url != feed.url else None
         if isinstance(resp, FetchError):
@@ -177,24 +183,30 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
                                       resolved_url=resolved, retry_after=resp.retry_after)
             if resolved and not resp.may_pass and resp.kind == "http":
                 stale.append(i)
-            continue
-        if resp.not_modified:
+        elif resp.not_modified:
             outcomes[i] = FeedOutcome(feed, "ok", 304, resolved_url=resolved)
-            continue
-        try:
-            parsed, seconds = parse(resp)
-        except FeedError as exc:
-            found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
-            if found:
-                discover.append((i, found[0]))
-            elif resolved:
-                stale.append(i)
-            outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message,
-                                      resolved_url=resolved)
-            continue
-        outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
-                                  etag=resp.etag, last_modified=resp.last_modified,
-                                  parse_seconds=seconds)
+        else:
+            try:
+                parsed, seconds = parse(resp)
+            except FeedError as exc:
+                found = discover_feeds(resp.content, resp.final_url) if resolved is None else []
+                if found:
+                    discover.append((i, found[0]))
+                elif resolved:
+                    stale.append(i)
+                outcomes[i] = FeedOutcome(feed, "error", resp.status, error_kind=exc.kind, error=exc.message,
+                                          resolved_url=resolved)
+            else:
+                outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=resolved,
+                                          etag=resp.etag, last_modified=resp.last_modified,
+                                          parse_seconds=seconds)
+        if on_read is not None and i not in stale and (not discover or discover[-1][0] != i):
+            on_read(outcomes[i])
+
+    for i in range(len(feeds)):
+        if outcomes[i] is not None and on_read is not None:   # not requested: waiting out a Retry-After
+            on_read(outcomes[i])
+    fetch_many(urls, settings, settings.max_feed_bytes, FEED_ACCEPT, checks, on_done=settle)
     if stale:   # the configured page may now announce another feed (or be one itself)
         pages = fetch_many([feeds[i].url for i in stale], settings, settings.max_feed_bytes, FEED_ACCEPT)
         for i, resp in zip(stale, pages):
@@ -227,6 +239,9 @@ def fetch_feeds(feeds: list[FeedConfig], settings: FetchSettings,
             outcomes[i] = FeedOutcome(feed, "ok", resp.status, parsed=parsed, resolved_url=url,
                                       etag=resp.etag, last_modified=resp.last_modified,
                                       parse_seconds=seconds)
+    if on_read is not None:   # the feeds looked for again, read only now
+        for i in sorted({i for i in stale} | {i for i, _ in discover}):
+            on_read(outcomes[i])
     return [o for o in outcomes if o is not None]
 
 
@@ -363,19 +378,22 @@ class Batch:
 
 def process_batch(candidates: list[Candidate], settings: FetchSettings,
                   robots_texts: dict[str, str | None] | None = None, scorer=None,
-                  workers: int | None = None) -> Batch:
+                  workers: int | None = None, pages: list[Fetched | FetchError] | None = None) -> Batch:
     """Fetch each candidate's page (obeying robots.txt), extract and score it; fall back to
     the feed's own content when the page fails, is not HTML, or yields less text than the
     feed has. ``robots_texts`` (from :func:`fetch_robots`) spares each batch fetching the
     same robots.txt again. Extraction and scoring, the CPU-heavy part, run in ``workers``
     processes (default: ``settings.extract_workers``), each page extracted and scored in the
     same worker. A page whose server asked for a long wait comes back with
-    ``page_status='deferred'`` and no scores: the caller leaves it for a later run."""
+    ``page_status='deferred'`` and no scores: the caller leaves it for a later run.
+    ``pages``, when given, are the candidates' pages fetched already (see :func:`arrived_batch`)."""
     started_at, started = time.time(), time.perf_counter()
-    with _fetching:   # one batch fetches at a time: per-host limits hold across batches in flight
-        pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
-                           robots=True, robots_texts=robots_texts)
-    timings = {"fetch pages": time.perf_counter() - started, "extract": 0.0, "score": 0.0, "index terms": 0.0}
+    timings = {"extract": 0.0, "score": 0.0, "index terms": 0.0}
+    if pages is None:
+        with _fetching:   # one batch fetches at a time: per-host limits hold across batches in flight
+            pages = fetch_many([c.entry.link for c in candidates], settings, settings.max_page_bytes, PAGE_ACCEPT,
+                               robots=True, robots_texts=robots_texts)
+        timings = {"fetch pages": time.perf_counter() - started, **timings}
     jobs = [(c, p, settings.min_text_chars, settings.keep_html) for c, p in zip(candidates, pages)]
     workers = settings.extract_workers if workers is None else workers
     try:
@@ -392,6 +410,30 @@ def process_batch(candidates: list[Candidate], settings: FetchSettings,
         for stage, t in seconds.items():
             timings[stage] += t
     return Batch(articles, scores, timings, started_at)
+
+
+def page_queue(settings: FetchSettings) -> PageQueue[Candidate]:
+    """The run's queue of article pages (obeying robots.txt): add candidates as their feeds
+    are read, build batches from what has arrived (:func:`arrived_batch`)."""
+    return PageQueue(settings, settings.max_page_bytes, PAGE_ACCEPT, robots=True)
+
+
+def queue_candidates(pages: PageQueue[Candidate], candidates: list[Candidate],
+                     robots_texts: dict[str, str | None] | None = None) -> None:
+    pages.add([(c, c.entry.link) for c in candidates], robots_texts)
+
+
+def arrived_batch(source: PageQueue[Candidate] | list[tuple[Candidate, Fetched | FetchError]], size: int,
+                  settings: FetchSettings, scorer=None, workers: int | None = None) -> Batch:
+    """:func:`process_batch` of the next ``size`` pages to arrive in the run's page queue
+    (waiting for them), or of ``source`` itself: pages taken from the queue already (where
+    the batch is built in another process)."""
+    started_at = time.time()
+    arrived = source.take(size) if isinstance(source, PageQueue) else source
+    batch = process_batch([c for c, _ in arrived], settings, scorer=scorer, workers=workers,
+                          pages=[p for _, p in arrived])
+    batch.started = started_at
+    return batch
 
 
 def build_articles(candidates: list[Candidate], settings: FetchSettings,

@@ -48,11 +48,28 @@ class HostLimiter:
         self._delays[host] = max(self.delay, delay)
 
     @asynccontextmanager
-    async def slot(self, url: str):
+    async def slot(self, url: str, hold: float | None = None, on_let_go=None):
+        """One request to ``url``'s host, started in its turn. With ``hold``, a request still
+        running that many seconds after its start stops counting against the host's
+        concurrency (it keeps its connection, up to its deadline): two responses that drip
+        cannot keep every other page of their host waiting for the whole deadline
+        (``on_let_go()`` is called then, for a caller that keeps its own count)."""
         host = host_key(url)
         sem = self._sems.setdefault(host, asyncio.Semaphore(self.concurrency))
         lock = self._locks.setdefault(host, asyncio.Lock())
-        async with sem:
+        await sem.acquire()
+        held = True
+
+        def let_go(early: bool = False) -> None:
+            nonlocal held
+            if held:
+                held = False
+                sem.release()
+                if early and on_let_go is not None:
+                    on_let_go()
+
+        timer = None
+        try:
             async with lock:
                 with _next_start_lock:   # reserve this start, then wait for it without the lock
                     now = time.monotonic()
@@ -60,7 +77,13 @@ class HostLimiter:
                     _next_start[host] = start + self._delays.get(host, self.delay)
                 if start > now:
                     await asyncio.sleep(start - now)
+            if hold is not None:
+                timer = asyncio.get_running_loop().call_later(hold, let_go, True)
             yield
+        finally:
+            if timer is not None:
+                timer.cancel()
+            let_go()
 
 
 # Seconds each host spent on failed requests in this run, shared like _next_start: the

@@ -287,7 +287,7 @@ def _scores(path):
 
 
 def test_batches_can_be_built_on_a_dask_cluster(tmp_path, site):
-    """[runner] kind = "dask": the batches are fetched, extracted and scored on the workers of a
+    """[runner] kind = "dask": the batches are extracted and scored on the workers of a
     Dask cluster (here one on this machine, reached by its address, as a remote one would be);
     the warehouse ends up exactly as with the local runner."""
     from distributed import LocalCluster
@@ -369,3 +369,46 @@ def test_a_page_whose_failure_may_pass_is_tried_again_by_later_runs(tmp_path, si
     assert rows("select text_source, page_status, page_error from articles where title = 'Never back'") == [
         ("feed", "error", "http: HTTP 503")]
     assert rows("select count(*) from deferred_pages") == [(0,)]
+
+
+def test_a_crawl_delayed_host_holds_up_only_its_own_pages(tmp_path, site):
+    """One host with a robots.txt Crawl-delay, listed first, and one without: the second
+    host's pages are all fetched at once, long before the first host's last page (which
+    are still a Crawl-delay apart); a batch is built from the pages that have arrived."""
+    from commentary_monitor.localsite import LocalSite
+
+    with LocalSite() as slow:
+        slow.add("/robots.txt", "User-agent: *\nCrawl-delay: 1\n", "text/plain")
+        (slow_feed,) = _many_articles_site(slow, feeds=1, per_feed=6)
+        (fast_feed,) = _many_articles_site(site, feeds=1, per_feed=150)   # batches of 25, 50, 31, 25, 25
+        cfg = write_config(tmp_path, [slow_feed, fast_feed], [slow.host_port, site.host_port])
+        summary = ingest(config_path=str(cfg))
+    assert summary.articles_new == 156 and summary.from_feed_content == 0
+
+    def page_times(s):
+        return [t for path, t in zip(s.hits, s.hit_times) if "/a" in path]
+
+    slow_times, fast_times = page_times(slow), page_times(site)
+    assert len(slow_times) == 6 and len(fast_times) == 150
+    assert all(b - a >= 0.95 for a, b in zip(slow_times, slow_times[1:])), slow_times
+    # Fetched batch by batch, the fast host's later pages waited for the slow host's 5 s.
+    assert fast_times[-1] - fast_times[0] < 3, fast_times[-1] - fast_times[0]
+    assert fast_times[-1] < slow_times[-1] - 2
+
+
+def test_a_slow_feed_holds_up_only_its_own_pages(tmp_path, site):
+    """Three feeds: the first is read on its own, then the other two together, one of them
+    on a host that takes 3 s to answer. The other's pages are fetched as soon as it is read,
+    not when the slow feed has come in."""
+    from commentary_monitor.localsite import LocalSite
+
+    first, fast = _many_articles_site(site, feeds=2, per_feed=5)
+    with LocalSite() as slow:
+        (slow_feed,) = _many_articles_site(slow, feeds=1, per_feed=5)
+        slow.delay = 3.0
+        cfg = write_config(tmp_path, [first, slow_feed, fast], [site.host_port, slow.host_port])
+        summary = ingest(config_path=str(cfg))
+        slow_feed_came = next(t for path, t in zip(slow.hits, slow.hit_times) if path.endswith("/rss"))
+    assert summary.articles_new == 15 and not summary.feeds_failed
+    fast_pages = [t for path, t in zip(site.hits, site.hit_times) if path.startswith("/d1/a")]
+    assert len(fast_pages) == 5 and max(fast_pages) < slow_feed_came - 1, (fast_pages, slow_feed_came)

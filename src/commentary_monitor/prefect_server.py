@@ -156,8 +156,7 @@ class TemporaryAPI:
         port = _free_port()
         env = dict(os.environ, PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1", PREFECT__SERVER_FINAL="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+            [sys.executable, "-m", "commentary_monitor.temporary_api", str(port)],
             env=env, start_new_session=True, preexec_fn=_die_with_parent,
         )
         self.api_url = f"http://127.0.0.1:{port}/api"

@@ -203,8 +203,7 @@ def _start_workers_server(cfg) -> None:
     CPU, and the profiles when they need building) before Prefect starts its API server:
     that start-up keeps one core busy and leaves the other idle, and the ingest finds the
     server ready. A run with nothing new never forks a worker from it."""
-    from .flows.ingest import uses_local_pool
-    from .workers import start_server
+    from .workers import start_server, uses_local_pool  # not Prefect: the server starts before it is imported
 
     if uses_local_pool(cfg):
         start_server(cfg.path)

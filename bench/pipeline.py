@@ -81,9 +81,11 @@ def build_site(site: LocalSite, n: int, feeds: int, real_pages: list[bytes]) -> 
             for f, items in per_feed.items()]
 
 
-def write_config(work: Path, feeds: list[str], allow: str, per_feed: int) -> Path:
+def write_config(work: Path, feeds: list[str], allow: str, per_feed: int, warehouse: str = "bench.duckdb") -> Path:
+    """A config for ``feeds``; its profiles are built in ``work``/profiles (beside the warehouse),
+    so another config for the same ``work`` and another ``warehouse`` finds them built."""
     seeds = ", ".join(f'"{p}"' for p in sorted((ROOT / "seeds").glob("*.txt")))
-    lines = ["[warehouse]", f'path = "{work / "bench.duckdb"}"', "[digest]", f'dir = "{work / "digests"}"',
+    lines = ["[warehouse]", f'path = "{work / warehouse}"', "[digest]", f'dir = "{work / "digests"}"',
              "[fetch]", f'allow_private = ["{allow}"]', f"max_new_per_feed = {max(per_feed, 1)}",
              # One loopback host plays every outlet: politeness delays would measure the sleep, not the
              # machine, and the run's (default) 8 requests in flight may all go to it.
@@ -93,7 +95,7 @@ def write_config(work: Path, feeds: list[str], allow: str, per_feed: int) -> Pat
     lines += ["[profiles.sino-russian]", f"seeds = [{seeds}]",
               "[profiles.memory-politics]", f'seeds = ["{ROOT / "seeds" / "chang-2024-frail-foundations-china-russia-friendship.txt"}"]',
               'description = "How states use history and war remembrance in politics."']
-    path = work / "bench.toml"
+    path = work / f"{Path(warehouse).stem}.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -151,6 +153,14 @@ def run_ingest(cfg: Path, env: dict) -> dict:
     by_kind = {k: sum(c for pid, c in cpu.items() if kinds.get(pid) == k) for k in ("flow", "api", "workers")}
     return {"wall": wall, "cpu": sum(cpu.values()), "cpu_by": by_kind, "rss_mb": peak_kb / 1024, "out": out, "stages": stages,
             "flow": float(flow.group(1)) if flow else None}
+
+
+def run_naive(work: Path, feeds: list[str]) -> float:
+    """Wall seconds of bench/naive.py (feedparser + httpx + trafilatura + DuckDB, sequential)
+    over ``feeds`` into a fresh DuckDB file, as a separate process."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "bench" / "naive.py"), str(work / "naive.duckdb"), *feeds], check=True)
+    return time.perf_counter() - started
 
 
 def _extract(page: bytes, metadata: bool = True) -> int:
@@ -320,7 +330,11 @@ def main() -> None:
             hits_before, bytes_before = len(site.hits), site.bytes_sent
             warm = run_ingest(cfg, env)
             warm_requests, warm_bytes = len(site.hits) - hits_before, site.bytes_sent - bytes_before
-        r = dict(n=n, cold=cold, warm=warm, floor=floor, warm_requests=warm_requests, warm_bytes=warm_bytes,
+            # The same pages into a fresh warehouse whose profiles are built already (the cold
+            # runs above are first runs: they build the profiles), then the naive script.
+            built = run_ingest(write_config(cfg.parent, feeds, site.host_port, -(-n // args.feeds), "built.duckdb"), env)
+            naive = run_naive(cfg.parent, feeds)
+        r = dict(n=n, cold=cold, warm=warm, floor=floor, built=built, naive=naive, warm_requests=warm_requests, warm_bytes=warm_bytes,
                  start=trial["start"], ratios=[t["ratio"] for t in trials], floors=trial["floors"],
                  flow_ratios=sorted(t["cold"]["flow"] / t["floor"] for t in trials), text_share=trial["text_share"],
                  text_ratios=sorted(t["ratio"] / t["text_share"] for t in trials))
@@ -332,7 +346,7 @@ def main() -> None:
               f"{cold['cpu']:.1f}s CPU, {n / beyond:.0f} articles/s, peak RSS {cold['rss_mb']:.0f} MB; floor {floor:.1f}s "
               f"({n / floor:.0f} pages/s) -> ratio {beyond / floor:.2f} ({cold['flow'] / floor:.2f} by the flow's own time); "
               f"text-only extraction {r['text_share']:.2f}x the floor -> ratio to it {beyond / floor / r['text_share']:.2f}; "
-              f"warm {warm['wall']:.1f}s, "
+              f"profiles built {built['wall']:.1f}s; naive script {naive:.1f}s; warm {warm['wall']:.1f}s, "
               f"{warm_requests} requests, {warm_bytes / 1e6:.2f} MB", flush=True)
 
     lines = [
@@ -366,6 +380,15 @@ def main() -> None:
             f"{beyond / r['floor'] / r['text_share']:.2f} | {r['warm']['wall']:.1f} s | "
             f"{r['warm_requests']} | {r['warm_bytes'] / 1e6:.2f} MB | {', '.join(f'{x:.2f}' for x in r['ratios'])} | "
             f"{', '.join(f'{x:.2f}' for x in r['flow_ratios'])} | {', '.join(f'{x:.2f}' for x in r['text_ratios'])} |")
+    lines += ["", "Against the naive script (bench/naive.py: feedparser + httpx + trafilatura + DuckDB, sequential, "
+              "~15 lines), whole processes: the first run (a fresh warehouse, the profiles built: the median trial's "
+              "cold run), the same pages into a fresh warehouse with the profiles already built, the naive script, "
+              "the extraction floor (2 processes), and the same ingest again with nothing new:", "",
+              "| N | first run | profiles built | naive script | first run / naive | extraction floor | nothing new |",
+              "|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r['n']} | {r['cold']['wall']:.1f} s | {r['built']['wall']:.1f} s | {r['naive']:.1f} s | "
+                     f"{r['cold']['wall'] / r['naive']:.2f} | {r['floor']:.1f} s | {r['warm']['wall']:.1f} s |")
     # 200 feeds, nothing new on the second run: conditional GET should make it cheap
     work = tmp / "warm200"
     work.mkdir()

@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from commentary_monitor import pipeline, stopping
 from commentary_monitor.config import Config, FetchSettings, load_config
 from commentary_monitor.errors import AllFeedsFailed, Stopped
-from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server
+from commentary_monitor.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server, uses_local_pool
 from commentary_monitor.feedback import scorer_for
 from commentary_monitor.politeness import reset_host_budgets
 from commentary_monitor.scoring import Scorer
@@ -102,13 +102,6 @@ def _built(future) -> bool:
     request in between)."""
     future.wait(stopping.POLL)
     return future.wrapped_future.done()
-
-
-def uses_local_pool(cfg: Config) -> bool:
-    """Whether a run of ``cfg`` extracts in this machine's pool of worker processes (and so
-    wants their fork server started): a local runner with more than one extraction worker
-    and some feeds to read."""
-    return cfg.runner.kind == "local" and cfg.fetch.extract_workers > 1 and bool(cfg.feeds)
 
 
 def task_runner_for(cfg: Config):

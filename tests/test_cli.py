@@ -360,3 +360,63 @@ def test_digest_preview_renders_in_the_terminal_and_writes_nothing(tmp_path):
     assert not (tmp_path / "warehouse" / "digests").exists()
     out = cli("--config", str(cfg), "digest", "--preview", "--send", cwd=tmp_path)
     assert out.returncode == 2 and "not allowed with argument" in out.stderr
+
+
+def _flow_runs(prefect_home: Path) -> list[tuple[str, str]]:
+    """(flow name, state) of every flow run in the Prefect database under ``prefect_home``."""
+    import sqlite3
+
+    with sqlite3.connect(prefect_home / "prefect.db") as db:
+        return db.execute("SELECT flow.name, flow_run.state_type FROM flow_run JOIN flow ON flow.id = flow_run.flow_id").fetchall()
+
+
+def test_a_command_records_its_flow_run_in_the_temporary_api_it_starts_itself(tmp_path):
+    """No server named, none served: the command starts Prefect's temporary API itself (before
+    it imports Prefect), records its run there, and leaves no server running."""
+    cfg = write_config(tmp_path, [], [])
+    out = cli("--config", str(cfg), "ingest", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert ("ingest", "COMPLETED") in _flow_runs(tmp_path / ".prefect-home")
+    assert "Traceback" not in out.stderr, out.stderr
+
+
+def test_a_command_reports_to_the_prefect_server_of_a_running_serve(tmp_path):
+    """While `serve` runs for the same warehouse, a command's flow run goes to serve's Prefect
+    server (no temporary API started): the run shows in that server's database."""
+    from commentary_monitor.prefect_server import SERVED_FILE, TemporaryAPI
+
+    served_home = tmp_path / "served-prefect-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(served_home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    cfg = write_config(tmp_path, [], [])
+    server = TemporaryAPI()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        server.start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
+        url = server.wait_ready()
+        (tmp_path / "warehouse").mkdir(exist_ok=True)
+        # what `serve` writes down beside the warehouse (this test's process plays serve)
+        (tmp_path / "warehouse" / SERVED_FILE).write_text(json.dumps(
+            {"pid": os.getpid(), "api_url": url, "ingest": "0 * * * *", "digest": "0 7 * * 1", "timezone": "UTC"}))
+        out = cli("--config", str(cfg), "ingest", cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        assert ("ingest", "COMPLETED") in _flow_runs(served_home)
+        # the command's own PREFECT_HOME got no database: no temporary API was started
+        assert not (tmp_path / ".prefect-home" / "prefect.db").exists()
+    finally:
+        server.stop()
+
+
+def test_a_served_file_whose_server_is_gone_is_not_used(tmp_path):
+    from commentary_monitor.prefect_server import SERVED_FILE, api_of_running_serve
+
+    (tmp_path / SERVED_FILE).write_text(json.dumps({"pid": os.getpid(), "api_url": "http://127.0.0.1:9/api"}))
+    assert api_of_running_serve(tmp_path, timeout=0.5) is None
+    (tmp_path / SERVED_FILE).write_text("not json")
+    assert api_of_running_serve(tmp_path) is None

@@ -13,6 +13,7 @@ import gc
 import gzip
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, stopping
@@ -157,24 +158,31 @@ def _outcome(state):
 FLOW_COMMANDS = frozenset({"run", "ingest", "digest", "demo"})
 
 
-def _import_for_flows() -> None:
+def _import_for_flows(api=None, flows: tuple[str, ...] = ("digest", "ingest")) -> None:
     """Import what a flow run in this process needs with the garbage collector off (``main``
     turns it off for these commands; their checks come first, so a mistake in the config is
-    reported before the temporary API's modules are loaded), then freeze it all out of the
-    collector's reach. Prefect's modules (and, for the temporary
-    API, FastAPI's and SQLAlchemy's) leave ~300,000 long-lived objects that every full
+    reported before Prefect is loaded), then freeze it all out of the
+    collector's reach. Prefect's modules leave ~300,000 long-lived objects that every full
     collection would walk again: six while they are imported, more during the run, one at
     exit. Measured on an ingest with no feeds, the whole command: 8.3-8.6 s -> 7.0-7.7 s,
     ~1.2 s less CPU. Not for ``serve``, which runs for months (freezing is for what lives as long as the
-    process)."""
+    process). Only the command's own ``flows`` are imported (the digest's modules cost an
+    ingest ~0.5 s). With ``api`` (a :class:`~.prefect_server.FlowAPI`), Prefect is then
+    pointed at it; without, Prefect starts its temporary API itself at the first call, with
+    its server's modules imported here (FastAPI, SQLAlchemy, the routes)."""
+    import importlib
+
     gc.disable()
     try:
         import prefect.flow_engine  # noqa: F401
         import prefect.task_engine  # noqa: F401
         from prefect.settings import PREFECT_API_URL
 
-        from .flows import digest, ingest  # noqa: F401
-        if not PREFECT_API_URL.value():
+        for name in flows:
+            importlib.import_module(f"{__package__}.flows.{name}")
+        if api is not None:
+            api.activate()
+        elif not PREFECT_API_URL.value():
             from .prefect_server import shield_temporary_server
 
             shield_temporary_server()   # imports prefect.server.api.server: the flow starts the temporary API with it
@@ -195,45 +203,54 @@ def _start_workers_server(cfg) -> None:
     CPU, and the profiles when they need building) before Prefect starts its API server:
     that start-up keeps one core busy and leaves the other idle, and the ingest finds the
     server ready. A run with nothing new never forks a worker from it."""
-    from .flows.ingest import uses_local_pool
-    from .workers import start_server
+    from .workers import start_server, uses_local_pool  # not Prefect: the server starts before it is imported
 
     if uses_local_pool(cfg):
         start_server(cfg.path)
 
 
-def _flow_settings():
+def _flow_settings(api=None):
     """Settings for the flows this command runs in its own process: no flow-run heartbeats.
 
     Prefect's heartbeats let a server mark a run whose process died as crashed. Here the
-    runs report to a temporary API that dies with the process, so nobody reads them, and a
-    sync flow run waits up to a second at its end for the heartbeat thread to notice: ~1 s
-    per flow (two in ``run``). Kept when the user set a frequency or names a Prefect server
-    (PREFECT_API_URL), where a watcher may rely on them."""
+    runs report to an API of this project's (a temporary one that dies with the process, or
+    a running ``serve``'s) with no automation reading them, and a sync flow run waits up to
+    a second at its end for the heartbeat thread to notice: ~1 s per flow (two in ``run``).
+    Kept when the user set a frequency or names a Prefect server (PREFECT_API_URL), where a
+    watcher may rely on them."""
     from contextlib import nullcontext
 
-    if any(os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY",
-                                       "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")):
+    ours = api is not None and api.ours
+    if any(os.environ.get(k) for k in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")) \
+            or (not ours and os.environ.get("PREFECT_API_URL")):
         return nullcontext()
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    if PREFECT_API_URL.value():     # a server named in the user's Prefect profile
+    if not ours and PREFECT_API_URL.value():     # a server named in the user's Prefect profile
         return nullcontext()
     return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
-def _flow_run():
-    """What a command does just before its flows run: :func:`_import_for_flows`, then
-    :func:`_flow_settings` (a context)."""
-    _import_for_flows()
-    return _flow_settings()
+@contextmanager
+def _flow_run(cfg, flows: tuple[str, ...] = ("digest", "ingest")):
+    """Around a command's flow runs: the Prefect API they report to chosen first (a
+    temporary one starts at once, while the extraction workers' fork server starts and
+    Prefect is imported: see :class:`~.prefect_server.FlowAPI`), then
+    :func:`_import_for_flows` and :func:`_flow_settings`."""
+    from .prefect_server import FlowAPI
+
+    with FlowAPI(cfg.warehouse_path.parent) as api:
+        if "ingest" in flows:
+            _start_workers_server(cfg)
+        _import_for_flows(api, flows)
+        with _flow_settings(api):
+            yield api
 
 
 def cmd_ingest(args) -> int:
-    from .flows.ingest import ingest
+    with _flow_run(_check_config(args), ("ingest",)):
+        from .flows.ingest import ingest
 
-    _start_workers_server(_check_config(args))
-    with _flow_run():
         state = ingest(config_path=args.config, return_state=True)
     if state.is_cancelled():
         return _stopped(state.message)
@@ -246,7 +263,6 @@ def cmd_digest(args) -> int:
     from datetime import datetime, timezone
 
     from .digest import parse_started_week, parse_week
-    from .flows.digest import digest
 
     if args.week:
         parse_week(args.week)   # fail on a malformed week before starting Prefect
@@ -255,7 +271,9 @@ def cmd_digest(args) -> int:
     cfg = _check_config(args)
     if args.week:               # ... and on a week that has not started
         parse_started_week(args.week, datetime.now(timezone.utc), cfg.digest.timezone)
-    with _flow_run():
+    with _flow_run(cfg, ("digest",)):
+        from .flows.digest import digest
+
         state = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend, return_state=True)
     if state.is_cancelled():
         return _stopped(state.message)
@@ -286,12 +304,12 @@ def _preview(args) -> int:
 
 def cmd_run(args) -> int:
     from .config import load_config
-    from .flows.digest import digest
-    from .flows.ingest import ingest
 
     cfg = load_config(args.config)
-    _start_workers_server(cfg)
-    with _flow_run():
+    with _flow_run(cfg):
+        from .flows.digest import digest
+        from .flows.ingest import ingest
+
         state = ingest(config_path=args.config, return_state=True)
         if state.is_cancelled():
             return _stopped(state.message)
@@ -629,8 +647,6 @@ def cmd_demo(args) -> int:
 
     from .config import CONFIG_ENV, load_config
     from .demo import build_site, demo_config_text, load_articles
-    from .flows.digest import digest
-    from .flows.ingest import ingest
     from .localsite import LocalSite
     from .project import TEMPLATE_CONFIG
 
@@ -644,7 +660,10 @@ def cmd_demo(args) -> int:
         cfg_path = workdir / "demo.toml"
         cfg_path.write_text(demo_config_text(base, site, feeds, workdir.resolve()), encoding="utf-8")
         print(f"demo: serving {len(site.routes)} pages of sample commentary at {site.url('/')}")
-        with _flow_run():
+        with _flow_run(load_config(cfg_path)):
+            from .flows.digest import digest
+            from .flows.ingest import ingest
+
             summary = ingest(config_path=str(cfg_path))
             print(summary.render())
             result = digest(config_path=str(cfg_path))

@@ -135,6 +135,154 @@ def shield_temporary_server() -> None:
     server._shielded = True
 
 
+class TemporaryAPI:
+    """Prefect's temporary API server for the flow runs of one command, started by the command
+    itself as its first step, so that the server's start (its imports, its database: ~4-6 s of
+    one core) runs while this process imports Prefect and reads its config on the other core.
+
+    Prefect would start the same server (``uvicorn prefect.server.api.server:create_app``, as
+    ``SubprocessASGIServer`` does) at the flow run's first API call, after every import, and
+    this process would import the server's modules (FastAPI, SQLAlchemy, every route: ~1.5 s)
+    only to start it. The server runs in a session of its own (a Ctrl-C in the terminal stops
+    the run, not the server the run reports to; see :mod:`.stopping`) and the kernel ends it
+    when this process dies, even by SIGKILL; :meth:`stop` ends it at the command's end."""
+
+    def __init__(self, startup_timeout: float = 120.0) -> None:
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+        self.api_url: str | None = None
+
+    def start(self) -> "TemporaryAPI":
+        port = _free_port()
+        env = dict(os.environ, PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1", PREFECT__SERVER_FINAL="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "commentary_monitor.temporary_api", str(port)],
+            env=env, start_new_session=True, preexec_fn=_die_with_parent,
+        )
+        self.api_url = f"http://127.0.0.1:{port}/api"
+        return self
+
+    def wait_ready(self) -> str:
+        """The API's URL once it answers; :class:`MonitorError` when the server exits or does
+        not answer within ``startup_timeout`` (the first run in a fresh PREFECT_HOME creates
+        the database first: 25-30 s on a busy 2-core machine)."""
+        assert self.process is not None and self.api_url, "not started"
+        deadline = time.monotonic() + self.startup_timeout
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() < deadline:
+                code = self.process.poll()
+                if code == 3:        # uvicorn's "address in use": another process took the port meanwhile
+                    self.start()
+                    continue
+                if code is not None:
+                    raise MonitorError(f"Prefect's temporary API server exited with code {code}")
+                try:
+                    if client.get(self.api_url + "/health").status_code == 200:
+                        return self.api_url
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
+        self.stop()
+        raise MonitorError(f"Prefect's temporary API server did not answer within {self.startup_timeout:g}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class FlowAPI:
+    """Where the flow runs of one command report, chosen as the command's first step:
+
+    - a Prefect server the environment names (``PREFECT_API_URL``): that one;
+    - else the server of a ``serve`` running for the same warehouse, when it answers: no
+      server to start (the runs show beside the scheduled ones);
+    - else a :class:`TemporaryAPI`, started at once, so that it starts while the command
+      imports Prefect.
+
+    :meth:`activate`, once Prefect is imported, points Prefect at it, unless Prefect's own
+    settings name a server (a Prefect profile, a test harness): then the temporary API is
+    stopped unused."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.kind: str | None = None      # "named", "serve" or "temporary"
+        self.url: str | None = None
+        self.temporary: TemporaryAPI | None = None
+        self._set_env = False
+
+    def __enter__(self) -> "FlowAPI":
+        if os.environ.get("PREFECT_API_URL"):
+            self.kind, self.url = "named", os.environ["PREFECT_API_URL"]
+        elif url := api_of_running_serve(self.folder):
+            self.kind, self.url = "serve", url
+        else:
+            timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 120)
+            self.temporary = TemporaryAPI(timeout).start()
+            self.kind, self.url = "temporary", self.temporary.api_url
+        return self
+
+    @property
+    def ours(self) -> bool:
+        """Whether the runs report to an API this project runs (a temporary one, or serve's)."""
+        return self.kind in ("serve", "temporary")
+
+    def activate(self) -> None:
+        from prefect.context import refresh_global_settings_context
+        from prefect.settings import PREFECT_API_URL
+
+        if self.kind == "named":
+            return
+        if named := PREFECT_API_URL.value():
+            self._stop_temporary()
+            self.kind, self.url = "named", named
+            return
+        if self.temporary:
+            self.url = self.temporary.wait_ready()
+        # In the environment, so that every thread of this process (Prefect's events worker
+        # too) and every process it starts (Dask workers) report there.
+        os.environ["PREFECT_API_URL"] = self.url
+        self._set_env = True
+        refresh_global_settings_context()
+
+    def _stop_temporary(self) -> None:
+        if self.temporary:
+            self.temporary.stop()
+            self.temporary = None
+
+    def __exit__(self, *exc_info) -> None:
+        if self._set_env:
+            os.environ.pop("PREFECT_API_URL", None)
+            self._set_env = False
+            from prefect.context import refresh_global_settings_context
+
+            refresh_global_settings_context()
+        self._stop_temporary()
+
+
+def api_of_running_serve(folder: Path, timeout: float = 1.0) -> str | None:
+    """The Prefect API URL of a ``serve`` running for the warehouse in ``folder``, when it
+    answers: a command can report its flow runs there instead of starting a temporary API
+    (the runs then also show beside the scheduled ones). None otherwise."""
+    try:
+        served = json.loads((folder / SERVED_FILE).read_text(encoding="utf-8"))
+        os.kill(served["pid"], 0)
+        url = served["api_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        return url if httpx.get(url + "/health", timeout=timeout).status_code == 200 else None
+    except httpx.HTTPError:
+        return None
+
+
 SERVED_FILE = "serve.json"    # beside the warehouse: what a running `serve` serves, for `status`
 
 

@@ -78,6 +78,13 @@ def _context():
     return context
 
 
+def uses_local_pool(cfg) -> bool:
+    """Whether a run of ``cfg`` (a :class:`~.config.Config`) extracts in this machine's pool of
+    worker processes (and so wants their fork server started): a local runner with more than
+    one extraction worker and some feeds to read."""
+    return cfg.runner.kind == "local" and cfg.fetch.extract_workers > 1 and bool(cfg.feeds)
+
+
 def start_server(config_path: os.PathLike | str | None = None) -> None:
     """Start the fork server in the background (its imports and warm-up, see
     :mod:`.worker_start`, take ~1.4 s of CPU), so that a pool started later forks its

@@ -52,9 +52,10 @@ def test_init_makes_a_project_that_profiles_list_and_run_accept_from_inside_it(t
     assert re.search(r"^sino-russian: \d+ passages", out.stdout, re.M)
     assert re.search(r"^memory-politics: \d+ passages", out.stdout, re.M)
 
-    # The shipped feeds cannot be reached from a test: `run` reports them and writes an empty digest.
+    # The shipped feeds cannot be reached from a test: `run` reports them, writes an empty digest
+    # and exits 3 (every feed failed: docs/deployment.md's exit codes).
     out = cli("run", cwd=project)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 3, out.stderr
     assert "20 feeds, 0 ok, 20 failed" in out.stdout
     assert list((project / "warehouse").glob("monitor.duckdb")) and list((project / "warehouse" / "digests").glob("*.md"))
     assert "Traceback" not in out.stderr and "ERROR" not in out.stderr, out.stderr

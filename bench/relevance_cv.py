@@ -116,7 +116,7 @@ def main() -> int:
             g = [rows[j][1].grades.get(key, 0) for j in idx]
             print(f"\n{part} (+news negatives)" if part == "dev" else f"\n{part}")
             print(HEAD)
-            print(report("scorer", [scored[j][i].score for j in idx], g, prof.threshold))
+            print(report("scorer (in-sample: held-out figures come from bench/calibrate.py)", [scored[j][i].score for j in idx], g, prof.threshold))
             for name, vals in anchors.items():
                 print(report(name, [vals[j] for j in idx], g, float("inf")))
     return 0

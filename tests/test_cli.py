@@ -420,3 +420,13 @@ def test_a_served_file_whose_server_is_gone_is_not_used(tmp_path):
     assert api_of_running_serve(tmp_path, timeout=0.5) is None
     (tmp_path / SERVED_FILE).write_text("not json")
     assert api_of_running_serve(tmp_path) is None
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly():
+    import subprocess
+
+    from .conftest import REPO
+
+    cmd = f"{sys.executable} -m commentary_monitor.cli --config config/monitor.toml eval --labels eval/sample/labels.jsonl | head -1"
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=REPO, capture_output=True, text=True)
+    assert out.stdout.startswith("25 articles") and "Traceback" not in out.stderr, out.stderr

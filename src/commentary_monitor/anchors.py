@@ -39,7 +39,7 @@ def _passages(text: str) -> list[str]:
 
 def boolean_alert(profile: Profile, title: str, text: str) -> float:
     """Passages matching the profile's keyword query (see the module's docstring)."""
-    from .crosslingual import FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, script_of
+    from .crosslingual import FOREIGN_LANGUAGE, ForeignSides, foreign_mentions, script_of
 
     script = script_of(f"{title} {text[:2000]}")
     if script != "latin":     # the sides' names in the article's language, when the profile has them
@@ -47,8 +47,8 @@ def boolean_alert(profile: Profile, title: str, text: str) -> float:
         names = (profile.reference.get("foreign_sides") or {}).get(lang)
         if not names:
             return 0.0
-        passages = cjk_passages(f"{title}\n{text}") if script == "cjk" else _passages(f"{title}\n\n{text}")
-        return float(foreign_mentions(passages, ForeignSides(*map(tuple, names)), lang).both)
+        from .scoring import ArticleView    # the article's passages as the scorer cuts them, whatever the script
+        return float(foreign_mentions(ArticleView.of(title, text).passages, ForeignSides(*map(tuple, names)), lang).both)
     passages = _passages(f"{title}\n\n{text}" if title else text)
     sides = profile.reference.get("sides")
     if sides and sides[0] and sides[1]:
@@ -56,9 +56,10 @@ def boolean_alert(profile: Profile, title: str, text: str) -> float:
         hits = 0
         for p in passages:
             names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(p) if w[0].isupper()}
-            hyphen = any({normalise(x)[:ACTOR_FOLD] for x in m.group(0).replace("–", "-").split("-")} & a
-                         and {normalise(x)[:ACTOR_FOLD] for x in m.group(0).replace("–", "-").split("-")} & b
-                         for m in _PAIR_PHRASE.finditer(p))
+            hyphen = False
+            for m in _PAIR_PHRASE.finditer(p):
+                parts = {normalise(x)[:ACTOR_FOLD] for x in m.group(0).replace("–", "-").split("-")}
+                hyphen = hyphen or bool(parts & a and parts & b)
             hits += 2 if hyphen else (1 if (names & a and names & b) else 0)
         return float(hits)
     top = [t.text for t in profile.terms if " " not in t.text][:10]

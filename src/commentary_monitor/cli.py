@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     except MonitorError as exc:
         print(f"commentary-monitor: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader of the output went away (`commentary-monitor eval ... | head`): stop quietly,
+        # as other command-line tools do, without Python's flush error at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         if stopping.requested():
             return _stopped(f"stopped by {stopping.signal_name()} before the run began; nothing stored")

@@ -29,6 +29,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+
+def terminate(process: subprocess.Popen | None, timeout: float) -> None:
+    """Stop a server process: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
 class LocalPrefectServer:
     def __init__(self, log_path: Path, startup_timeout: float = 120.0) -> None:
         self.log_path = log_path
@@ -70,13 +81,7 @@ class LocalPrefectServer:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, 20)
         if self.started:
             os.environ.pop("PREFECT_API_URL", None)
 
@@ -186,13 +191,7 @@ class TemporaryAPI:
         raise MonitorError(f"Prefect's temporary API server did not answer within {self.startup_timeout:g}s")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, 5)
         self.process = None
 
 

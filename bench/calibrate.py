@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from relevance_cv import HEAD, group_folds, load_sets, report  # noqa: E402
 
-from commentary_monitor.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
+from commentary_monitor.relevance.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
 
 REL = ["others", "pairs", "dyad", "joint", "close"]
 COLS = list(BASE_FEATURES) + ["relation"] + REL    # the weights' names in scoring.CALIBRATION
@@ -36,8 +36,8 @@ COLS = list(BASE_FEATURES) + ["relation"] + REL    # the weights' names in scori
 
 def featurize(args):
     from commentary_monitor.config import load_config
-    from commentary_monitor.profiles import build_profile
-    from commentary_monitor.semantic import default_encoder
+    from commentary_monitor.relevance.profiles import build_profile
+    from commentary_monitor.relevance.semantic import default_encoder
 
     rows = load_sets(args.shared, args.real)
     cfg = load_config(ROOT / "config/monitor.toml")
@@ -69,7 +69,7 @@ def with_vectors(rows, variants, texts: Path, vectors: Path):
     import json
 
     from commentary_monitor.config import load_config
-    from commentary_monitor.profiles import build_profile
+    from commentary_monitor.relevance.profiles import build_profile
 
     V = np.load(vectors)
     lookup = {json.loads(x)["text"]: V[i] for i, x in enumerate(texts.read_text(encoding="utf-8").splitlines())}

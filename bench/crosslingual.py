@@ -40,11 +40,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=Path, default=ROOT / "eval/multilingual/pages")
     args = ap.parse_args()
-    from commentary_monitor.anchors import boolean_alert
+    from commentary_monitor.relevance.anchors import boolean_alert
     from commentary_monitor.config import load_config
-    from commentary_monitor.evaluation import parse_labels
-    from commentary_monitor.profiles import build_profile
-    from commentary_monitor.scoring import Scorer
+    from commentary_monitor.relevance.evaluation import parse_labels
+    from commentary_monitor.relevance.profiles import build_profile
+    from commentary_monitor.relevance.scoring import Scorer
 
     cfg = load_config(ROOT / "config/monitor.toml")
     prof = build_profile(next(p for p in cfg.profiles if p.name == "sino-russian"))

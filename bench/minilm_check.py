@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from calibrate import load_eval_set  # noqa: E402
 from commentary_monitor.config import load_config  # noqa: E402
-from commentary_monitor.evaluation import auc  # noqa: E402
-from commentary_monitor.profiles import load_profiles, split_passages  # noqa: E402
-from commentary_monitor.scoring import Scorer  # noqa: E402
+from commentary_monitor.relevance.evaluation import auc  # noqa: E402
+from commentary_monitor.relevance.profiles import load_profiles, split_passages  # noqa: E402
+from commentary_monitor.relevance.scoring import Scorer  # noqa: E402
 
 
 def main() -> None:

@@ -192,9 +192,10 @@ STAGES = ("set-up", "fetch feeds", "waiting for batches", "store", "index", "par
 def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
     """Digest and search latency over ``rows`` synthetic articles; batched insert rate."""
     from commentary_monitor.config import DigestSettings
-    from commentary_monitor.digest import collect, last_complete_week
-    from commentary_monitor.search import index_new, search
-    from commentary_monitor.warehouse import Warehouse
+    from commentary_monitor.digest.build import collect
+    from commentary_monitor.digest.weeks import last_complete_week
+    from commentary_monitor.warehouse.search import index_new, search
+    from commentary_monitor.warehouse.store import Warehouse
 
     print(f"warehouse: filling {rows:,} synthetic articles ...", flush=True)
     wh = Warehouse.open(tmp / "big.duckdb")
@@ -241,8 +242,8 @@ def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
         timings.append(time.perf_counter() - t)
     search_ms = sorted(timings)[1] * 1000
 
-    from commentary_monitor.pipeline import Article
-    from commentary_monitor.scoring import Score
+    from commentary_monitor.runs.pipeline import Article
+    from commentary_monitor.relevance.scoring import Score
 
     arts = [Article(f"b{i:015x}", f"https://bench.example/{i}", f"https://bench.example/{i}", None, "f", "O", f"T {i}",
                     "W", now.replace(tzinfo=None), now.replace(tzinfo=None), "en", "x" * 5000, "page", "ok") for i in range(inserts)]

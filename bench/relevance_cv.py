@@ -8,7 +8,7 @@ Loads the labeled sets (the 50-article dev set and the 181 news pages as negativ
 the descriptions removed), and fits the calibration with folds grouped by outlet: an
 article is always scored by weights fitted on other outlets' articles. Prints the
 figures per set beside the anchors a user could pick instead (see
-``commentary_monitor.anchors``).
+``commentary_monitor.relevance.anchors``).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from commentary_monitor.evaluation import LabeledArticle, metrics, parse_labels  # noqa: E402
+from commentary_monitor.relevance.evaluation import LabeledArticle, metrics, parse_labels  # noqa: E402
 
 
 def host(url: str) -> str:
@@ -41,7 +41,7 @@ def load_sets(shared: Path | None, real: Path | None):
         outlets = [json.loads(x).get("outlet", "") for x in dev_lines if x.strip()]
         for a, o in zip(parse_labels(dev_lines, "dev"), outlets):
             out.append(("dev", a, "dev:" + o))
-        from commentary_monitor.extract import extract_page
+        from commentary_monitor.extraction.extract import extract_page
         truth = json.loads((shared / "corpus/news-html/ground-truth.json").read_text())
         for f in sorted((shared / "corpus/news-html").glob("*.html.gz")):
             key = f.name.split(".")[0]
@@ -51,7 +51,7 @@ def load_sets(shared: Path | None, real: Path | None):
                                                    {"sino_russian": 0, "memory_politics": 0}),
                             host(truth.get(key, {}).get("url", key))))
     if real and real.exists():
-        from commentary_monitor.anchors import load_real_pages
+        from commentary_monitor.relevance.anchors import load_real_pages
         for a, o in load_real_pages(real, shared / "eval/reserved-urls.txt" if shared else None):
             out.append(("real", a, o))
     return out
@@ -90,11 +90,11 @@ def main() -> int:
     ap.add_argument("--current", action="store_true", help="also the shipped scorer as it is, uncalibrated")
     args = ap.parse_args()
 
-    from commentary_monitor.anchors import anchor_scores
+    from commentary_monitor.relevance.anchors import anchor_scores
     from commentary_monitor.config import load_config
-    from commentary_monitor.profiles import build_profile
-    from commentary_monitor.scoring import Scorer
-    from commentary_monitor.semantic import default_encoder
+    from commentary_monitor.relevance.profiles import build_profile
+    from commentary_monitor.relevance.scoring import Scorer
+    from commentary_monitor.relevance.semantic import default_encoder
 
     rows = load_sets(args.shared, args.real)
     cfg = load_config(ROOT / "config/monitor.toml")

@@ -46,13 +46,13 @@ def cold(code: str) -> float:
 
 def main(shared: str) -> int:
     from commentary_monitor.config import load_config
-    from commentary_monitor.extract import extract_page
-    from commentary_monitor.profiles import load_profiles
-    from commentary_monitor.scoring import Scorer
+    from commentary_monitor.extraction.extract import extract_page
+    from commentary_monitor.relevance.profiles import load_profiles
+    from commentary_monitor.relevance.scoring import Scorer
 
     shared_path = Path(shared)
     print(f"machine: {machine()}")
-    print(f"load the static model (cold process): {cold('from commentary_monitor.semantic import default_encoder; default_encoder()'):.2f} s")
+    print(f"load the static model (cold process): {cold('from commentary_monitor.relevance.semantic import default_encoder; default_encoder()'):.2f} s")
     wf = cold("from wordfreq import word_frequency; word_frequency('moscow', 'en')")
     print(f"import wordfreq and look up one word (cold): {wf:.2f} s")
     cfg = load_config(ROOT / "config" / "monitor.toml")
@@ -61,7 +61,7 @@ def main(shared: str) -> int:
         profiles = load_profiles(cfg.profiles, Path(tmp))
         build = time.perf_counter() - t
         cached = cold(f"from pathlib import Path; from commentary_monitor.config import load_config; "
-                      f"from commentary_monitor.profiles import load_profiles; "
+                      f"from commentary_monitor.relevance.profiles import load_profiles; "
                       f"load_profiles(load_config('config/monitor.toml').profiles, Path({tmp!r}))")
     print(f"build {len(profiles)} profiles (model loaded): {build:.2f} s; load them from the cache (cold process): {cached:.2f} s")
 

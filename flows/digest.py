@@ -10,11 +10,12 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Cancelled
 
-from commentary_monitor import digest as digests
-from commentary_monitor import publish, stopping
+from commentary_monitor.digest import build as digests
+from commentary_monitor import stopping
+from commentary_monitor.digest import publish, weeks
 from commentary_monitor.config import EmailSettings, load_config
 from commentary_monitor.errors import ConfigError, Stopped
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.store import Warehouse
 
 from commentary_monitor.flows.hooks import announce, notify_on_failure
 
@@ -67,7 +68,7 @@ def digest(config_path: str | None = None, week: str | None = None, send: bool =
 def write_digest(config_path: str | None, week: str | None, send: bool, resend: bool) -> DigestResult:
     cfg = load_config(config_path)
     now = datetime.now(timezone.utc)
-    wk = digests.parse_started_week(week, now, cfg.digest.timezone) if week else digests.last_complete_week(now, cfg.digest.timezone)
+    wk = weeks.parse_started_week(week, now, cfg.digest.timezone) if week else weeks.last_complete_week(now, cfg.digest.timezone)
     profiles = list(cfg.profiles)   # the digest needs each profile's name and threshold only: no model to load
     mailing = (send or resend) and cfg.email is not None and cfg.email.enabled
     password = smtp_password(cfg.email, cfg.path) if mailing and cfg.email.smtp_host else None

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from prefect.logging.loggers import flow_run_logger
 
 from commentary_monitor.config import load_config
-from commentary_monitor.notify import notify_failure
+from commentary_monitor.digest.notify import notify_failure
 
 
 def notify_on_failure(flow, flow_run, state) -> None:

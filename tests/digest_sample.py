@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from commentary_monitor.config import DigestSettings, ProfileConfig, SeedEssay
-from commentary_monitor.digest import IsoWeek
-from commentary_monitor.pipeline import Article, article_id
-from commentary_monitor.profiles import build_profile
-from commentary_monitor.scoring import Score
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.digest.weeks import IsoWeek
+from commentary_monitor.runs.pipeline import Article, article_id
+from commentary_monitor.relevance.profiles import build_profile
+from commentary_monitor.relevance.scoring import Score
+from commentary_monitor.warehouse.store import Warehouse
 
 WEEK = IsoWeek(2026, 46)
 NOW = datetime(2026, 11, 16, 7, 0, tzinfo=timezone.utc)

@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from commentary_monitor.cli import COMMANDS
-from commentary_monitor.scoring import MODEL_NAME
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.relevance.scoring import MODEL_NAME
+from commentary_monitor.warehouse.store import Warehouse
 
 from .conftest import REPO, write_config
 from .test_warehouse import article, score
@@ -195,7 +195,7 @@ def test_feeds_import_then_export_round_trips_opml(tmp_path):
 
 
 def test_search_export_vacuum_and_sql_formats(tmp_path):
-    from commentary_monitor.search import index_new
+    from commentary_monitor.warehouse.search import index_new
 
     cfg = write_config(tmp_path, [], [])
     with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:
@@ -237,7 +237,7 @@ def test_sql_prompt_reads_statements_until_quit(tmp_path):
 
 def test_feedback_rescore_and_profiles_show(tmp_path):
     from commentary_monitor.config import load_config
-    from commentary_monitor.feedback import scorer_for
+    from commentary_monitor.relevance.feedback import scorer_for
 
     from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS
     from .test_feedback import stored_article, traps
@@ -336,7 +336,7 @@ def test_eval_runs_on_the_shipped_sample_from_the_repo():
 
 
 def test_eval_refuses_a_reserved_page(tmp_path):
-    from commentary_monitor.anchors import load_real_pages
+    from commentary_monitor.relevance.anchors import load_real_pages
     from commentary_monitor.errors import UsageError
 
     (tmp_path / "pages").mkdir()
@@ -383,7 +383,7 @@ def test_a_command_records_its_flow_run_in_the_temporary_api_it_starts_itself(tm
 def test_a_command_reports_to_the_prefect_server_of_a_running_serve(tmp_path):
     """While `serve` runs for the same warehouse, a command's flow run goes to serve's Prefect
     server (no temporary API started): the run shows in that server's database."""
-    from commentary_monitor.prefect_server import SERVED_FILE, TemporaryAPI
+    from commentary_monitor.runs.prefect_server import SERVED_FILE, TemporaryAPI
 
     served_home = tmp_path / "served-prefect-home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -414,7 +414,7 @@ def test_a_command_reports_to_the_prefect_server_of_a_running_serve(tmp_path):
 
 
 def test_a_served_file_whose_server_is_gone_is_not_used(tmp_path):
-    from commentary_monitor.prefect_server import SERVED_FILE, api_of_running_serve
+    from commentary_monitor.runs.prefect_server import SERVED_FILE, api_of_running_serve
 
     (tmp_path / SERVED_FILE).write_text(json.dumps({"pid": os.getpid(), "api_url": "http://127.0.0.1:9/api"}))
     assert api_of_running_serve(tmp_path, timeout=0.5) is None

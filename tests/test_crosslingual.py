@@ -1,6 +1,6 @@
 """Russian and Chinese articles against the English-built profiles (texts written for these tests)."""
-from commentary_monitor.crosslingual import cjk_passages, foreign_mentions, foreign_sides, script_of
-from commentary_monitor.scoring import Scorer
+from commentary_monitor.relevance.crosslingual import cjk_passages, foreign_mentions, foreign_sides, script_of
+from commentary_monitor.relevance.scoring import Scorer
 
 from .test_scoring import shipped_profiles
 

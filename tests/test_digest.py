@@ -3,12 +3,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from commentary_monitor.config import DigestSettings, ProfileConfig, SeedEssay
-from commentary_monitor.digest import (
-    IsoWeek, collect, last_complete_week, md_text, md_url, parse_week, render_markdown, write_markdown,
-)
+from commentary_monitor.digest.build import collect, md_text, md_url, render_markdown, write_markdown
+from commentary_monitor.digest.weeks import IsoWeek, last_complete_week, parse_week
 from commentary_monitor.errors import UsageError
-from commentary_monitor.profiles import build_profile
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.relevance.profiles import build_profile
+from commentary_monitor.warehouse.store import Warehouse
 
 from .test_warehouse import article, score
 

@@ -12,10 +12,11 @@ import re
 
 import pytest
 
-from commentary_monitor import publish
-from commentary_monitor.digest import collect, render_markdown, week_of
-from commentary_monitor.digest_html import render_html, render_text, safe_url
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.digest import publish
+from commentary_monitor.digest.build import collect, render_markdown
+from commentary_monitor.digest.weeks import week_of
+from commentary_monitor.digest.html import render_html, render_text, safe_url
+from commentary_monitor.warehouse.store import Warehouse
 
 from . import digest_sample as S
 from .conftest import DATA
@@ -121,7 +122,7 @@ def test_markdown_renders_without_markup_from_articles(built):
 
 
 def test_week_span_reads_naturally():
-    from commentary_monitor.digest import IsoWeek
+    from commentary_monitor.digest.weeks import IsoWeek
 
     assert IsoWeek(2026, 46).span == "9 to 15 November 2026"
     assert IsoWeek(2026, 44).span == "26 October to 1 November 2026"

@@ -8,10 +8,11 @@ from datetime import datetime, timezone
 import pytest
 
 from commentary_monitor.config import DigestSettings, load_config
-from commentary_monitor.digest import IsoWeek, collect, render_markdown
-from commentary_monitor.digest_html import render_html, render_text
+from commentary_monitor.digest.build import collect, render_markdown
+from commentary_monitor.digest.weeks import IsoWeek
+from commentary_monitor.digest.html import render_html, render_text
 from commentary_monitor.errors import ConfigError
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.store import Warehouse
 
 from .conftest import write_config
 from .multilingual import CHINESE_PARAGRAPHS, CHINESE_TITLE, RUSSIAN_PARAGRAPHS, RUSSIAN_TITLE

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.store import Warehouse
 
 from .conftest import REPO
 

@@ -1,6 +1,6 @@
 import random
 
-from commentary_monitor.duplicates import groups, sketch, text_similarity, title_similarity
+from commentary_monitor.digest.duplicates import groups, sketch, text_similarity, title_similarity
 
 WORDS = ("moscow beijing energy yuan arctic border memory treaty summit trade sanctions grain port railway "
          "kremlin council market river navy exercise museum parade archive textbook history alliance").split()

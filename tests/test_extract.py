@@ -10,7 +10,7 @@ import trafilatura
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
-from commentary_monitor.extract import FIELDS, extract_page, page_metadata
+from commentary_monitor.extraction.extract import FIELDS, extract_page, page_metadata
 from commentary_monitor.localsite import SampleArticle, article_page
 
 from .conftest import RELATION_PARAGRAPHS

@@ -1,11 +1,11 @@
 from datetime import datetime
 
 from commentary_monitor.config import ProfileConfig, SeedEssay
-from commentary_monitor.feedback import LabeledText, rescore, train
-from commentary_monitor.pipeline import Article, article_id
-from commentary_monitor.profiles import build_profile
-from commentary_monitor.scoring import Scorer
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.relevance.feedback import LabeledText, rescore, train
+from commentary_monitor.runs.pipeline import Article, article_id
+from commentary_monitor.relevance.profiles import build_profile
+from commentary_monitor.relevance.scoring import Scorer
+from commentary_monitor.warehouse.store import Warehouse
 
 from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, SEEDS
 from .test_scoring import TRAP_PARAGRAPHS

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from commentary_monitor.errors import FeedError
-from commentary_monitor.feeds import parse_feed
+from commentary_monitor.feeds.parse import parse_feed
 
 from .data.feeds.regen import expected
 
@@ -94,7 +94,7 @@ def test_html_page_is_not_a_feed():
 
 # --- every common kind of feed, discovery, OPML ------------------------------------------
 
-from commentary_monitor.feeds import discover_feeds, parse_opml, write_opml  # noqa: E402
+from commentary_monitor.feeds.parse import discover_feeds, parse_opml, write_opml  # noqa: E402
 
 
 def test_json_feed_1_1():

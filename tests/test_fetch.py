@@ -7,7 +7,7 @@ import pytest
 
 from commentary_monitor.config import FetchSettings
 from commentary_monitor.errors import FetchError
-from commentary_monitor.fetch import check_url, fetch_many
+from commentary_monitor.fetching.fetch import check_url, fetch_many
 
 
 def settings(*allow: str, **kw) -> FetchSettings:
@@ -160,9 +160,9 @@ def _redirect_server(target: str):
 import gzip as _gzip  # noqa: E402
 import zlib as _zlib  # noqa: E402
 
-from commentary_monitor.fetch import Fetcher, Validators  # noqa: E402
-from commentary_monitor.guard import Blocked, GuardedBackend  # noqa: E402
-from commentary_monitor.politeness import retry_after_seconds  # noqa: E402
+from commentary_monitor.fetching.fetch import Fetcher, Validators  # noqa: E402
+from commentary_monitor.fetching.guard import Blocked, GuardedBackend  # noqa: E402
+from commentary_monitor.fetching.politeness import retry_after_seconds  # noqa: E402
 
 
 def _bomb(size: int) -> bytes:
@@ -380,7 +380,7 @@ def test_redirect_to_another_scheme_is_refused(site):
 def test_addresses_wrapping_ipv4_are_judged_by_the_inner_address(address, blocked):
     import ipaddress
 
-    from commentary_monitor.guard import blocked_reason
+    from commentary_monitor.fetching.guard import blocked_reason
     assert (blocked_reason(ipaddress.ip_address(address)) is not None) == blocked
 
 
@@ -427,7 +427,7 @@ def test_https_with_a_private_ca_and_a_certificate_that_cannot_be_verified(tmp_p
 def test_a_host_that_spent_its_time_budget_failing_is_deferred_for_the_rest_of_the_run(site):
     """Its slow failures count against [fetch] host_budget; past it, its remaining pages are
     deferred at once instead of each waiting out its deadline; other hosts are not affected."""
-    from commentary_monitor.politeness import reset_host_budgets
+    from commentary_monitor.fetching.politeness import reset_host_budgets
 
     for i in range(6):
         site.add(f"/p{i}", "<html><body>page</body></html>")

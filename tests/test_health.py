@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from commentary_monitor.config import HealthSettings
-from commentary_monitor.health import assess, flags, render_table
+from commentary_monitor.feeds.health import assess, flags, render_table
 
 NOW = datetime(2026, 11, 22, 12, 0)
 S = HealthSettings(failing_after=3, quiet_factor=4.0, quiet_min_days=7.0)

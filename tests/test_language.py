@@ -6,9 +6,9 @@ import time
 import pytest
 
 from commentary_monitor.config import FeedConfig, FetchSettings
-from commentary_monitor.feeds import FeedEntry
-from commentary_monitor.language import article_language, detect, normalize, page_language
-from commentary_monitor.pipeline import Candidate, build_articles, canonical_url
+from commentary_monitor.feeds.parse import FeedEntry
+from commentary_monitor.extraction.language import article_language, detect, normalize, page_language
+from commentary_monitor.runs.pipeline import Candidate, build_articles, canonical_url
 
 from .conftest import RELATION_PARAGRAPHS
 from .multilingual import (CHINESE_OTHER_PARAGRAPHS, CHINESE_PARAGRAPHS, CHINESE_TITLE, RUSSIAN_OTHER_PARAGRAPHS,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from commentary_monitor import publish
+from commentary_monitor.digest import publish
 from commentary_monitor.config import EmailSettings
-from commentary_monitor.digest import collect
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.digest.build import collect
+from commentary_monitor.warehouse.store import Warehouse
 
 from . import digest_sample as S
 from .smtp_server import PASSWORD, USER, SmtpServer

@@ -11,9 +11,9 @@ import pytest
 from commentary_monitor import stopping
 from commentary_monitor.config import FetchSettings
 from commentary_monitor.errors import FetchError, Stopped
-from commentary_monitor.fetch import Fetched
+from commentary_monitor.fetching.fetch import Fetched
 from commentary_monitor.localsite import LocalSite
-from commentary_monitor.pagequeue import PageQueue
+from commentary_monitor.fetching.pagequeue import PageQueue
 
 DELAY = 1.0
 

@@ -3,10 +3,10 @@ from datetime import datetime
 
 from commentary_monitor.config import FeedConfig, FetchSettings
 from commentary_monitor.errors import FetchError
-from commentary_monitor.feeds import FeedEntry, ParsedFeed, parse_feed
-from commentary_monitor.fetch import Fetched
+from commentary_monitor.feeds.parse import FeedEntry, ParsedFeed, parse_feed
+from commentary_monitor.fetching.fetch import Fetched
 from commentary_monitor.localsite import SampleArticle, article_page
-from commentary_monitor.pipeline import (
+from commentary_monitor.runs.pipeline import (
     Candidate, FeedOutcome, article_id, build_articles, canonical_url, make_article, select_new,
 )
 
@@ -99,8 +99,8 @@ def test_page_text_and_metadata_are_extracted(site):
 
 
 def test_the_page_is_asked_only_for_what_the_feed_left_open(site, monkeypatch):
-    from commentary_monitor import pipeline
-    from commentary_monitor.pipeline import wanted_metadata
+    from commentary_monitor.runs import pipeline
+    from commentary_monitor.runs.pipeline import wanted_metadata
 
     body = "\n\n".join(RELATION_PARAGRAPHS)
     site.add("/b/", article_page(SampleArticle(site.url("/b/"), "Page title", "Page Author", "s", body,
@@ -125,8 +125,8 @@ def test_the_page_is_asked_only_for_what_the_feed_left_open(site, monkeypatch):
 def test_a_feed_inside_a_long_retry_after_is_not_requested(site):
     from datetime import timedelta
 
-    from commentary_monitor.pipeline import fetch_feeds
-    from commentary_monitor.warehouse import FeedState, utcnow
+    from commentary_monitor.runs.pipeline import fetch_feeds
+    from commentary_monitor.warehouse.store import FeedState, utcnow
 
     site.add("/feed.xml", "<rss version='2.0'><channel><title>T</title></channel></rss>", "application/rss+xml")
     later = utcnow() + timedelta(hours=2)
@@ -163,9 +163,9 @@ def _pages_on(site, n):
 
 
 def test_articles_built_and_scored_in_worker_processes_match_in_process(site):
-    from commentary_monitor.pipeline import process_batch
-    from commentary_monitor.search import resolve_terms
-    from commentary_monitor.workers import MIN_POOL_JOBS, shutdown_pool
+    from commentary_monitor.runs.pipeline import process_batch
+    from commentary_monitor.warehouse.search import resolve_terms
+    from commentary_monitor.runs.workers import MIN_POOL_JOBS, shutdown_pool
 
     from .test_scoring import scorer
 
@@ -207,8 +207,8 @@ class CrashingScorer:
 
 
 def test_a_page_that_kills_its_worker_does_not_lose_the_batch(site):
-    from commentary_monitor.pipeline import process_batch
-    from commentary_monitor.workers import MIN_POOL_JOBS, shutdown_pool
+    from commentary_monitor.runs.pipeline import process_batch
+    from commentary_monitor.runs.workers import MIN_POOL_JOBS, shutdown_pool
 
     cands = _pages_on(site, MIN_POOL_JOBS + 2)
     site.add("/p/3", article_page(SampleArticle(site.url("/p/3"), "crash", "Au", "s", "\n\n".join(RELATION_PARAGRAPHS),
@@ -227,7 +227,7 @@ def test_a_page_that_kills_its_worker_does_not_lose_the_batch(site):
 
 
 def test_a_page_that_breaks_the_extractor_costs_only_that_page(monkeypatch):
-    from commentary_monitor import pipeline
+    from commentary_monitor.runs import pipeline
 
     def broken(html, url, need):
         raise RecursionError("maximum recursion depth exceeded")
@@ -241,8 +241,8 @@ def test_a_page_that_breaks_the_extractor_costs_only_that_page(monkeypatch):
 
 def test_a_discovered_feed_that_is_gone_is_looked_for_again_on_the_page(site):
     from commentary_monitor.localsite import rss_feed
-    from commentary_monitor.pipeline import fetch_feeds
-    from commentary_monitor.warehouse import FeedState
+    from commentary_monitor.runs.pipeline import fetch_feeds
+    from commentary_monitor.warehouse.store import FeedState
 
     page = site.url("/blog/")
     old = site.url("/old.xml")   # found on the page by an earlier run, now 404
@@ -265,8 +265,8 @@ def test_a_run_that_ends_while_its_workers_start_stops_them_cleanly(monkeypatch)
     instead of racing it (which had raised 'cannot schedule new futures after shutdown')."""
     import threading
 
-    from commentary_monitor import workers
-    from commentary_monitor.pipeline import warm_up
+    from commentary_monitor.runs import workers
+    from commentary_monitor.runs.pipeline import warm_up
 
     errors = []
     monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
@@ -289,8 +289,8 @@ def _stem_state(_job, _state):
 
     from trafilatura import external
 
-    from commentary_monitor import search
-    from commentary_monitor.semantic import default_encoder
+    from commentary_monitor.warehouse import search
+    from commentary_monitor.relevance.semantic import default_encoder
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     warm = bool(external.JT_STOPLIST) and default_encoder.cache_info().currsize == 1
@@ -303,9 +303,9 @@ def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
     it has them without stemming them again, and no DuckDB connection crosses the fork. It
     also warms trafilatura and loads the model for them. What the server imported is frozen
     out of the garbage collector's walks."""
-    from commentary_monitor import workers
-    from commentary_monitor.pipeline import warm_up
-    from commentary_monitor.search import COMMON_WORDS, _stem_all
+    from commentary_monitor.runs import workers
+    from commentary_monitor.runs.pipeline import warm_up
+    from commentary_monitor.warehouse.search import COMMON_WORDS, _stem_all
 
     workers.start_server()
     workers.prestart(warm_up, 2, None)
@@ -324,7 +324,7 @@ def test_workers_start_with_the_common_words_stemmed_by_their_fork_server():
 
 _PREBUILD = """
 import operator, sys
-from commentary_monitor import workers
+from commentary_monitor.runs import workers
 if __name__ == "__main__":
     workers.start_server(sys.argv[1])
     try:   # a pool forked from the server works whatever became of the profiles
@@ -342,8 +342,8 @@ def test_the_fork_server_builds_the_profiles_the_run_will_load(tmp_path):
     import sys
 
     from commentary_monitor.config import load_config
-    from commentary_monitor.profiles import profile_digest
-    from commentary_monitor.semantic import default_encoder
+    from commentary_monitor.relevance.profiles import profile_digest
+    from commentary_monitor.relevance.semantic import default_encoder
 
     cfg = load_config(write_config(tmp_path, ["http://127.0.0.1:1/feed.xml"], []))
     script = tmp_path / "prebuild.py"
@@ -364,7 +364,7 @@ def test_the_fork_server_builds_the_profiles_the_run_will_load(tmp_path):
 
 
 def test_the_run_summary_counts_in_words_and_cuts_long_problems_to_a_line():
-    from commentary_monitor.pipeline import IngestSummary
+    from commentary_monitor.runs.pipeline import IngestSummary
 
     one = IngestSummary("r", 1, [], 1, 0, {"p": 1}, 2.0,
                         feeds_with_problems=[("https://a.example/f", "not well-formed\n(invalid token) " + "x" * 200)])

@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from commentary_monitor import profiles as profiles_module
+from commentary_monitor.relevance import profiles as profiles_module
 from commentary_monitor.config import ProfileConfig, SeedEssay, load_config
 from commentary_monitor.errors import ConfigError
 from commentary_monitor.filters import QueryError, muted_by, parse_query
-from commentary_monitor.lexical import normalise, words
-from commentary_monitor.profiles import build_profile, load_profiles, seed_body
+from commentary_monitor.relevance.lexical import normalise, words
+from commentary_monitor.relevance.profiles import build_profile, load_profiles, seed_body
 
 from .conftest import SEEDS, write_config
 
@@ -123,7 +123,7 @@ def test_version_changes_with_the_build_parameters(monkeypatch):
 
 
 def test_a_long_include_phrase_matches_as_its_word_pairs():
-    from commentary_monitor.scoring import Scorer
+    from commentary_monitor.relevance.scoring import Scorer
 
     plain = build_profile(ProfileConfig("p", essays()[1:]))
     boosted = build_profile(ProfileConfig("p", essays()[1:], include=("Northern Sea Route",)))

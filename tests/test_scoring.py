@@ -1,6 +1,6 @@
 from commentary_monitor.config import ProfileConfig, SeedEssay
-from commentary_monitor.profiles import build_profile, split_passages
-from commentary_monitor.scoring import Scorer, calibrate
+from commentary_monitor.relevance.profiles import build_profile, split_passages
+from commentary_monitor.relevance.scoring import Scorer, calibrate
 
 from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, SEEDS
 
@@ -107,13 +107,13 @@ def test_relationship_outranks_two_economies_compared():
 def test_stop_words_are_scikit_learns():
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as sk
 
-    from commentary_monitor.stopwords import ENGLISH_STOP_WORDS
+    from commentary_monitor.extraction.stopwords import ENGLISH_STOP_WORDS
 
     assert ENGLISH_STOP_WORDS == sk
 
 
 def test_actors_are_names_inside_sentences_folded_with_their_adjectives():
-    from commentary_monitor.lexical import actor_mentions, description_actors, third_party_share
+    from commentary_monitor.relevance.lexical import actor_mentions, description_actors, third_party_share
 
     text = "Indian diplomats worry. The view in New Delhi is that India needs Moscow. Russia agrees."
     m = actor_mentions(text)
@@ -146,7 +146,7 @@ def test_an_article_about_a_third_party_scores_below_the_relationship_itself():
 def test_pairs_are_two_named_sides_that_also_appear_apart():
     from collections import Counter
 
-    from commentary_monitor.lexical import Term, both_sides_share, relationship_pairs
+    from commentary_monitor.relevance.lexical import Term, both_sides_share, relationship_pairs
 
     terms = [Term("moscow beijing", 3.0), Term("central asia", 2.0), Term("moscow", 2.0), Term("gas pipeline", 1.0)]
     counts = Counter({"moscow beijing": 4, "moscow": 20, "beijing": 15, "central asia": 3, "central": 3, "asia": 3})
@@ -161,7 +161,7 @@ def test_pairs_are_two_named_sides_that_also_appear_apart():
 
 
 def test_sides_join_pairs_and_orient_those_that_share_no_actor():
-    from commentary_monitor.lexical import both_sides_share, relationship_sides
+    from commentary_monitor.relevance.lexical import both_sides_share, relationship_sides
 
     near = {frozenset(("beij", "chin")), frozenset(("mosc", "russ"))}
 
@@ -176,7 +176,7 @@ def test_sides_join_pairs_and_orient_those_that_share_no_actor():
 
 
 def test_pair_phrases_are_counted_in_the_passages_that_name_a_side():
-    from commentary_monitor.lexical import dyadic_rate, side_mentions
+    from commentary_monitor.relevance.lexical import dyadic_rate, side_mentions
 
     sides = (("beij", "chin"), ("mosc", "russ"))
     passages = ["Beijing and Moscow extended their reciprocal schemes, officials on both  sides said.",
@@ -244,8 +244,8 @@ def test_one_walk_of_the_counts_gives_each_profiles_own_passage_evidence():
     passage's counts: the same figures as lexical.passage_evidence, profile by profile."""
     import pytest
 
-    from commentary_monitor.lexical import passage_evidence
-    from commentary_monitor.scoring import ArticleView
+    from commentary_monitor.relevance.lexical import passage_evidence
+    from commentary_monitor.relevance.scoring import ArticleView
 
     s = scorer()
     view = ArticleView.of("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS + OFFTOPIC_PARAGRAPHS))
@@ -262,7 +262,7 @@ def test_one_walk_of_the_counts_gives_each_profiles_own_passage_evidence():
 
 
 def test_a_scorers_vocabulary_counts_only_its_terms_with_the_same_counts_in_the_same_order():
-    from commentary_monitor.lexical import Vocabulary, term_counts
+    from commentary_monitor.relevance.lexical import Vocabulary, term_counts
 
     text = "\n\n".join(RELATION_PARAGRAPHS + OFFTOPIC_PARAGRAPHS) + " Moscow and Beijing; the Power of Siberia."
     full = term_counts(text)
@@ -312,7 +312,7 @@ def test_relationship_profiles_want_the_two_sides_together_in_any_register_and_f
 
 
 def test_shipped_seeds_lose_their_page_furniture():
-    from commentary_monitor.profiles import is_furniture
+    from commentary_monitor.relevance.profiles import is_furniture
 
     for prof in shipped_profiles():
         for p in prof.passages:

@@ -2,8 +2,8 @@ from datetime import datetime
 
 import duckdb
 
-from commentary_monitor.search import index_new, search
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.search import index_new, search
+from commentary_monitor.warehouse.store import Warehouse
 
 from .test_warehouse import article, score
 
@@ -127,7 +127,7 @@ def test_terms_split_in_the_workers_equal_the_index_sql(tmp_path):
     of index_new gives, or a search would miss what the other path indexed."""
     from collections import Counter
 
-    from commentary_monitor.search import index_terms
+    from commentary_monitor.warehouse.search import index_terms
 
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         arts = []
@@ -148,7 +148,7 @@ def test_terms_split_in_the_workers_equal_the_index_sql(tmp_path):
 
 
 def test_a_stored_batch_is_searchable_at_once_and_indexed_once(tmp_path):
-    from commentary_monitor.search import article_terms
+    from commentary_monitor.warehouse.search import article_terms
 
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         arts = [article(1, datetime(2026, 11, 2)), article(2, datetime(2026, 11, 3))]
@@ -169,7 +169,7 @@ def test_a_stored_batch_is_searchable_at_once_and_indexed_once(tmp_path):
 
 
 def test_the_stem_cache_starts_afresh_when_full_and_still_stems_right(monkeypatch):
-    from commentary_monitor import search
+    from commentary_monitor.warehouse import search
 
     monkeypatch.setattr(search, "STEMS_MAX", 5)
     terms, tfs = search.index_terms("Shipping", "ships shipped icebreakers escorting convoys through waters")

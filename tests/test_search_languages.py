@@ -8,8 +8,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from commentary_monitor.search import article_terms, index_new, search
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.search import article_terms, index_new, search
+from commentary_monitor.warehouse.store import Warehouse
 
 from .multilingual import (CHINESE_OTHER_PARAGRAPHS, CHINESE_OTHER_TITLE, CHINESE_PARAGRAPHS, CHINESE_TITLE,
                            RUSSIAN_OTHER_PARAGRAPHS, RUSSIAN_OTHER_TITLE, RUSSIAN_PARAGRAPHS, RUSSIAN_TITLE)

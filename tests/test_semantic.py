@@ -1,6 +1,6 @@
 import numpy as np
 
-from commentary_monitor.semantic import basic_tokens, default_encoder
+from commentary_monitor.relevance.semantic import basic_tokens, default_encoder
 
 
 def test_bert_normalisation_and_wordpiece():
@@ -25,7 +25,7 @@ def test_embeddings_are_unit_vectors_and_put_like_with_like():
 def test_encoders_pickle_the_packaged_model_by_reference():
     import pickle
 
-    from commentary_monitor.semantic import StaticEncoder
+    from commentary_monitor.relevance.semantic import StaticEncoder
 
     enc = default_encoder()
     enc.encode(["warm the word cache"])

@@ -9,9 +9,9 @@ from datetime import datetime
 
 import duckdb
 
-from commentary_monitor.pipeline import Article
-from commentary_monitor.staging import IngestStore, commit_staged, staged_article_count, staged_batches
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.runs.pipeline import Article
+from commentary_monitor.warehouse.staging import IngestStore, commit_staged, staged_article_count, staged_batches
+from commentary_monitor.warehouse.store import Warehouse
 
 from .flows.test_staging import hold, release
 

@@ -1,8 +1,8 @@
 from datetime import datetime, timezone
 
 from commentary_monitor.config import load_config
-from commentary_monitor.status import next_runs, render_status
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.runs.status import next_runs, render_status
+from commentary_monitor.warehouse.store import Warehouse
 
 from .conftest import write_config
 

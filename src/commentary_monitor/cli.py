@@ -16,9 +16,9 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__, stopping
-from .config import prefect_quiet_defaults
-from .errors import ConfigError, MonitorError, UsageError
+from commentary_monitor import __version__, stopping
+from commentary_monitor.config import prefect_quiet_defaults
+from commentary_monitor.errors import ConfigError, MonitorError, UsageError
 
 DESCRIPTION = """Monitor new commentary: fetch the configured feeds, score articles against
 topic profiles built from seed essays, keep everything in DuckDB, write weekly digests."""
@@ -149,7 +149,7 @@ def _stopped(message: str) -> int:
 def _outcome(state):
     """A flow's result from its final state: its summary, also when every feed failed (the run
     ended Failed, with the summary in its error); a run's own error is raised."""
-    from .errors import AllFeedsFailed
+    from commentary_monitor.errors import AllFeedsFailed
 
     result = state.result(raise_on_failure=False)
     if isinstance(result, AllFeedsFailed):
@@ -188,7 +188,7 @@ def _import_for_flows(api=None, flows: tuple[str, ...] = ("digest", "ingest")) -
         if api is not None:
             api.activate()
         elif not PREFECT_API_URL.value():
-            from .prefect_server import shield_temporary_server
+            from commentary_monitor.runs.prefect_server import shield_temporary_server
 
             shield_temporary_server()   # imports prefect.server.api.server: the flow starts the temporary API with it
     finally:
@@ -198,7 +198,7 @@ def _import_for_flows(api=None, flows: tuple[str, ...] = ("digest", "ingest")) -
 
 def _check_config(args):
     """Validate the config before Prefect starts, so a mistake is one line, not a flow-run traceback."""
-    from .config import load_config
+    from commentary_monitor.config import load_config
 
     return load_config(args.config)
 
@@ -208,7 +208,7 @@ def _start_workers_server(cfg) -> None:
     CPU, and the profiles when they need building) before Prefect starts its API server:
     that start-up keeps one core busy and leaves the other idle, and the ingest finds the
     server ready. A run with nothing new never forks a worker from it."""
-    from .workers import start_server, uses_local_pool  # not Prefect: the server starts before it is imported
+    from commentary_monitor.runs.workers import start_server, uses_local_pool  # not Prefect: the server starts before it is imported
 
     if uses_local_pool(cfg):
         start_server(cfg.path)
@@ -242,7 +242,7 @@ def _flow_run(cfg, flows: tuple[str, ...] = ("digest", "ingest")):
     temporary one starts at once, while the extraction workers' fork server starts and
     Prefect is imported: see :class:`~.prefect_server.FlowAPI`), then
     :func:`_import_for_flows` and :func:`_flow_settings`."""
-    from .prefect_server import FlowAPI
+    from commentary_monitor.runs.prefect_server import FlowAPI
 
     with FlowAPI(cfg.warehouse_path.parent) as api:
         if "ingest" in flows:
@@ -254,7 +254,7 @@ def _flow_run(cfg, flows: tuple[str, ...] = ("digest", "ingest")):
 
 def cmd_ingest(args) -> int:
     with _flow_run(_check_config(args), ("ingest",)):
-        from .flows.ingest import ingest
+        from commentary_monitor.flows.ingest import ingest
 
         state = ingest(config_path=args.config, return_state=True)
     if state.is_cancelled():
@@ -267,7 +267,7 @@ def cmd_ingest(args) -> int:
 def cmd_digest(args) -> int:
     from datetime import datetime, timezone
 
-    from .digest import parse_started_week, parse_week
+    from commentary_monitor.digest.weeks import parse_started_week, parse_week
 
     if args.week:
         parse_week(args.week)   # fail on a malformed week before starting Prefect
@@ -277,7 +277,7 @@ def cmd_digest(args) -> int:
     if args.week:               # ... and on a week that has not started
         parse_started_week(args.week, datetime.now(timezone.utc), cfg.digest.timezone)
     with _flow_run(cfg, ("digest",)):
-        from .flows.digest import digest
+        from commentary_monitor.flows.digest import digest
 
         state = digest(config_path=args.config, week=args.week, send=args.send, resend=args.resend, return_state=True)
     if state.is_cancelled():
@@ -294,9 +294,10 @@ def _preview(args) -> int:
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from .config import load_config
-    from .digest import collect, last_complete_week, parse_started_week, render_markdown
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.digest.build import collect, render_markdown
+    from commentary_monitor.digest.weeks import last_complete_week, parse_started_week
+    from commentary_monitor.warehouse.store import Warehouse
 
     cfg = load_config(args.config)
     now = datetime.now(timezone.utc)
@@ -308,12 +309,12 @@ def _preview(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .config import load_config
+    from commentary_monitor.config import load_config
 
     cfg = load_config(args.config)
     with _flow_run(cfg):
-        from .flows.digest import digest
-        from .flows.ingest import ingest
+        from commentary_monitor.flows.digest import digest
+        from commentary_monitor.flows.ingest import ingest
 
         state = ingest(config_path=args.config, return_state=True)
         if state.is_cancelled():
@@ -338,9 +339,9 @@ def _note(message: str) -> None:
 
 
 def cmd_sql(args) -> int:
-    from . import sqlshell
-    from .config import load_config
-    from .warehouse import Warehouse
+    from commentary_monitor.warehouse import sqlshell
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
 
     if args.format in ("parquet",) and not args.out:
         raise UsageError("--format parquet needs --out FILE")
@@ -355,9 +356,9 @@ def cmd_sql(args) -> int:
 def cmd_search(args) -> int:
     from datetime import datetime
 
-    from .config import load_config
-    from .search import search
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.search import search
+    from commentary_monitor.warehouse.store import Warehouse
 
     since = None
     if args.since:
@@ -378,8 +379,8 @@ def cmd_search(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .config import load_config
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
 
     cfg = load_config(args.config)
     out = Path(args.out)
@@ -391,8 +392,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_vacuum(args) -> int:
-    from .config import load_config
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
 
     cfg = load_config(args.config)
     before = cfg.warehouse_path.stat().st_size if cfg.warehouse_path.exists() else 0
@@ -411,9 +412,9 @@ def _profile_config(cfg, name: str):
 
 
 def cmd_profiles(args) -> int:
-    from .config import load_config
-    from .profiles import load_profiles
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.relevance.profiles import load_profiles
+    from commentary_monitor.warehouse.store import Warehouse
 
     cfg = load_config(args.config)
     names = [args.name] if args.profiles_command == "show" else [p.name for p in cfg.profiles]
@@ -432,7 +433,7 @@ def cmd_profiles(args) -> int:
             print(f"{p.name}: {len(p.passages)} passages, {len(p.terms)} terms, threshold {p.threshold:.2f}, "
                   f"feedback {sum(x.relevant for x in got)} relevant / {sum(not x.relevant for x in got)} not")
         return 0
-    from .feedback import train
+    from commentary_monitor.relevance.feedback import train
 
     prof = profiles[0]
     got = labels.get(prof.name, [])
@@ -502,8 +503,8 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
 
 
 def cmd_feedback(args) -> int:
-    from .config import load_config
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
 
     cfg = load_config(args.config)
     _profile_config(cfg, args.profile)
@@ -522,9 +523,9 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_rescore(args) -> int:
-    from .config import load_config
-    from .feedback import rescore, scorer_for
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.relevance.feedback import rescore, scorer_for
+    from commentary_monitor.warehouse.store import Warehouse
 
     cfg = load_config(args.config)
     if args.profile:
@@ -537,11 +538,11 @@ def cmd_rescore(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .config import load_config
-    from .evaluation import LabeledArticle, evaluate, evaluate_anchors, evaluate_with_feedback, parse_labels, render
-    from .extract import extract_page
-    from .profiles import load_profiles
-    from .scoring import Scorer
+    from commentary_monitor.config import load_config
+    from commentary_monitor.relevance.evaluation import LabeledArticle, evaluate, evaluate_anchors, evaluate_with_feedback, parse_labels, render
+    from commentary_monitor.extraction.extract import extract_page
+    from commentary_monitor.relevance.profiles import load_profiles
+    from commentary_monitor.relevance.scoring import Scorer
 
     cfg = load_config(args.config)
     labels_path = Path(args.labels)
@@ -590,10 +591,10 @@ def cmd_eval(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .config import load_config
-    from .prefect_server import served_schedules
-    from .status import render_status
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.runs.prefect_server import served_schedules
+    from commentary_monitor.runs.status import render_status
+    from commentary_monitor.warehouse.store import Warehouse
 
     cfg = load_config(args.config)
     served = served_schedules(cfg.warehouse_path.parent)
@@ -610,8 +611,8 @@ def cmd_serve(args) -> int:
     import dataclasses
     import signal
 
-    from .config import load_config, valid_cron
-    from .prefect_server import LocalPrefectServer, record_served
+    from commentary_monitor.config import load_config, valid_cron
+    from commentary_monitor.runs.prefect_server import LocalPrefectServer, record_served
 
     cfg = load_config(args.config)
     schedule = cfg.schedule
@@ -628,7 +629,7 @@ def cmd_serve(args) -> int:
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     with LocalPrefectServer(cfg.warehouse_path.parent / "prefect-server.log") as server:
-        from .flows.deployments import serve_deployments
+        from commentary_monitor.flows.deployments import serve_deployments
 
         where = "a local Prefect server" if server.started else server.api_url
         print(f"serve: ingest on '{schedule.ingest}', digest on '{schedule.digest}' ({schedule.timezone}); "
@@ -650,10 +651,10 @@ DEMO_DIR = "commentary-monitor-demo"
 def cmd_demo(args) -> int:
     from datetime import datetime, timezone
 
-    from .config import CONFIG_ENV, load_config
-    from .demo import build_site, demo_config_text, load_articles
-    from .localsite import LocalSite
-    from .project import TEMPLATE_CONFIG
+    from commentary_monitor.config import CONFIG_ENV, load_config
+    from commentary_monitor.demo import build_site, demo_config_text, load_articles
+    from commentary_monitor.localsite import LocalSite
+    from commentary_monitor.project import TEMPLATE_CONFIG
 
     # The sample carries its own profiles and seeds (the template's), so the demo runs in
     # any folder; a config named on purpose lends its profiles instead.
@@ -666,8 +667,8 @@ def cmd_demo(args) -> int:
         cfg_path.write_text(demo_config_text(base, site, feeds, workdir.resolve()), encoding="utf-8")
         print(f"demo: serving {len(site.routes)} pages of sample commentary at {site.url('/')}")
         with _flow_run(load_config(cfg_path)):
-            from .flows.digest import digest
-            from .flows.ingest import ingest
+            from commentary_monitor.flows.digest import digest
+            from commentary_monitor.flows.ingest import ingest
 
             summary = ingest(config_path=str(cfg_path))
             print(summary.render())
@@ -680,7 +681,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from .project import init_project
+    from commentary_monitor.project import init_project
 
     target = Path(args.dir)
     init_project(target)
@@ -694,8 +695,8 @@ def cmd_init(args) -> int:
 
 
 def cmd_feeds(args) -> int:
-    from .config import load_config, read_opml
-    from .feeds import write_opml
+    from commentary_monitor.config import load_config, read_opml
+    from commentary_monitor.feeds.parse import write_opml
 
     cfg = load_config(args.config)
     if args.feeds_action == "import":
@@ -719,8 +720,8 @@ def cmd_feeds(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    from .health import assess, render_table
-    from .warehouse import Warehouse, utcnow
+    from commentary_monitor.feeds.health import assess, render_table
+    from commentary_monitor.warehouse.store import Warehouse, utcnow
 
     with Warehouse.open_reader(cfg.store, on_note=_note) as wh:
         rows = wh.feed_health()
@@ -731,8 +732,8 @@ def cmd_feeds(args) -> int:
 
 
 def cmd_warehouse(args) -> int:
-    from .config import load_config
-    from .warehouse import Warehouse
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
 
     source, target = load_config(args.config), load_config(args.to)
     if str(source.store) == str(target.store):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .errors import ConfigError
+from commentary_monitor.errors import ConfigError
 
 CONFIG_ENV = "COMMENTARY_MONITOR_CONFIG"
 SMTP_PASSWORD_ENV = "COMMENTARY_MONITOR_SMTP_PASSWORD"
@@ -426,7 +426,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
         if not PROFILE_NAME.match(name):
             raise ConfigError(cfg_path, key, "profile names use lowercase letters, digits, '-' and '_'")
         if prof.require.strip():
-            from .filters import QueryError, parse_query
+            from commentary_monitor.filters import QueryError, parse_query
 
             try:
                 parse_query(prof.require)
@@ -487,7 +487,7 @@ def _resolve(cfg_path: Path, parsed: _File, env: dict[str, str] | None = None) -
 
 def _languages(cfg_path: Path, values: list[str] | None) -> tuple[str, ...] | None:
     """``[digest] languages`` as the codes articles are stored with (``zh-CN`` -> ``zh``)."""
-    from .language import ISO_639_1, normalize
+    from commentary_monitor.extraction.language import ISO_639_1, normalize
 
     if values is None:
         return None
@@ -557,8 +557,8 @@ def valid_cron(expr: str) -> bool:
 
 def read_opml(path: Path, key: str | None = None) -> list[FeedConfig]:
     """The http(s) feeds listed in an OPML file (``xmlUrl`` outlines, nested or not)."""
-    from .errors import FeedError
-    from .feeds import parse_opml
+    from commentary_monitor.errors import FeedError
+    from commentary_monitor.feeds.parse import parse_opml
 
     try:
         data = Path(path).read_bytes()

@@ -121,7 +121,7 @@ class Stopped(MonitorError):
 class AllFeedsFailed(MonitorError):
     """Every feed an ingest asked for failed (offline, a closed port, a proxy down): the run
     ends Failed, so the failure notice goes out. ``summary`` is the run's
-    :class:`~commentary_monitor.pipeline.IngestSummary` (what was recorded)."""
+    :class:`~commentary_monitor.runs.pipeline.IngestSummary` (what was recorded)."""
 
     _fields = ("message", "summary")
 

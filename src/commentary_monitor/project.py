@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ProjectExistsError
+from commentary_monitor.errors import ProjectExistsError
 
 TEMPLATE = Path(__file__).resolve().parent / "template"
 TEMPLATE_CONFIG = TEMPLATE / "config" / "monitor.toml"

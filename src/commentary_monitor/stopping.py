@@ -20,7 +20,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from .errors import Stopped
+from commentary_monitor.errors import Stopped
 
 POLL = 0.1      # seconds between looks at the stop request while waiting
 

@@ -8,7 +8,7 @@ import pytest
 from commentary_monitor.config import load_config
 from commentary_monitor.flows.digest import digest
 from commentary_monitor.flows.ingest import ingest
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.store import Warehouse
 
 from ..conftest import write_config
 from ..test_cli import cli

@@ -13,7 +13,7 @@ import pytest
 from commentary_monitor.errors import WarehouseError
 from commentary_monitor.flows.ingest import ingest
 from commentary_monitor.localsite import SampleArticle, article_page, rss_feed
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.store import Warehouse
 
 from ..conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, last_week_day, write_config
 from ..test_cli import EXE

@@ -60,7 +60,7 @@ def test_tasks_retry_only_transient_failures():
     from prefect import flow, task
 
     from commentary_monitor.errors import ConfigError
-    from commentary_monitor.flows.ingest import transient_only
+    from commentary_monitor.runs.ingest import transient_only
 
     calls = {"os": 0, "config": 0}
 

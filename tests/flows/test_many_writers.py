@@ -7,7 +7,7 @@ import time
 
 from commentary_monitor.config import load_config
 from commentary_monitor.localsite import SampleArticle, article_page, rss_feed
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.store import Warehouse
 
 from ..conftest import OFFTOPIC_PARAGRAPHS, last_week_day, write_config
 from ..test_cli import EXE, cli

@@ -14,9 +14,9 @@ import duckdb
 
 from commentary_monitor.config import load_config
 from commentary_monitor.flows.ingest import ingest
-from commentary_monitor.staging import staged_article_count, staged_batches
-from commentary_monitor.status import render_status
-from commentary_monitor.warehouse import Warehouse
+from commentary_monitor.warehouse.staging import staged_article_count, staged_batches
+from commentary_monitor.runs.status import render_status
+from commentary_monitor.warehouse.store import Warehouse
 
 from ..conftest import write_config
 from ..test_cli import EXE, cli

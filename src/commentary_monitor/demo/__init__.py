@@ -13,9 +13,9 @@ from datetime import datetime, time, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
-from ..config import Config
-from ..digest import last_complete_week
-from ..localsite import LocalSite, SampleArticle, article_page, atom_feed, rss_feed
+from commentary_monitor.config import Config
+from commentary_monitor.digest.weeks import last_complete_week
+from commentary_monitor.localsite import LocalSite, SampleArticle, article_page, atom_feed, rss_feed
 
 OUTLETS = {
     "eurasia-desk": ("Eurasia Desk", "rss"),

@@ -5,7 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from commentary_monitor.errors import FeedError
-from commentary_monitor.feeds import parse_feed
+from commentary_monitor.feeds.parse import parse_feed
 
 HERE = Path(__file__).parent
 NOW = datetime(2026, 11, 22)   # fixed, so "future date" checks are stable

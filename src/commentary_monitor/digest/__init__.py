@@ -1,0 +1,1 @@
+"""The digest: collecting a week, rendering Markdown and HTML, and sending it."""

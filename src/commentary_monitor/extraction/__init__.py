@@ -1,0 +1,1 @@
+"""Extraction: the article text and metadata from a page, and its language."""

@@ -1,0 +1,1 @@
+"""Feeds: parsing RSS/Atom/OPML and feed discovery, and feed health."""

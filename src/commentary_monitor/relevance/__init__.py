@@ -1,0 +1,1 @@
+"""Relevance: profiles built from seed essays, the scorer, feedback models and evaluation."""

@@ -1,0 +1,431 @@
+"""Lexical evidence: a profile's distinctive terms and phrases, weighted against
+ordinary English, and how much of them an article passage contains.
+
+A term's weight is the log-ratio of its frequency in the profile's seed passages (each
+passage weighted by how close it is to the user's description) to its frequency in
+ordinary English and news text (``wordfreq``), times the square root of the share of
+seed passages that use it, so that a word the whole essay keeps returning to counts
+more than a name that appears in one paragraph.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from commentary_monitor.extraction.stopwords import ENGLISH_STOP_WORDS
+
+_WORD = re.compile(r"([^\W\d_]+(?:['’][^\W\d_]+)?)|[.,;:!?()\[\]\"“”—–/]|\d+")
+_STOP = frozenset(ENGLISH_STOP_WORDS) | {"said", "says", "also", "would", "could", "one", "two", "new", "year", "years"}
+_KEEP_S = frozenset({"perhaps", "always", "news", "whereas", "series", "species", "sometimes", "afterwards",
+                      "towards", "besides", "nevertheless", "thus", "various", "previous", "serious", "famous"})
+MIN_BACKGROUND = 1e-7      # wordfreq's floor: a word it has never seen is at least this rare
+MAX_TERMS = 400
+
+
+@lru_cache(maxsize=200_000)
+def normalise(word: str) -> str:
+    """Fold possessives and regular plurals so 'Moscow's' and 'commemorations' match
+    'moscow' and 'commemoration'."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    elif w.endswith("'"):
+        w = w[:-1]
+    if len(w) <= 3 or not w.endswith("s") or w in _KEEP_S or w.endswith(("ss", "us", "is", "ics")):
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("oes", "ches", "shes", "xes")):
+        return w[:-2]
+    return w[:-1]
+
+
+_CONTENT: dict[str, str | None] = {}   # a word as written -> its normalised form, None for a stop word
+_CONTENT_MAX = 200_000
+_UNSEEN = object()
+
+
+def _content_word(raw: str) -> str | None:
+    if len(_CONTENT) >= _CONTENT_MAX:
+        _CONTENT.clear()
+    w = normalise(raw)
+    w = _CONTENT[raw] = w if len(w) > 2 and w not in _STOP else None
+    return w
+
+
+def words(text: str, keep_stop: bool = False) -> list[str]:
+    """Content words of a text, normalised; punctuation and numbers become empty
+    placeholders so that phrases never span them, and so do stop words and words under
+    3 letters unless ``keep_stop`` (then they come back as ``None``)."""
+    out = []
+    for raw in _WORD.findall(text):      # the word, or '' for punctuation and numbers
+        if not raw:
+            out.append("")               # a phrase boundary
+            continue
+        w = _CONTENT.get(raw, _UNSEEN)
+        if w is _UNSEEN:
+            w = _content_word(raw)
+        out.append(w if w is not None else (None if keep_stop else ""))
+    return out
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The terms a scorer looks for (its words, and its two-word phrases by their first
+    word): :func:`term_counts` then counts only those, and never builds the phrases it
+    would throw away."""
+    words: frozenset
+    heads: dict
+
+    @classmethod
+    def of(cls, terms) -> "Vocabulary":
+        words, heads = set(), {}
+        for t in terms:
+            parts = t.split(" ")
+            if len(parts) == 1:
+                words.add(t)
+            elif len(parts) == 2:
+                heads.setdefault(parts[0], set()).add(parts[1])
+        return cls(frozenset(words), {h: frozenset(s) for h, s in heads.items()})
+
+
+def term_counts(text: str, vocabulary: Vocabulary | None = None) -> Counter:
+    """Unigram and phrase counts of a text's content words. A phrase is two content
+    words in a row, up to two stop words apart ("Moscow and Beijing" gives
+    "moscow beijing", "the Power of Siberia" "power siberia"), never across punctuation.
+    With a ``vocabulary``, only its terms are counted (the same counts, in the same order).
+    (:func:`words` and the phrases in one pass: this runs on every passage of every article.)"""
+    grams: list[str] = []
+    phrases: list[str] = []
+    known = _CONTENT.get
+    wanted = vocabulary.words if vocabulary is not None else None
+    heads = vocabulary.heads.get if vocabulary is not None else None
+    prev, gap = "", 0
+    for raw in _WORD.findall(text):      # the word, or '' for punctuation and numbers
+        if not raw:
+            prev, gap = "", 0            # a phrase boundary
+            continue
+        w = known(raw, _UNSEEN)
+        if w is _UNSEEN:
+            w = _content_word(raw)
+        if w is None:                    # a stop word: a phrase may span two
+            gap += 1
+            continue
+        if wanted is None:
+            grams.append(w)
+            if prev and gap <= 2:
+                phrases.append(prev + " " + w)
+        else:
+            if w in wanted:
+                grams.append(w)
+            if prev and gap <= 2:
+                second = heads(prev)
+                if second is not None and w in second:
+                    phrases.append(prev + " " + w)
+        prev, gap = w, 0
+    counts = Counter(grams)
+    counts.update(phrases)
+    return counts
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    weight: float
+    source: str = "seeds"     # 'seeds', 'description' or 'include'
+
+
+def background_frequency(term: str) -> float:
+    from wordfreq import word_frequency   # imported lazily: only profile building needs it
+
+    return max(word_frequency(term, "en"), MIN_BACKGROUND)
+
+
+def distinctive_terms(weighted_texts: list[tuple[str, float]], description: str, include: tuple[str, ...] = (),
+                      background=background_frequency, max_terms: int = MAX_TERMS) -> tuple[Term, ...]:
+    """The profile's distinctive terms and phrases, best first.
+
+    ``weighted_texts`` are seed passages with their weights (mean 1). The description
+    counts as a tenth of the seeds, spread over its words: the user's own words for the
+    theme always matter, however short the description is.
+    """
+    count: Counter = Counter()
+    spread: Counter = Counter()
+    raw: Counter = Counter()          # unweighted passages using the term
+    total_weight = sum(w for _, w in weighted_texts) or 1.0
+    for text, w in weighted_texts:
+        c = term_counts(text)
+        raw.update(c.keys())
+        for t, n in c.items():
+            count[t] += w * n
+            spread[t] += w
+    desc_terms = term_counts(description) if description else Counter()
+    if desc_terms:
+        boost = 0.1 * total_weight
+        for t in desc_terms:
+            count[t] += boost
+            spread[t] += boost
+    unigrams = sum(n for t, n in count.items() if " " not in t) or 1.0
+    terms: list[Term] = []
+    for t, n in count.items():
+        # A term of the seeds must recur: in two passages (a phrase in three), unless the
+        # user's description names it.
+        if t not in desc_terms and raw[t] < (3 if " " in t else 2):
+            continue
+        if t in desc_terms and " " in t and not raw[t]:
+            continue    # a phrase of the description counts when the essays use it too
+        ratio = math.log((n / unigrams) / background(t))
+        if ratio <= 0:
+            continue
+        share = min(1.0, spread[t] / total_weight)
+        terms.append(Term(t, round(ratio * math.sqrt(share), 4), "description" if t in desc_terms else "seeds"))
+    terms.sort(key=lambda x: (-x.weight, x.text))
+    terms = terms[:max_terms]
+    if include:
+        # include terms are the user's boost: as strong as the profile's strongest term.
+        top = terms[0].weight if terms else 1.0
+        wanted = list(dict.fromkeys(t for r in include for t in _include_terms(r)))
+        terms = [x for x in terms if x.text not in wanted] + [Term(t, top, "include") for t in wanted]
+        terms.sort(key=lambda x: (-x.weight, x.text))
+    return tuple(terms)
+
+
+def description_weights(description: str, background=background_frequency) -> dict[str, float]:
+    """The description's own words and phrases, each weighted by its self-information in
+    ordinary English (``-log`` of its background frequency): the user's words for the
+    theme as a query of their own, whatever the essays make of them."""
+    return {t: round(-math.log(background(t)), 4) for t in term_counts(description)}
+
+
+def _include_terms(raw: str) -> list[str]:
+    """The terms an include entry matches as: its word, or its phrase; a longer phrase
+    ("Northern Sea Route") as its two-word pieces, since passages count words and pairs."""
+    ws = [w for w in words(raw) if w]
+    if len(ws) <= 2:
+        return [" ".join(ws)] if ws else []
+    return [f"{a} {b}" for a, b in zip(ws, ws[1:])]
+
+
+def length_damping(n_words: int) -> float:
+    """What a passage's summed evidence is divided by: the square root of its length, at
+    least that of a 50-word passage (so a short one does not look dense)."""
+    return 1.0 / math.sqrt(max(n_words, 50))
+
+
+def passage_evidence(counts: Counter, n_words: int, weights: dict[str, float]) -> tuple[float, list[tuple[str, float]]]:
+    """A passage's lexical score (sum of its matched terms' weights, damped by repetition,
+    per square root of length) and the matched terms with their contributions."""
+    matched = []
+    if len(weights) < len(counts):     # walk the smaller of the two (a short query, a long passage)
+        for t, w in weights.items():
+            n = counts.get(t)
+            if n and w:
+                matched.append((t, w * (1.0 + math.log(n))))
+    else:
+        for t, n in counts.items():
+            w = weights.get(t)
+            if w:
+                matched.append((t, w * (1.0 + math.log(n))))
+    score = sum(c for _, c in matched) * length_damping(n_words)
+    return score, matched
+
+
+# --- actors: who an article is about -------------------------------------------------------
+# A profile whose description names actors ("relations between China and Russia") is about
+# those actors; an article whose most-mentioned actor is someone else (India, the EU, North
+# Korea) is about that someone, however often it names the profile's own. Actors are the
+# capitalised words inside sentences (names, not sentence openings), folded to their first
+# four letters so that a country and its adjective ('India', 'Indian'; 'Korea', 'Korean')
+# count as one.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|[.!?:;\"“”\n]")
+_SENTENCE_BREAK = frozenset('.!?:"“”\n')
+ACTOR_FOLD = 4
+PAIR_APART = 0.8     # a pair's words appear apart in the seeds, not only as one name
+
+
+def actor_mentions(text: str) -> Counter:
+    """Counts of the actors a text names: capitalised words not opening a sentence,
+    stop words left out, folded to their first letters."""
+    out: Counter = Counter()
+    opening = True
+    breaks, stop = _SENTENCE_BREAK, _STOP
+    for t in _TOKEN.findall(text):
+        if not t[0].isalpha():     # punctuation: one character
+            opening = t in breaks
+            continue
+        if not opening and t[0].isupper():
+            w = normalise(t)
+            if w not in stop and len(w) > 1:
+                out[w[:ACTOR_FOLD]] += 1
+        opening = False
+    return out
+
+
+def description_actors(description: str) -> tuple[str, ...]:
+    """The actors a profile's description names (folded as :func:`actor_mentions` does);
+    none for a description that names no one, and then the article's actors never count."""
+    return tuple(sorted(actor_mentions(" ".join(description.split()))))
+
+
+def relationship_pairs(terms, actors: tuple[str, ...], counts: Counter) -> tuple[tuple[str, str], ...]:
+    """The two sides of a relationship profile: its distinctive phrases made of two
+    different actors its description names ('moscow beijing', 'sino russian'), folded as
+    actors are. A two-word name ('Central Asia') is not a pair: its words seldom appear
+    apart in the seeds (``counts``). None for a profile whose description names no two sides."""
+    own = set(actors)
+    out = []
+    for t in terms:
+        parts = t.text.split()
+        if len(parts) == 2 and counts[t.text] < PAIR_APART * min(counts[parts[0]], counts[parts[1]]):
+            a, b = (w[:ACTOR_FOLD] for w in parts)
+            if a != b and a in own and b in own and (a, b) not in out and (b, a) not in out:
+                out.append((a, b))
+    return tuple(out)
+
+
+_NAME = re.compile(r"[^\W\d_]+")
+# the words of _NAME that do not start with a-z: the capitalised ones, and a few others
+# (a non-ASCII lower-case initial) that the caller's isupper() leaves out
+_CAPITALISED = re.compile(r"(?<![^\W\d_])[^\W\d_a-z][^\W\d_]*")
+
+
+def actor_spellings(text: str) -> dict[str, str]:
+    """The most frequent spelling (normalised) of each folded actor a text names."""
+    seen: dict[str, Counter] = {}
+    for w in _NAME.findall(text):
+        if w[0].isupper():
+            n = normalise(w)
+            seen.setdefault(n[:ACTOR_FOLD], Counter())[n] += 1
+    return {a: c.most_common(1)[0][0] for a, c in seen.items()}
+
+
+def relationship_sides(pairs, similarity) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The two sides of a relationship profile from its pairs: each pair puts its actors on
+    opposite sides ('sino'-'russ', 'chin'-'russ': 'sino' and 'chin' on one side). Pairs
+    that share no actor ('beij'-'mosc') are oriented by ``similarity(a, b)`` of actors
+    (their embeddings): 'beij' goes with 'chin', not with 'russ'. So a passage naming
+    Beijing and Russia names both sides, though no essay phrase paired those two."""
+    adj: dict[str, set] = {}
+    for a, b in pairs:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    side: dict[str, int] = {}
+    left: list[str] = []
+    right: list[str] = []
+    for start in adj:          # dict order: the order of the pairs, so deterministic
+        if start in side:
+            continue
+        comp, todo = {start: 0}, [start]
+        while todo:
+            a = todo.pop()
+            for b in sorted(adj[a]):
+                if b not in comp:
+                    comp[b] = 1 - comp[a]
+                    todo.append(b)
+        if side:   # orient this component against the sides found so far
+            same = sum(similarity(a, x) for a, s in comp.items() for x in (left if s == 0 else right))
+            flip = sum(similarity(a, x) for a, s in comp.items() for x in (right if s == 0 else left))
+            if flip > same:
+                comp = {a: 1 - s for a, s in comp.items()}
+        for a, s in comp.items():
+            side[a] = s
+            (left if s == 0 else right).append(a)
+    return tuple(sorted(left)), tuple(sorted(right))
+
+
+_STATE_NOUNS = r"(?:sides|governments|countries|capitals|leaders|neighbou?rs|partners|states|powers|militaries|navies|presidents|economies|nations)"
+# How English speaks of a pair as a pair: "between", "both governments", "the two
+# capitals", "each other", "bilateral", "reciprocal", "joint", "neither side". Generic to
+# any two-sided relationship, not to one profile: a piece about the relationship keeps
+# saying it, a piece about one side or two sides compared seldom does.
+DYADIC = re.compile(
+    r"\bbetween\b|\b(?:both|the\s+two)\s+" + _STATE_NOUNS + r"\b|\beach\s+other\b|\bone\s+another\b"
+    r"|\bbilateral\b|\breciprocal\b|\bmutual(?:ly)?\b|\bjoint(?:ly)?\b"
+    r"|\b(?:neither|either)\s+side\b|\bthe\s+other\s+(?:country|side)\b", re.IGNORECASE)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class SideMentions:
+    both: int                   # passages naming both sides
+    either: int                 # passages naming either
+    dyadic: int                 # DYADIC phrases in the passages naming either
+    phrases: tuple[str, ...]    # those phrases, most frequent first
+    sentences_both: int = 0     # sentences naming both sides
+    sentences_either: int = 0   # sentences naming either
+
+    @property
+    def pairs(self) -> float:
+        """Of the passages naming either side, the share naming both (with one passage's
+        worth of doubt): see :func:`both_sides_share`."""
+        return self.both / (self.either + 1)
+
+    @property
+    def close(self) -> float:
+        """Of the sentences naming either side, the share naming both (one sentence's worth
+        of doubt): a piece about the relationship says "Moscow and Beijing signed"; one
+        comparing the two says "China grew. Russia shrank." in the same paragraph."""
+        return self.sentences_both / (self.sentences_either + 1)
+
+    @property
+    def dyad(self) -> float:
+        """Pair phrases per passage naming either side (the same doubt): see :func:`dyadic_rate`."""
+        return self.dyadic / (self.either + 1)
+
+
+def side_mentions(passages: list[str], sides) -> SideMentions:
+    """How many of the passages name both sides, how many name either, and how often
+    those that name either speak of the two as a pair (:data:`DYADIC`)."""
+    if not sides or not sides[0] or not sides[1]:
+        return SideMentions(0, 0, 0, ())
+    a, b = frozenset(sides[0]), frozenset(sides[1])
+    both = either = s_both = s_either = 0
+    phrases: Counter = Counter()
+    for text in passages:
+        names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
+        in_a, in_b = not a.isdisjoint(names), not b.isdisjoint(names)
+        both += in_a and in_b
+        if in_a or in_b:
+            either += 1
+            phrases.update(" ".join(m.lower().split()) for m in DYADIC.findall(text))
+            for sentence in _SENTENCE.split(text):
+                named = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(sentence) if w[0].isupper()}
+                sa, sb = not a.isdisjoint(named), not b.isdisjoint(named)
+                s_both += sa and sb
+                s_either += sa or sb
+    return SideMentions(both, either, sum(phrases.values()),
+                        tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))), s_both, s_either)
+
+
+def both_sides_share(passages: list[str], sides) -> float:
+    """Of the article's passages that name either side, the share that name both (with one
+    passage's worth of doubt: ``both / (either + 1)``). A piece about the relationship
+    names the two partners together whenever it names one; a piece about one of them, or
+    about the two side by side in separate paragraphs, names them apart."""
+    return side_mentions(passages, sides).pairs
+
+
+def dyadic_rate(passages: list[str], sides) -> float:
+    """How often the passages that name either side speak of the two as a pair
+    (:data:`DYADIC` phrases per such passage, with the same passage's worth of doubt as
+    :func:`both_sides_share`). "Beijing and Moscow extended their reciprocal schemes,
+    officials on both sides said" speaks of the pair; "China's slowdown; Russia's
+    slowdown" does not, though it names both."""
+    return side_mentions(passages, sides).dyad
+
+
+def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) -> float:
+    """How much the article's most-mentioned *other* actor dominates the profile's own:
+    its mentions over those of the profile's actors plus its own (plus one). 0 when the
+    profile names no actors."""
+    if not actors:
+        return 0.0
+    own = sum(n for a, n in mentions.items() if a in actors)
+    other = max((n for a, n in mentions.items() if a not in actors), default=0)
+    return other / (own + other + 1)

@@ -1,0 +1,442 @@
+"""Relevance scores: (article, profile) -> score in [0, 1] with an explanation.
+
+Version 5 is hybrid and passage-based. The article is split into passages (the title
+joins the first). For each profile:
+
+- **lexical evidence**: each passage's weight of the profile's distinctive terms and
+  phrases (see :mod:`.lexical`), averaged over the article and divided by the level
+  of a typical seed passage, so the figure says "how much of this article reads like
+  the essays" whatever the profile;
+- **semantic evidence**: each passage's cosine to the profile's centroid (static
+  MiniLM embeddings, see :mod:`.semantic`), averaged, as the mean of the best two, and
+  for the lead (the title and first passage: what a piece says it is about), each
+  divided by the seed passages' own level;
+- **description evidence**: the same two kinds against the description alone, the
+  user's own words for the theme: its words weighted by their rarity in English
+  (``description_lexical``) and the passages' mean cosine to its embedding
+  (``description``), relative to the seed passages' levels. Essays range wider than
+  their theme (and a centroid of many passages blurs it); the description does not. A
+  profile without a description lets the essays speak for it (the figures are then
+  the lexical and semantic ones);
+- **relationship evidence**, for a profile whose description names two sides that its
+  essays pair ("Moscow and Beijing"; see :func:`.lexical.relationship_sides`): of the
+  passages naming either side, the share naming both (``pairs``), and how much a third
+  party dominates the article's opening (:func:`.lexical.third_party_share`): a piece
+  about India's dealings with both is mainly about India; and how often those passages
+  speak of the two as a pair ("between", "both governments", "reciprocal": ``dyad``, see
+  :func:`.lexical.dyadic_rate`): a piece comparing two economies names both sides
+  without ever relating them.
+
+A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
+the development set and checked by cross-validation, see README "Scoring")
+turns them into a score in [0, 1]; the profile's threshold decides relevance. The
+article's embedding is only computed when the lexical and relationship evidence leave the article
+a chance to reach a threshold: most articles from a general feed are decided by the
+cheap first stage. ``exclude`` terms mute an article, a failed ``require`` query caps
+its score below half the threshold, and a profile's feedback model (see
+:mod:`.feedback`) adds its learned correction: articles like one the reader labeled move
+toward the label.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from commentary_monitor.filters import muted_by
+from commentary_monitor.relevance.lexical import Vocabulary, actor_mentions, length_damping, side_mentions, term_counts, third_party_share
+from commentary_monitor.relevance.crosslingual import FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, script_of
+from commentary_monitor.relevance.profiles import Profile, split_passages
+
+MODEL_NAME = "hybrid-v6"
+MAX_ARTICLE_CHARS = 40_000
+LEXICAL_FLOOR = 0.01
+SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
+# z = sum of weight * feature over BASE_FEATURES (lexical ones as log(x + floor); cosines and
+#     evidence relative to a seed passage's) + bias, and for a relationship profile (see
+#     relation_logit) + relation + others * third-party share + pairs * share of the passages
+#     naming either side that name both + dyad * pair phrases per such passage + joint *
+#     log(1 + passages naming both) + close * share of the sentences naming either that name both. One logistic regression pooled over both shipped profiles
+#     and the essays-only sino-russian profile, on the real pages of eval/real and the dev set
+#     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
+CALIBRATION = {"lexical": -0.20, "semantic": -1.13, "top": -0.44, "lead": -0.79, "description": 0.99,
+               "description_lexical": 0.78, "description_top": 2.38, "lexical_top": 1.43, "bias": 0.13,
+               "relation": -2.61, "others": -1.59, "pairs": 2.51, "dyad": 0.09, "joint": 1.15, "close": 2.82}
+MUTED_SCORE_FACTOR = 0.05
+LEAD_WORDS = 200     # the opening whose actors say whom the article is about
+OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
+
+
+@dataclass(frozen=True)
+class Score:
+    profile: str
+    score: float
+    relevant: bool
+    explanation: str          # one line for people
+    terms: tuple[str, ...]
+    article_passage: str
+    seed_passage: str
+    seed_source: str
+    raw: float
+    profile_version: str = ""
+    model: str = MODEL_NAME
+    features: dict = field(default_factory=dict)
+
+
+def sigmoid(z: float) -> float:
+    if z < -60:
+        return 0.0
+    if z > 60:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def calibrate(raw: float) -> float:
+    """The score of a calibrated log-odds value, rounded for storage."""
+    return round(sigmoid(raw), 6)
+
+
+def _clip(text: str, n: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+@dataclass
+class ArticleView:
+    """An article prepared once for all profiles: passages, their term counts and
+    (lazily) their embeddings."""
+    title: str
+    text: str
+    passages: list[str]
+    counts: list
+    lengths: list[int]
+    vectors: np.ndarray | None = None
+    script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
+    _actors: Counter | None = None
+    _lexical: tuple | None = None     # (scorer, its per-profile evidence): see Scorer._evidence
+
+    @property
+    def actors(self) -> Counter:
+        """The actors the article's opening names (see :func:`.lexical.actor_mentions`):
+        its first :data:`LEAD_WORDS` words, where a piece says whom it is about. The
+        title is left out: headline capitals are not names."""
+        if self._actors is None:
+            self._actors = actor_mentions(" ".join(self.text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS]))
+        return self._actors
+
+    @classmethod
+    def of(cls, title: str, text: str, vocabulary: Vocabulary | None = None) -> "ArticleView":
+        """The article's view; with a ``vocabulary`` (a scorer's), only its terms are counted."""
+        text = text[:MAX_ARTICLE_CHARS]
+        script = script_of(f"{title} {text[:2000]}")
+        if script == "cjk":
+            passages = cjk_passages(text) or [title or ""]
+        else:
+            passages = split_passages(text, min_words=12, max_words=160) or [" ".join(text[:2000].split()) or title or ""]
+        head = " ".join(title.split())
+        if head and not passages[0].startswith(head):     # extracted text often opens with the headline
+            passages[0] = f"{head}. {passages[0]}".strip()
+        return cls(title, text, passages, [term_counts(p, vocabulary) for p in passages],
+                   [len(p.split()) for p in passages], script=script)
+
+    @property
+    def embedding(self) -> np.ndarray:
+        """The article's embedding: the mean of its passage embeddings, normalised."""
+        v = self.vectors.mean(axis=0)
+        return v / (np.linalg.norm(v) or 1.0)
+
+
+BASE_FEATURES = ("lexical", "semantic", "top", "lead", "description", "description_lexical", "description_top",
+                 "lexical_top")
+LOG_FEATURES = frozenset({"lexical", "description_lexical", "lexical_top"})    # enter the logit as log(x + floor)
+
+
+def base_terms(feats: dict) -> list[float]:
+    """The base features as the logit reads them (:data:`BASE_FEATURES` order)."""
+    return [math.log(feats[k] + LEXICAL_FLOOR) if k in LOG_FEATURES else feats[k] for k in BASE_FEATURES]
+
+
+def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    return sum(cal.get(k, 0.0) * x for k, x in zip(BASE_FEATURES, base_terms(feats))) + cal["bias"]
+
+
+def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    """What a relationship profile adds: whether the article's opening is about the two
+    sides or about a third party (``others``), how many of its passages name both
+    sides (``pairs``) and how often they speak of the two as a pair (``dyad``). Nothing
+    for other profiles (their features carry no ``pairs``)."""
+    if "pairs" not in feats:
+        return 0.0
+    return (cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
+            + cal.get("dyad", 0.0) * feats.get("dyad", 0.0) + cal.get("joint", 0.0) * feats.get("joint", 0.0)
+            + cal.get("close", 0.0) * feats.get("close", 0.0))
+
+
+def logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    """The calibrated log-odds of an article's evidence (see :data:`CALIBRATION`)."""
+    return base_logit(feats, cal) + relation_logit(feats, cal)
+
+
+def needs_semantics(feats: dict, threshold: float, cal: dict = CALIBRATION, description_bound: float = SEMANTIC_BOUND) -> bool:
+    """Whether the article could reach ``threshold`` with the best semantic evidence a seed
+    passage itself gets (1.0 relative to the centroid, ``description_bound`` to the
+    description, with margin), given its lexical and relationship evidence (``feats``,
+    already known); if not, the cheap stage decides."""
+    best = dict(feats, semantic=SEMANTIC_BOUND, top=SEMANTIC_BOUND, lead=SEMANTIC_BOUND, description=description_bound,
+                description_top=description_bound)
+    return sigmoid(logit(best, cal)) >= min(threshold, 0.5) * 0.2
+
+
+class Scorer:
+    """Scores articles against a fixed set of profiles (built once per run)."""
+
+    model = MODEL_NAME
+
+    def __init__(self, profiles, encoder=None, feedback: dict | None = None, calibration: dict | None = None,
+                 cheap_stage: bool = True) -> None:
+        from commentary_monitor.relevance.semantic import default_encoder
+
+        self.profiles = tuple(profiles)
+        self.encoder = encoder or default_encoder()
+        self.feedback = dict(feedback or {})        # profile name -> FeedbackModel
+        self.calibration = dict(calibration or CALIBRATION)
+        self.cheap_stage = cheap_stage
+        self._weights = [p.term_weights for p in self.profiles]
+        self._description_weights = [p.reference.get("description_terms") for p in self.profiles]
+        self._seed_index: dict[int, tuple] = {}
+        # Every profile's terms and description words in one table, term -> ((slot, weight),
+        # ...), slot 2i profile i's terms, 2i+1 its description's: a passage's counts are
+        # walked once for all of them (see _evidence).
+        merged: dict[str, list] = {}
+        for i, (tw, dw) in enumerate(zip(self._weights, self._description_weights)):
+            for slot, weights in ((2 * i, tw), (2 * i + 1, dw or {})):
+                for t, w in weights.items():
+                    if w:
+                        merged.setdefault(t, []).append((slot, w))
+        self._merged = {t: tuple(e) for t, e in merged.items()}
+        self.vocabulary = Vocabulary.of(self._merged)   # an article's passages count only these
+
+    def _evidence(self, view: ArticleView) -> list[tuple[np.ndarray, list, np.ndarray]]:
+        """Per profile: each passage's lexical evidence (:func:`.lexical.passage_evidence`
+        of the profile's terms, relative to a seed passage's level), the terms it matched,
+        and each passage's evidence of the description's words; computed once per article.
+        (passage_evidence for every profile at once: the same sums, one walk of the counts.)"""
+        if view._lexical is not None and view._lexical[0] is self:
+            return view._lexical[1]
+        n_profiles = len(self.profiles)
+        sums = np.zeros((len(view.counts), 2 * n_profiles))
+        matched: list[list[list]] = [[[] for _ in view.counts] for _ in range(n_profiles)]
+        table = self._merged.get
+        log = math.log
+        for j, counts in enumerate(view.counts):
+            acc = [0.0] * (2 * n_profiles)
+            for t, n in counts.items():
+                entry = table(t)
+                if entry is None:
+                    continue
+                f = 1.0 + log(n)    # repetition damped, as passage_evidence does
+                for slot, w in entry:
+                    c = w * f
+                    acc[slot] += c
+                    if not slot & 1:
+                        matched[slot >> 1][j].append((t, c))
+            sums[j] = acc
+        sums *= np.array([length_damping(n) for n in view.lengths])[:, None]
+        out = []
+        for i, prof in enumerate(self.profiles):
+            out.append((sums[:, 2 * i] / (prof.reference.get("lexical") or 1.0), matched[i], sums[:, 2 * i + 1]))
+        view._lexical = (self, out)
+        return out
+
+    def _seed_postings(self, i: int) -> tuple[dict[str, list[tuple[int, float]]], np.ndarray]:
+        """Profile ``i``'s seed passages as an inverted index: term -> [(passage, 1 + log
+        count)], and each passage's length damping (as :func:`.lexical.passage_evidence`)."""
+        if i not in self._seed_index:
+            postings: dict[str, list[tuple[int, float]]] = {}
+            damping = []
+            for j, passage in enumerate(self.profiles[i].passages):
+                for t, n in term_counts(passage.text).items():
+                    postings.setdefault(t, []).append((j, 1.0 + math.log(n)))
+                damping.append(length_damping(len(passage.text.split())))
+            self._seed_index[i] = (postings, np.asarray(damping))
+        return self._seed_index[i]
+
+    def _closest_seed_by_terms(self, i: int, shared: dict[str, float]) -> int:
+        """The seed passage with the most lexical evidence of the terms ``shared`` (term ->
+        weight): :func:`.lexical.passage_evidence` of each, through the inverted index."""
+        postings, damping = self._seed_postings(i)
+        acc = np.zeros(len(damping))
+        for t, w in shared.items():
+            if w:
+                for j, f in postings.get(t, ()):
+                    acc[j] += w * f
+        return int(np.argmax(acc * damping))
+
+    @staticmethod
+    def _closest_seed(prof: Profile, vector: np.ndarray) -> int:
+        """The seed passage closest to an article's passage, by cosine; the description
+        (the profile's last passage, when it has one) when it is closer than every seed
+        passage: then no essay passage speaks for the match, and the explanation says so
+        rather than quoting an unrelated one."""
+        sims = prof.passage_vectors @ vector
+        return int(np.argmax(sims))
+
+    def score_articles(self, articles: list) -> list[list[Score]]:
+        """Scores of articles (anything with ``title`` and ``text``), one list per article."""
+        return self.score_many([(a.title or "", a.text) for a in articles])
+
+    def score_text(self, title: str, text: str) -> list[Score]:
+        """Scores of one article against every profile, in profile order."""
+        return self.score_many([(title, text)])[0]
+
+    def score_many(self, articles: list[tuple[str, str]]) -> list[list[Score]]:
+        return [[self._score(view, i) for i in range(len(self.profiles))]
+                for view in (ArticleView.of(t, x, self.vocabulary) for t, x in articles)]
+
+    def features(self, view: ArticleView, i: int) -> tuple[dict, np.ndarray, list, np.ndarray | None]:
+        """The evidence of one article for profile ``i``: the feature values, the
+        per-passage lexical scores and matches, and the per-passage cosines (or None
+        when the cheap stage decided)."""
+        prof, ref = self.profiles[i], self.profiles[i].reference
+        if view.script != "latin":
+            return self._foreign_features(view, i)
+        lex, matched, d = self._evidence(view)[i]
+        feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0,
+                 "description": 0.0, "description_top": 0.0,
+                 "lexical_top": float(np.sort(lex)[::-1][:2].mean()) if lex.size else 0.0}
+        if self._description_weights[i]:
+            feats["description_lexical"] = float(d.mean()) / ref["description_lexical"] if d.size else 0.0
+        else:
+            feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
+        if ref.get("pairs"):
+            feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
+            m = side_mentions(view.passages, ref["sides"])
+            feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
+            feats["close"] = m.close
+            feats["sides_named"] = [m.both, m.either]
+            if m.phrases:
+                feats["pair_phrases"] = list(m.phrases[:6])
+        if not self.cheap_stage or prof.name in self.feedback or needs_semantics(
+                feats, prof.threshold, self.calibration, SEMANTIC_BOUND * ref.get("description_max", 1.0)):
+            if view.vectors is None:
+                view.vectors = self.encoder.encode(view.passages)
+            sims = (view.vectors @ prof.centroid) / (ref.get("semantic") or 1.0)
+            feats["semantic"] = float(sims.mean())
+            feats["top"] = float(np.sort(sims)[::-1][:2].mean())
+            feats["lead"] = float(sims[0])
+            dvec = prof.description_vector if "description" in ref else None
+            if dvec is not None:
+                dsims = (view.vectors @ dvec) / ref["description"]
+                feats["description"] = float(dsims.mean())
+                feats["description_top"] = float(dsims.max())
+            else:
+                feats["description"], feats["description_top"] = feats["semantic"], feats["top"]
+            feats["stage"] = "hybrid"
+        else:
+            sims = None
+            feats["stage"] = "lexical"
+        return feats, lex, matched, sims
+
+    def _foreign_features(self, view: ArticleView, i: int) -> tuple[dict, np.ndarray, list, None]:
+        """The evidence of an article in a script the profile's English terms and model cannot
+        read. What travels is who it is about: for a relationship profile whose sides have
+        names in the article's language (see :mod:`.crosslingual`), the relationship evidence
+        is measured as for English, and the topical evidence, which cannot be, is taken at the
+        level of a seed passage (1.0) when the article names a side at all (else 0): the sides
+        decide. Any other profile sees no evidence."""
+        ref = self.profiles[i].reference
+        lang = FOREIGN_LANGUAGE.get(view.script)
+        names = (ref.get("foreign_sides") or {}).get(lang) if lang else None
+        n = len(view.passages)
+        if not names:
+            feats = {k: 0.0 for k in BASE_FEATURES}
+            feats["stage"] = "unreadable"
+            return feats, np.zeros(n), [[] for _ in range(n)], None
+        m = foreign_mentions(view.passages, ForeignSides(*map(tuple, names)), lang)
+        # an article naming neither side is not about them: no evidence at all
+        feats = {k: 1.0 if m.either else 0.0 for k in BASE_FEATURES}
+        feats.update(others=0.0, pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both), close=m.close,
+                     sides_named=[m.both, m.either], stage="crosslingual", language=lang)
+        return feats, np.zeros(n), [[] for _ in range(n)], None
+
+    def _score(self, view: ArticleView, i: int) -> Score:
+        prof = self.profiles[i]
+        feats, lex, matched, sims = self.features(view, i)
+        if feats["stage"] == "lexical":
+            raw = min(logit(feats, self.calibration), math.log(0.01))      # decided: far below any threshold
+        else:
+            raw = logit(feats, self.calibration)
+        model = self.feedback.get(prof.name)
+        if model is not None and view.vectors is None:
+            model = None      # an article the profile cannot embed (another script): no feedback model applies
+        if model is not None:
+            correction = model.correction(feats, view.embedding)
+            feats["feedback"] = round(correction, 4)
+            driver = model.driver(view.embedding) if abs(correction) >= 0.005 else None
+            if driver:
+                feats["feedback_like"] = [_clip(driver[0], 80), driver[1]]
+            raw += correction
+        value = calibrate(raw)
+        notes = []
+        mute = muted_by(f"{view.title}\n{view.text}", prof.exclude) if prof.exclude else None
+        if mute:
+            value = round(value * MUTED_SCORE_FACTOR, 6)
+            notes.append(f"muted by exclude term {mute!r}")
+            feats["muted_by"] = mute
+        if prof.require is not None and not prof.require.matches(f"{view.title}\n{view.text}"):
+            value = min(value, round(prof.threshold / 2, 6))
+            notes.append("does not match the require query")
+            feats["require_failed"] = True
+        # The passage that carries the profile best, and the seed passage closest to it.
+        per_passage = lex / (lex.max() or 1.0)
+        if sims is not None:
+            per_passage = per_passage + sims
+        best = int(np.argmax(per_passage)) if per_passage.size else 0
+        contrib: dict[str, float] = {}
+        for m in matched:
+            for t, c in m:
+                contrib[t] = contrib.get(t, 0.0) + c
+        terms = tuple(t for t, _ in sorted(contrib.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
+        seed = None
+        if prof.passages and prof.passage_vectors.size and view.script == "latin":
+            if view.vectors is None:
+                # decided by the cheap stage: the closest seed passage by the terms they share
+                seed = prof.passages[self._closest_seed_by_terms(i, dict(matched[best]))]
+            else:
+                seed = prof.passages[self._closest_seed(prof, view.vectors[best])]
+        relevant = value >= prof.threshold
+        explanation = (
+            f"{'relevant' if relevant else 'below threshold'} ({value:.2f} vs {prof.threshold:.2f}); "
+            f"terms: {', '.join(terms[:6]) or 'none'}"
+            + (f"; both sides named together in {feats['sides_named'][0]} of the {feats['sides_named'][1]} passages "
+               f"naming either" if "sides_named" in feats else "")
+            + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
+            + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
+               if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
+            + (f"; written in {feats['language']}: scored by whom it names, the sides' names in that language"
+               if feats["stage"] == "crosslingual" else "")
+            + ("; written in a script this profile cannot read" if feats["stage"] == "unreadable" else "")
+            + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
+            + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
+               if "feedback_like" in feats else "")
+            + (f"; {'; '.join(notes)}" if notes else "")
+            + (f"; closest to the profile's description rather than to any seed passage" if seed and seed.source == "description"
+               else f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
+        )
+        return Score(
+            profile=prof.name,
+            score=value,
+            relevant=relevant,
+            explanation=explanation,
+            terms=terms,
+            article_passage=_clip(view.passages[best], 400) if view.passages else "",
+            seed_passage=_clip(seed.text, 400) if seed else "",
+            seed_source=seed.source if seed else "",
+            raw=raw,
+            profile_version=prof.version,
+            model=MODEL_NAME + (f"+feedback{self.feedback[prof.name].n_labels}" if model is not None else ""),
+            features={k: (round(v, 6) if isinstance(v, float) else v) for k, v in feats.items()},
+        )

@@ -1,0 +1,142 @@
+"""Sentence embeddings on numpy alone: a static model distilled from all-MiniLM-L6-v2.
+
+The model (``models/minilm-static/``: a WordPiece vocabulary and a float16 matrix of
+token embeddings, 128 dimensions) was distilled once with model2vec by
+``scripts/distill_static_model.py``; a text's embedding is the mean of its tokens'
+vectors, L2-normalised, exactly as model2vec's ``StaticModel.encode`` computes it. The
+tokenizer is BERT's uncased WordPiece, reimplemented here so the runtime needs neither
+torch nor the tokenizers/huggingface-hub stack.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+MODEL_DIR = "models/minilm-static"
+
+
+def _is_punct(ch: str) -> bool:
+    cp = ord(ch)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _is_cjk(cp: int) -> bool:
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
+            or 0x2A700 <= cp <= 0x2CEAF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+
+
+def basic_tokens(text: str) -> list[str]:
+    """BERT's normaliser and pre-tokeniser: clean, lower-case, strip accents, split
+    on white space and punctuation (each punctuation character is a token)."""
+    out: list[str] = []
+    for chunk in text.split():
+        out.extend(_chunk_tokens(chunk))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _chunk_tokens(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    buf: list[str] = []
+    text = unicodedata.normalize("NFD", text.lower())
+    for ch in text:
+        cp = ord(ch)
+        if cp == 0 or cp == 0xFFFD or unicodedata.category(ch) == "Mn":
+            continue
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf"):
+            if buf:
+                out.append("".join(buf))
+                buf = []
+        elif _is_punct(ch) or _is_cjk(cp):
+            if buf:
+                out.append("".join(buf))
+                buf = []
+            out.append(ch)
+        else:
+            buf.append(ch)
+    if buf:
+        out.append("".join(buf))
+    return tuple(out)
+
+
+class StaticEncoder:
+    """Encode texts as L2-normalised mean token embeddings."""
+
+    def __init__(self, vocab: list[str], embeddings: np.ndarray, meta: dict, packaged: bool = False) -> None:
+        self.meta = dict(meta)
+        self.packaged = packaged     # the model shipped in the package (see __reduce__)
+        self.index = {t: i for i, t in enumerate(vocab)}
+        self.embeddings = embeddings.astype(np.float32)
+        self.dims = self.embeddings.shape[1]
+        self.unk = meta.get("unk_token", "[UNK]")
+        self.prefix = meta.get("continuing_subword_prefix", "##")
+        self.max_chars = int(meta.get("max_input_chars_per_word", 100))
+        self.name = f"minilm-static-{self.dims}"
+        self._word_ids = lru_cache(maxsize=200_000)(self._wordpiece)
+
+    @classmethod
+    def load(cls) -> "StaticEncoder":
+        base = resources.files("commentary_monitor.relevance").joinpath(MODEL_DIR)
+        vocab = base.joinpath("vocab.txt").read_text(encoding="utf-8").splitlines()
+        meta = json.loads(base.joinpath("model.json").read_text(encoding="utf-8"))
+        with base.joinpath("embeddings.npy").open("rb") as f:
+            emb = np.load(f)
+        return cls(vocab, emb, meta, packaged=True)
+
+    def __reduce__(self):
+        # Scorers travel to worker processes: the packaged model goes by reference (each
+        # process loads it once, see default_encoder), any other with its arrays; the
+        # word cache stays behind.
+        if self.packaged:
+            return (default_encoder, ())
+        vocab = sorted(self.index, key=self.index.__getitem__)
+        return (StaticEncoder, (vocab, self.embeddings, self.meta))
+
+    def _wordpiece(self, word: str) -> tuple[int, ...]:
+        if len(word) > self.max_chars:
+            return ()
+        ids: list[int] = []
+        start = 0
+        while start < len(word):
+            end = len(word)
+            found = None
+            while start < end:
+                piece = word[start:end] if start == 0 else self.prefix + word[start:end]
+                if piece in self.index:
+                    found = self.index[piece]
+                    break
+                end -= 1
+            if found is None:
+                return ()   # the whole word is [UNK], which model2vec drops
+            ids.append(found)
+            start = end
+        return tuple(ids)
+
+    def token_ids(self, text: str) -> list[int]:
+        ids: list[int] = []
+        for w in basic_tokens(text):
+            ids.extend(self._word_ids(w))
+        return ids
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for i, t in enumerate(texts):
+            ids = self.token_ids(t)
+            if ids:
+                v = self.embeddings[ids].mean(axis=0)
+                n = float(np.linalg.norm(v))
+                out[i] = v / n if n > 0 else v
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_encoder() -> StaticEncoder:
+    """The packaged model, loaded once per process."""
+    return StaticEncoder.load()

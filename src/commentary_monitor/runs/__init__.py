@@ -1,0 +1,1 @@
+"""Running: the ingest pipeline, extraction worker processes, Prefect's API server and run status."""

@@ -1,0 +1,1 @@
+"""The warehouse: DuckDB (or DuckLake) storage, migrations, staging and full-text search."""

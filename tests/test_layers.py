@@ -1,0 +1,24 @@
+"""The package's concerns are layered (pyproject.toml's [tool.importlinter]): cli > flows >
+runs > digest > relevance > warehouse > fetching, feeds, extraction. A lower layer importing a
+higher one, directly or through another module, fails here."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_layers_hold():
+    lint = Path(sys.executable).parent / "lint-imports"
+    done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 kept, 0 broken" in done.stdout
+
+
+def test_every_concern_is_a_package():
+    src = ROOT / "src" / "commentary_monitor"
+    for concern in ("fetching", "feeds", "extraction", "relevance", "warehouse", "digest", "runs"):
+        assert (src / concern / "__init__.py").is_file(), concern
+    flat = sorted(p.stem for p in src.glob("*.py"))
+    assert flat == ["__init__", "cli", "config", "errors", "filters", "localsite", "project", "stopping"], flat

@@ -42,7 +42,7 @@ def main() -> int:
     args = ap.parse_args()
     from commentary_monitor.relevance.anchors import boolean_alert
     from commentary_monitor.config import load_config
-    from commentary_monitor.relevance.evaluation import parse_labels
+    from commentary_monitor.relevance.labels import parse_labels
     from commentary_monitor.relevance.profiles import build_profile
     from commentary_monitor.relevance.scoring import Scorer
 

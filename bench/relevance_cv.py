@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from commentary_monitor.relevance.evaluation import LabeledArticle, metrics, parse_labels  # noqa: E402
+from commentary_monitor.relevance.evaluation import metrics  # noqa: E402
+from commentary_monitor.relevance.labels import LabeledArticle, parse_labels  # noqa: E402
 
 
 def host(url: str) -> str:

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from commentary_monitor.errors import UsageError
-from commentary_monitor.relevance.evaluation import auc, metrics, ndcg, parse_labels
+from commentary_monitor.relevance.evaluation import auc, metrics, ndcg
+from commentary_monitor.relevance.labels import parse_labels
 
 
 def test_ndcg_and_auc_on_known_rankings():

@@ -539,7 +539,8 @@ def cmd_rescore(args) -> int:
 
 def cmd_eval(args) -> int:
     from commentary_monitor.config import load_config
-    from commentary_monitor.relevance.evaluation import LabeledArticle, evaluate, evaluate_anchors, evaluate_with_feedback, parse_labels, render
+    from commentary_monitor.relevance.evaluation import evaluate, evaluate_anchors, evaluate_with_feedback, render
+    from commentary_monitor.relevance.labels import LabeledArticle, parse_labels
     from commentary_monitor.extraction.extract import extract_page
     from commentary_monitor.relevance.profiles import load_profiles
     from commentary_monitor.relevance.scoring import Scorer

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from commentary_monitor.errors import UsageError
-from commentary_monitor.relevance.evaluation import LabeledArticle, parse_labels
+from commentary_monitor.relevance.labels import LabeledArticle, parse_labels
 from commentary_monitor.relevance.lexical import ACTOR_FOLD, _CAPITALISED, normalise, term_counts
 from commentary_monitor.relevance.profiles import Profile, split_passages
 

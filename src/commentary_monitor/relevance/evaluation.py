@@ -8,22 +8,13 @@ grade 0/1/2 per profile; ``sino_russian`` matches the profile ``sino-russian``).
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from commentary_monitor.errors import UsageError
+from commentary_monitor.relevance.anchors import ANCHORS, anchor_scores
+from commentary_monitor.relevance.labels import LabeledArticle, profile_key
 from commentary_monitor.relevance.scoring import Scorer
-
-
-@dataclass(frozen=True)
-class LabeledArticle:
-    id: str
-    title: str
-    text: str
-    grades: dict[str, int]   # profile name (as in the labels file) -> 0/1/2
-    lang: str = ""           # the labels file's language code, when it gives one
 
 
 @dataclass(frozen=True)
@@ -42,27 +33,6 @@ class ProfileMetrics:
     recall2: float | None
     recall_any: float | None
     threshold: float
-
-
-def _key(name: str) -> str:
-    return name.replace("-", "_").lower()
-
-
-def parse_labels(lines: list[str], source: str) -> list[LabeledArticle]:
-    out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            title = obj.get("title") or ""
-            text = "\n\n".join(x for x in (obj.get("dek"), obj.get("body")) if x)
-            grades = {_key(k): int(v) for k, v in obj["labels"].items()}
-            lang = str(obj.get("lang") or "").lower().replace("_", "-").split("-")[0]
-            out.append(LabeledArticle(str(obj.get("id", n)), title, text, grades, lang))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise UsageError(f"{source}:{n}: not a labeled article ({type(exc).__name__}: {exc})") from None
-    return out
 
 
 def dcg(gains: list[int], k: int) -> float:
@@ -116,12 +86,10 @@ def evaluate_anchors(scorer: Scorer, articles: list[LabeledArticle]) -> list[tup
     """The same figures for the simple rankers a user could pick instead (see
     :mod:`.anchors`), per profile: [(ranker, [metrics per profile])]. They have no
     threshold, so precision and recall are not theirs to report."""
-    from commentary_monitor.relevance.anchors import ANCHORS, anchor_scores
-
     docs = [(a.title, a.text) for a in articles]
     per_profile = []
     for prof in scorer.profiles:
-        key = _key(prof.name)
+        key = profile_key(prof.name)
         if not any(key in a.grades for a in articles):
             continue
         grades = [a.grades.get(key, 0) for a in articles]
@@ -135,7 +103,7 @@ def evaluate(scorer: Scorer, articles: list[LabeledArticle]) -> list[ProfileMetr
     all_scores = scorer.score_many([(a.title, a.text) for a in articles])
     results = []
     for i, prof in enumerate(scorer.profiles):
-        key = _key(prof.name)
+        key = profile_key(prof.name)
         if not any(key in a.grades for a in articles):
             continue
         grades = [a.grades.get(key, 0) for a in articles]
@@ -171,15 +139,15 @@ def evaluate_with_feedback(scorer: Scorer, articles: list[LabeledArticle], n: in
         fed = set(rng.sample(labeled, n))
         rest = [i for i in range(len(articles)) if i not in fed]
         labels = {p.name: [LabeledText(articles[i].id, articles[i].title, articles[i].text,
-                                       articles[i].grades.get(_key(p.name), 0) >= FEEDBACK_RELEVANT_GRADE)
-                           for i in sorted(fed) if articles[i].grades.get(_key(p.name), 0) not in UNLABELED_GRADES]
+                                       articles[i].grades.get(profile_key(p.name), 0) >= FEEDBACK_RELEVANT_GRADE)
+                           for i in sorted(fed) if articles[i].grades.get(profile_key(p.name), 0) not in UNLABELED_GRADES]
                   for p in scorer.profiles}
         taught = Scorer(scorer.profiles, scorer.encoder, train_all(list(scorer.profiles), labels, scorer.encoder),
                         scorer.calibration)
         new_scores = taught.score_many([(articles[i].title, articles[i].text) for i in rest])
         b, a = [], []
         for k, prof in enumerate(scorer.profiles):
-            key = _key(prof.name)
+            key = profile_key(prof.name)
             if not any(key in articles[i].grades for i in rest):
                 continue
             grades = [articles[i].grades.get(key, 0) for i in rest]

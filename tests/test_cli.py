@@ -81,10 +81,12 @@ def test_sql_reads_the_warehouse_read_only(tmp_path):
     assert out.returncode == 1 and "nope" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_run_offline_ends_cleanly(tmp_path):
+@pytest.mark.parametrize("backend", ["duckdb", "ducklake"])
+def test_run_offline_ends_cleanly(tmp_path, backend):
     """Every feed failing is no "all is well": the run exits 3 (documented), and the digest it
     still writes names each feed with its error."""
-    cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://nor-this.invalid/rss"], [])
+    cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://nor-this.invalid/rss"], [],
+                       backend=backend)
     out = cli("--config", str(cfg), "run", cwd=tmp_path)
     assert out.returncode == 3, out.stderr
     assert "2 feeds, 0 ok, 2 failed; 0 new articles" in out.stdout

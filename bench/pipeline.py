@@ -3,6 +3,8 @@
     .venv/bin/python bench/pipeline.py [--html-dir ../shared/corpus/news-html] [--sizes 200,1000,5000]
                                        [--feeds 20] [--warm-feeds 200] [--warehouse-rows 1000000] [--insert-rows 10000]
                                        [--repeat 3] [--out docs/benchmarks.md]
+    .venv/bin/python bench/pipeline.py --backend duckdb,ducklake-sqlite,ducklake-postgres [--sizes 1000]
+                                       [--warehouse-rows 1000000] [--repeat 3] [--pg "host=... user=..."]
 
 Loopback only. A site on 127.0.0.1 serves N articles behind M feeds (pages generated, or the
 real pages of --html-dir served again and again under new URLs), and the real command
@@ -16,6 +18,12 @@ is the mean of the two), and the trial with the median ratio is reported: on a s
 speed drifts by 10-50% within minutes, so a ratio compares runs a minute apart, and a drift
 that is steady over the trial cancels out. Then the same site again (the warm run),
 200 feeds with nothing new, and the warehouse's own queries at a million rows.
+
+With --backend, only the backends are compared (nothing is written; the table is printed): a
+cold ingest at each of --sizes and the weekly digest query over --warehouse-rows, in the
+DuckDB file, a DuckLake on a SQLite catalog and one on PostgreSQL (--pg, else
+$COMMENTARY_MONITOR_TEST_PG: a fresh database per warehouse). The backends take turns within
+each of --repeat trials, and each one's median is reported.
 """
 
 from __future__ import annotations
@@ -81,11 +89,45 @@ def build_site(site: LocalSite, n: int, feeds: int, real_pages: list[bytes]) -> 
             for f, items in per_feed.items()]
 
 
-def write_config(work: Path, feeds: list[str], allow: str, per_feed: int, warehouse: str = "bench.duckdb") -> Path:
+BACKENDS = ("duckdb", "ducklake-sqlite", "ducklake-postgres")
+
+
+def lake_keys(backend: str, work: Path, pg: str | None) -> list[str]:
+    """The [warehouse] keys of ``backend`` for a fresh warehouse in ``work`` (for PostgreSQL,
+    a fresh database on the server ``pg`` names)."""
+    if backend == "duckdb":
+        return []
+    if backend == "ducklake-sqlite":
+        catalog = f"sqlite:{work / 'lake.sqlite'}"
+    else:
+        catalog = f"postgres:{fresh_database(pg)}"
+    return ['backend = "ducklake"', f'catalog = "{catalog}"', f'data_path = "{work / "lake"}/"']
+
+
+def fresh_database(pg: str | None) -> str:
+    import uuid
+
+    import duckdb
+
+    from commentary_monitor.warehouse.store import load_extension
+
+    if not pg:
+        raise SystemExit("ducklake-postgres needs --pg or $COMMENTARY_MONITOR_TEST_PG (libpq parameters with dbname=postgres)")
+    name = "bench_" + uuid.uuid4().hex[:10]
+    with duckdb.connect() as con:
+        load_extension(con, "postgres")
+        con.execute(f"ATTACH '{pg}' AS pg (TYPE postgres)")
+        con.execute(f"CALL postgres_execute('pg', 'CREATE DATABASE {name}', use_transaction := false)")
+    return re.sub(r"dbname=\S+", f"dbname={name}", pg)
+
+
+def write_config(work: Path, feeds: list[str], allow: str, per_feed: int, warehouse: str = "bench.duckdb",
+                 lake: list[str] = ()) -> Path:
     """A config for ``feeds``; its profiles are built in ``work``/profiles (beside the warehouse),
-    so another config for the same ``work`` and another ``warehouse`` finds them built."""
+    so another config for the same ``work`` and another ``warehouse`` finds them built. ``lake``:
+    the [warehouse] keys of a DuckLake (:func:`lake_keys`)."""
     seeds = ", ".join(f'"{p}"' for p in sorted((ROOT / "seeds").glob("*.txt")))
-    lines = ["[warehouse]", f'path = "{work / warehouse}"', "[digest]", f'dir = "{work / "digests"}"',
+    lines = ["[warehouse]", f'path = "{work / warehouse}"', *lake, "[digest]", f'dir = "{work / "digests"}"',
              "[fetch]", f'allow_private = ["{allow}"]', f"max_new_per_feed = {max(per_feed, 1)}",
              # One loopback host plays every outlet: politeness delays would measure the sleep, not the
              # machine, and the run's (default) 8 requests in flight may all go to it.
@@ -189,17 +231,9 @@ STAGES = ("set-up", "fetch feeds", "waiting for batches", "store", "index", "par
           "extract", "score", "index terms")
 
 
-def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
-    """Digest and search latency over ``rows`` synthetic articles; batched insert rate."""
-    from commentary_monitor.config import DigestSettings
-    from commentary_monitor.digest.build import collect
-    from commentary_monitor.digest.weeks import last_complete_week
-    from commentary_monitor.warehouse.search import index_new, search
-    from commentary_monitor.warehouse.store import Warehouse
-
+def fill(wh, rows: int, now: datetime) -> None:
+    """``rows`` synthetic articles with two scores each."""
     print(f"warehouse: filling {rows:,} synthetic articles ...", flush=True)
-    wh = Warehouse.open(tmp / "big.duckdb")
-    now = datetime.now(timezone.utc)
     wh.con.execute(f"""
         INSERT INTO articles (article_id, url, link, guid, feed_url, outlet, title, author, published_at, fetched_at,
                               language, text, text_source, page_status, run_id)
@@ -215,7 +249,15 @@ def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
             INSERT INTO scores SELECT article_id, '{profile}', (hash(article_id || '{profile}') % 1000) / 1000.0,
                    (hash(article_id || '{profile}') % 1000) >= 900, 'bench', NULL, 'bench', 'bench', now()::TIMESTAMP
             FROM articles""")
-    wh.con.execute("CHECKPOINT")
+    if not wh.lake:
+        wh.con.execute("CHECKPOINT")
+
+
+def digest_ms(wh, tmp: Path, now: datetime) -> float:
+    """The weekly digest query (both profiles), median of 5, in ms."""
+    from commentary_monitor.config import DigestSettings
+    from commentary_monitor.digest.build import collect
+    from commentary_monitor.digest.weeks import last_complete_week
 
     class P:  # what collect needs of a profile
         def __init__(self, name):
@@ -226,9 +268,20 @@ def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
     timings = []
     for _ in range(5):
         t = time.perf_counter()
-        d = collect(wh, [P("sino-russian"), P("memory-politics")], week, settings, now=now)
+        collect(wh, [P("sino-russian"), P("memory-politics")], week, settings, now=now)
         timings.append(time.perf_counter() - t)
-    digest_ms = sorted(timings)[2] * 1000
+    return sorted(timings)[2] * 1000
+
+
+def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
+    """Digest and search latency over ``rows`` synthetic articles; batched insert rate."""
+    from commentary_monitor.warehouse.search import index_new, search
+    from commentary_monitor.warehouse.store import Warehouse
+
+    wh = Warehouse.open(tmp / "big.duckdb")
+    now = datetime.now(timezone.utc)
+    fill(wh, rows, now)
+    digest = digest_ms(wh, tmp, now)
     t = time.perf_counter()
     index_new(wh.con)            # the first time: every article (later ingests add only theirs)
     index_s = time.perf_counter() - t
@@ -254,17 +307,72 @@ def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
         wh.store_articles("bench", arts[k : k + 50], scores[k : k + 50])
     insert_rate = len(arts) / (time.perf_counter() - t)
     wh.close()
-    print(f"warehouse: digest {digest_ms:.0f} ms, fts index {index_s:.0f} s, catch-up {catch_up_ms:.0f} ms, search {search_ms:.0f} ms, "
+    print(f"warehouse: digest {digest:.0f} ms, fts index {index_s:.0f} s, catch-up {catch_up_ms:.0f} ms, search {search_ms:.0f} ms, "
           f"insert {insert_rate:,.0f} articles/s", flush=True)
     return [
         f"Warehouse with {rows:,} synthetic articles (2 scores each), DuckDB {__import__('duckdb').__version__}:", "",
         "| what | figure |", "|---|---|",
-        f"| weekly digest query (both profiles, median of 5) | {digest_ms:.0f} ms |",
+        f"| weekly digest query (both profiles, median of 5) | {digest:.0f} ms |",
         f"| full-text index of all articles at once (an ingest indexes only its own) | {index_s:.1f} s |",
         f"| an ingest's index catch-up with nothing to index | {catch_up_ms:.0f} ms |",
         f"| `search` (BM25, median of 3 queries) | {search_ms:.0f} ms |",
         f"| storing {inserts:,} articles (5 KB text, 2 scores each) in batches of 50 | {insert_rate:,.0f} articles/s |",
     ]
+
+
+def compare_backends(args, backends: list[str], real_pages: list[bytes], env: dict, tmp: Path) -> None:
+    """The same cold ingest and digest query on each backend; prints a Markdown table."""
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
+
+    pg = args.pg or os.environ.get("COMMENTARY_MONITOR_TEST_PG")
+    empty = tmp / "empty"
+    empty.mkdir()
+    run_ingest(write_config(empty, [], "127.0.0.1:1", 1), env)    # the first run also creates Prefect's database
+    ingests: dict[tuple[int, str], list[dict]] = {}
+    for n in [int(x) for x in args.sizes.split(",")]:
+        with LocalSite() as site:
+            feeds = build_site(site, n, args.feeds, real_pages)
+            for rep in range(args.repeat):
+                for b in backends:       # in turns: the VM's drift falls on every backend alike
+                    work = tmp / f"n{n}-{b}-{rep}"
+                    work.mkdir()
+                    cold = run_ingest(write_config(work, feeds, site.host_port, -(-n // args.feeds),
+                                                   lake=lake_keys(b, work, pg)), env)
+                    ingests.setdefault((n, b), []).append(cold)
+                    print(f"N={n} {b} trial {rep + 1}: {cold['wall']:.1f}s wall, the flow's own {cold['flow']:.1f}s, "
+                          f"store {cold['stages'].get('store', 0):.1f}s", flush=True)
+    digests = {}
+    now = datetime.now(timezone.utc)
+    for b in backends:
+        work = tmp / f"big-{b}"
+        work.mkdir()
+        cfg = write_config(work, [], "127.0.0.1:1", 1, lake=lake_keys(b, work, pg))
+        with Warehouse.open(load_config(cfg).store) as wh:
+            t = time.perf_counter()
+            fill(wh, args.warehouse_rows, now)
+            filled = time.perf_counter() - t
+            digests[b] = (digest_ms(wh, work, now), filled)
+        print(f"{b}: {args.warehouse_rows:,} rows filled in {filled:.1f}s; digest {digests[b][0]:.0f} ms", flush=True)
+
+    def median(runs, key):
+        return statistics.median(r[key] for r in runs)
+
+    print()
+    print("| | " + " | ".join(backends) + " |")
+    print("|---" * (len(backends) + 1) + "|")
+    for n in [int(x) for x in args.sizes.split(",")]:
+        print(f"| cold ingest, {n:,} articles: wall (median of {args.repeat}) | "
+              + " | ".join(f"{median(ingests[n, b], 'wall'):.1f} s" for b in backends) + " |")
+        print(f"| the flow's own time | " + " | ".join(f"{median(ingests[n, b], 'flow'):.1f} s" for b in backends) + " |")
+        print(f"| of which storing the batches | "
+              + " | ".join(f"{statistics.median(r['stages'].get('store', 0) for r in ingests[n, b]):.1f} s" for b in backends) + " |")
+        print(f"| every trial's wall | "
+              + " | ".join(", ".join(f"{r['wall']:.1f}" for r in ingests[n, b]) for b in backends) + " |")
+    print(f"| weekly digest query over {args.warehouse_rows:,} articles (median of 5) | "
+          + " | ".join(f"{digests[b][0]:.0f} ms" for b in backends) + " |")
+    print(f"| filling those {args.warehouse_rows:,} articles and 2 scores each (one INSERT each) | "
+          + " | ".join(f"{digests[b][1]:.1f} s" for b in backends) + " |")
 
 
 def main() -> None:
@@ -278,7 +386,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3,
                     help="trials (start-up, cold run, floor) per size; the median trial is reported (a shared VM drifts)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    ap.add_argument("--backend", help=f"compare these warehouse backends only (comma-separated: {', '.join(BACKENDS)}); "
+                                      "prints a table, writes nothing")
+    ap.add_argument("--pg", help="libpq parameters of a PostgreSQL server (dbname=postgres) for ducklake-postgres")
     args = ap.parse_args()
+    backends = args.backend.split(",") if args.backend else []
+    if set(backends) - set(BACKENDS):
+        ap.error(f"--backend: one or more of {', '.join(BACKENDS)}")
 
     real_pages = []
     if args.html_dir:
@@ -290,6 +404,9 @@ def main() -> None:
                PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_LOGGING_LEVEL="CRITICAL")
     rows: list[str] = []
     print(f"machine: {machine()}", flush=True)
+    if backends:
+        compare_backends(args, backends, real_pages, env, tmp)
+        return
 
     # Prefect's own start-up, and the first-run cost of a fresh PREFECT_HOME
     empty = tmp / "empty"

@@ -51,7 +51,7 @@ def sample(site: LocalSite, path: str, title: str, paragraphs: list[str], publis
 
 def last_week_day(days: int = 2) -> datetime:
     """A moment inside the last complete ISO week (UTC)."""
-    from commentary_monitor.digest.weeks import last_complete_week
+    from commentary_monitor.digest.build.weeks import last_complete_week
 
     week = last_complete_week(datetime.now(timezone.utc), "UTC")
     return datetime.combine(week.monday + timedelta(days=days), datetime.min.time(), timezone.utc) + timedelta(hours=10)
@@ -63,13 +63,22 @@ def site():
         yield s
 
 
-def write_config(root: Path, feeds: list[str], allow: list[str], extra: str = "") -> Path:
-    """A project folder with config/monitor.toml, the repo's seed essays and a warehouse path."""
+# The [warehouse] keys of each backend the flow tests run on (the ``backend`` fixture of
+# tests/flows): the default file, and a DuckLake on a SQLite catalog (no server needed).
+BACKENDS = {
+    "duckdb": [],
+    "ducklake": ['backend = "ducklake"', 'catalog = "sqlite:warehouse/lake.sqlite"', 'data_path = "warehouse/lake/"'],
+}
+
+
+def write_config(root: Path, feeds: list[str], allow: list[str], extra: str = "", backend: str = "duckdb") -> Path:
+    """A project folder with config/monitor.toml, the repo's seed essays and a warehouse path
+    (and, for ``backend="ducklake"``, a lake beside it: see :data:`BACKENDS`)."""
     (root / "config").mkdir(parents=True, exist_ok=True)
     if not (root / "seeds").exists():
         shutil.copytree(SEEDS, root / "seeds")
     lines = [
-        "[warehouse]", 'path = "warehouse/monitor.duckdb"',
+        "[warehouse]", 'path = "warehouse/monitor.duckdb"', *BACKENDS[backend],
         "[digest]", 'timezone = "UTC"',
         "[fetch]", "allow_private = [" + ", ".join(f'"{a}"' for a in allow) + "]",
         "timeout = 5.0", "deadline = 10.0", "min_text_chars = 200",
@@ -87,6 +96,24 @@ def write_config(root: Path, feeds: list[str], allow: list[str], extra: str = ""
     path = root / "config" / "monitor.toml"
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
+
+
+def read_warehouse(cfg: Path):
+    """The warehouse ``cfg`` names, opened read-only on either backend (a context manager
+    whose ``con`` answers SQL)."""
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
+
+    return Warehouse.open_reader(load_config(str(cfg)).store)
+
+
+def write_warehouse(cfg: Path):
+    """The warehouse ``cfg`` names, opened read-write on either backend (created and migrated
+    if new)."""
+    from commentary_monitor.config import load_config
+    from commentary_monitor.warehouse.store import Warehouse
+
+    return Warehouse.open(load_config(str(cfg)).store)
 
 
 @pytest.fixture
@@ -166,7 +193,7 @@ def lake_database(postgres, tmp_path):
 
     import duckdb
 
-    from commentary_monitor.warehouse.store import load_extension
+    from commentary_monitor.warehouse.store.store import load_extension
 
     name = "lake_" + uuid.uuid4().hex[:10]
     with duckdb.connect() as con:

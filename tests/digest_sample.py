@@ -10,7 +10,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from commentary_monitor.config import DigestSettings, ProfileConfig, SeedEssay
+from commentary_monitor.config import DigestSettings, ProfileConfig, SeedEssay, WarehouseLocation
 from commentary_monitor.digest.weeks import IsoWeek
 from commentary_monitor.runs.pipeline import Article, article_id
 from commentary_monitor.relevance.profiles import build_profile
@@ -65,8 +65,8 @@ def _article(url: str, feed: str, title: str, author: str | None, published: dat
                    language="en", text=text, text_source="page", page_status="ok")
 
 
-def build(path: Path) -> None:
-    """Fill a fresh warehouse at ``path``."""
+def build(path: Path | WarehouseLocation) -> None:
+    """Fill a fresh warehouse at ``path`` (a file, or the lake a config's ``store`` names)."""
     rng = random.Random(46)
     eurasia, review, wire, gone, sleepy = FEEDS
     arts: list[Article] = []

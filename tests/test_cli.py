@@ -14,7 +14,7 @@ import pytest
 
 from commentary_monitor.cli import COMMANDS
 from commentary_monitor.relevance.scoring import MODEL_NAME
-from commentary_monitor.warehouse.store import Warehouse
+from commentary_monitor.warehouse.store.store import Warehouse
 
 from .conftest import REPO, write_config
 from .test_warehouse import article, score
@@ -81,10 +81,12 @@ def test_sql_reads_the_warehouse_read_only(tmp_path):
     assert out.returncode == 1 and "nope" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_run_offline_ends_cleanly(tmp_path):
+@pytest.mark.parametrize("backend", ["duckdb", "ducklake"])
+def test_run_offline_ends_cleanly(tmp_path, backend):
     """Every feed failing is no "all is well": the run exits 3 (documented), and the digest it
     still writes names each feed with its error."""
-    cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://nor-this.invalid/rss"], [])
+    cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://nor-this.invalid/rss"], [],
+                       backend=backend)
     out = cli("--config", str(cfg), "run", cwd=tmp_path)
     assert out.returncode == 3, out.stderr
     assert "2 feeds, 0 ok, 2 failed; 0 new articles" in out.stdout
@@ -195,7 +197,7 @@ def test_feeds_import_then_export_round_trips_opml(tmp_path):
 
 
 def test_search_export_vacuum_and_sql_formats(tmp_path):
-    from commentary_monitor.warehouse.search import index_new
+    from commentary_monitor.warehouse.store.search import index_new
 
     cfg = write_config(tmp_path, [], [])
     with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:

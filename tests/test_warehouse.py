@@ -6,7 +6,7 @@ import pytest
 from commentary_monitor.errors import WarehouseError
 from commentary_monitor.runs.pipeline import Article, article_id
 from commentary_monitor.relevance.scoring import Score
-from commentary_monitor.warehouse.store import Warehouse, migrations
+from commentary_monitor.warehouse.store.store import Warehouse, migrations
 
 EXPECTED_TABLES = {"schema_migrations", "feeds", "runs", "fetches", "articles", "scores", "scored_articles"}
 
@@ -88,7 +88,7 @@ def test_runs_and_fetches_are_recorded(tmp_path):
 def test_feed_outcomes_of_a_run_are_recorded_together(tmp_path):
     from datetime import datetime
 
-    from commentary_monitor.warehouse.store import FeedRun
+    from commentary_monitor.warehouse.store.store import FeedRun
 
     urls = [f"https://{h}.example/f" for h in "abcde"]
     state = "select feed_url, etag, last_modified, consecutive_failures, last_error_kind, retry_not_before, resolved_url, " \
@@ -161,7 +161,7 @@ def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
 def test_a_lake_write_that_conflicts_with_another_writer_is_run_again(tmp_path, monkeypatch):
     import duckdb
 
-    from commentary_monitor.warehouse import store as module
+    from commentary_monitor.warehouse.store import store as module
 
     monkeypatch.setattr(module.time, "sleep", lambda s: None)
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
@@ -184,3 +184,47 @@ def test_a_lake_write_that_conflicts_with_another_writer_is_run_again(tmp_path, 
             wh.retrying(lambda: calls.append(1) or (_ for _ in ()).throw(duckdb.CatalogException("no table")), "x")
         assert len(calls) == 1
         wh.lake = False
+
+
+def _pg_lake(tmp_path, catalog):
+    from commentary_monitor.config import WarehouseLocation
+
+    return WarehouseLocation(tmp_path / "w.duckdb", "ducklake", f"postgres:{catalog}", f"{tmp_path}/lake/")
+
+
+def test_two_lake_writers_storing_the_same_article_at_once_store_it_once(tmp_path, lake_database):
+    """DuckLake lets two transactions that only insert into a table commit side by side, so a
+    MERGE alone would store an article twice when two writers store it at once. Here the
+    second writer commits in the middle of the first's batch: the first's commit conflicts, and
+    its batch, run again, finds the article stored."""
+    where = _pg_lake(tmp_path, lake_database)
+    with Warehouse.open(where) as a, Warehouse.open(where) as b:
+        run_a, run_b = a.start_run("ingest"), b.start_run("ingest")
+        take_turn = a._take_turn
+        others = []
+
+        def and_the_other_writer_commits():
+            take_turn()
+            if not others:
+                others.append(b.store_articles(run_b, [article(1)], [[score("sino-russian", 0.8)]]))
+
+        a._take_turn = and_the_other_writer_commits
+        assert a.store_articles(run_a, [article(1), article(2)], [[score("sino-russian", 0.8)], []]) == 1
+        assert others == [1]
+        assert a.con.execute("select count(*), count(distinct url) from articles").fetchone() == (2, 2)
+        assert a.con.execute("select count(*) from scores").fetchone()[0] == 1
+        assert a.con.execute("select run_id from articles where url = ?", [article(1).url]).fetchone()[0] == run_b
+        assert a.stored_by(run_a, [article(1).article_id, article(2).article_id]) == {article(2).article_id}
+
+
+def test_a_lake_run_going_on_in_another_process_is_not_abandoned(tmp_path, lake_database):
+    from datetime import timedelta
+
+    from commentary_monitor.warehouse.store import utcnow
+
+    where = _pg_lake(tmp_path, lake_database)
+    with Warehouse.open(where) as a, Warehouse.open(where) as b:
+        running = a.start_run("ingest")
+        died = a.start_run("ingest", started_at=utcnow() - timedelta(hours=25))
+        assert b.abandon_stale_runs() == 1
+        assert dict(b.con.execute("select run_id, status from runs").fetchall()) == {running: "running", died: "abandoned"}

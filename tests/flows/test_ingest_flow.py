@@ -10,7 +10,7 @@ from commentary_monitor.flows.ingest import ingest
 from commentary_monitor.runs.ingest import BATCH_SIZE, LAST, RAMP, batch_bounds, feed_groups
 from commentary_monitor.localsite import SampleArticle, article_page, rss_feed
 
-from ..conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, last_week_day, write_config
+from ..conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, last_week_day, read_warehouse, write_config, write_warehouse
 
 
 def test_a_feed_read_only_in_part_is_named_in_the_summary(tmp_path, news_site):
@@ -25,7 +25,7 @@ def test_a_feed_read_only_in_part_is_named_in_the_summary(tmp_path, news_site):
     assert site.url("/east/feed.xml") not in text.split("feeds read with problems", 1)[1]
 
 
-def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_site):
+def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_site, backend):
     site = news_site
     feeds = [
         site.url("/east/feed.xml"),
@@ -34,7 +34,7 @@ def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_sit
         site.url("/missing/feed.xml"),           # 404
         "http://10.255.255.1/feed.xml",          # private address, not allowed: never requested
     ]
-    cfg = write_config(tmp_path, feeds, [site.host_port])
+    cfg = write_config(tmp_path, feeds, [site.host_port], backend=backend)
 
     first = ingest(config_path=str(cfg))
     assert first.feeds_ok == 2
@@ -52,8 +52,8 @@ def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_sit
     # No article page was fetched again.
     assert [h for h in site.hits if not h.endswith((".xml", "/robots.txt"))] == page_hits
 
-    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
-    try:
+    with read_warehouse(cfg) as wh:
+        con = wh.con
         assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (6, 6)
         assert con.execute("select count(*) from articles where url like '%utm_%' or url like '%#%'").fetchone()[0] == 0
         assert con.execute("select count(*) from scores").fetchone()[0] == 12
@@ -78,8 +78,6 @@ def test_ingest_end_to_end_with_failing_feeds_then_idempotent(tmp_path, news_sit
         assert con.execute("select count(*) from runs where kind = 'ingest' and status = 'ok'").fetchone()[0] == 2
         outlets = {r[0] for r in con.execute("select distinct outlet from articles").fetchall()}
         assert outlets == {"East Review", "West Weekly"}
-    finally:
-        con.close()
 
     result = digest(config_path=str(cfg))
     md = result.path.read_text(encoding="utf-8")
@@ -102,9 +100,9 @@ def test_batches_cover_every_candidate_once_starting_and_ending_small():
     assert sizes.count(BATCH_SIZE) >= 7
 
 
-def test_three_hundred_articles_stored_once(tmp_path, site):
+def test_three_hundred_articles_stored_once(tmp_path, site, backend):
     feeds = _many_articles_site(site, feeds=3, per_feed=100)
-    cfg = write_config(tmp_path, feeds, [site.host_port])
+    cfg = write_config(tmp_path, feeds, [site.host_port], backend=backend)
     first = ingest(config_path=str(cfg))
     assert first.articles_new == 300 and first.from_feed_content == 0
     # the summary's stages: the flow's own steps in order, then the work done alongside them
@@ -115,9 +113,10 @@ def test_three_hundred_articles_stored_once(tmp_path, site):
     assert first.render().splitlines()[-1].lstrip().startswith("time: set-up ")
     assert site.hits.count("/robots.txt") == 1     # once per run, not once per batch of 50
     assert ingest(config_path=str(cfg)).articles_new == 0
-    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
-    assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (300, 300)
-    con.close()
+    with read_warehouse(cfg) as wh:
+        assert wh.con.execute("select count(*), count(distinct url) from articles").fetchone() == (300, 300)
+        assert wh.con.execute("select count(*), count(distinct article_id) from search_docs").fetchone() == (300, 300)
+        assert wh.con.execute("select count(*) from scores").fetchone()[0] == 600
 
 
 def test_the_first_tenth_of_the_feeds_is_read_first():
@@ -128,7 +127,7 @@ def test_the_first_tenth_of_the_feeds_is_read_first():
     assert feed_groups(feeds[:1], split=True) == [[0]] and feed_groups(feeds, split=False) == [feeds]
 
 
-def test_feeds_read_while_the_first_feeds_pages_are_built_are_stored_once(tmp_path, site):
+def test_feeds_read_while_the_first_feeds_pages_are_built_are_stored_once(tmp_path, site, backend):
     # Eleven feeds: the first two are read, their first pages go to the workers, then the
     # other nine are read. The last feed also lists a story of the first one.
     feeds = _many_articles_site(site, feeds=11, per_feed=15)
@@ -137,25 +136,23 @@ def test_feeds_read_while_the_first_feeds_pages_are_built_are_stored_once(tmp_pa
     site.add("/d10/rss", rss_feed("Outlet 10", site.url("/d10/"), [again] + [
         SampleArticle(site.url(f"/d10/a{i}/"), f"Story 10-{i}", "W", "summary", "", when - timedelta(minutes=i))
         for i in range(15)]), "application/rss+xml")
-    cfg = write_config(tmp_path, feeds, [site.host_port])
+    cfg = write_config(tmp_path, feeds, [site.host_port], backend=backend)
     first = ingest(config_path=str(cfg))
     assert first.feeds_ok == 11 and first.articles_new == 165 and first.from_feed_content == 0
     assert site.hits.count("/d0/a3/") == 1 and site.hits.count("/robots.txt") == 1
-    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
-    try:
-        assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (165, 165)
-        new_items = dict(con.execute("select feed_url, new_items from fetches").fetchall())
+    with read_warehouse(cfg) as wh:
+        assert wh.con.execute("select count(*), count(distinct url) from articles").fetchone() == (165, 165)
+        new_items = dict(wh.con.execute("select feed_url, new_items from fetches").fetchall())
         assert new_items[feeds[0]] == 15 and new_items[feeds[10]] == 15 and sum(new_items.values()) == 165
-    finally:
-        con.close()
 
 
-def test_every_feed_failing_ends_failed_with_its_summary_and_an_empty_digest(tmp_path):
+def test_every_feed_failing_ends_failed_with_its_summary_and_an_empty_digest(tmp_path, backend):
     import pytest
 
     from commentary_monitor.errors import AllFeedsFailed
 
-    cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://also-missing.invalid/rss"], [])
+    cfg = write_config(tmp_path, ["http://no-such-host.invalid/feed", "https://also-missing.invalid/rss"], [],
+                       backend=backend)
     state = ingest(config_path=str(cfg), return_state=True)
     assert state.is_failed()
     with pytest.raises(AllFeedsFailed) as caught:
@@ -168,7 +165,7 @@ def test_every_feed_failing_ends_failed_with_its_summary_and_an_empty_digest(tmp
     assert "No new commentary matched a profile this week." in result.path.read_text(encoding="utf-8")
 
 
-def test_second_run_is_conditional_and_duplicates_under_new_urls_are_not_fetched(tmp_path, site):
+def test_second_run_is_conditional_and_duplicates_under_new_urls_are_not_fetched(tmp_path, site, backend):
     import json
 
     from commentary_monitor.localsite import atom_feed
@@ -193,7 +190,7 @@ def test_second_run_is_conditional_and_duplicates_under_new_urls_are_not_fetched
                                                        "summary": j.summary}]}),
              "application/feed+json", headers={"ETag": '"j1"'})
     cfg = write_config(tmp_path, [site.url("/east/feed.xml"), site.url("/west/"), site.url("/json/feed.json")],
-                       [site.host_port])
+                       [site.host_port], backend=backend)
 
     first = ingest(config_path=str(cfg))
     assert first.feeds_ok == 3 and first.articles_new == 6
@@ -222,8 +219,9 @@ def test_second_run_is_conditional_and_duplicates_under_new_urls_are_not_fetched
     assert third.articles_new == 1
     assert [h for h in site.hits[before:] if not h.endswith((".xml", ".json", "robots.txt"))] == ["/east/new/"]
 
-    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
-    try:
+    with read_warehouse(cfg) as wh:
+        con = wh.con
+        assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (7, 7)
         state = dict(con.execute("select feed_url, resolved_url from feed_state").fetchall())
         assert state[site.url("/west/")] == site.url("/west/atom.xml")
         health = {r[0]: r[1:] for r in con.execute(
@@ -231,25 +229,20 @@ def test_second_run_is_conditional_and_duplicates_under_new_urls_are_not_fetched
         assert health[site.url("/json/feed.json")] == (3, 0, True)
         assert con.execute("select http_status from fetches where feed_url = ? order by fetched_at",
                            [site.url("/east/feed.xml")]).fetchall() == [(200,), (304,), (200,)]
-    finally:
-        con.close()
 
 
-def test_a_long_retry_after_on_a_feed_defers_it_to_a_later_run(tmp_path, site):
+def test_a_long_retry_after_on_a_feed_defers_it_to_a_later_run(tmp_path, site, backend):
     site.add("/busy.xml", "busy", "text/plain", status=503, headers={"Retry-After": "86400"})
-    cfg = write_config(tmp_path, [site.url("/busy.xml")], [site.host_port])
+    cfg = write_config(tmp_path, [site.url("/busy.xml")], [site.host_port], backend=backend)
     first = ingest(config_path=str(cfg))
     assert [(k, m.split(" with")[0]) for _, k, m in first.feeds_failed] == [("deferred", "HTTP 503")]
     assert site.hits == ["/busy.xml"]            # once: the day-long wait is neither slept nor retried
     second = ingest(config_path=str(cfg))
     assert [k for _, k, _ in second.feeds_failed] == ["deferred"] and site.hits == ["/busy.xml"]
-    con = duckdb.connect(str(tmp_path / "warehouse" / "monitor.duckdb"), read_only=True)
-    try:
-        row = con.execute("select consecutive_failures, last_error_kind, retry_not_before > now() + interval 23 hour "
-                          "from feed_state").fetchone()
-        assert row == (1, "deferred", True)
-    finally:
-        con.close()
+    with read_warehouse(cfg) as wh:
+        row = wh.con.execute("select consecutive_failures, last_error_kind, retry_not_before > now() + interval 23 hour "
+                             "from feed_state").fetchall()
+        assert row == [(1, "deferred", True)]
 
 
 def test_ingest_leaves_a_prefect_artifact_with_its_summary(tmp_path, news_site):
@@ -324,7 +317,7 @@ def test_workers_in_other_processes_are_pointed_at_the_runs_own_ephemeral_api():
             assert PREFECT_API_URL.value() == "http://prefect.example:4200/api"
 
 
-def test_a_page_whose_failure_may_pass_is_tried_again_by_later_runs(tmp_path, site):
+def test_a_page_whose_failure_may_pass_is_tried_again_by_later_runs(tmp_path, site, backend):
     """A 503 (after the run's own retries) leaves the page for a later run instead of storing the
     article with its feed's text; once the server recovers, the article is stored from its page.
     After three runs that all fail, the feed's text is kept."""
@@ -335,20 +328,15 @@ def test_a_page_whose_failure_may_pass_is_tried_again_by_later_runs(tmp_path, si
     site.add("/a/", "busy", "text/plain", status=503)
     site.add("/b/", "busy", "text/plain", status=503)
     site.add("/rss", rss_feed("Outlet", site.url("/"), [good, gone]), "application/rss+xml")
-    cfg = write_config(tmp_path, [site.url("/rss")], [site.host_port])
-    db = tmp_path / "warehouse" / "monitor.duckdb"
+    cfg = write_config(tmp_path, [site.url("/rss")], [site.host_port], backend=backend)
 
     def rows(sql):
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
+        with read_warehouse(cfg) as wh:
+            return wh.con.execute(sql).fetchall()
 
     def wait_over():
-        con = duckdb.connect(str(db))
-        con.execute("UPDATE deferred_pages SET retry_not_before = TIMESTAMP '2000-01-01'")
-        con.close()
+        with write_warehouse(cfg) as wh:
+            wh.con.execute("UPDATE deferred_pages SET retry_not_before = TIMESTAMP '2000-01-01'")
 
     first = ingest(config_path=str(cfg))
     assert first.articles_new == 0 and first.pages_deferred == 2

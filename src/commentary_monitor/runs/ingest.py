@@ -269,7 +269,12 @@ def run_ingest(config_path: str | None, tasks: IngestTasks) -> pipeline.IngestSu
                         # live until a full garbage collection: let go of its contents now.
                         batch.articles.clear()
                         batch.scores.clear()
-                        wh.store_articles(run_id, articles, scores)   # with their pages, fingerprints and index terms
+                        # with their pages, fingerprints and index terms
+                        if wh.store_articles(run_id, articles, scores) < len(articles):
+                            # a lake's other writers stored some of them meanwhile: theirs, not ours
+                            ours = wh.stored_by(run_id, [a.article_id for a in articles])
+                            kept = [(a, s) for a, s in zip(articles, scores) if a.article_id in ours]
+                            articles, scores = [a for a, _ in kept], [s for _, s in kept]
                         batches_kept += 1
                         lap("store")
                         for a, per_profile in zip(articles, scores):

@@ -71,6 +71,9 @@ _CHECK = re.compile(r"\s+CHECK\s*\((?:[^()]|\([^()]*\))*\)", re.I)
 
 
 LAKE_RETRIES = 5      # a lake write whose commit conflicts with another process's is run again this often
+# A run left 'running' in a lake may be going on in another process or on another machine:
+# only one this old is taken for a process that died (no ingest or digest runs for a day).
+LAKE_ABANDONED_AFTER = timedelta(hours=24)
 
 
 def lake_ddl(sql: str) -> str:
@@ -155,6 +158,7 @@ class Warehouse(DigestQueries, FeedQueries):
         self.read_only = read_only
         self.read_copy = read_copy      # refresh the read copy when closing (a read-write file's)
         self._depth = 0                 # transactions entered (see transaction())
+        self._turn_taken = False        # this transaction has bumped write_turns (a lake's, see upsert())
 
     # --- opening ----------------------------------------------------------------------
 
@@ -306,6 +310,7 @@ class Warehouse(DigestQueries, FeedQueries):
             return
         self.con.execute("BEGIN TRANSACTION")
         self._depth = 1
+        self._turn_taken = False
         try:
             yield
         except BaseException:
@@ -394,13 +399,19 @@ class Warehouse(DigestQueries, FeedQueries):
         """Mark runs left 'running' by a process that died (killed, machine rebooted).
 
         Only a read-write holder calls this, and DuckDB admits one such process per
-        file, so no other run can still be going on."""
-        n = self.con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
+        file, so no other run can still be going on. A lake has many writers: there a
+        'running' run may be another process's, going on now, and only one that started
+        :data:`LAKE_ABANDONED_AFTER` ago is marked."""
+        stale = "status = 'running'"
+        args: list = []
+        if self.lake:
+            stale += " AND started_at < ?"
+            args = [utcnow() - LAKE_ABANDONED_AFTER]
+        n = self.con.execute(f"SELECT count(*) FROM runs WHERE {stale}", args).fetchone()[0]
         if n:
-            self.con.execute(
+            self.retrying(lambda: self.con.execute(
                 "UPDATE runs SET status = 'abandoned', summary = coalesce(summary, '') || "
-                "'the process ended before the run finished' WHERE status = 'running'"
-            )
+                f"'the process ended before the run finished' WHERE {stale}", args), "abandon stale runs")
         return n
 
     def start_run(self, kind: str, run_id: str | None = None, started_at: datetime | None = None) -> str:
@@ -445,6 +456,14 @@ class Warehouse(DigestQueries, FeedQueries):
                                 [joined_keys(urls)]).fetchall()
         return {r[0] for r in rows}
 
+    def stored_by(self, run_id: str, article_ids: list[str]) -> set[str]:
+        """Which of ``article_ids`` the run ``run_id`` stored (and not another run)."""
+        if not article_ids:
+            return set()
+        rows = self.con.execute(f"SELECT article_id FROM articles WHERE run_id = ? AND article_id IN {KEY_LIST}",
+                                [run_id, joined_keys(article_ids)]).fetchall()
+        return {r[0] for r in rows}
+
     def _append(self, table: str, columns: tuple[str, ...], rows: list[list], keys: tuple[str, ...] = (),
                 update: dict[str, str] | None = None, replace: bool = False) -> None:
         """Insert many rows in one statement (see :meth:`_rows`); a row whose ``keys`` are
@@ -477,10 +496,24 @@ class Warehouse(DigestQueries, FeedQueries):
                 update = {c: f"excluded.{c}" for c in columns if c not in keys}
             on = " AND ".join(f"{table}.{k} IS NOT DISTINCT FROM excluded.{k}" for k in keys)
             matched = (" WHEN MATCHED THEN UPDATE SET " + ", ".join(f"{c} = {e}" for c, e in update.items())) if update else ""
-            self.con.execute(
-                f"MERGE INTO {table} USING (SELECT DISTINCT ON ({', '.join(keys)}) {cols} FROM {source}) AS excluded "
-                f"ON {on}{matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('excluded.' + c for c in columns)})",
-                params)
+            merge = (f"MERGE INTO {table} USING (SELECT DISTINCT ON ({', '.join(keys)}) {cols} FROM {source}) AS excluded "
+                     f"ON {on}{matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('excluded.' + c for c in columns)})")
+
+            def write() -> None:
+                with self.transaction():   # part of the caller's, when it has one
+                    self._take_turn()
+                    self.con.execute(merge, params)
+
+            self.retrying(write, f"merge into {table}")
+
+    def _take_turn(self) -> None:
+        """Bump the lake's ``write_turns`` row once in this transaction (migration 013): two
+        writers merging at once then conflict, and the one that commits second runs again,
+        seeing the first one's rows, instead of inserting them a second time (a MERGE that
+        only inserts does not conflict with another insert)."""
+        if not self._turn_taken:
+            self.con.execute("UPDATE write_turns SET turns = turns + 1")
+            self._turn_taken = True
 
     @staticmethod
     def _rows(types: dict[str, str], rows: list[list], ref: str = "?") -> tuple[str, str]:
@@ -521,19 +554,18 @@ class Warehouse(DigestQueries, FeedQueries):
             return 0
         now = utcnow()
         page_rows = self._write_pages(articles)
-        before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
         try:
-            self.retrying(lambda: self._store_batch(run_id, articles, scores, page_rows, now), "store articles")
+            return self.retrying(lambda: self._store_batch(run_id, articles, scores, page_rows, now), "store articles")
         except duckdb.Error as exc:
             raise WarehouseError(self.path, f"storing {len(articles)} articles failed: {exc}") from None
-        after = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
-        return after - before
 
-    def _store_batch(self, run_id: str, articles: list, scores: list[list], page_rows: list, now) -> None:
-        """store_articles' transaction (run again on a lake conflict: see :meth:`retrying`)."""
+    def _store_batch(self, run_id: str, articles: list, scores: list[list], page_rows: list, now) -> int:
+        """store_articles' transaction (run again on a lake conflict: see :meth:`retrying`);
+        the articles it added, counted inside it (on a lake, other writers commit meanwhile)."""
         from commentary_monitor.warehouse.search import store_terms
 
         with self.transaction():
+            before = self.con.execute("SELECT count(*) FROM articles").fetchone()[0]
             self._append("articles", ARTICLE_COLUMNS,
                          [[a.article_id, a.url, a.link, a.guid, a.feed_url, a.outlet, a.title, a.author, a.published_at,
                            a.fetched_at, a.language, a.text, a.text_source, a.page_status, a.page_error, run_id]
@@ -551,6 +583,8 @@ class Warehouse(DigestQueries, FeedQueries):
             if page_rows:
                 self._append("pages", PAGE_COLUMNS, page_rows, keys=("article_id",))
             store_terms(self.con, [(a.article_id, a.extra["terms"]) for a in articles if a.extra.get("terms")])
+            added = self.con.execute("SELECT count(*) FROM articles").fetchone()[0] - before
+        return added
 
     @property
     def pages_dir(self) -> Path:

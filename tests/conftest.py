@@ -51,7 +51,7 @@ def sample(site: LocalSite, path: str, title: str, paragraphs: list[str], publis
 
 def last_week_day(days: int = 2) -> datetime:
     """A moment inside the last complete ISO week (UTC)."""
-    from commentary_monitor.digest.build.weeks import last_complete_week
+    from commentary_monitor.digest.weeks import last_complete_week
 
     week = last_complete_week(datetime.now(timezone.utc), "UTC")
     return datetime.combine(week.monday + timedelta(days=days), datetime.min.time(), timezone.utc) + timedelta(hours=10)
@@ -193,7 +193,7 @@ def lake_database(postgres, tmp_path):
 
     import duckdb
 
-    from commentary_monitor.warehouse.store.store import load_extension
+    from commentary_monitor.warehouse.store import load_extension
 
     name = "lake_" + uuid.uuid4().hex[:10]
     with duckdb.connect() as con:

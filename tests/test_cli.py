@@ -14,7 +14,7 @@ import pytest
 
 from commentary_monitor.cli import COMMANDS
 from commentary_monitor.relevance.scoring import MODEL_NAME
-from commentary_monitor.warehouse.store.store import Warehouse
+from commentary_monitor.warehouse.store import Warehouse
 
 from .conftest import REPO, write_config
 from .test_warehouse import article, score
@@ -197,7 +197,7 @@ def test_feeds_import_then_export_round_trips_opml(tmp_path):
 
 
 def test_search_export_vacuum_and_sql_formats(tmp_path):
-    from commentary_monitor.warehouse.store.search import index_new
+    from commentary_monitor.warehouse.search import index_new
 
     cfg = write_config(tmp_path, [], [])
     with Warehouse.open(tmp_path / "warehouse" / "monitor.duckdb") as wh:

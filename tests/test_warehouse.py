@@ -6,7 +6,7 @@ import pytest
 from commentary_monitor.errors import WarehouseError
 from commentary_monitor.runs.pipeline import Article, article_id
 from commentary_monitor.relevance.scoring import Score
-from commentary_monitor.warehouse.store.store import Warehouse, migrations
+from commentary_monitor.warehouse.store import Warehouse, migrations
 
 EXPECTED_TABLES = {"schema_migrations", "feeds", "runs", "fetches", "articles", "scores", "scored_articles"}
 
@@ -88,7 +88,7 @@ def test_runs_and_fetches_are_recorded(tmp_path):
 def test_feed_outcomes_of_a_run_are_recorded_together(tmp_path):
     from datetime import datetime
 
-    from commentary_monitor.warehouse.store.store import FeedRun
+    from commentary_monitor.warehouse.store import FeedRun
 
     urls = [f"https://{h}.example/f" for h in "abcde"]
     state = "select feed_url, etag, last_modified, consecutive_failures, last_error_kind, retry_not_before, resolved_url, " \
@@ -161,7 +161,7 @@ def test_raw_pages_are_kept_as_files_then_pruned(tmp_path):
 def test_a_lake_write_that_conflicts_with_another_writer_is_run_again(tmp_path, monkeypatch):
     import duckdb
 
-    from commentary_monitor.warehouse.store import store as module
+    from commentary_monitor.warehouse import store as module
 
     monkeypatch.setattr(module.time, "sleep", lambda s: None)
     with Warehouse.open(tmp_path / "w.duckdb") as wh:

@@ -9,8 +9,8 @@ import pytest
 from commentary_monitor.config import load_config
 from commentary_monitor.demo import build_site, demo_config_text, load_articles
 from commentary_monitor.flows.ingest import ingest
-from commentary_monitor.warehouse.store.search import search
-from commentary_monitor.warehouse.store.store import Warehouse
+from commentary_monitor.warehouse.search import search
+from commentary_monitor.warehouse.store import Warehouse
 
 from ..conftest import REPO
 

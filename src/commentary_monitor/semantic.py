@@ -158,6 +158,7 @@ def common_directions(encoder: StaticEncoder, principal: int = COMMON_PRINCIPAL)
     baseline for sentence embeddings"; Mu and Viswanath 2018, "All-but-the-top", who
     remove about dims / 100 directions). Profile building only: the scorer reads them from
     the profile."""
+    from threadpoolctl import threadpool_limits   # comes with scikit-learn
     from wordfreq import get_frequency_list   # words by frequency bucket (bucket b: 10^(-b/100)), cached
 
     freq = np.zeros(len(encoder.embeddings))
@@ -167,14 +168,16 @@ def common_directions(encoder: StaticEncoder, principal: int = COMMON_PRINCIPAL)
             freq[encoder.index[token]] = 10.0 ** (-b / 100.0)
     keep = freq > 0
     E, f = encoder.embeddings[keep].astype(np.float64), freq[keep] / freq[keep].sum()
-    mean = f @ E
-    rows = [mean]
-    if principal:
-        X = E - mean
-        _, vecs = np.linalg.eigh((X * f[:, None]).T @ X)
-        rows.extend(vecs[:, ::-1][:, :principal].T)
-    basis, _ = np.linalg.qr(np.array(rows).T)
-    basis = basis.T
+    # one BLAS thread: this takes 0.03 s on one core, and OpenBLAS's threads, waiting on a
+    # busy machine, made it 0.5 s
+    with threadpool_limits(limits=1, user_api="blas"):
+        mean = f @ E
+        rows = [mean]
+        if principal:
+            X = E - mean
+            _, vecs = np.linalg.eigh((X * f[:, None]).T @ X)
+            rows.extend(vecs[:, ::-1][:, :principal].T)
+        basis = np.linalg.qr(np.array(rows).T)[0].T
     basis[0] *= np.sign(basis[0] @ mean)     # the first row points the mean's way (QR may flip it)
     return basis.astype(np.float32)
 

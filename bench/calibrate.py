@@ -1,14 +1,14 @@
 """Fit the scorer's calibration and measure it under cross-validation with folds grouped by outlet.
 
-    python bench/calibrate.py --shared ../shared [--real eval/real/pages] [--errors]
+    python bench/calibrate.py --shared ../shared [--real eval/real/pages] [--errors] [--cache FILE --refresh]
 
 Features of every (article, profile) with the profiles of config/monitor.toml: both shipped
 profiles, and sino-russian from its essays alone (no description). One logistic regression
 pooled over the three (a grade-1 article counts once relevant and once not: the fit aims
 it at one half). Folds: the outlets dealt into five folds, so an article is always scored
 by weights fitted on other outlets' articles; the figures printed are those held-out
-scores, per set. The weights printed are fitted on everything: they are what
-``scoring.CALIBRATION`` holds (rounded).
+scores, per set, and their log loss. The weights printed are fitted on everything: they
+are what ``scoring.CALIBRATION`` holds (rounded).
 """
 from __future__ import annotations
 
@@ -118,11 +118,20 @@ def fit(X, g, C):
     return m
 
 
+def held_out_loss(p, g) -> float:
+    """The log loss of held-out scores ``p`` against grades ``g``, summed (a grade-1 article
+    counts once each way, as :func:`fit` counts it): a proper scoring rule that every
+    article moves, where the ranking figures move by whole articles."""
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.sum(np.where(g >= 1, np.log(p), 0.0) + np.where(g <= 1, np.log(1 - p), 0.0)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--real", type=Path, default=ROOT / "eval/real/pages")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/cvfeat.pkl"))
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/cvfeat.pkl"),
+                    help="where the features are kept between runs (--refresh recomputes them)")
     ap.add_argument("--refresh", action="store_true")
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--cols", default=",".join(COLS))
@@ -152,6 +161,9 @@ def main():
             pred[k][te] = m.predict_proba(variants[k][0][te][:, cols])[:, 1]
     full = fit(np.concatenate([variants[k][0][:, cols] for k in keys]), np.concatenate([grades[k] for k in keys]), args.C)
     print("weights (all data):", {COLS[c]: round(w, 2) for c, w in zip(cols, full.coef_[0])}, "bias", round(full.intercept_[0], 2))
+    losses = {k: held_out_loss(pred[k], grades[k]) for k in keys}
+    print("held-out log loss (lower is better; grade 1 counted both ways, as fitted):",
+          {"/".join(k): round(x, 1) for k, x in losses.items()}, "total", round(sum(losses.values()), 1))
     for k in keys:
         print(f"\n## {k} under outlet-grouped 5-fold CV")
         print(HEAD)

@@ -293,7 +293,7 @@ def test_profiles_show_prints_the_relationship_sides_and_the_description_words(t
     assert "dyad (phrases that speak of the two as a pair: between" in out.stdout
     assert re.search(r"^sides in ru \(CLDR names\): .*кита\*", out.stdout, re.M), out.stdout
     assert "pairs 中俄, 俄中" in out.stdout
-    words = out.stdout.split("description words (weight = rarity in ordinary English; top 9 of ", 1)
+    words = out.stdout.split("description words (weight = information beyond an average English word; top 9 of ", 1)
     assert len(words) == 2, out.stdout
     shown = re.findall(r"([a-z][a-z ]*?)\s+(\d+\.\d\d)", words[1].split("\n\n")[0])
     assert len(shown) == 9 and [float(w) for _, w in shown] == sorted((float(w) for _, w in shown), reverse=True)

@@ -4,7 +4,7 @@ import pytest
 from commentary_monitor.relevance import profiles as profiles_module
 from commentary_monitor.config import ProfileConfig, SeedEssay, load_config
 from commentary_monitor.errors import ConfigError
-from commentary_monitor.filters import QueryError, muted_by, parse_query
+from commentary_monitor.relevance.filters import QueryError, muted_by, parse_query
 from commentary_monitor.relevance.lexical import normalise, words
 from commentary_monitor.relevance.profiles import build_profile, load_profiles, seed_body
 
@@ -132,3 +132,25 @@ def test_a_long_include_phrase_matches_as_its_word_pairs():
     before = Scorer([plain]).score_text("Shipping", text)[0]
     after = Scorer([boosted]).score_text("Shipping", text)[0]
     assert after.features["lexical"] > before.features["lexical"] and "sea route" in after.terms
+
+
+def test_description_words_count_by_the_information_they_carry_beyond_an_average_word():
+    from commentary_monitor.relevance.lexical import description_weights, english_entropy
+
+    assert 6.0 < english_entropy() < 9.0          # nats a word of running English carries on average
+    words = description_weights("How states use history: commemorations, memorials and war remembrance as statecraft.")
+    assert "use" not in words and words["state"] < 0.1       # no (or hardly) more informative than an average word
+    assert words["statecraft"] > words["commemoration"] > words["history"] > 0
+    assert description_weights("use state", baseline=0.0).keys() == {"use", "state", "use state"}
+
+
+def test_the_semantic_evidence_leaves_out_what_all_english_shares():
+    from commentary_monitor.relevance.semantic import common_directions, default_encoder, without_common
+
+    prof = build_profile(ProfileConfig("p", essays(), "Commemorations, victory parades and memorials as statecraft."))
+    common = np.asarray(prof.reference["common"], dtype=np.float32)
+    assert np.allclose(common, common_directions(default_encoder()), atol=1e-5)
+    assert np.allclose(prof.centroid @ common.T, 0, atol=1e-4)
+    seeds = without_common(prof.passage_vectors[:-1], common)
+    assert abs(float(np.dot(prof.passage_weights[:-1] / prof.passage_weights[:-1].sum(), seeds @ prof.centroid))
+               - prof.reference["semantic"]) < 1e-4

@@ -34,3 +34,22 @@ def test_encoders_pickle_the_packaged_model_by_reference():
     own = StaticEncoder(["[UNK]", "moscow", "beijing"], np.eye(3, 4, dtype=np.float32), {})
     copy = pickle.loads(pickle.dumps(own))
     assert np.array_equal(copy.encode(["Moscow Beijing"]), own.encode(["Moscow Beijing"]))
+
+
+def test_the_directions_every_english_text_shares_are_left_out():
+    from commentary_monitor.relevance.semantic import COMMON_PRINCIPAL, common_directions, without_common
+
+    enc = default_encoder()
+    common = common_directions(enc)
+    assert common.shape == (1 + COMMON_PRINCIPAL, enc.dims)
+    assert np.allclose(common @ common.T, np.eye(len(common)), atol=1e-5)      # orthonormal rows
+    texts = ["Moscow and Beijing signed a gas pipeline deal.", "Russia and China agreed on new energy exports.",
+             "The octopus nursery lies two miles under the sea.", "Victory parades and memorials as statecraft."]
+    v = enc.encode(texts)
+    assert (v @ common[0]).min() > 0.15         # every text leans the same way: what English shares
+    w = without_common(v, common)
+    assert np.allclose(np.linalg.norm(w, axis=1), 1, atol=1e-5) and np.allclose(w @ common.T, 0, atol=1e-5)
+    # unrelated texts stop looking alike; related ones still do, and more clearly so
+    assert w[0] @ w[2] < v[0] @ v[2] and w[0] @ w[1] - w[0] @ w[2] > v[0] @ v[1] - v[0] @ v[2]
+    assert np.allclose(without_common(w, common), w, atol=1e-5)
+    assert without_common(v, None) is v

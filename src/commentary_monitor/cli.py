@@ -479,7 +479,7 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
     if described:
         top = sorted(described.items(), key=lambda kv: (-kv[1], kv[0]))[:n_terms]
         lines.append("")
-        lines.append(f"description words (weight = rarity in ordinary English; top {len(top)} of {len(described)}):")
+        lines.append(f"description words (weight = information beyond an average English word; top {len(top)} of {len(described)}):")
         lines += _term_columns(top)
     lines.append("")
     lines.append(f"distinctive terms and phrases (weight against ordinary English; top {n_terms} of {len(prof.terms)}):")

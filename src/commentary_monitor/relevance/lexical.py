@@ -194,11 +194,31 @@ def distinctive_terms(weighted_texts: list[tuple[str, float]], description: str,
     return tuple(terms)
 
 
-def description_weights(description: str, background=background_frequency) -> dict[str, float]:
-    """The description's own words and phrases, each weighted by its self-information in
-    ordinary English (``-log`` of its background frequency): the user's words for the
-    theme as a query of their own, whatever the essays make of them."""
-    return {t: round(-math.log(background(t)), 4) for t in term_counts(description)}
+@lru_cache(maxsize=1)
+def english_entropy() -> float:
+    """How much information a word of running English carries on average (nats): the
+    entropy of ``wordfreq``'s English word frequencies (7.39)."""
+    import numpy as np
+    from wordfreq import get_frequency_list   # words by frequency bucket: bucket b is 10^(-b/100)
+
+    buckets = get_frequency_list("en")
+    n = np.array([len(words) for words in buckets], dtype=np.float64)
+    p = 10.0 ** (-np.arange(len(buckets)) / 100.0)
+    p = p / (n * p).sum()
+    return float(-(n * p * np.log(p)).sum())
+
+
+def description_weights(description: str, background=background_frequency,
+                        baseline: float | None = None) -> dict[str, float]:
+    """The description's own words and phrases, each weighted by the information it carries
+    beyond an average word of English: its self-information (``-log`` of its background
+    frequency) minus ``baseline``, the entropy of English (:func:`english_entropy`) unless
+    given; the words that carry no more ("use", "state") are left out. The user's words for
+    the theme as a query of their own, whatever the essays make of them: "commemoration"
+    counts, the ordinary words that hold the sentence together do not."""
+    baseline = english_entropy() if baseline is None else baseline
+    weights = {t: round(-math.log(background(t)) - baseline, 4) for t in term_counts(description)}
+    return {t: w for t, w in weights.items() if w > 0}
 
 
 def _include_terms(raw: str) -> list[str]:

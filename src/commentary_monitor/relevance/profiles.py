@@ -10,12 +10,13 @@ A profile is what the scorer compares articles with:
   the theme;
 - its **distinctive terms and phrases**, weighted against ordinary English (see
   :mod:`.lexical`), with ``include`` terms boosted;
-- a **centroid** of the weighted passage embeddings and the description (see
-  :mod:`.semantic`), and the reference levels the scorer calibrates against;
+- a **centroid** of the weighted passage embeddings and the description, with what every
+  English text shares removed (see :func:`.semantic.common_directions`), and the reference
+  levels the scorer calibrates against;
 - ``exclude`` terms and a ``require`` query (see :mod:`.filters`);
-- the **description as a query of its own**: its words weighted by how rare they are in
-  ordinary English (see :func:`.lexical.description_weights`) and its embedding, with the
-  levels the seed passages reach on both;
+- the **description as a query of its own**: its words weighted by the information they
+  carry beyond an average English word (see :func:`.lexical.description_weights`) and its
+  embedding, with the levels the seed passages reach on both;
 - for a **relationship profile** (its description names two sides that its essays
   pair, as in "Moscow and Beijing"), those pairs and the two sides they make (see
   :func:`.lexical.relationship_pairs`, :func:`.lexical.relationship_sides`).
@@ -41,8 +42,9 @@ from commentary_monitor.config import ProfileConfig
 from commentary_monitor.filters import Query, parse_query
 from commentary_monitor.relevance.lexical import (Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms,
                       passage_evidence, relationship_pairs, relationship_sides, term_counts)
+from commentary_monitor.relevance.semantic import common_directions, without_common
 
-BUILD_VERSION = "profile-v10"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v11"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -75,8 +77,10 @@ class Profile:
     require: Query | None = None
     passage_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     passage_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    centroid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    centroid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))   # without the common directions
     # 'lexical', 'semantic', 'description', 'description_lexical': typical seed-passage levels;
+    # 'common': the directions every English text shares (see .semantic.common_directions),
+    # removed before the semantic evidence is measured;
     # 'description_terms': the description's words and weights; 'actors', 'pairs', 'sides'
     # for a relationship profile
     reference: dict = field(default_factory=dict)
@@ -167,10 +171,11 @@ def seed_actors(text: str, share: float = SEED_ACTOR_SHARE) -> tuple[str, ...]:
 
 
 def profile_digest(cfg: ProfileConfig, model_name: str) -> str:
-    from commentary_monitor.relevance import lexical
+    from commentary_monitor.relevance import lexical, semantic
 
     params = repr((MIN_PASSAGE_WORDS, MAX_PASSAGE_WORDS, DESCRIPTION_TEMPERATURE, DESCRIPTION_FOCUS,
-                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND, lexical.ACTOR_FOLD, lexical.PAIR_APART, SEED_ACTOR_SHARE, OWN_ACTOR_SHARE))
+                   lexical.MAX_TERMS, lexical.MIN_BACKGROUND, lexical.ACTOR_FOLD, lexical.PAIR_APART, SEED_ACTOR_SHARE, OWN_ACTOR_SHARE,
+                   semantic.COMMON_PRINCIPAL))
     h = hashlib.sha256()
     for part in (BUILD_VERSION, params, model_name, cfg.name, cfg.description, repr(cfg.threshold),
                  json.dumps([list(cfg.include), list(cfg.exclude), cfg.require])):
@@ -225,32 +230,38 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
             (Term(t.text, round(t.weight * float(c) ** focus, 4), t.source) if t.source != "include" else t
              for t, c in zip(terms, closeness)),
             key=lambda x: (-x.weight, x.text)))
+    # The semantic evidence compares vectors with what all English shares removed (see
+    # .semantic.common_directions); the scorer removes the same from an article's passages.
+    common = common_directions(encoder) if hasattr(encoder, "embeddings") else None
+    distinct = without_common(vectors, common) if len(vectors) else vectors
     centroid = np.zeros(encoder.dims, dtype=np.float64)
     if seed_idx:
-        c = (vectors[seed_idx] * weights[seed_idx, None]).sum(axis=0)
+        c = (distinct[seed_idx] * weights[seed_idx, None]).sum(axis=0)
         centroid += c / (np.linalg.norm(c) or 1.0)
     if desc_idx:
-        centroid += vectors[desc_idx[0]]
+        centroid += distinct[desc_idx[0]]
     centroid /= np.linalg.norm(centroid) or 1.0
     tw = {t.text: t.weight for t in terms}
     ref_idx = seed_idx or desc_idx
     lex_ref = [passage_evidence(term_counts(passages[i].text), len(passages[i].text.split()), tw)[0] for i in ref_idx]
-    sem_ref = [float(vectors[i] @ centroid) for i in ref_idx]
+    sem_ref = [float(distinct[i] @ centroid) for i in ref_idx]
     wts = weights[ref_idx] / (weights[ref_idx].sum() or 1.0)
     reference = {
         "lexical": round(float(np.dot(wts, lex_ref)) or 1.0, 6),
         "semantic": round(float(np.dot(wts, sem_ref)) or 1.0, 6),
         "focus": round(focus, 4),
     }
+    if common is not None:
+        reference["common"] = np.round(common.astype(np.float64), 6).tolist()
     if desc_idx and seed_idx:
-        # The description on its own: its words (by their rarity in English) and its
+        # The description on its own: its words (by the information they carry) and its
         # embedding, each relative to the level a typical seed passage reaches.
         # its phrases only where the essays use them too: "ties including", "pipelines and
         # finance" are the description's syntax, not phrases of the theme
         dw = {t: w for t, w in description_weights(cfg.description, background or background_frequency).items()
               if " " not in t or seed_counts.get(t)}
         d_lex = [passage_evidence(term_counts(passages[i].text), len(passages[i].text.split()), dw)[0] for i in seed_idx]
-        d_sem = vectors[seed_idx] @ vectors[desc_idx[0]]
+        d_sem = distinct[seed_idx] @ distinct[desc_idx[0]]
         sw = weights[seed_idx] / (weights[seed_idx].sum() or 1.0)
         reference["description_terms"] = dw
         reference["description_lexical"] = round(float(np.dot(sw, d_lex)) or 1.0, 6)

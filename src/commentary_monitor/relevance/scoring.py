@@ -1,6 +1,6 @@
 """Relevance scores: (article, profile) -> score in [0, 1] with an explanation.
 
-Version 5 is hybrid and passage-based. The article is split into passages (the title
+Version 7 is hybrid and passage-based. The article is split into passages (the title
 joins the first). For each profile:
 
 - **lexical evidence**: each passage's weight of the profile's distinctive terms and
@@ -8,11 +8,12 @@ joins the first). For each profile:
   of a typical seed passage, so the figure says "how much of this article reads like
   the essays" whatever the profile;
 - **semantic evidence**: each passage's cosine to the profile's centroid (static
-  MiniLM embeddings, see :mod:`.semantic`), averaged, as the mean of the best two, and
+  MiniLM embeddings, see :mod:`.semantic`; both without the directions every English
+  text shares, :func:`.semantic.common_directions`), averaged, as the mean of the best two, and
   for the lead (the title and first passage: what a piece says it is about), each
   divided by the seed passages' own level;
 - **description evidence**: the same two kinds against the description alone, the
-  user's own words for the theme: its words weighted by their rarity in English
+  user's own words for the theme: its words weighted by the information they carry beyond an average English word
   (``description_lexical``) and the passages' mean cosine to its embedding
   (``description``), relative to the seed passages' levels. Essays range wider than
   their theme (and a centroid of many passages blurs it); the description does not. A
@@ -50,8 +51,9 @@ from commentary_monitor.filters import muted_by
 from commentary_monitor.relevance.lexical import Vocabulary, actor_mentions, length_damping, side_mentions, term_counts, third_party_share
 from commentary_monitor.relevance.crosslingual import FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, script_of
 from commentary_monitor.relevance.profiles import Profile, split_passages
+from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v6"
+MODEL_NAME = "hybrid-v7"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -62,9 +64,9 @@ SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) seman
 #     log(1 + passages naming both) + close * share of the sentences naming either that name both. One logistic regression pooled over both shipped profiles
 #     and the essays-only sino-russian profile, on the real pages of eval/real and the dev set
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.20, "semantic": -1.13, "top": -0.44, "lead": -0.79, "description": 0.99,
-               "description_lexical": 0.78, "description_top": 2.38, "lexical_top": 1.43, "bias": 0.13,
-               "relation": -2.61, "others": -1.59, "pairs": 2.51, "dyad": 0.09, "joint": 1.15, "close": 2.82}
+CALIBRATION = {"lexical": -0.11, "semantic": -1.59, "top": -0.76, "lead": 0.04, "description": 0.81,
+               "description_lexical": 0.92, "description_top": 1.62, "lexical_top": 1.10, "bias": 0.97,
+               "relation": -2.63, "others": -1.61, "pairs": 2.39, "dyad": 0.10, "joint": 1.24, "close": 2.81}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
@@ -207,6 +209,13 @@ class Scorer:
         self._weights = [p.term_weights for p in self.profiles]
         self._description_weights = [p.reference.get("description_terms") for p in self.profiles]
         self._seed_index: dict[int, tuple] = {}
+        # per profile: the directions its semantic evidence leaves out, and its description's
+        # vector without them (None without a description)
+        self._semantic = []
+        for p in self.profiles:
+            common = np.asarray(p.reference["common"], dtype=np.float32) if p.reference.get("common") else None
+            dvec = p.description_vector if "description" in p.reference else None
+            self._semantic.append((common, without_common(dvec, common)[0] if dvec is not None else None))
         # Every profile's terms and description words in one table, term -> ((slot, weight),
         # ...), slot 2i profile i's terms, 2i+1 its description's: a passage's counts are
         # walked once for all of them (see _evidence).
@@ -323,13 +332,14 @@ class Scorer:
                 feats, prof.threshold, self.calibration, SEMANTIC_BOUND * ref.get("description_max", 1.0)):
             if view.vectors is None:
                 view.vectors = self.encoder.encode(view.passages)
-            sims = (view.vectors @ prof.centroid) / (ref.get("semantic") or 1.0)
+            common, dvec = self._semantic[i]
+            vectors = without_common(view.vectors, common)
+            sims = (vectors @ prof.centroid) / (ref.get("semantic") or 1.0)
             feats["semantic"] = float(sims.mean())
             feats["top"] = float(np.sort(sims)[::-1][:2].mean())
             feats["lead"] = float(sims[0])
-            dvec = prof.description_vector if "description" in ref else None
             if dvec is not None:
-                dsims = (view.vectors @ dvec) / ref["description"]
+                dsims = (vectors @ dvec) / ref["description"]
                 feats["description"] = float(dsims.mean())
                 feats["description_top"] = float(dsims.max())
             else:

@@ -4,7 +4,7 @@ import pytest
 from commentary_monitor.relevance import profiles as profiles_module
 from commentary_monitor.config import ProfileConfig, SeedEssay, load_config
 from commentary_monitor.errors import ConfigError
-from commentary_monitor.relevance.filters import QueryError, muted_by, parse_query
+from commentary_monitor.filters import QueryError, muted_by, parse_query
 from commentary_monitor.relevance.lexical import normalise, words
 from commentary_monitor.relevance.profiles import build_profile, load_profiles, seed_body
 

@@ -39,10 +39,10 @@ import numpy as np
 
 from commentary_monitor.config import ProfileConfig
 from commentary_monitor.filters import Query, parse_query
-from commentary_monitor.relevance.lexical import (Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms,
+from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms, normalise,
                       passage_evidence, relationship_pairs, relationship_sides, term_counts)
 
-BUILD_VERSION = "profile-v10"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v11"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -279,8 +279,18 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
             if w[0].isupper():
                 words.setdefault(w.lower()[:4], set()).add(w.lower())
         spelled_sides = tuple(tuple(sorted(x for a in side for x in words.get(a, ()))) for side in reference["sides"])
-        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)]
-                                      for lang, f in foreign_sides(spelled_sides).items()}
+        # the other own actors as the essays name them, alone and with the capitalised word
+        # beside them ('putin', 'vladimir putin', 'xi jinping'): their names may travel too
+        on_sides = {a for side in reference["sides"] for a in side}
+        names: dict[str, set] = {}
+        for run in re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+)*", " ".join(p.text for p in passages)):
+            ws = run.lower().split()
+            for i, w in enumerate(ws):
+                a = normalise(w)[:ACTOR_FOLD]
+                if a in reference["actors"] and a not in on_sides:
+                    names.setdefault(a, set()).update([w, *(" ".join(ws[j:j + 2]) for j in (i - 1, i) if 0 <= j < len(ws) - 1)])
+        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)] for lang, f in foreign_sides(
+            spelled_sides, tuple(tuple(sorted(names[a])) for a in sorted(names))).items()}
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

@@ -4,11 +4,11 @@
 
 Per language (``ru.jsonl``, ``zh.jsonl``: the graded pages of eval/multilingual, texts
 git-ignored): the shipped sino-russian profile; the boolean alert built from the profile's
-own sides in that language (CLDR names, as ``eval`` prints it); and an expert's boolean
-written in that language (both sides named in one paragraph, with the stems and
-abbreviations a reader of the language would type: kept here, as the yardstick, never in
-the product). Nothing is fitted on these pages. Also the CPU per article, English against
-Russian and Chinese.
+own sides in that language (the names the profile finds for them, as ``eval`` prints it);
+and an expert's boolean written in that language (both sides named in one paragraph, with
+the stems and abbreviations a reader of the language would type: kept here, as the
+yardstick, never in the product). Nothing is fitted on these pages. Also the CPU per
+article, English against Russian and Chinese.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def main() -> int:
         print(f"\n## {lang}: {len(arts)} pages, scoring {cpu:.2f} ms CPU an article\n")
         print(HEAD)
         print(report("profile (shipped config)", scores, g, prof.threshold))
-        print(report("boolean alert, the profile's sides in CLDR names", [boolean_alert(prof, a.title, a.text) for a in arts], g, float("inf")))
+        print(report("boolean alert, the profile's sides in its names", [boolean_alert(prof, a.title, a.text) for a in arts], g, float("inf")))
         print(report("expert boolean in the language", [expert(lang, f"{a.title}\n{a.text}") for a in arts], g, float("inf")))
     return 0
 

@@ -69,3 +69,40 @@ def test_eval_reports_each_language_of_a_mixed_labels_file(tmp_path):
     for lang in ("en", "ru", "zh"):
         assert f"language {lang}: 2 articles" in out.stdout
     assert out.stdout.count("| sino-russian | profile | 2 | 1 / 0 | 1.000 |") == 3
+
+
+SIDES = (("beijing", "china", "chinese", "sino"), ("moscow", "russia", "russian", "soviet"))
+ACTORS = (("putin", "vladimir putin"), ("xi", "xi jinping", "president xi"), ("mao", "mao zedong"), ("ukraine",), ("west",))
+
+
+def test_names_beyond_cldr_travel_by_transliteration_and_iso_names():
+    fs = foreign_sides(SIDES, ACTORS)
+    ru, zh = fs["ru"], fs["zh"]
+    # transliterated: 'putin' is the Russian word путин, on Russia's side; 'xi jinping' and
+    # 'mao zedong' are Chinese in pinyin, on China's
+    assert "путин" in ru.b and {"习近平", "毛泽东"} <= set(zh.a)
+    # ISO 3166 (pycountry): the USSR for 'soviet', official names' initials, Beijing as a subdivision
+    assert {"советск", "СССР", "РФ"} <= set(ru.b) and {"КНР", "пекин"} <= set(ru.a)
+    assert "北京" in zh.a and "苏联" in zh.b and {"中苏", "中俄"} <= set(zh.pairs)
+    assert {"中方"} <= set(zh.a) and {"俄方"} <= set(zh.b)
+    m = foreign_mentions(["Путин и Си Цзиньпин провели переговоры в Пекине."], ru, "ru")
+    assert m.both == 1
+    assert foreign_mentions(["Памятник советским воинам в Харбине открыли представители КНР."], ru, "ru").both == 1
+    # Traditional characters are read as Simplified
+    assert foreign_mentions(["習近平在莫斯科會談。"], zh, "zh").both == 1
+    assert foreign_mentions(["北京宣布与莫斯科扩大合作。"], zh, "zh").both == 1
+
+
+def test_false_friends_do_not_name_a_side():
+    fs = foreign_sides(SIDES, ACTORS)
+    ru, zh = fs["ru"], fs["zh"]
+    # 'china' romanises as the Russian 'чина' (a rank): names CLDR translates never travel
+    # by transliteration; 'пути' (the way) is not Путин; 'совет' (a council) is not Soviet
+    assert not any(s.startswith("чин") for s in ru.a + ru.b)
+    assert foreign_mentions(["На пути к соглашению Совет директоров обсудил вопрос чина."], ru, "ru").either == 0
+    # 'beijing' is also 背景 (background) in pinyin: an ambiguous spelling gives no name
+    assert "背景" not in zh.a and foreign_mentions(["这个问题的背景很复杂。"], zh, "zh").either == 0
+    # a third country is not a side's, however its name transliterates ('ukraine' is 'украине')
+    assert not any(s.startswith("украин") for s in ru.a + ru.b)
+    # a short name alone ('xi', 'mao') is too ambiguous to match
+    assert "си" not in ru.a and "мао" not in ru.a

@@ -2,18 +2,20 @@
 
 A profile is built from English essays; an article in Russian or Chinese shares no word
 with them. What travels across languages is *who* a relationship is between: the sides'
-names. They come from the Unicode CLDR data that ``babel`` ships (country names, the
-names of their languages as Russian adjectives, time-zone cities), never from a
-hand-written list: a side whose English spellings include "China" and "Moscow" gets
-"Китай", "китайский", "中国", "中國" on one side and "Россия", "русский", "Москва",
-"俄罗斯", "莫斯科" on the other.
+names, never from a hand-written list. Countries, their languages (as Russian adjectives)
+and time-zone cities come from the Unicode CLDR data that ``babel`` ships: a side whose
+English spellings include "China" and "Moscow" gets "Китай", "китайский", "中国" on one side
+and "Россия", "русский", "Москва", "俄罗斯", "莫斯科" on the other. What CLDR does not give
+comes from :mod:`.foreign_names`: ISO 3166 names in translation (the USSR for "Soviet",
+"КНР", "Пекин", "北京"), and the names the essays keep using, transliterated ("Putin" is the
+Russian word "путин", "Xi Jinping" the Chinese word whose pinyin is xijinping, 习近平).
 
 Matching follows each script's habits: Cyrillic words are matched case-insensitively by
-their first :data:`FOLD` letters (Russian declines names: "Китая", "Китаю"; adjectives are
-lower-case: "российско-китайский"), Chinese names as substrings (no spaces), and a
-Chinese pair written as the two names' first characters side by side ("中俄", "俄中")
-names both sides.
-"""
+their first letters (Russian declines names: "Китая", "Китаю", "Путина"; adjectives are
+lower-case: "российско-китайский", "советских"), abbreviations ("КНР") as whole words,
+Chinese names as substrings of the text in Simplified characters (no spaces), and a
+Chinese pair written as the two names' first characters side by side ("中俄", "中苏") names
+both sides."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from commentary_monitor.relevance.foreign_names import simplified
 
 FOLD = 4
 LANGUAGES = ("ru", "zh")
@@ -114,41 +118,124 @@ def _city_forms(word: str) -> list[tuple[str, str, str]]:
 
 @dataclass(frozen=True)
 class ForeignSides:
-    """The two sides' names in one language: Cyrillic stems (lower-case, :data:`FOLD`
-    letters) or Chinese names, and the Chinese pair abbreviations."""
+    """The two sides' names in one language, and the Chinese pair abbreviations. Russian
+    names are lower-case stems matched as the start of a word (four letters for CLDR names,
+    the Snowball stem for others: 'кита', 'путин', 'советск') or, in capitals, abbreviations
+    matched as whole words ('КНР', 'СССР'); Chinese names are Simplified and matched as
+    substrings."""
     a: tuple[str, ...]
     b: tuple[str, ...]
     pairs: tuple[str, ...] = ()
 
 
-def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]]) -> dict[str, ForeignSides]:
+def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
+                  actors: tuple[tuple[str, ...], ...] = ()) -> dict[str, ForeignSides]:
     """The sides in each language of :data:`LANGUAGES`, from their English spellings
-    (e.g. (("china", "beijing", "chinese"), ("russia", "moscow", "soviet"))). Empty for a
-    language where CLDR names neither side."""
-    cldr = _cldr()
+    (e.g. (("china", "beijing", "chinese"), ("russia", "moscow", "soviet"))) and the names
+    of the profile's other own actors, one tuple of spellings each (("putin", "vladimir putin"),
+    ("xi", "xi jinping")). Empty for a language where neither side has a name.
+
+    Where the names come from (never a hand-written list):
+
+    - CLDR (babel): the countries, their languages as Russian adjectives, time-zone cities;
+    - pycountry's ISO 3166 translations: a state that is gone (the USSR, for 'soviet'), the
+      side's countries' official names and their initials ('КНР', 'СССР'), and subdivisions
+      ('Beijing Shi': 'Пекин', '北京市');
+    - transliteration, for names CLDR does not know: the Russian words whose romanisation
+      is the English spelling ('путин'), the Chinese words whose pinyin is ('习近平', '毛泽东'),
+      when exactly one word of the language's list has it ('beijing' is both 北京 and 背景:
+      neither). An actor whose name is Chinese in pinyin is on the side whose country speaks
+      Chinese; else one whose name is a Russian word, on the side that speaks Russian.
+    """
+    from babel.languages import get_official_languages
+
+    from commentary_monitor.relevance import foreign_names as fn
+
+    cldr, codes, cities = _cldr(), fn.territory_codes(), _zone_cities()
+    countries = [{codes[w] for w in words if w in codes} for words in spellings]
+    speaks = {}
+    for i, cs in enumerate(countries):
+        for c in sorted(cs):
+            official = get_official_languages(c)
+            if official:
+                speaks.setdefault(official[0], i)
+    found: list[list[tuple[str, str, str]]] = [[], []]     # (language, form, kind) per side
+    for i, words in enumerate(spellings):
+        for w in (w.lower() for w in words):
+            found[i] += [*cldr.get(w, ()), *_city_forms(w)]
+            found[i] += [(lang, f, "gone") for lang, f in fn.gone_states(w)]
+            found[i] += [(lang, f, "subdivision") for c in sorted(countries[i]) for lang, f in fn.subdivision_names(w, c)]
+        found[i] += [(lang, f, "official") for c in sorted(countries[i]) for lang, f in fn.iso_names(c)]
+    # transliteration: the sides' own spellings, and the actors' names
+    groups = [(i, tuple(w.lower() for w in words)) for i, words in enumerate(spellings)] + \
+             [(None, tuple(n.lower() for n in names)) for names in actors]
+    # names CLDR translates never travel by transliteration: 'china' romanises as 'чина' (a rank)
+    groups = [(i, tuple(n for n in names if n not in cldr and n not in cities and re.fullmatch(r"[a-z]+", n.replace(" ", ""))))
+              for i, names in groups]
+    ru = fn.russian_spelled({n for _, names in groups for n in names if " " not in n})
+    zh = fn.chinese_spelled({n.replace(" ", "") for _, names in groups for n in names})
+    for side, names in groups:
+        in_zh = sorted({f for n in names for f in zh.get(n.replace(" ", ""), ()) if len(zh[n.replace(" ", "")]) == 1})
+        in_ru = sorted({f for n in names for f in ru.get(n, ()) if len(ru[n]) == 1})
+        if side is None:
+            side = speaks.get("zh") if in_zh else speaks.get("ru") if in_ru else None
+        if side is not None:
+            found[side] += [("zh", f, "name") for f in in_zh] + [("ru", f, "name") for f in in_ru]
     out = {}
     for lang in LANGUAGES:
         sides, heads = [], []
-        for words in spellings:
-            found = [(f, kind) for w in words for lg, f, kind in [*cldr.get(w.lower(), ()), *_city_forms(w.lower())]
-                     if lg == lang and f]
-            forms = sorted({f for f, _ in found})
-            heads.append({f[0] for f, kind in found if kind == "country" and len(f) >= 2})
+        for i, words in enumerate(spellings):
+            mine = [(f, kind) for lg, f, kind in found[i] if lg == lang and f]
+            forms: set[str] = set()
             if lang == "ru":
-                forms = sorted({f.lower()[:FOLD] for f in forms if len(f) >= FOLD and " " not in f})
-            sides.append(tuple(forms))
+                for f, kind in mine:
+                    if kind in ("country", "language", "city"):      # CLDR: the first letters
+                        if len(f) >= FOLD and " " not in f:
+                            forms.add(f.lower()[:FOLD])
+                    elif " " in f:     # a long name: its initials, and its words the side's spellings sound like
+                        forms.add(fn.initials(f))
+                        forms.update(fn.russian_stem(x) for x in f.split() for w in words if fn.sounds_like(w.lower(), x))
+                    else:
+                        forms.add(fn.russian_stem(f))
+                forms = {f for f in forms if f.isupper() and len(f) >= 2 or len(f) >= FOLD}
+            else:
+                for f, kind in mine:
+                    f = fn.simplified(f)
+                    if kind == "subdivision":     # 北京市 -> 北京: as much of it as the English spells
+                        f = next((f[:k] for k in range(2, len(f)) if fn.pinyin_of(f[:k]) in {w.lower() for w in words}), f)
+                    forms.add(f)
+                    if kind == "gone":
+                        forms.update(fn.chinese_abbreviations(f))
+                # a country's first character stands for it in a pair (中俄) and as "its side" (中方)
+                head = {fn.simplified(f)[0] for f, kind in mine if kind in ("country", "gone") and len(f) >= 2}
+                heads.append(head)
+                forms.update(h + "方" for h in head)
+            sides.append(tuple(sorted(forms)))
         if sides[0] and sides[1]:
             pairs = ()
-            if lang == "zh":    # a country's first character stands for it in a pair: 中俄
+            if lang == "zh":
                 pairs = tuple(sorted({x + y for x in heads[0] for y in heads[1]} | {y + x for x in heads[0] for y in heads[1]}))
             out[lang] = ForeignSides(sides[0], sides[1], pairs)
     return out
 
 
+@lru_cache(maxsize=64)
+def _russian_index(names: tuple[str, ...]) -> tuple[frozenset, tuple[int, ...], frozenset]:
+    """Stems, their lengths, and the abbreviations (in capitals) of one side's Russian names."""
+    stems = frozenset(n for n in names if not n.isupper())
+    return stems, tuple(sorted({len(n) for n in stems})), frozenset(n for n in names if n.isupper())
+
+
+def _names_ru(words: set[str], lower: set[str], names: tuple[str, ...]) -> bool:
+    stems, lengths, abbreviations = _russian_index(names)
+    return any(w[:n] in stems for w in lower for n in lengths) or not abbreviations.isdisjoint(words)
+
+
 def _names(text: str, sides: ForeignSides, lang: str) -> tuple[bool, bool]:
     if lang == "ru":
-        stems = {w.lower()[:FOLD] for w in _CYRILLIC_WORD.findall(text)}
-        return not stems.isdisjoint(sides.a), not stems.isdisjoint(sides.b)
+        words = set(_CYRILLIC_WORD.findall(text))
+        lower = {w.lower() for w in words}
+        return _names_ru(words, lower, sides.a), _names_ru(words, lower, sides.b)
     if any(p in text for p in sides.pairs):
         return True, True
     return any(f in text for f in sides.a), any(f in text for f in sides.b)
@@ -160,6 +247,8 @@ def foreign_mentions(passages: list[str], sides: ForeignSides, lang: str):
 
     both = either = s_both = s_either = 0
     for text in passages:
+        if lang == "zh":
+            text = simplified(text)     # names are kept in Simplified characters
         in_a, in_b = _names(text, sides, lang)
         both += in_a and in_b
         if in_a or in_b:
@@ -191,3 +280,4 @@ def cjk_passages(text: str, size: int = 200) -> list[str]:
         else:
             out.append(current)
     return out
+

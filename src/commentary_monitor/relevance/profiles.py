@@ -40,7 +40,7 @@ import numpy as np
 
 from commentary_monitor.config import ProfileConfig
 from commentary_monitor.filters import Query, parse_query
-from commentary_monitor.relevance.lexical import (Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms,
+from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms, normalise,
                       passage_evidence, relationship_pairs, relationship_sides, term_counts)
 from commentary_monitor.relevance.semantic import common_directions, without_common
 
@@ -290,8 +290,18 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
             if w[0].isupper():
                 words.setdefault(w.lower()[:4], set()).add(w.lower())
         spelled_sides = tuple(tuple(sorted(x for a in side for x in words.get(a, ()))) for side in reference["sides"])
-        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)]
-                                      for lang, f in foreign_sides(spelled_sides).items()}
+        # the other own actors as the essays name them, alone and with the capitalised word
+        # beside them ('putin', 'vladimir putin', 'xi jinping'): their names may travel too
+        on_sides = {a for side in reference["sides"] for a in side}
+        names: dict[str, set] = {}
+        for run in re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+)*", " ".join(p.text for p in passages)):
+            ws = run.lower().split()
+            for i, w in enumerate(ws):
+                a = normalise(w)[:ACTOR_FOLD]
+                if a in reference["actors"] and a not in on_sides:
+                    names.setdefault(a, set()).update([w, *(" ".join(ws[j:j + 2]) for j in (i - 1, i) if 0 <= j < len(ws) - 1)])
+        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)] for lang, f in foreign_sides(
+            spelled_sides, tuple(tuple(sorted(names[a])) for a in sorted(names))).items()}
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

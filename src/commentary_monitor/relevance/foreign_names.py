@@ -1,0 +1,194 @@
+"""Where a name's forms in Russian and Chinese come from, beyond CLDR: pycountry's ISO 3166
+translations (states that are gone, official names, subdivisions), transliteration against
+wordfreq's word lists (iuliia's romanisation for Russian, pypinyin's for Chinese), and the
+Russian Snowball stemmer. Used once, when a profile is built (see :mod:`.crosslingual`);
+only :func:`simplified` runs when an article is scored.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_CYRILLIC = re.compile(r"[а-яё]+")
+ROMANISATION = "WIKIPEDIA"    # iuliia's scheme: how English-language writing spells Russian names
+MIN_RUSSIAN_NAME = 4          # shorter Russian words ('си', 'мао') match too much to be a name
+_HAN_WORD = re.compile(r"[\u3400-\u9fff]{2,}")
+
+
+@lru_cache(maxsize=2)
+def word_list(lang: str) -> tuple[str, ...]:
+    """wordfreq's small list for ``lang`` (its words with a frequency of at least one in a
+    million: the floor below which a name is too rare to be worth matching)."""
+    from itertools import chain
+
+    from wordfreq import get_frequency_list
+
+    return tuple(chain(*get_frequency_list(lang, "small")))
+
+
+@lru_cache(maxsize=1)
+def _simplified_map() -> dict[int, str]:
+    """Traditional -> Simplified Chinese characters: the map ``wordfreq.chinese.simplify_chinese``
+    uses, read from wordfreq's data (importing that module imports jieba, 0.3 s, for nothing
+    we need)."""
+    import gzip
+
+    import msgpack
+    from wordfreq.util import data_path
+
+    try:
+        with gzip.open(data_path("_chinese_mapping.msgpack.gz")) as f:
+            return msgpack.load(f, raw=False, strict_map_key=False)
+    except (OSError, ValueError):     # a wordfreq without the map: Traditional text stays as it is
+        return {}
+
+
+def simplified(text: str) -> str:
+    """Chinese text in Simplified characters (character by character), so that names found
+    in Simplified match "普京與習近平" too."""
+    return text.translate(_simplified_map())
+
+
+def russian_spelled(names: set[str]) -> dict[str, list[str]]:
+    """The Russian words (wordfreq's list) whose romanisation (iuliia, :data:`ROMANISATION`)
+    is one of ``names`` (lower-case English spellings): 'putin' -> ['путин']."""
+    import iuliia
+
+    schema = getattr(iuliia, ROMANISATION)
+    names = {n for n in names if len(n) >= MIN_RUSSIAN_NAME}
+    longest: dict[str, int] = {}      # a word's first two letters, romanised -> the longest name they start
+    out: dict[str, list[str]] = {}
+    for w in word_list("ru"):
+        if len(w) < MIN_RUSSIAN_NAME or not _CYRILLIC.fullmatch(w):
+            continue
+        most = longest.get(w[:2])
+        if most is None:   # romanise only words that can be one of the names (a word romanises no shorter)
+            r = schema.translate(w[:2])
+            most = longest[w[:2]] = max((len(n) for n in names if r and n.startswith(r)), default=0)
+        if len(w) <= most and (r := schema.translate(w)) in names:
+            out.setdefault(r, []).append(w)
+    return out
+
+
+def chinese_spelled(names: set[str]) -> dict[str, list[str]]:
+    """The Chinese words (two characters or more, wordfreq's list) whose toneless pinyin
+    (pypinyin), joined, is one of ``names`` (English spellings without spaces):
+    'xijinping' -> ['习近平'], 'beijing' -> ['北京', '背景']."""
+    from pypinyin import Style, lazy_pinyin, pinyin
+
+    max_syllables = max((len(n) for n in names), default=0) // 2    # two letters a syllable at the least, but for 'a', 'e', 'o'
+    prefixes = {n[:k] for n in names for k in range(1, len(n) + 1)}
+    readings: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = {}
+    for w in word_list("zh"):
+        if not _HAN_WORD.fullmatch(w) or len(w) > max_syllables:
+            continue
+        for ch in w[:2]:
+            if ch not in readings:
+                readings[ch] = pinyin(ch, style=Style.NORMAL, heteronym=True)[0]
+        # only words whose first two characters, in some reading, can start one of the names
+        if any(r1 + r2 in prefixes for r1 in readings[w[0]] if r1 in prefixes for r2 in readings[w[1]]) \
+                and (p := "".join(lazy_pinyin(w, style=Style.NORMAL))) in names:
+            out.setdefault(p, []).append(w)
+    return out
+
+
+def pinyin_of(text: str) -> str:
+    """Toneless pinyin, joined: '北京' -> 'beijing'."""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(lazy_pinyin(text, style=Style.NORMAL))
+
+
+def _translations(domain: str, english: str) -> list[tuple[str, str]]:
+    """(language, name) of an ISO 3166 name in Russian and Chinese, from pycountry's
+    iso-codes translations (those that differ from the English)."""
+    import gettext
+
+    import pycountry
+
+    out = []
+    for lang, locale in (("ru", "ru"), ("zh", "zh_CN"), ("zh", "zh_TW")):
+        t = gettext.translation(domain, pycountry.LOCALES_DIR, languages=[locale], fallback=True).gettext(english)
+        if t and t != english:
+            out.append((lang, t))
+    return out
+
+
+@lru_cache(maxsize=1)
+def territory_codes() -> dict[str, str]:
+    """English territory name (lower-case, CLDR) -> its ISO code."""
+    from babel import Locale
+
+    return {name.lower(): code for code, name in Locale.parse("en").territories.items() if code.isalpha()}
+
+
+def gone_states(word: str) -> list[tuple[str, str]]:
+    """(language, name) of the states that are gone, whose code no current country took,
+    with ``word`` in their English name: 'soviet' -> the USSR's names."""
+    import pycountry
+
+    current = {c.alpha_2 for c in pycountry.countries}
+    return [(lang, t.split(", ")[-1]) for c in pycountry.historic_countries
+            if c.alpha_2 not in current and word in re.findall(r"[a-z]+", c.name.lower())
+            for lang, t in _translations("iso3166-3", c.name)]
+
+
+def iso_names(code: str) -> list[tuple[str, str]]:
+    """(language, name) of a country's ISO names ('Российская Федерация', 'Китайская Народная
+    Республика', '中华人民共和国')."""
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return []
+    return [(lang, t) for name in sorted({country.name, getattr(country, "official_name", country.name)})
+            for lang, t in _translations("iso3166-1", name)]
+
+
+def subdivision_names(word: str, code: str) -> list[tuple[str, str]]:
+    """(language, name) of a country's subdivision whose English name is ``word`` and its
+    type: 'beijing' -> 'Beijing Shi' -> 'Пекин', '北京市'."""
+    import pycountry
+
+    return [(lang, t) for s in pycountry.subdivisions.get(country_code=code) or ()
+            if s.name.lower().split()[:1] == [word] and len(s.name.split()) == 2
+            for lang, t in _translations("iso3166-2", s.name)]
+
+
+def russian_stem(word: str) -> str:
+    """The Snowball stem: 'советских' -> 'советск', 'кремль' -> 'кремл'."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("russian").stemWord(word.lower())
+
+
+def initials(name: str) -> str:
+    """'Союз Советских Социалистических Республик' -> 'СССР' (a name of two words or more)."""
+    words = name.split()
+    return "".join(w[0] for w in words).upper() if len(words) >= 2 and all(w[0].isalpha() for w in words) else ""
+
+
+def sounds_like(english: str, russian: str) -> bool:
+    """A Russian word of a translated name that is the English word romanised ('Советских'
+    for 'soviet'): their first three letters and half the English word agree."""
+    import iuliia
+
+    r = getattr(iuliia, ROMANISATION).translate(russian.lower())
+    n = 0
+    while n < min(len(r), len(english)) and r[n] == english[n]:
+        n += 1
+    return n >= max(3, len(english) // 2)
+
+
+def chinese_abbreviations(name: str) -> list[str]:
+    """The words of wordfreq's Chinese list that abbreviate a long name as Chinese does,
+    its first character and others of the name in order: 苏维埃社会主义共和国联盟 -> 苏联."""
+    out = []
+    for w in word_list("zh"):
+        if len(w) >= 2 and w[0] == name[0]:
+            rest = iter(name[1:])
+            if all(ch in rest for ch in w[1:]):
+                out.append(w)
+    return out

@@ -291,7 +291,7 @@ def test_profiles_show_prints_the_relationship_sides_and_the_description_words(t
     # China's names on one side, Russia's on the other
     assert ("chin*" in left) == ("beij*" in left) and ("russ*" in left) == ("mosc*" in left)
     assert "dyad (phrases that speak of the two as a pair: between" in out.stdout
-    assert re.search(r"^sides in ru \(CLDR names\): .*кита\*", out.stdout, re.M), out.stdout
+    assert re.search(r"^sides in ru \(names from CLDR, pycountry and transliteration\): .*кита\*", out.stdout, re.M), out.stdout
     assert "pairs 中俄, 俄中" in out.stdout
     words = out.stdout.split("description words (weight = information beyond an average English word; top 9 of ", 1)
     assert len(words) == 2, out.stdout

@@ -469,7 +469,7 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
                          f"  <->  {' / '.join(a + '*' for a in right)}")
             for lang, (fa, fb, fpairs) in sorted((prof.reference.get("foreign_sides") or {}).items()):
                 star = "*" if lang == "ru" else ""      # Russian names match by their first letters
-                lines.append(f"sides in {lang} (CLDR names): {' / '.join(x + star for x in fa)}  <->  "
+                lines.append(f"sides in {lang} (names from CLDR, pycountry and transliteration): {' / '.join(x + star for x in fa)}  <->  "
                              f"{' / '.join(x + star for x in fb)}" + (f"; pairs {', '.join(fpairs)}" if fpairs else ""))
             lines.append("relationship evidence: pairs (passages naming both sides), joint (how many do), close "
                          "(sentences naming both, of those naming either), others (a third actor in the "

@@ -1,11 +1,13 @@
 """Fit the scorer's calibration and measure it under cross-validation with folds grouped by outlet.
 
-    python bench/calibrate.py --shared ../shared [--real eval/real/pages] [--errors] [--cache FILE --refresh]
+    python bench/calibrate.py --shared ../shared [--real eval/real/pages] [--errors] [--cache FILE --refresh] [--no-topic]
 
 Features of every (article, profile) with the profiles of config/monitor.toml: both shipped
 profiles, and sino-russian from its essays alone (no description). One logistic regression
 pooled over the three (a grade-1 article counts once relevant and once not: the fit aims
-it at one half). Folds: the outlets dealt into five folds, so an article is always scored
+it at one half); then, for a profile without sides (memory-politics), corrections of the
+topical weights fitted on its rows alone beside the pooled model's log-odds (the pooled
+weights, which every relationship profile and the foreign path use, stay as they are). Folds: the outlets dealt into five folds, so an article is always scored
 by weights fitted on other outlets' articles; the figures printed are those held-out
 scores, per set, and their log loss. The weights printed are fitted on everything: they
 are what ``scoring.CALIBRATION`` holds (rounded).
@@ -30,7 +32,7 @@ from relevance_cv import HEAD, group_folds, load_sets, report  # noqa: E402
 
 from commentary_monitor.relevance.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
 
-REL = ["others", "pairs", "dyad", "joint", "close"]
+REL = ["others", "pairs", "dyad", "joint", "close", "contrast"]
 COLS = list(BASE_FEATURES) + ["relation"] + REL    # the weights' names in scoring.CALIBRATION
 
 
@@ -118,6 +120,28 @@ def fit(X, g, C):
     return m
 
 
+def fit_offset(X, g, offset, C):
+    """A logistic regression of grades ``g`` on ``X`` beside a fixed log-odds ``offset``
+    (L2 penalty as scikit-learn's: C * loss + |w|^2 / 2, the intercept unpenalised),
+    grade 1 counted both ways as in :func:`fit`. Returns (weights, intercept)."""
+    from scipy.optimize import minimize
+
+    mid = g == 1
+    Xa, oa = np.concatenate([X, X[mid]]), np.concatenate([offset, offset[mid]])
+    ya = np.concatenate([g >= 1, np.zeros(int(mid.sum()), dtype=bool)]).astype(float)
+
+    def loss(theta):
+        w, b = theta[:-1], theta[-1]
+        z = oa + Xa @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        nll = np.sum(np.logaddexp(0.0, z) - ya * z)
+        grad = Xa.T @ (p - ya)
+        return C * nll + 0.5 * w @ w, np.append(C * grad + w, C * np.sum(p - ya))
+
+    res = minimize(loss, np.zeros(X.shape[1] + 1), jac=True, method="L-BFGS-B")
+    return res.x[:-1], res.x[-1]
+
+
 def held_out_loss(p, g) -> float:
     """The log loss of held-out scores ``p`` against grades ``g``, summed (a grade-1 article
     counts once each way, as :func:`fit` counts it): a proper scoring rule that every
@@ -134,8 +158,12 @@ def main():
                     help="where the features are kept between runs (--refresh recomputes them)")
     ap.add_argument("--refresh", action="store_true")
     ap.add_argument("--C", type=float, default=1.0)
+    ap.add_argument("--fold-seed", type=int, default=0, help="another deal of the outlets into folds")
     ap.add_argument("--cols", default=",".join(COLS))
     ap.add_argument("--errors", action="store_true")
+    ap.add_argument("--no-topic", dest="topic", action="store_false",
+                    help="no corrections of the topical weights for profiles without sides (one pooled fit)")
+    ap.add_argument("--C-topic", dest="C_topic", type=float, default=1.0)
     ap.add_argument("--vectors", type=Path, help="another model's vectors for the semantic features (with --texts)")
     ap.add_argument("--texts", type=Path)
     args = ap.parse_args()
@@ -148,19 +176,44 @@ def main():
         variants = with_vectors(rows, variants, args.texts, args.vectors)
     cols = [COLS.index(c) for c in args.cols.split(",")]
     outlets = [o for _, _, o in rows]
-    folds = group_folds(outlets, 5)
+    folds = group_folds(outlets, 5, args.fold_seed)
     keys = list(variants)
     grades = {k: np.array([a.grades.get(k[1].replace("-", "_"), 0) for _, a, _ in rows]) for k in keys}
     pred = {k: np.zeros(len(rows)) for k in keys}
+    # profiles without sides (a topic profile: no relation features) get corrections of the
+    # topical weights, fitted on their rows alone beside the shared model's log-odds: the
+    # shared weights, which the foreign path and every relationship profile use, stay as
+    # the pooled fit makes them
+    topic_keys = [k for k in keys if not variants[k][0][:, COLS.index("relation")].any()] if args.topic else []
+    base_cols = list(range(len(BASE_FEATURES)))
+
+    def fit_both(mask):
+        m = fit(np.concatenate([variants[k][0][mask][:, cols] for k in keys]),
+                np.concatenate([grades[k][mask] for k in keys]), args.C)
+        corr = None
+        if topic_keys:
+            Xt = np.concatenate([variants[k][0][mask] for k in topic_keys])
+            off = m.decision_function(Xt[:, cols])
+            corr = fit_offset(Xt[:, base_cols], np.concatenate([grades[k][mask] for k in topic_keys]), off, args.C_topic)
+        return m, corr
+
+    def predict(m, corr, k, mask):
+        X = variants[k][0][mask]
+        z = m.decision_function(X[:, cols])
+        if corr is not None and k in topic_keys:
+            z = z + X[:, base_cols] @ corr[0] + corr[1]
+        return 1.0 / (1.0 + np.exp(-z))
+
     for f in range(5):
         tr, te = folds != f, folds == f
-        X = np.concatenate([variants[k][0][tr][:, cols] for k in keys])
-        g = np.concatenate([grades[k][tr] for k in keys])
-        m = fit(X, g, args.C)
+        m, corr = fit_both(tr)
         for k in keys:
-            pred[k][te] = m.predict_proba(variants[k][0][te][:, cols])[:, 1]
-    full = fit(np.concatenate([variants[k][0][:, cols] for k in keys]), np.concatenate([grades[k] for k in keys]), args.C)
+            pred[k][te] = predict(m, corr, k, te)
+    full, corr = fit_both(np.ones(len(rows), dtype=bool))
     print("weights (all data):", {COLS[c]: round(w, 2) for c, w in zip(cols, full.coef_[0])}, "bias", round(full.intercept_[0], 2))
+    if corr is not None:
+        print("topic corrections (all data):", {f"topic_{BASE_FEATURES[c]}": round(w, 2) for c, w in zip(base_cols, corr[0])},
+              "topic_bias", round(corr[1], 2))
     losses = {k: held_out_loss(pred[k], grades[k]) for k in keys}
     print("held-out log loss (lower is better; grade 1 counted both ways, as fitted):",
           {"/".join(k): round(x, 1) for k, x in losses.items()}, "total", round(sum(losses.values()), 1))

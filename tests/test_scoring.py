@@ -66,7 +66,7 @@ TRAP_PARAGRAPHS = [
 
 def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
     (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
-    assert sino.model == "hybrid-v7" and sino.profile_version
+    assert sino.model == "hybrid-v8" and sino.profile_version
     assert sino.features["stage"] == "hybrid"
     assert {"lexical", "semantic", "top"} <= set(sino.features)
     # the best passage is one of the article's own passages
@@ -190,6 +190,36 @@ def test_pair_phrases_are_counted_in_the_passages_that_name_a_side():
     # two economies compared, named in every passage, never spoken of as a pair
     assert dyadic_rate(["China's economy slowed. Russia's slowed too."] * 3, sides) == 0.0
     assert dyadic_rate(passages, ()) == 0.0
+
+
+def test_comparison_words_are_counted_in_the_sentences_that_name_both_sides():
+    from commentary_monitor.relevance.lexical import side_mentions
+
+    sides = (("beij", "chin"), ("mosc", "russ"))
+    compared = ["Unlike Russia, China grew richer than anyone expected, whereas Moscow stagnated.",
+                "Russia shrank while China grew.",
+                "China's growth was faster than Brazil's."]       # names one side: not counted
+    m = side_mentions(compared, sides)
+    assert (m.sentences_both, m.contrastive) == (2, 4)     # unlike, than, whereas; while
+    assert m.contrast == 4 / 3
+    related = side_mentions(["Beijing and Moscow signed a gas contract.", "Russia sells China oil."], sides)
+    assert related.contrast == 0.0 < m.contrast
+    assert side_mentions(compared, ()).contrast == 0.0
+
+
+def test_a_topic_profile_weighs_its_topical_evidence_with_its_own_corrections():
+    import pytest
+
+    from commentary_monitor.relevance.scoring import BASE_FEATURES, CALIBRATION, TOPIC_FEATURES, base_terms, logit
+
+    feats = {k: 0.8 for k in BASE_FEATURES}
+    terms = base_terms(feats)
+    shared = sum(CALIBRATION[k] * x for k, x in zip(BASE_FEATURES, terms)) + CALIBRATION["bias"]
+    own = sum(CALIBRATION[k] * x for k, x in zip(TOPIC_FEATURES, terms)) + CALIBRATION["topic_bias"]
+    assert logit(feats) == pytest.approx(shared + own)          # no sides: a topic profile
+    relation = dict(feats, others=0.0, pairs=0.0, dyad=0.0, joint=0.0, close=0.0, contrast=0.0)
+    # a relationship profile's topical evidence is weighed by the shared weights alone
+    assert logit(relation) == pytest.approx(shared + CALIBRATION["relation"])
 
 
 def test_speaking_of_the_two_as_a_pair_raises_a_relationship_profile_only():

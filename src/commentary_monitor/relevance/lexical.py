@@ -370,6 +370,13 @@ DYADIC = re.compile(
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
+# The grammar of comparing two things (English function words and the comparison vocabulary
+# of any grammar book), not of relating them: "China grew while Russia shrank", "unlike
+# Russia, China ...", "Russia is poorer than China".
+CONTRASTIVE = re.compile(
+    r"\b(?:than|unlike|whereas|while|compared?|comparing|comparison|similar(?:ly|ity)?|likewise"
+    r"|differ(?:s|ed|ent|ence|ences)?|contrast(?:s|ed|ing)?|in\s+turn|just\s+as|the\s+same\s+as)\b", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class SideMentions:
@@ -379,6 +386,7 @@ class SideMentions:
     phrases: tuple[str, ...]    # those phrases, most frequent first
     sentences_both: int = 0     # sentences naming both sides
     sentences_either: int = 0   # sentences naming either
+    contrastive: int = 0        # CONTRASTIVE words in the sentences naming both
 
     @property
     def pairs(self) -> float:
@@ -394,6 +402,12 @@ class SideMentions:
         return self.sentences_both / (self.sentences_either + 1)
 
     @property
+    def contrast(self) -> float:
+        """Comparison words per sentence naming both sides (one sentence's worth of doubt): a
+        piece comparing the two names them together to set them side by side."""
+        return self.contrastive / (self.sentences_both + 1)
+
+    @property
     def dyad(self) -> float:
         """Pair phrases per passage naming either side (the same doubt): see :func:`dyadic_rate`."""
         return self.dyadic / (self.either + 1)
@@ -405,7 +419,7 @@ def side_mentions(passages: list[str], sides) -> SideMentions:
     if not sides or not sides[0] or not sides[1]:
         return SideMentions(0, 0, 0, ())
     a, b = frozenset(sides[0]), frozenset(sides[1])
-    both = either = s_both = s_either = 0
+    both = either = s_both = s_either = contrastive = 0
     phrases: Counter = Counter()
     for text in passages:
         names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
@@ -419,8 +433,11 @@ def side_mentions(passages: list[str], sides) -> SideMentions:
                 sa, sb = not a.isdisjoint(named), not b.isdisjoint(named)
                 s_both += sa and sb
                 s_either += sa or sb
+                if sa and sb:
+                    contrastive += len(CONTRASTIVE.findall(sentence))
     return SideMentions(both, either, sum(phrases.values()),
-                        tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))), s_both, s_either)
+                        tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))), s_both, s_either,
+                        contrastive)
 
 
 def both_sides_share(passages: list[str], sides) -> float:

@@ -53,20 +53,28 @@ from commentary_monitor.relevance.crosslingual import FOREIGN_LANGUAGE, ForeignS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v7"
+MODEL_NAME = "hybrid-v8"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
 # z = sum of weight * feature over BASE_FEATURES (lexical ones as log(x + floor); cosines and
-#     evidence relative to a seed passage's) + bias, and for a relationship profile (see
-#     relation_logit) + relation + others * third-party share + pairs * share of the passages
-#     naming either side that name both + dyad * pair phrases per such passage + joint *
-#     log(1 + passages naming both) + close * share of the sentences naming either that name both. One logistic regression pooled over both shipped profiles
-#     and the essays-only sino-russian profile, on the real pages of eval/real and the dev set
-#     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.11, "semantic": -1.59, "top": -0.76, "lead": 0.04, "description": 0.81,
-               "description_lexical": 0.92, "description_top": 1.62, "lexical_top": 1.10, "bias": 0.97,
-               "relation": -2.63, "others": -1.61, "pairs": 2.39, "dyad": 0.10, "joint": 1.24, "close": 2.81}
+#     evidence relative to a seed passage's) + bias; for a profile without sides (a topic
+#     profile) + the topic_ corrections of the same weights and topic_bias (see base_logit);
+#     for a relationship profile (see relation_logit) + relation + others * third-party share
+#     + pairs * share of the passages naming either side that name both + dyad * pair phrases
+#     per such passage + joint * log(1 + passages naming both) + close * share of the
+#     sentences naming either that name both + contrast * comparison words per sentence
+#     naming both. One logistic regression pooled over both shipped profiles and the
+#     essays-only sino-russian profile, then the topic corrections on the topic profile's
+#     rows beside it, on the real pages of eval/real, the dev set and the news pages
+#     (bench/calibrate.py --topic; docs/scoring.md gives the figures under folds grouped by outlet).
+CALIBRATION = {"lexical": -0.08, "semantic": -1.64, "top": -0.73, "lead": 0.13, "description": 0.75,
+               "description_lexical": 0.92, "description_top": 1.66, "lexical_top": 1.06, "bias": 0.92,
+               "relation": -2.66, "others": -1.59, "pairs": 2.45, "dyad": 0.07, "joint": 1.35, "close": 2.76,
+               "contrast": -1.17,
+               "topic_lexical": -0.03, "topic_semantic": 0.02, "topic_top": 0.86, "topic_lead": 0.49,
+               "topic_description": 0.32, "topic_description_lexical": 0.0, "topic_description_top": 0.58,
+               "topic_lexical_top": 0.25, "topic_bias": -1.52}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
@@ -161,20 +169,32 @@ def base_terms(feats: dict) -> list[float]:
     return [math.log(feats[k] + LEXICAL_FLOOR) if k in LOG_FEATURES else feats[k] for k in BASE_FEATURES]
 
 
+TOPIC_FEATURES = tuple(f"topic_{k}" for k in BASE_FEATURES)    # a topic profile's own corrections
+
+
 def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
-    return sum(cal.get(k, 0.0) * x for k, x in zip(BASE_FEATURES, base_terms(feats))) + cal["bias"]
+    """The topical evidence's share of the log-odds. A profile without sides (a *topic*
+    profile, such as memory-politics) adds its own correction to each weight (the
+    ``topic_`` weights): its topical evidence is all it has, where a relationship profile
+    weighs it beside whether the article discusses the two sides together."""
+    terms = base_terms(feats)
+    z = sum(cal.get(k, 0.0) * x for k, x in zip(BASE_FEATURES, terms)) + cal["bias"]
+    if "pairs" not in feats:
+        z += sum(cal.get(k, 0.0) * x for k, x in zip(TOPIC_FEATURES, terms)) + cal.get("topic_bias", 0.0)
+    return z
 
 
 def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
     """What a relationship profile adds: whether the article's opening is about the two
     sides or about a third party (``others``), how many of its passages name both
-    sides (``pairs``) and how often they speak of the two as a pair (``dyad``). Nothing
+    sides (``pairs``), how often they speak of the two as a pair (``dyad``) and how
+    often they set the two side by side in comparison (``contrast``). Nothing
     for other profiles (their features carry no ``pairs``)."""
     if "pairs" not in feats:
         return 0.0
     return (cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
             + cal.get("dyad", 0.0) * feats.get("dyad", 0.0) + cal.get("joint", 0.0) * feats.get("joint", 0.0)
-            + cal.get("close", 0.0) * feats.get("close", 0.0))
+            + cal.get("close", 0.0) * feats.get("close", 0.0) + cal.get("contrast", 0.0) * feats.get("contrast", 0.0))
 
 
 def logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -324,7 +344,7 @@ class Scorer:
             feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
             m = side_mentions(view.passages, ref["sides"])
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
-            feats["close"] = m.close
+            feats["close"], feats["contrast"] = m.close, m.contrast
             feats["sides_named"] = [m.both, m.either]
             if m.phrases:
                 feats["pair_phrases"] = list(m.phrases[:6])
@@ -368,7 +388,7 @@ class Scorer:
         m = foreign_mentions(view.passages, ForeignSides(*map(tuple, names)), lang)
         # an article naming neither side is not about them: no evidence at all
         feats = {k: 1.0 if m.either else 0.0 for k in BASE_FEATURES}
-        feats.update(others=0.0, pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both), close=m.close,
+        feats.update(others=0.0, pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both), close=m.close, contrast=0.0,
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None
 

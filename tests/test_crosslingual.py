@@ -106,3 +106,30 @@ def test_false_friends_do_not_name_a_side():
     assert not any(s.startswith("украин") for s in ru.a + ru.b)
     # a short name alone ('xi', 'mao') is too ambiguous to match
     assert "си" not in ru.a and "мао" not in ru.a
+
+
+def test_a_third_country_dominating_the_opening_counts_against_the_relationship():
+    """A Russian piece on Russia and India (and a Chinese one on the war in Ukraine) names a
+    third country more than the sides: its third-party share is high, a piece on the two
+    sides' own affairs has none. The countries' names come from CLDR and ISO 3166."""
+    from commentary_monitor.relevance.crosslingual import ForeignSides, foreign_third_party
+
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
+    ru, zh = fs["ru"], fs["zh"]
+    assert foreign_third_party(RU_RELATION, ru, "ru") == 0.0
+    assert foreign_third_party(RU_OTHER, ru, "ru") >= 0.3         # Индия, Индии
+    # the United States by its initials, derived from its ISO name (Соединённые Штаты Америки)
+    us = "Вашингтон и США ввели санкции. США требуют от России уступок, а США угрожают Китаю."
+    assert foreign_third_party(us, ru, "ru") >= 0.4
+    war = ("俄乌冲突进入第三年，乌克兰军队在前线承受压力。乌克兰总统呼吁西方援助，"
+           "乌克兰和俄罗斯的谈判仍无进展。")
+    assert foreign_third_party(war, zh, "zh") >= 0.4 > foreign_third_party(ZH_RELATION, zh, "zh")
+    assert foreign_third_party(ZH_OTHER, zh, "zh") == 1 / 4          # 美国 once, 中国 twice
+    # a country that is a side is never a third one, whatever it is called
+    assert foreign_third_party("苏联和中华人民共和国的关系", zh, "zh") == 0.0
+    assert isinstance(ru, ForeignSides)
+    # and the score follows
+    sino = shipped_profiles()[0]
+    s = Scorer([sino])
+    (rel,), (other,) = s.score_many([("", RU_RELATION), ("", RU_OTHER)])
+    assert other.features["others"] > rel.features["others"] == 0.0 and rel.score > other.score

@@ -261,6 +261,99 @@ def foreign_mentions(passages: list[str], sides: ForeignSides, lang: str):
     return SideMentions(both, either, 0, (), s_both, s_either)
 
 
+FOREIGN_LEAD = {"ru": 200, "zh": 350}     # the opening: words of Russian, characters of Chinese
+
+
+@lru_cache(maxsize=2)
+def _countries(lang: str) -> tuple[tuple[str, tuple], ...]:
+    """Every country's names in ``lang``, from CLDR (babel) and ISO 3166 (pycountry), as
+    (code, forms). Chinese forms are Simplified strings, matched as substrings. Russian forms
+    are tuples of Snowball stems, one per word of a name of one or two words ('Индия' ->
+    ('инд',), 'Южная Корея' -> ('южн', 'коре')), matched against capitalised words in a row,
+    and ('', initials) for a longer official name ('Соединённые Штаты Америки' -> США)."""
+    from babel import Locale
+
+    from commentary_monitor.relevance import foreign_names as fn
+
+    locales = [Locale.parse("ru")] if lang == "ru" else [Locale.parse("zh"), Locale.parse("zh_Hant")]
+    out = []
+    for code in Locale.parse("en").territories:
+        if not (code.isalpha() and len(code) == 2):
+            continue
+        names = {loc.territories[code] for loc in locales if code in loc.territories}
+        names |= {t for lg, t in fn.iso_names(code) if lg == lang}
+        forms: set = set()
+        for name in names:
+            name = re.sub(r"\s*\(.*?\)", "", name).strip()
+            if lang == "zh":
+                if len(name) >= 2:
+                    forms.add(simplified(name))
+                continue
+            words = _CYRILLIC_WORD.findall(name)
+            if len(words) >= 3 and fn.initials(name):
+                forms.add(("", fn.initials(name)))
+            elif words:
+                forms.add(tuple(fn.russian_stem(w) for w in words))
+        if forms:
+            out.append((code, tuple(sorted(forms))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8)
+def _third_countries(sides: ForeignSides, lang: str):
+    """The countries that are neither side (a country one of whose names names a side is
+    that side), indexed for :func:`foreign_third_party`: Chinese, [forms per country];
+    Russian, (first stem -> [(country, stems)], initials -> country)."""
+    def spelled(form) -> str:
+        return form if isinstance(form, str) else form[1] if not form[0] else " ".join(x.capitalize() for x in form)
+
+    others = [(code, forms) for code, forms in _countries(lang)
+              if not any(any(_names(spelled(f), sides, lang)) for f in forms)]
+    if lang == "zh":
+        return [forms for _, forms in others]
+    first: dict[str, list] = {}
+    abbreviations: dict[str, str] = {}
+    for code, forms in others:
+        for f in forms:
+            if not f[0]:
+                abbreviations[f[1]] = code
+            else:
+                first.setdefault(f[0], []).append((code, f))
+    return first, abbreviations
+
+
+def foreign_third_party(text: str, sides: ForeignSides, lang: str) -> float:
+    """How much a third country dominates the opening of an article in ``lang`` (its first
+    :data:`FOREIGN_LEAD` words or characters): its mentions over those of the sides' names
+    plus its own (plus one), as :func:`.lexical.third_party_share` does for English actors.
+    The countries come from CLDR and ISO 3166, never from a list: a piece on Russia and
+    India, or on the war in Ukraine, names its third country more than the sides."""
+    if lang == "zh":
+        lead = simplified(text[:FOREIGN_LEAD["zh"]])
+        other = max((sum(lead.count(f) for f in forms) for forms in _third_countries(sides, lang)), default=0)
+        own = sum(lead.count(f) for f in sides.a + sides.b)
+        return other / (own + other + 1)
+    words = _CYRILLIC_WORD.findall(" ".join(text.split(maxsplit=FOREIGN_LEAD["ru"])[:FOREIGN_LEAD["ru"]]))
+    first, abbreviations = _third_countries(sides, lang)
+    from commentary_monitor.relevance.foreign_names import russian_stem
+
+    stems = [russian_stem(w) if w[0].isupper() else None for w in words]
+    counts: dict[str, int] = {}
+    own = 0
+    for k, w in enumerate(words):
+        if w in abbreviations:
+            counts[abbreviations[w]] = counts.get(abbreviations[w], 0) + 1
+        elif stems[k] is not None:
+            for code, f in first.get(stems[k], ()):
+                if tuple(stems[k:k + len(f)]) == f:
+                    counts[code] = counts.get(code, 0) + 1
+                    break
+        a, b = _names(w, sides, lang)
+        own += a or b
+    other = max(counts.values(), default=0)
+    return other / (own + other + 1)
+
+
 def cjk_passages(text: str, size: int = 200) -> list[str]:
     """Chinese text in passages of about ``size`` characters, cut at sentence ends (it has
     no spaces to count words by)."""

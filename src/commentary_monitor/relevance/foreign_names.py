@@ -157,11 +157,17 @@ def subdivision_names(word: str, code: str) -> list[tuple[str, str]]:
             for lang, t in _translations("iso3166-2", s.name)]
 
 
-def russian_stem(word: str) -> str:
-    """The Snowball stem: 'советских' -> 'советск', 'кремль' -> 'кремл'."""
+@lru_cache(maxsize=1)
+def _russian_stemmer():
     import snowballstemmer
 
-    return snowballstemmer.stemmer("russian").stemWord(word.lower())
+    return snowballstemmer.stemmer("russian")
+
+
+@lru_cache(maxsize=65536)
+def russian_stem(word: str) -> str:
+    """The Snowball stem: 'советских' -> 'советск', 'кремль' -> 'кремл'."""
+    return _russian_stemmer().stemWord(word.lower())
 
 
 def initials(name: str) -> str:

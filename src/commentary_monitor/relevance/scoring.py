@@ -49,7 +49,8 @@ import numpy as np
 
 from commentary_monitor.filters import muted_by
 from commentary_monitor.relevance.lexical import Vocabulary, actor_mentions, length_damping, side_mentions, term_counts, third_party_share
-from commentary_monitor.relevance.crosslingual import FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, script_of
+from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
+                                                       foreign_third_party, script_of)
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
@@ -385,10 +386,12 @@ class Scorer:
             feats = {k: 0.0 for k in BASE_FEATURES}
             feats["stage"] = "unreadable"
             return feats, np.zeros(n), [[] for _ in range(n)], None
-        m = foreign_mentions(view.passages, ForeignSides(*map(tuple, names)), lang)
+        sides = ForeignSides(*map(tuple, names))
+        m = foreign_mentions(view.passages, sides, lang)
         # an article naming neither side is not about them: no evidence at all
         feats = {k: 1.0 if m.either else 0.0 for k in BASE_FEATURES}
-        feats.update(others=0.0, pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both), close=m.close, contrast=0.0,
+        feats.update(others=foreign_third_party(view.text, sides, lang), pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both),
+                     close=m.close, contrast=0.0,
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None
 

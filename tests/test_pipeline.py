@@ -287,13 +287,12 @@ def _stem_state(_job, _state):
     import gc
     import resource
 
-    from trafilatura import external
 
     from commentary_monitor.warehouse import search
     from commentary_monitor.relevance.semantic import default_encoder
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    warm = bool(external.JT_STOPLIST) and default_encoder.cache_info().currsize == 1
+    warm = default_encoder.cache_info().currsize == 1
     return (len(search._stems), search._stem_con is None, search._stems.get("relations"), gc.get_freeze_count(),
             usage.ru_utime + usage.ru_stime, warm, gc.get_threshold()[0])
 

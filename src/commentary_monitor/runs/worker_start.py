@@ -3,10 +3,10 @@ what every worker needs, done before the workers are forked from it, so that eac
 with it instead of doing it again:
 
 - the common words' stems (~0.35 s of CPU a worker);
-- trafilatura's lazy first-use loads, which a worker would otherwise pay on its first real
-  page (~0.25 s): the jusText stop lists of every language (loaded the first time a page's
-  main text comes out short) and the public-suffix list (the first time a site's name is
-  taken from its URL);
+- trafilatura's lazy first-use work, which a worker would otherwise pay on its first real
+  page: its first extraction and the public-suffix list (the first time a site's name is
+  taken from its URL). (Its fallback extractors, and jusText's stop lists, are not used:
+  see :func:`.extract.extract_page`.)
 - the language detector's model (~1 s to load; see :mod:`.language`);
 - the packaged embedding model (a worker's scorer arrives pickled by name and finds it);
 - when the CLI names a configuration (``workers.PREBUILD_ENV``), its profiles, built into
@@ -31,7 +31,7 @@ from commentary_monitor.extraction.language import detector
 from commentary_monitor.warehouse.search import prestem
 from commentary_monitor.relevance.semantic import default_encoder
 
-# A short page: its text falls below trafilatura's minimum, so the jusText rescue runs.
+# A short page: trafilatura's first extraction.
 _SHORT_PAGE = b"<html><head><title>Warm up</title></head><body><article><p>Warm up.</p></article></body></html>"
 
 prestem(close=True)

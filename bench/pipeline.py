@@ -169,7 +169,8 @@ def run_ingest(cfg: Path, env: dict) -> dict:
                         cpu[p.pid] = t.user + t.system
                         if p.pid not in kinds:
                             cmd = " ".join(p.cmdline())
-                            kinds[p.pid] = ("flow" if p.pid == proc.pid else "api" if "--lifespan" in cmd or "uvicorn" in cmd
+                            kinds[p.pid] = ("flow" if p.pid == proc.pid
+                                            else "api" if "--lifespan" in cmd or "uvicorn" in cmd or "temporary_api" in cmd
                                             else "workers")
                     except psutil.Error:
                         pass

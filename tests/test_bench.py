@@ -34,3 +34,26 @@ def test_the_pipeline_benchmark_runs_and_writes_its_tables(tmp_path):
     assert "| weekly digest query (both profiles, median of 5) |" in doc and "| storing 200 articles" in doc
     for table in ("| N | flow process", "| N | set-up |"):
         assert table in doc
+
+
+def test_the_extraction_benchmark_scores_both_modes_against_ground_truth(tmp_path):
+    import gzip
+    import json
+
+    body = "\n\n".join(f"Paragraph {i} of the article on pipelines and tariffs, long enough to be kept by the "
+                       "extractor as the main text of the page, with more words." for i in range(8))
+    truth = {}
+    for k in ("a", "b"):
+        html = ("<html><head><title>T</title></head><body><nav>Home | About</nav><article>"
+                + "".join(f"<p>{p}</p>" for p in body.split("\n\n")) + "</article><footer>(c) site</footer></body></html>")
+        (tmp_path / f"{k}.html.gz").write_bytes(gzip.compress(html.encode()))
+        truth[k] = {"url": f"https://example.com/{k}", "articleBody": body}
+    (tmp_path / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "extraction.py"), "--html-dir", str(tmp_path), "--rounds", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| with") or line.startswith("| without")]
+    assert len(rows) == 2
+    for row in rows:
+        f1 = float(row.split("|")[4])
+        assert f1 > 0.9       # the article's text, without the navigation and the footer

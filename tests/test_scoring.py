@@ -205,6 +205,12 @@ def test_comparison_words_are_counted_in_the_sentences_that_name_both_sides():
     related = side_mentions(["Beijing and Moscow signed a gas contract.", "Russia sells China oil."], sides)
     assert related.contrast == 0.0 < m.contrast
     assert side_mentions(compared, ()).contrast == 0.0
+    # the explanation says so when comparison dominates
+    sino = shipped_profiles()[0]
+    (cmp,), (rel,) = Scorer([sino]).score_many([("Two paths", " ".join(compared * 3)),
+                                                ("Gas", "Beijing and Moscow signed a gas contract. Russia sells China oil.")])
+    assert "set side by side rather than related" in cmp.explanation and "comparison words" in cmp.explanation
+    assert "side by side" not in rel.explanation
 
 
 def test_a_topic_profile_weighs_its_topical_evidence_with_its_own_corrections():

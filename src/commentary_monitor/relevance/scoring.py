@@ -79,6 +79,7 @@ CALIBRATION = {"lexical": -0.08, "semantic": -1.64, "top": -0.73, "lead": 0.13, 
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
+COMPARISON_NOTE = 0.5    # comparison words per sentence naming both sides the explanation mentions
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,8 @@ class Scorer:
             m = side_mentions(view.passages, ref["sides"])
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["close"], feats["contrast"] = m.close, m.contrast
+            if m.contrastive:
+                feats["comparison_words"] = m.contrastive
             feats["sides_named"] = [m.both, m.either]
             if m.phrases:
                 feats["pair_phrases"] = list(m.phrases[:6])
@@ -447,6 +450,8 @@ class Scorer:
             + (f"; both sides named together in {feats['sides_named'][0]} of the {feats['sides_named'][1]} passages "
                f"naming either" if "sides_named" in feats else "")
             + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
+            + (f"; the two sides set side by side rather than related ({feats['comparison_words']} comparison words "
+               f"in the sentences naming both)" if feats.get("contrast", 0.0) >= COMPARISON_NOTE else "")
             + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; written in {feats['language']}: scored by whom it names, the sides' names in that language"

@@ -7,7 +7,9 @@ site on 127.0.0.1 (its paragraphs as <p>, its title as <h1>), listed in an RSS f
 outlet; ``commentary-monitor ingest`` fetches, extracts and scores them with the shipped
 config (its profiles; ``--no-description``: the descriptions removed) into a fresh
 warehouse, and the figures come from the ``scored_articles`` view: what a user would get.
-Loopback only.
+A body that opens with its title loses that paragraph (the page shows the headline once).
+For Russian or Chinese pages, the expert's boolean in that language (bench/crosslingual.py)
+is also measured on the text as stored. Loopback only.
 """
 from __future__ import annotations
 
@@ -43,8 +45,17 @@ def main() -> int:
         by_outlet: dict[str, list[SampleArticle]] = {}
         paths = {}
         for i, r in enumerate(rows):
-            body = "\n\n".join(p for p in re.split(r"\n+", r.get("body", "")) if p.strip())
-            title = r.get("title") or body.split("\n\n", 1)[0][:90]
+            # the page shows its headline once, as its <h1>: a body that opens with it (the stored
+            # excerpts often do) loses that paragraph, and one without a title gives its first
+            # short paragraph as the headline
+            paras = [p for p in re.split(r"\n+", r.get("body", "")) if p.strip()]
+            title = (r.get("title") or "").strip()
+            if not title and paras and len(paras[0]) <= 90:
+                title = paras.pop(0).strip()
+            elif title and paras and paras[0].strip() == title:
+                paras.pop(0)
+            body = "\n\n".join(paras)
+            title = title or body[:90]
             path = f"/a/{i}"
             a = SampleArticle(site.url(path), title, "Staff", body[:200], body, now - timedelta(hours=i % 100))
             site.add(path, article_page(a, r.get("outlet", "site")))
@@ -69,6 +80,7 @@ def main() -> int:
         con = duckdb.connect(str(project / "warehouse/monitor.duckdb"), read_only=True)
         got = con.execute("SELECT url, profile, score FROM scored_articles").fetchall()
         thresholds = dict(con.execute("SELECT DISTINCT profile, 0.5 FROM scored_articles").fetchall())
+        stored = dict(con.execute("SELECT url, text FROM articles").fetchall())     # the headline is in it (the <h1>)
         con.close()
     scores: dict[str, dict[str, float]] = {}
     for url, profile, score in got:
@@ -80,6 +92,15 @@ def main() -> int:
         urls = [u for u in paths if u in scores[profile] and key in paths[u].get("labels", {})]
         print(report(profile, [scores[profile][u] for u in urls], [int(paths[u]["labels"][key]) for u in urls],
                      thresholds.get(profile, 0.5)))
+    # Russian or Chinese pages: the expert's boolean in that language (bench/crosslingual.py) on
+    # the text as stored, beside the profile as the pipeline scored it
+    langs = {r.get("lang") for r in paths.values()}
+    if len(langs) == 1 and (lang := langs.pop()) in ("ru", "zh") and "sino-russian" in scores:
+        from crosslingual import expert
+
+        urls = [u for u in paths if u in stored and "sino_russian" in paths[u].get("labels", {})]
+        print(report(f"expert boolean in {lang}, on the stored text", [expert(lang, stored[u]) for u in urls],
+                     [int(paths[u]["labels"]["sino_russian"]) for u in urls], float("inf")))
     return 0
 
 

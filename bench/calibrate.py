@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from relevance_cv import HEAD, group_folds, load_sets, report  # noqa: E402
 
-from commentary_monitor.relevance.scoring import BASE_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
+from commentary_monitor.relevance.scoring import BASE_FEATURES, RELATION_FEATURES, ArticleView, Scorer, base_terms  # noqa: E402
 
-REL = ["others", "pairs", "dyad", "joint", "close", "contrast"]
+REL = list(RELATION_FEATURES)
 COLS = list(BASE_FEATURES) + ["relation"] + REL    # the weights' names in scoring.CALIBRATION
 
 

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from commentary_monitor.relevance.foreign_names import simplified
+from commentary_monitor.relevance.foreign_names import russian_stem, simplified
 
 FOLD = 4
 LANGUAGES = ("ru", "zh")
@@ -335,8 +335,7 @@ def foreign_third_party(text: str, sides: ForeignSides, lang: str) -> float:
         return other / (own + other + 1)
     words = _CYRILLIC_WORD.findall(" ".join(text.split(maxsplit=FOREIGN_LEAD["ru"])[:FOREIGN_LEAD["ru"]]))
     first, abbreviations = _third_countries(sides, lang)
-    from commentary_monitor.relevance.foreign_names import russian_stem
-
+    own_names = sides.a + sides.b
     stems = [russian_stem(w) if w[0].isupper() else None for w in words]
     counts: dict[str, int] = {}
     own = 0
@@ -348,8 +347,7 @@ def foreign_third_party(text: str, sides: ForeignSides, lang: str) -> float:
                 if tuple(stems[k:k + len(f)]) == f:
                     counts[code] = counts.get(code, 0) + 1
                     break
-        a, b = _names(w, sides, lang)
-        own += a or b
+        own += _names_ru({w}, {w.lower()}, own_names)
     other = max(counts.values(), default=0)
     return other / (own + other + 1)
 

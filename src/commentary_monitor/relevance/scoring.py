@@ -68,7 +68,7 @@ SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) seman
 #     naming both. One logistic regression pooled over both shipped profiles and the
 #     essays-only sino-russian profile, then the topic corrections on the topic profile's
 #     rows beside it, on the real pages of eval/real, the dev set and the news pages
-#     (bench/calibrate.py --topic; docs/scoring.md gives the figures under folds grouped by outlet).
+#     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
 CALIBRATION = {"lexical": -0.08, "semantic": -1.64, "top": -0.73, "lead": 0.13, "description": 0.75,
                "description_lexical": 0.92, "description_top": 1.66, "lexical_top": 1.06, "bias": 0.92,
                "relation": -2.66, "others": -1.59, "pairs": 2.45, "dyad": 0.07, "joint": 1.35, "close": 2.76,
@@ -172,6 +172,7 @@ def base_terms(feats: dict) -> list[float]:
 
 
 TOPIC_FEATURES = tuple(f"topic_{k}" for k in BASE_FEATURES)    # a topic profile's own corrections
+RELATION_FEATURES = ("others", "pairs", "dyad", "joint", "close", "contrast")    # a relationship profile's own
 
 
 def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -194,9 +195,7 @@ def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
     for other profiles (their features carry no ``pairs``)."""
     if "pairs" not in feats:
         return 0.0
-    return (cal.get("relation", 0.0) + cal.get("others", 0.0) * feats["others"] + cal.get("pairs", 0.0) * feats["pairs"]
-            + cal.get("dyad", 0.0) * feats.get("dyad", 0.0) + cal.get("joint", 0.0) * feats.get("joint", 0.0)
-            + cal.get("close", 0.0) * feats.get("close", 0.0) + cal.get("contrast", 0.0) * feats.get("contrast", 0.0))
+    return cal.get("relation", 0.0) + sum(cal.get(k, 0.0) * feats.get(k, 0.0) for k in RELATION_FEATURES)
 
 
 def logit(feats: dict, cal: dict = CALIBRATION) -> float:

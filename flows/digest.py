@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Cancelled
 
@@ -17,7 +17,7 @@ from commentary_monitor.config import EmailSettings, load_config
 from commentary_monitor.errors import ConfigError, Stopped
 from commentary_monitor.warehouse.store import Warehouse
 
-from commentary_monitor.flows.hooks import announce, notify_on_failure
+from commentary_monitor.flows.hooks import announce, notify_on_failure, plain_flow
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def smtp_password(email: EmailSettings, config_path: Path) -> str | None:
     return None
 
 
-@flow(name="digest", validate_parameters=False, on_failure=[notify_on_failure, announce],
+@plain_flow(name="digest", validate_parameters=False, on_failure=[notify_on_failure, announce],
       on_completion=[announce], on_cancellation=[announce])
 def digest(config_path: str | None = None, week: str | None = None, send: bool = False,
            resend: bool = False) -> DigestResult:

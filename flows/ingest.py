@@ -2,12 +2,14 @@
 
 Wiring only: the tasks call one library function each, and the run's order (feed groups,
 batches, the task runner, stopping) lives in :mod:`commentary_monitor.runs.ingest`. Tasks
-are coarse (all feeds, then batches of articles) because a Prefect task run costs ~25 ms of CPU.
+are coarse (all feeds, then batches of articles) because a Prefect task run costs ~25 ms of CPU,
+and carry no tags: a tagged task run asks the API for the tag's concurrency slots first (a
+round trip per task run, and ~0.2 s on a command's first).
 """
 
 from __future__ import annotations
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Cancelled, Failed
 
@@ -18,22 +20,22 @@ from commentary_monitor.relevance.scoring import Scorer
 from commentary_monitor.runs import pipeline
 from commentary_monitor.runs.ingest import IngestTasks, run_ingest, transient_only, unless_stopped
 
-from commentary_monitor.flows.hooks import announce, notify_on_failure
+from commentary_monitor.flows.hooks import announce, notify_on_failure, plain_flow
 
 RETRY = dict(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_only)
 
 
-@task(name="fetch-feeds", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
+@task(name="fetch-feeds", cache_policy=NO_CACHE, **RETRY)
 def fetch_feeds(feeds: list, settings: FetchSettings, states: dict, on_read=None) -> list[pipeline.FeedOutcome]:
     return unless_stopped(pipeline.fetch_feeds, feeds, settings, states, on_read, default=[])
 
 
-@task(name="fetch-robots", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
+@task(name="fetch-robots", cache_policy=NO_CACHE, **RETRY)
 def fetch_robots(candidates: list, settings: FetchSettings) -> dict:
     return unless_stopped(pipeline.fetch_robots, candidates, settings, default={})
 
 
-@task(name="build-articles", cache_policy=NO_CACHE, tags=["commentary-monitor"], **RETRY)
+@task(name="build-articles", cache_policy=NO_CACHE, **RETRY)
 def build_articles(pages, size: int, settings: FetchSettings, scorer: Scorer,
                    workers: int | None = None) -> pipeline.Batch | None:
     """Extract and score one batch of articles from the next ``size`` pages to arrive in the
@@ -45,7 +47,7 @@ def build_articles(pages, size: int, settings: FetchSettings, scorer: Scorer,
 TASKS = IngestTasks(fetch_feeds=fetch_feeds, fetch_robots=fetch_robots, build_articles=build_articles)
 
 
-@flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure, announce],
+@plain_flow(name="ingest", validate_parameters=False, on_failure=[notify_on_failure, announce],
       on_completion=[announce], on_cancellation=[announce])
 def ingest(config_path: str | None = None) -> pipeline.IngestSummary:
     """Read the feeds, build and store the new articles; the run's summary.

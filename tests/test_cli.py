@@ -22,8 +22,9 @@ from .test_warehouse import article, score
 EXE = shutil.which("commentary-monitor", path=str(Path(sys.executable).parent)) or "commentary-monitor"
 
 
-def cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path | None = None, timeout: int = 300, **extra_env: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "COMMENTARY_MONITOR_CONFIG"}
+    env.update(extra_env)
     # Never the repository's own folder: a Prefect database there would end up in commits.
     env["PREFECT_HOME"] = str(Path(tempfile.gettempdir()) / "commentary-monitor-test-prefect" if cwd is None
                               else cwd / ".prefect-home")
@@ -380,6 +381,21 @@ def test_a_command_records_its_flow_run_in_the_temporary_api_it_starts_itself(tm
     assert out.returncode == 0, out.stderr
     assert ("ingest", "COMPLETED") in _flow_runs(tmp_path / ".prefect-home")
     assert "Traceback" not in out.stderr, out.stderr
+
+
+def test_the_runs_logs_reach_the_temporary_api_before_it_stops(tmp_path):
+    """With Prefect's run logs on (PREFECT_LOGGING_LEVEL=INFO), what the flow logged is sent
+    before the command stops its temporary API: stored in its database, and no "Error logging
+    to API" at the end of the output."""
+    import sqlite3
+
+    cfg = write_config(tmp_path, [], [])
+    out = cli("--config", str(cfg), "ingest", cwd=tmp_path, PREFECT_LOGGING_LEVEL="INFO")
+    assert out.returncode == 0, out.stderr
+    assert "Error logging to API" not in out.stderr + out.stdout, out.stderr
+    with sqlite3.connect(tmp_path / ".prefect-home" / "prefect.db") as db:
+        messages = [m for (m,) in db.execute("SELECT message FROM log")]
+    assert any("Finished in state Completed" in m for m in messages), messages
 
 
 def test_a_command_reports_to_the_prefect_server_of_a_running_serve(tmp_path):

@@ -40,3 +40,16 @@ def test_served_deployments_match():
         ("weekly-digest", {"config_path": "/x/monitor.toml", "send": True})]
     crons = [(d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone) for d in ds]
     assert crons == [("*/5 * * * *", "Europe/London"), ("0 7 * * 1", "Europe/London")]
+
+
+def test_the_flows_record_plain_parameters_as_they_are_and_others_through_prefect():
+    from pathlib import PurePosixPath
+
+    from commentary_monitor.flows.digest import digest
+    from commentary_monitor.flows.ingest import ingest
+
+    assert ingest.serialize_parameters({"config_path": "c.toml"}) == {"config_path": "c.toml"}
+    assert digest.serialize_parameters({"config_path": None, "week": "2026-W46", "send": True}) == \
+        {"config_path": None, "week": "2026-W46", "send": True}
+    # anything else goes through Prefect's own encoder
+    assert ingest.serialize_parameters({"config_path": PurePosixPath("c.toml")}) == {"config_path": "c.toml"}

@@ -251,6 +251,7 @@ class FlowAPI:
 
     def _stop_temporary(self) -> None:
         if self.temporary:
+            _drain_prefect_senders()
             self.temporary.stop()
             self.temporary = None
 
@@ -262,6 +263,16 @@ class FlowAPI:
 
             refresh_global_settings_context()
         self._stop_temporary()
+
+
+def _drain_prefect_senders(timeout: float = 5.0) -> None:
+    """Send what Prefect's log and event workers still hold (run logs at the user's
+    PREFECT_LOGGING_LEVEL, the runs' events) before the temporary API they send to stops:
+    left to Prefect's own drain at exit, they find it gone, retry for ~1.5 s and print
+    "Error logging to API"."""
+    for module, name in (("prefect.logging.handlers", "APILogWorker"), ("prefect.events.worker", "EventsWorker")):
+        if module in sys.modules:       # never started when never imported
+            getattr(sys.modules[module], name).drain_all(timeout=timeout, at_exit=False)
 
 
 def api_of_running_serve(folder: Path, timeout: float = 1.0) -> str | None:

@@ -27,6 +27,18 @@ def test_metrics_at_threshold():
     assert many.p10 == pytest.approx(9 / 10)  # grade 1 counts, as in BASELINES.md
 
 
+def test_tied_articles_count_at_their_groups_mean_whatever_the_files_order():
+    """A boolean alert ties often; the order of the labels file must not break its ties."""
+    grades = [2, 2, 0, 0]
+    first, last = metrics("p", [1, 1, 1, 1], grades, 0.5), metrics("p", [1, 1, 1, 1], grades[::-1], 0.5)
+    assert first.rprec2 == last.rprec2 == pytest.approx(0.5)
+    assert first.ndcg10 == pytest.approx(last.ndcg10) and first.ndcg10 < 1.0
+    assert first.p10 == pytest.approx(0.5)
+    # a tie across the cut-off (three grade-2 articles: the third place is one of two) counts half
+    m = metrics("p", [3, 2, 1, 1], [2, 2, 0, 2], 0.5)
+    assert m.rprec2 == pytest.approx(2.5 / 3) and m.ndcg10 < 1.0
+
+
 def test_labels_file_errors_name_the_line():
     good = json.dumps({"id": "a", "title": "t", "dek": "d", "body": "b", "labels": {"sino_russian": 2}})
     arts = parse_labels([good, ""], "f.jsonl")

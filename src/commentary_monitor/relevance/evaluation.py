@@ -35,8 +35,37 @@ class ProfileMetrics:
     threshold: float
 
 
-def dcg(gains: list[int], k: int) -> float:
+def dcg(gains: list[float], k: int) -> float:
+    """Discounted cumulative gain of the first ``k`` grades (or expected gains, 2^g - 1)."""
     return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+
+
+def _expected_dcg(gains: list[float], k: int) -> float:
+    return sum(x / math.log2(i + 2) for i, x in enumerate(gains[:k]))
+
+
+def tie_groups(scores: list[float]) -> list[list[int]]:
+    """The articles' indices by rank, best first, articles of equal score in one group."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and scores[groups[-1][0]] == scores[i]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def per_position(scores: list[float], values: list[float]) -> list[float]:
+    """``values`` (one per article) by rank position, each position given the mean of its
+    tie group: what a ranking shows there on average over the orders its ties could take.
+    Without it, ties keep the order of the labels file, and a ranker that ties often (a
+    boolean alert counting passages) is credited with the order its grader wrote."""
+    out: list[float] = []
+    for group in tie_groups(scores):
+        mean = sum(values[i] for i in group) / len(group)
+        out.extend([mean] * len(group))
+    return out
 
 
 def ndcg(ranked_grades: list[int], k: int) -> float:
@@ -56,8 +85,12 @@ def auc(pos: list[float], neg: list[float]) -> float | None:
 
 
 def metrics(profile: str, scores: list[float], grades: list[int], threshold: float) -> ProfileMetrics:
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    ranked = [grades[i] for i in order]
+    """The figures of one ranking; tied articles count at their tie group's mean (see
+    :func:`per_position`), as AUC counts a tie as half a win."""
+    gains = per_position(scores, [2**g - 1 for g in grades])
+    ideal = sorted(grades, reverse=True)
+    relevant = per_position(scores, [1.0 if g >= 1 else 0.0 for g in grades])
+    top = per_position(scores, [1.0 if g == 2 else 0.0 for g in grades])
     s2 = [s for s, g in zip(scores, grades) if g == 2]
     s1 = [s for s, g in zip(scores, grades) if g == 1]
     s0 = [s for s, g in zip(scores, grades) if g == 0]
@@ -69,12 +102,12 @@ def metrics(profile: str, scores: list[float], grades: list[int], threshold: flo
         n=len(scores),
         n2=n2,
         n1=len(s1),
-        ndcg10=ndcg(ranked, 10),
-        ndcg30=ndcg(ranked, 30),
+        ndcg10=_expected_dcg(gains, 10) / (dcg(ideal, 10) or 1.0) if any(ideal) else 0.0,
+        ndcg30=_expected_dcg(gains, 30) / (dcg(ideal, 30) or 1.0) if any(ideal) else 0.0,
         auc2v0=auc(s2, s0),
         auc1v0=auc(s1, s0),
-        p10=sum(1 for g in ranked[:10] if g >= 1) / min(10, len(ranked)) if ranked else 0.0,
-        rprec2=(sum(1 for g in ranked[:n2] if g == 2) / n2) if n2 else None,
+        p10=sum(relevant[:10]) / min(10, len(relevant)) if relevant else 0.0,
+        rprec2=(sum(top[:n2]) / n2) if n2 else None,
         precision=(sum(1 for g in picked if g >= 1) / len(picked)) if picked else None,
         recall2=(sum(1 for s in s2 if s >= threshold) / n2) if n2 else None,
         recall_any=(sum(1 for g in picked if g >= 1) / relevant_any) if relevant_any else None,

@@ -57,3 +57,13 @@ def test_the_extraction_benchmark_scores_both_modes_against_ground_truth(tmp_pat
     for row in rows:
         f1 = float(row.split("|")[4])
         assert f1 > 0.9       # the article's text, without the navigation and the footer
+
+
+def test_the_fixed_cost_benchmark_times_both_ways_of_reporting_to_prefect(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "fixed_cost.py"), "--runs", "1"],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "machine: " in proc.stdout
+    for way in ("temporary Prefect API: median", "serve's server reused: median"):
+        assert way in proc.stdout, proc.stdout

@@ -1,4 +1,6 @@
 """Russian and Chinese articles against the English-built profiles (texts written for these tests)."""
+import pytest
+
 from commentary_monitor.relevance.crosslingual import cjk_passages, foreign_mentions, foreign_sides, script_of
 from commentary_monitor.relevance.scoring import Scorer
 
@@ -22,6 +24,25 @@ def test_scripts_and_chinese_passages():
     assert script_of("中国とロシアの関係について") == "kana"      # Japanese is not read as Chinese
     ps = cjk_passages("。".join(["中俄关系不断发展"] * 60) + "。")
     assert len(ps) > 1 and all(len(p) >= 50 for p in ps)
+
+
+def test_the_sides_names_are_kept_and_read_back_while_their_inputs_stay(tmp_path, monkeypatch):
+    from commentary_monitor.relevance import crosslingual
+
+    sides = (("china", "chinese", "beijing"), ("russia", "russian", "moscow"))
+    first = crosslingual.foreign_sides_cached(sides, (), tmp_path)
+    assert len(list(tmp_path.glob("foreign-sides-*.json"))) == 1
+
+    def not_again(*args):
+        raise AssertionError("found again")
+
+    monkeypatch.setattr(crosslingual, "foreign_sides", not_again)
+    assert crosslingual.foreign_sides_cached(sides, (), tmp_path) == first     # read back
+    with pytest.raises(AssertionError, match="found again"):                   # other sides: found anew
+        crosslingual.foreign_sides_cached((("china",), ("india",)), (), tmp_path)
+    (next(tmp_path.glob("foreign-sides-*.json"))).write_text("{not json", encoding="utf-8")
+    with pytest.raises(AssertionError, match="found again"):                   # a damaged file: found anew
+        crosslingual.foreign_sides_cached(sides, (), tmp_path)
 
 
 def test_the_sides_come_from_cldr_names_in_each_language():

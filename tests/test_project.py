@@ -35,11 +35,16 @@ def test_init_makes_a_project_that_profiles_list_and_run_accept_from_inside_it(t
     out = cli("init", "monitor", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     project = tmp_path / "monitor"
-    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()) == [
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")
+                  if p.is_file() and "warehouse/profiles" not in p.as_posix()) == [
         "config/monitor.toml", "seeds/README.md",
         "seeds/chang-2024-frail-foundations-china-russia-friendship.txt",
         "seeds/radchenko-2023-legacies-of-sino-russian-relations.txt", "warehouse/.gitignore"]
     assert "next: cd monitor && commentary-monitor profiles list && commentary-monitor run" in out.stdout
+    # the profiles are built once, now: the first run loads them from their cache
+    assert "profiles built: sino-russian, memory-politics" in out.stdout
+    cached = sorted(p.name for p in (project / "warehouse" / "profiles").glob("*.npz"))
+    assert [n.rsplit("-", 1)[0] for n in cached] == ["memory-politics", "sino-russian"], cached
     config = (project / "config" / "monitor.toml").read_text(encoding="utf-8")
     for section in ("profiles.sino-russian", "profiles.memory-politics", "digest", "email", "schedule", "warehouse",
                     "fetch", "runner", "health", "opml"):

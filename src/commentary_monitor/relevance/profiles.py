@@ -195,8 +195,10 @@ def _passages(cfg: ProfileConfig) -> list[SeedPassage]:
     return passages
 
 
-def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
-    """Build a profile from its configuration (deterministic: same inputs, same profile)."""
+def build_profile(cfg: ProfileConfig, encoder=None, background=None, cache_dir: Path | None = None) -> Profile:
+    """Build a profile from its configuration (deterministic: same inputs, same profile);
+    with ``cache_dir`` (the profiles' cache), the sides' names in other languages are kept
+    there and read back (see :func:`.crosslingual.foreign_sides_cached`)."""
     from commentary_monitor.relevance.lexical import background_frequency
     from commentary_monitor.relevance.semantic import default_encoder
 
@@ -284,7 +286,7 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
         reference["sides"] = [list(s) for s in relationship_sides(pairs, lambda a, b: float(vec[a] @ vec[b]))]
         # the sides in other languages (see .crosslingual): from every spelling the essays and
         # the description use of each side's actors ('china', 'chinese', 'beijing')
-        from commentary_monitor.relevance.crosslingual import foreign_sides
+        from commentary_monitor.relevance.crosslingual import foreign_sides_cached
         words: dict[str, set] = {}
         for w in re.findall(r"[^\W\d_]+", " ".join(p.text for p in passages)):
             if w[0].isupper():
@@ -300,8 +302,8 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None) -> Profile:
                 a = normalise(w)[:ACTOR_FOLD]
                 if a in reference["actors"] and a not in on_sides:
                     names.setdefault(a, set()).update([w, *(" ".join(ws[j:j + 2]) for j in (i - 1, i) if 0 <= j < len(ws) - 1)])
-        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)] for lang, f in foreign_sides(
-            spelled_sides, tuple(tuple(sorted(names[a])) for a in sorted(names))).items()}
+        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)] for lang, f in foreign_sides_cached(
+            spelled_sides, tuple(tuple(sorted(names[a])) for a in sorted(names)), cache_dir).items()}
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,
@@ -363,7 +365,7 @@ def load_profiles(cfgs: list[ProfileConfig] | tuple[ProfileConfig, ...], cache_d
                 continue
             except (OSError, ValueError, KeyError):
                 pass   # a damaged cache entry is rebuilt
-        prof = build_profile(cfg, encoder)
+        prof = build_profile(cfg, encoder, cache_dir=cache_dir)
         if path is not None:
             _write_cache(path, prof)
         out.append(prof)

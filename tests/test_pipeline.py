@@ -353,7 +353,7 @@ def test_the_fork_server_builds_the_profiles_the_run_will_load(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == jobs
     expected = sorted(f"{p.name}-{profile_digest(p, default_encoder().name)}.npz" for p in cfg.profiles)
-    assert sorted(f.name for f in cfg.profile_cache.iterdir()) == expected
+    assert sorted(f.name for f in cfg.profile_cache.glob("*.npz")) == expected
 
     broken = tmp_path / "broken.toml"
     broken.write_text("[warehouse\n", encoding="utf-8")

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 import duckdb
+import pytest
 
 from commentary_monitor.warehouse.search import index_new, search
 from commentary_monitor.warehouse.store import Warehouse
@@ -176,3 +177,29 @@ def test_the_stem_cache_starts_afresh_when_full_and_still_stems_right(monkeypatc
     assert dict(zip(terms, tfs)) == {"ship": 3, "icebreak": 1, "escort": 1, "convoi": 1, "water": 1}
     assert len(search._stems) <= 7      # cleared before the 7 new words went in, not grown past the cap
     assert search.index_terms("", "running")[0] == ["run"]
+
+
+def test_the_common_words_stems_are_kept_in_the_users_cache_and_read_back(tmp_path, monkeypatch):
+    from commentary_monitor.warehouse import search
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(search, "COMMON_WORDS", 300)
+    monkeypatch.setattr(search, "_stems", {})
+    search.prestem()
+    path = search.common_stems_path()
+    assert path.parent == tmp_path / "commentary-monitor" and path.exists()
+    kept = dict(search._stems)
+    assert len(kept) > 100 and all(search._stem_all([w])[w] == s for w, s in list(kept.items())[:20])
+
+    def not_again(words):
+        raise AssertionError("stemmed again")
+
+    monkeypatch.setattr(search, "_stems", {})
+    monkeypatch.setattr(search, "_stem_all", not_again)
+    search.prestem()                                        # read back, nothing stemmed
+    assert search._stems == kept
+    path.write_text("[damaged", encoding="utf-8")
+    with pytest.raises(AssertionError, match="stemmed again"):
+        search.prestem()                                    # a damaged file is stemmed again
+    monkeypatch.setattr(search, "COMMON_WORDS", 301)
+    assert search.common_stems_path() != path               # another list, another file

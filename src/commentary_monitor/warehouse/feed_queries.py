@@ -30,6 +30,14 @@ def joined_keys(values) -> str:
     return "\x1f".join(v for v in values if "\x1f" not in v)
 
 
+def present(con, query: str, keys: list[str], *params) -> set[str]:
+    """Which of ``keys`` ``query`` finds: ``SELECT key FROM ... WHERE ... key IN {keys}``, its
+    ``?`` bound to ``params`` and then to the keys (see :func:`joined_keys`)."""
+    if not keys:
+        return set()
+    return {r[0] for r in con.execute(query.format(keys=KEY_LIST), [*params, joined_keys(keys)]).fetchall()}
+
+
 @dataclass(frozen=True)
 class FeedState:
     feed_url: str
@@ -145,26 +153,15 @@ class FeedQueries:
     # --- dedup keys and deferred pages --------------------------------------------------
 
     def known_guids(self, feed_url: str, guids: list[str]) -> set[str]:
-        if not guids:
-            return set()
-        rows = self.con.execute(f"SELECT guid FROM articles WHERE feed_url = ? AND guid IN {KEY_LIST}",
-                                [feed_url, joined_keys(guids)]).fetchall()
-        return {r[0] for r in rows}
+        return present(self.con, "SELECT guid FROM articles WHERE feed_url = ? AND guid IN {keys}", guids, feed_url)
 
     def known_fingerprints(self, fingerprints: list[str]) -> set[str]:
-        if not fingerprints:
-            return set()
-        rows = self.con.execute(f"SELECT fingerprint FROM article_fingerprints WHERE fingerprint IN {KEY_LIST}",
-                                [joined_keys(fingerprints)]).fetchall()
-        return {r[0] for r in rows}
+        return present(self.con, "SELECT fingerprint FROM article_fingerprints WHERE fingerprint IN {keys}", fingerprints)
 
     def deferred_urls(self, urls: list[str], now: datetime | None = None) -> set[str]:
         """Pages still waiting out a long Retry-After."""
-        if not urls:
-            return set()
-        rows = self.con.execute(f"SELECT url FROM deferred_pages WHERE retry_not_before > ? AND url IN {KEY_LIST}",
-                                [now or _utcnow(), joined_keys(urls)]).fetchall()
-        return {r[0] for r in rows}
+        return present(self.con, "SELECT url FROM deferred_pages WHERE retry_not_before > ? AND url IN {keys}", urls,
+                       now or _utcnow())
 
     def defer_pages(self, rows: list[tuple[str, str, datetime, str, int]]) -> None:
         """(url, feed_url, retry_not_before, reason, attempts) of pages left for a later run."""

@@ -285,11 +285,9 @@ def store_terms(con: duckdb.DuckDBPyConnection, indexed: list[tuple[str, Terms]]
     already; in the caller's transaction. Returns how many were added."""
     if not indexed:
         return 0
-    from commentary_monitor.warehouse.feed_queries import KEY_LIST, joined_keys
+    from commentary_monitor.warehouse.feed_queries import present
 
-    ids = [i for i, _ in indexed]
-    have = {r[0] for r in con.execute(f"SELECT article_id FROM search_docs WHERE article_id IN {KEY_LIST}",
-                                      [joined_keys(ids)]).fetchall()}
+    have = present(con, "SELECT article_id FROM search_docs WHERE article_id IN {keys}", [i for i, _ in indexed])
     indexed = [(i, t) for i, t in indexed if i not in have]
     if not indexed:
         return 0

@@ -27,7 +27,7 @@ from commentary_monitor.config import WarehouseLocation
 from commentary_monitor.errors import WarehouseBusy, WarehouseError
 from commentary_monitor.warehouse.digest_queries import DigestQueries
 from commentary_monitor.fetching.urls import canonical_url
-from commentary_monitor.warehouse.feed_queries import KEY_LIST, FeedQueries, FeedRun, FeedState, joined_keys  # noqa: F401 (FeedState: part of this module's surface)
+from commentary_monitor.warehouse.feed_queries import FeedQueries, FeedRun, FeedState, present  # noqa: F401 (FeedState: part of this module's surface)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -450,19 +450,12 @@ class Warehouse(DigestQueries, FeedQueries):
     # --- articles and scores ----------------------------------------------------------
 
     def known_urls(self, urls: list[str]) -> set[str]:
-        if not urls:
-            return set()
-        rows = self.con.execute(f"SELECT url FROM articles WHERE url IN {KEY_LIST}",
-                                [joined_keys(urls)]).fetchall()
-        return {r[0] for r in rows}
+        return present(self.con, "SELECT url FROM articles WHERE url IN {keys}", urls)
 
     def stored_by(self, run_id: str, article_ids: list[str]) -> set[str]:
         """Which of ``article_ids`` the run ``run_id`` stored (and not another run)."""
-        if not article_ids:
-            return set()
-        rows = self.con.execute(f"SELECT article_id FROM articles WHERE run_id = ? AND article_id IN {KEY_LIST}",
-                                [run_id, joined_keys(article_ids)]).fetchall()
-        return {r[0] for r in rows}
+        return present(self.con, "SELECT article_id FROM articles WHERE run_id = ? AND article_id IN {keys}",
+                       article_ids, run_id)
 
     def _append(self, table: str, columns: tuple[str, ...], rows: list[list], keys: tuple[str, ...] = (),
                 update: dict[str, str] | None = None, replace: bool = False) -> None:

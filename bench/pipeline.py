@@ -34,7 +34,7 @@ import os
 import platform
 import re
 import statistics
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -292,7 +292,7 @@ def warehouse_lines(tmp: Path, rows: int, inserts: int = 10_000) -> list[str]:
     timings = []
     for q in ("arctic shipping", "victory parade", "pipeline prices"):
         t = time.perf_counter()
-        hits = search(wh.con, q, limit=20)
+        search(wh.con, q, limit=20)
         timings.append(time.perf_counter() - t)
     search_ms = sorted(timings)[1] * 1000
 
@@ -365,10 +365,10 @@ def compare_backends(args, backends: list[str], real_pages: list[bytes], env: di
     for n in [int(x) for x in args.sizes.split(",")]:
         print(f"| cold ingest, {n:,} articles: wall (median of {args.repeat}) | "
               + " | ".join(f"{median(ingests[n, b], 'wall'):.1f} s" for b in backends) + " |")
-        print(f"| the flow's own time | " + " | ".join(f"{median(ingests[n, b], 'flow'):.1f} s" for b in backends) + " |")
-        print(f"| of which storing the batches | "
+        print("| the flow's own time | " + " | ".join(f"{median(ingests[n, b], 'flow'):.1f} s" for b in backends) + " |")
+        print("| of which storing the batches | "
               + " | ".join(f"{statistics.median(r['stages'].get('store', 0) for r in ingests[n, b]):.1f} s" for b in backends) + " |")
-        print(f"| every trial's wall | "
+        print("| every trial's wall | "
               + " | ".join(", ".join(f"{r['wall']:.1f}" for r in ingests[n, b]) for b in backends) + " |")
     print(f"| weekly digest query over {args.warehouse_rows:,} articles (median of 5) | "
           + " | ".join(f"{digests[b][0]:.0f} ms" for b in backends) + " |")
@@ -395,15 +395,21 @@ def main() -> None:
     if set(backends) - set(BACKENDS):
         ap.error(f"--backend: one or more of {', '.join(BACKENDS)}")
 
+    tmp = Path(tempfile.mkdtemp(prefix="cm-bench-"))
+    try:
+        run(args, backends, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)     # its warehouses and Prefect database: ~0.5 GB at 5,000
+
+
+def run(args, backends: list[str], tmp: Path) -> None:
     real_pages = []
     if args.html_dir:
         real_pages = [gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
                       for p in sorted(args.html_dir.glob("*.html*"))]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    tmp = Path(tempfile.mkdtemp(prefix="cm-bench-"))
     env.update(PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_LOGGING_LEVEL="CRITICAL")
-    rows: list[str] = []
     print(f"machine: {machine()}", flush=True)
     if backends:
         compare_backends(args, backends, real_pages, env, tmp)

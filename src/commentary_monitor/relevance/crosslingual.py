@@ -394,17 +394,22 @@ def foreign_third_party(text: str, sides: ForeignSides, lang: str) -> float:
     return other / (own + other + 1)
 
 
-def cjk_passages(text: str, size: int = 200) -> list[str]:
+def cjk_passages(text: str, size: int = 200, least: int = 100) -> list[str]:
     """Chinese text in passages of about ``size`` characters, cut at sentence ends (it has
-    no spaces to count words by)."""
+    no spaces to count words by) and at the end of a paragraph (a line) once a passage has
+    ``least`` characters: as English passages are paragraphs, short ones joined to the next."""
     text = unicodedata.normalize("NFKC", text)
     out, current = [], ""
-    for sentence in _SENTENCE.split(text):
-        sentence = sentence.strip()
-        if not sentence:
-            continue
-        current += sentence
-        if len(current) >= size:
+    for block in text.split("\n"):
+        for sentence in _SENTENCE.split(block):
+            sentence = sentence.strip()
+            if not sentence:
+                continue
+            current += sentence
+            if len(current) >= size:
+                out.append(current)
+                current = ""
+        if len(current) >= least:
             out.append(current)
             current = ""
     if current:
@@ -413,4 +418,3 @@ def cjk_passages(text: str, size: int = 200) -> list[str]:
         else:
             out.append(current)
     return out
-

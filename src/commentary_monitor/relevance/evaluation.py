@@ -35,13 +35,13 @@ class ProfileMetrics:
     threshold: float
 
 
-def dcg(gains: list[float], k: int) -> float:
-    """Discounted cumulative gain of the first ``k`` grades (or expected gains, 2^g - 1)."""
-    return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+def dcg(grades: list[int], k: int) -> float:
+    """Discounted cumulative gain of the first ``k`` grades (gain 2^g - 1)."""
+    return _discounted([2**g - 1 for g in grades[:k]])
 
 
-def _expected_dcg(gains: list[float], k: int) -> float:
-    return sum(x / math.log2(i + 2) for i, x in enumerate(gains[:k]))
+def _discounted(gains: list[float]) -> float:
+    return sum(x / math.log2(i + 2) for i, x in enumerate(gains))
 
 
 def tie_groups(scores: list[float]) -> list[list[int]]:
@@ -56,13 +56,14 @@ def tie_groups(scores: list[float]) -> list[list[int]]:
     return groups
 
 
-def per_position(scores: list[float], values: list[float]) -> list[float]:
-    """``values`` (one per article) by rank position, each position given the mean of its
-    tie group: what a ranking shows there on average over the orders its ties could take.
-    Without it, ties keep the order of the labels file, and a ranker that ties often (a
-    boolean alert counting passages) is credited with the order its grader wrote."""
+def per_position(groups: list[list[int]], values: list[float]) -> list[float]:
+    """``values`` (one per article) by rank position (``groups``: :func:`tie_groups`), each
+    position given the mean of its tie group: what a ranking shows there on average over the
+    orders its ties could take. Without it, ties keep the order of the labels file, and a
+    ranker that ties often (a boolean alert counting passages) is credited with the order its
+    grader wrote."""
     out: list[float] = []
-    for group in tie_groups(scores):
+    for group in groups:
         mean = sum(values[i] for i in group) / len(group)
         out.extend([mean] * len(group))
     return out
@@ -87,10 +88,11 @@ def auc(pos: list[float], neg: list[float]) -> float | None:
 def metrics(profile: str, scores: list[float], grades: list[int], threshold: float) -> ProfileMetrics:
     """The figures of one ranking; tied articles count at their tie group's mean (see
     :func:`per_position`), as AUC counts a tie as half a win."""
-    gains = per_position(scores, [2**g - 1 for g in grades])
+    groups = tie_groups(scores)
+    gains = per_position(groups, [2**g - 1 for g in grades])
     ideal = sorted(grades, reverse=True)
-    relevant = per_position(scores, [1.0 if g >= 1 else 0.0 for g in grades])
-    top = per_position(scores, [1.0 if g == 2 else 0.0 for g in grades])
+    relevant = per_position(groups, [1.0 if g >= 1 else 0.0 for g in grades])
+    top = per_position(groups, [1.0 if g == 2 else 0.0 for g in grades])
     s2 = [s for s, g in zip(scores, grades) if g == 2]
     s1 = [s for s, g in zip(scores, grades) if g == 1]
     s0 = [s for s, g in zip(scores, grades) if g == 0]
@@ -102,8 +104,8 @@ def metrics(profile: str, scores: list[float], grades: list[int], threshold: flo
         n=len(scores),
         n2=n2,
         n1=len(s1),
-        ndcg10=_expected_dcg(gains, 10) / (dcg(ideal, 10) or 1.0) if any(ideal) else 0.0,
-        ndcg30=_expected_dcg(gains, 30) / (dcg(ideal, 30) or 1.0) if any(ideal) else 0.0,
+        ndcg10=_discounted(gains[:10]) / dcg(ideal, 10) if any(ideal) else 0.0,
+        ndcg30=_discounted(gains[:30]) / dcg(ideal, 30) if any(ideal) else 0.0,
         auc2v0=auc(s2, s0),
         auc1v0=auc(s1, s0),
         p10=sum(relevant[:10]) / min(10, len(relevant)) if relevant else 0.0,

@@ -147,6 +147,26 @@ def test_flow_commands_import_prefect_first_and_freeze_it_out_of_the_collectors_
     assert theirs.stdout.split() == ["True", "True", "True", "False"], theirs.stderr
 
 
+def test_the_workers_fork_server_starts_early_only_for_a_first_run_or_profiles_to_build(tmp_path):
+    """An hourly ingest mostly finds fewer new pages than a pool is worth: the CLI starts the
+    workers' fork server ahead of Prefect only for a first run (no warehouse yet) or when a
+    profile must be built; otherwise the run's first pool starts it, if one is needed."""
+    from commentary_monitor.cli import _workers_ahead
+    from commentary_monitor.config import load_config
+    from commentary_monitor.relevance.profiles import load_profiles
+
+    path = write_config(tmp_path, ["http://127.0.0.1:1/feed.xml"], [])
+    cfg = load_config(path)
+    assert cfg.fetch.extract_workers > 1
+    assert _workers_ahead(cfg)                       # a first run
+    load_profiles(cfg.profiles, cfg.profile_cache)
+    assert _workers_ahead(cfg)                       # still no warehouse
+    Warehouse.open(cfg.store).close()
+    assert not _workers_ahead(cfg)                   # the hourly case
+    (tmp_path / "seeds" / "chang-edited.txt").write_text("An essay on the Victory Day parade in Moscow. " * 40, encoding="utf-8")
+    assert _workers_ahead(load_config(path))         # a seed edited: a profile to build
+
+
 def test_demo_runs_in_an_empty_folder_and_puts_the_relevant_sample_articles_first(tmp_path):
     """No config, no seeds: the sample carries its own, and the demo writes into ./commentary-monitor-demo/."""
     out = cli("demo", cwd=tmp_path)

@@ -204,14 +204,27 @@ def _check_config(args):
 
 
 def _start_workers_server(cfg) -> None:
-    """Start the extraction workers' fork server (their imports, stems and warm-up: ~1.4 s of
-    CPU, and the profiles when they need building) before Prefect starts its API server:
-    that start-up keeps one core busy and leaves the other idle, and the ingest finds the
-    server ready. A run with nothing new never forks a worker from it."""
-    from commentary_monitor.runs.workers import start_server, uses_local_pool  # not Prefect: the server starts before it is imported
+    """Start the extraction workers' fork server (their imports, stems and warm-up: ~1.2 s of
+    CPU, and the profiles when they need building) before Prefect starts its API server,
+    when the run is likely to use it: a first run (no warehouse yet) or profiles to build.
+    The ingest then finds it ready. Otherwise (the hourly run, which mostly finds a few new
+    pages and extracts them in its own process) it is started only if a pool is needed:
+    its start would take CPU from Prefect's and the command's own for nothing."""
+    from commentary_monitor.runs.workers import start_server  # not Prefect: the server starts before it is imported
 
-    if uses_local_pool(cfg):
+    if _workers_ahead(cfg):
         start_server(cfg.path)
+
+
+def _workers_ahead(cfg) -> bool:
+    """Whether an ingest of ``cfg`` is likely to want the workers' fork server from its start."""
+    from commentary_monitor.relevance.profiles import all_cached
+    from commentary_monitor.runs.workers import uses_local_pool
+
+    if not uses_local_pool(cfg):
+        return False
+    first_run = not cfg.store.lake and not cfg.store.path.exists()
+    return first_run or not all_cached(cfg.profiles, cfg.profile_cache)
 
 
 def _flow_settings(api=None):

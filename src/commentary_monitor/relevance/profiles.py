@@ -355,8 +355,7 @@ def load_profiles(cfgs: list[ProfileConfig] | tuple[ProfileConfig, ...], cache_d
     encoder = encoder or default_encoder()
     out = []
     for cfg in cfgs:
-        version = profile_digest(cfg, encoder.name)
-        path = cache_dir / f"{cfg.name}-{version}.npz" if cache_dir else None
+        path = _cache_path(cfg, cache_dir, encoder.name)
         if path is not None and path.exists():
             try:
                 with np.load(path, allow_pickle=False) as z:
@@ -370,6 +369,19 @@ def load_profiles(cfgs: list[ProfileConfig] | tuple[ProfileConfig, ...], cache_d
             _write_cache(path, prof)
         out.append(prof)
     return out
+
+
+def _cache_path(cfg: ProfileConfig, cache_dir: Path | None, model_name: str) -> Path | None:
+    return cache_dir / f"{cfg.name}-{profile_digest(cfg, model_name)}.npz" if cache_dir else None
+
+
+def all_cached(cfgs: list[ProfileConfig] | tuple[ProfileConfig, ...], cache_dir: Path | None) -> bool:
+    """Whether :func:`load_profiles` would read every one of these profiles from ``cache_dir``
+    rather than build it (a few milliseconds: the seeds are hashed, nothing is built)."""
+    from commentary_monitor.relevance.semantic import default_encoder
+
+    name = default_encoder().name
+    return cache_dir is not None and all(_cache_path(c, cache_dir, name).exists() for c in cfgs)
 
 
 def _write_cache(path: Path, prof: Profile) -> None:

@@ -25,7 +25,7 @@ from commentary_monitor.errors import Stopped
 from commentary_monitor.fetching.politeness import reset_host_budgets
 from commentary_monitor.relevance.feedback import scorer_for
 from commentary_monitor.runs import pipeline
-from commentary_monitor.runs.workers import MIN_POOL_JOBS, prestart, shutdown_pool, start_server, uses_local_pool
+from commentary_monitor.runs.workers import MIN_POOL_JOBS, prestart, shutdown_pool, uses_local_pool
 from commentary_monitor.warehouse.staging import IngestStore
 
 BATCH_SIZE = 100
@@ -147,11 +147,9 @@ def run_ingest(config_path: str | None, tasks: IngestTasks) -> pipeline.IngestSu
     cfg = load_config(config_path)
     log = get_run_logger()
     local_pool = uses_local_pool(cfg)
-    if local_pool:
-        # The extraction workers' fork server does their imports on the other core while the
-        # profiles load and the feeds are read; workers forked from it later start at once.
-        # (The CLI started it already, before Prefect's API server: then this is a no-op.)
-        start_server()
+    # The extraction workers' fork server: started by the CLI before Prefect's API server
+    # when a first run or profiles to build make it worth it, else by the first pool of the
+    # run (see prepare below), which a run with fewer new pages than MIN_POOL_JOBS never needs.
     # The warehouse, or (while another process holds the file) batches staged beside it.
     with IngestStore.open(cfg.store, wait=cfg.lock_timeout, on_note=log.warning) as wh:
         if wh.abandon_stale_runs():

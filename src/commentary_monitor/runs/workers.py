@@ -88,8 +88,8 @@ def uses_local_pool(cfg) -> bool:
 def start_server(config_path: os.PathLike | str | None = None) -> None:
     """Start the fork server in the background (its imports and warm-up, see
     :mod:`.worker_start`, take ~1.4 s of CPU), so that a pool started later forks its
-    workers at once. The CLI calls this before Prefect starts its API server, a flow run
-    first thing (a no-op when the server runs already).
+    workers at once. The CLI calls this before Prefect starts its API server when the run
+    is likely to need workers; otherwise the first pool starts the server itself.
 
     With ``config_path``, the server also builds that configuration's profiles into their
     cache when they are not there (~0.7 s after a seed or the config changed): the run then

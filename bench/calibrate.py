@@ -1,6 +1,7 @@
 """Fit the scorer's calibration and measure it under cross-validation with folds grouped by outlet.
 
     python bench/calibrate.py --shared ../shared [--real eval/real/pages] [--errors] [--cache FILE --refresh] [--no-topic]
+                              [--test rpD]
 
 Features of every (article, profile) with the profiles of config/monitor.toml: both shipped
 profiles, and sino-russian from its essays alone (no description). One logistic regression
@@ -9,8 +10,9 @@ it at one half); then, for a profile without sides (memory-politics), correction
 topical weights fitted on its rows alone beside the pooled model's log-odds (the pooled
 weights, which every relationship profile and the foreign path use, stay as they are). Folds: the outlets dealt into five folds, so an article is always scored
 by weights fitted on other outlets' articles; the figures printed are those held-out
-scores, per set, and their log loss. The weights printed are fitted on everything: they
-are what ``scoring.CALIBRATION`` holds (rounded).
+scores, per set, and their log loss. The weights printed are fitted on everything but the
+fresh test (``--test``: the batch of real pages gathered last, rpD, kept out of every fit and
+then scored once by those weights): they are what ``scoring.CALIBRATION`` holds (rounded).
 """
 from __future__ import annotations
 
@@ -166,6 +168,9 @@ def main():
     ap.add_argument("--C-topic", dest="C_topic", type=float, default=1.0)
     ap.add_argument("--vectors", type=Path, help="another model's vectors for the semantic features (with --texts)")
     ap.add_argument("--texts", type=Path)
+    ap.add_argument("--test", default="rpD",
+                    help="batches of real pages (ids' prefix, comma-separated) kept out of every fit and "
+                         "scored once by the weights fitted on the rest: a fresh test ('' for none)")
     args = ap.parse_args()
     if args.cache.exists() and not args.refresh:
         rows, variants = pickle.loads(args.cache.read_bytes())
@@ -175,8 +180,10 @@ def main():
     if args.vectors:
         variants = with_vectors(rows, variants, args.texts, args.vectors)
     cols = [COLS.index(c) for c in args.cols.split(",")]
-    outlets = [o for _, _, o in rows]
-    folds = group_folds(outlets, 5, args.fold_seed)
+    test_batches = {b for b in args.test.split(",") if b}
+    test = np.array([s == "real" and a.id.split("-")[0] in test_batches for s, a, _ in rows])
+    folds = np.full(len(rows), -1)     # the fresh test in no fold: never fitted on
+    folds[~test] = group_folds([o for j, (_, _, o) in enumerate(rows) if not test[j]], 5, args.fold_seed)
     keys = list(variants)
     grades = {k: np.array([a.grades.get(k[1].replace("-", "_"), 0) for _, a, _ in rows]) for k in keys}
     pred = {k: np.zeros(len(rows)) for k in keys}
@@ -205,26 +212,41 @@ def main():
         return 1.0 / (1.0 + np.exp(-z))
 
     for f in range(5):
-        tr, te = folds != f, folds == f
+        tr, te = (folds != f) & ~test, folds == f
         m, corr = fit_both(tr)
         for k in keys:
             pred[k][te] = predict(m, corr, k, te)
-    full, corr = fit_both(np.ones(len(rows), dtype=bool))
+    full, corr = fit_both(~test)
+    if test.any():
+        for k in keys:
+            pred[k][test] = predict(full, corr, k, test)
     print("weights (all data):", {COLS[c]: round(w, 2) for c, w in zip(cols, full.coef_[0])}, "bias", round(full.intercept_[0], 2))
     if corr is not None:
         print("topic corrections (all data):", {f"topic_{BASE_FEATURES[c]}": round(w, 2) for c, w in zip(base_cols, corr[0])},
               "topic_bias", round(corr[1], 2))
-    losses = {k: held_out_loss(pred[k], grades[k]) for k in keys}
+    if test.any():
+        print(f"fresh test ({', '.join(sorted(test_batches))}, {int(test.sum())} pages): scored by the weights above, "
+              "fitted without them; the folds' figures and log loss below leave them out")
+    losses = {k: held_out_loss(pred[k][~test], grades[k][~test]) for k in keys}
     print("held-out log loss (lower is better; grade 1 counted both ways, as fitted):",
           {"/".join(k): round(x, 1) for k, x in losses.items()}, "total", round(sum(losses.values()), 1))
     for k in keys:
         print(f"\n## {k} under outlet-grouped 5-fold CV")
         print(HEAD)
         for part in ("real", "dev", "all"):
-            idx = [j for j, (s, _, _) in enumerate(rows) if part == "all" or s == part or (part == "dev" and s == "news")]
+            idx = [j for j, (s, _, _) in enumerate(rows) if (part == "all" or s == part or (part == "dev" and s == "news"))
+                   and not test[j]]
             print(report(part, pred[k][idx], grades[k][idx], 0.5))
+            if part == "real":    # each batch of gathered pages (its ids' prefix: rpA, rpB, ...) by itself too
+                batches = sorted({rows[j][1].id.split("-")[0] for j in idx})
+                for b in batches if len(batches) > 1 else ():
+                    sub = [j for j in idx if rows[j][1].id.split("-")[0] == b]
+                    print(report(f"real, {b}", pred[k][sub], grades[k][sub], 0.5))
+        if test.any():
+            idx = np.flatnonzero(test)
+            print(report("fresh test (" + ", ".join(sorted(test_batches)) + ")", pred[k][idx], grades[k][idx], 0.5))
         if args.errors:
-            idx = [j for j, (s, _, _) in enumerate(rows) if s == "real"]
+            idx = [j for j, (s, _, _) in enumerate(rows) if s == "real" and not test[j]]
             bad = sorted(idx, key=lambda j: -abs(pred[k][j] - grades[k][j] / 2))[:12]
             for j in bad:
                 a = rows[j][1]

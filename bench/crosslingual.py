@@ -1,9 +1,10 @@
 """Russian and Chinese commentary scored against the English-built profiles, beside boolean alerts.
 
-    python bench/crosslingual.py [--pages eval/multilingual/pages]
+    python bench/crosslingual.py [--pages eval/multilingual/pages] [--sets ru,zh,ru-b,zh-b]
 
-Per language (``ru.jsonl``, ``zh.jsonl``: the graded pages of eval/multilingual, texts
-git-ignored): the shipped sino-russian profile; the boolean alert built from the profile's
+Per set of pages (``ru.jsonl``, ``zh.jsonl``, and the later ``ru-b.jsonl``, ``zh-b.jsonl``:
+the graded pages of eval/multilingual, texts git-ignored; a set's language is its name's
+first two letters): the shipped sino-russian profile; the boolean alert built from the profile's
 own sides in that language (the names the profile finds for them, as ``eval`` prints it);
 and an expert's boolean written in that language (both sides named in one paragraph, with
 the stems and abbreviations a reader of the language would type: kept here, as the
@@ -39,6 +40,7 @@ def expert(lang: str, text: str) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=Path, default=ROOT / "eval/multilingual/pages")
+    ap.add_argument("--sets", default="ru,zh", help="the files of --pages to score, by name, comma-separated")
     args = ap.parse_args()
     from commentary_monitor.relevance.anchors import boolean_alert
     from commentary_monitor.config import load_config
@@ -50,8 +52,9 @@ def main() -> int:
     prof = build_profile(next(p for p in cfg.profiles if p.name == "sino-russian"))
     scorer = Scorer([prof])
     print("sides in other languages:", prof.reference.get("foreign_sides"))
-    for lang in ("ru", "zh"):
-        f = args.pages / f"{lang}.jsonl"
+    for name in args.sets.split(","):
+        lang = name[:2]
+        f = args.pages / f"{name}.jsonl"
         if not f.exists():
             continue
         arts = parse_labels(f.read_text(encoding="utf-8").splitlines(), str(f))
@@ -62,7 +65,7 @@ def main() -> int:
         t0 = time.process_time()     # again, with the country tables and the word caches filled
         scorer.score_many([(a.title, a.text) for a in arts])
         warm = (time.process_time() - t0) / len(arts) * 1000
-        print(f"\n## {lang}: {len(arts)} pages, scoring {cpu:.2f} ms CPU an article (first pass), {warm:.2f} ms (again)\n")
+        print(f"\n## {name}: {len(arts)} pages, scoring {cpu:.2f} ms CPU an article (first pass), {warm:.2f} ms (again)\n")
         print(HEAD)
         print(report("profile (shipped config)", scores, g, prof.threshold))
         print(report("boolean alert, the profile's sides in its names", [boolean_alert(prof, a.title, a.text) for a in arts], g, float("inf")))

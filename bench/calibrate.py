@@ -1,7 +1,7 @@
 """Fit the scorer's calibration and measure it under cross-validation with folds grouped by outlet.
 
     python bench/calibrate.py --shared ../shared [--real eval/real/pages] [--errors] [--cache FILE --refresh] [--no-topic]
-                              [--test rpD]
+                              [--test rpE]
 
 Features of every (article, profile) with the profiles of config/monitor.toml: both shipped
 profiles, and sino-russian from its essays alone (no description). One logistic regression
@@ -11,8 +11,8 @@ topical weights fitted on its rows alone beside the pooled model's log-odds (the
 weights, which every relationship profile and the foreign path use, stay as they are). Folds: the outlets dealt into five folds, so an article is always scored
 by weights fitted on other outlets' articles; the figures printed are those held-out
 scores, per set, and their log loss. The weights printed are fitted on everything but the
-fresh test (``--test``: the batch of real pages gathered last, rpD, kept out of every fit and
-then scored once by those weights): they are what ``scoring.CALIBRATION`` holds (rounded).
+fresh test (``--test``: a batch of real pages gathered last and kept out of every fit, then
+scored once by those weights; rpD was one until hybrid-v9, rpE since): they are what ``scoring.CALIBRATION`` holds (rounded).
 """
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def main():
     ap.add_argument("--C-topic", dest="C_topic", type=float, default=1.0)
     ap.add_argument("--vectors", type=Path, help="another model's vectors for the semantic features (with --texts)")
     ap.add_argument("--texts", type=Path)
-    ap.add_argument("--test", default="rpD",
+    ap.add_argument("--test", default="rpE",
                     help="batches of real pages (ids' prefix, comma-separated) kept out of every fit and "
                          "scored once by the weights fitted on the rest: a fresh test ('' for none)")
     args = ap.parse_args()

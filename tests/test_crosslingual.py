@@ -1,8 +1,10 @@
 """Russian and Chinese articles against the English-built profiles (texts written for these tests)."""
+import dataclasses
+
 import pytest
 
 from commentary_monitor.relevance.crosslingual import cjk_passages, foreign_mentions, foreign_sides, script_of
-from commentary_monitor.relevance.scoring import Scorer
+from commentary_monitor.relevance.scoring import ArticleView, Scorer
 
 from .test_scoring import shipped_profiles
 
@@ -127,6 +129,25 @@ def test_false_friends_do_not_name_a_side():
     assert not any(s.startswith("украин") for s in ru.a + ru.b)
     # a short name alone ('xi', 'mao') is too ambiguous to match
     assert "си" not in ru.a and "мао" not in ru.a
+
+
+def test_the_essays_names_in_a_sides_language_speak_for_that_side_in_english_too():
+    """Names the essays use more than once whose spelling is a word of one side's language
+    ('Putin', 'Stalin': Russian; 'Xi', 'Deng': Chinese in pinyin) count as naming that side,
+    in English as in Russian and Chinese; a given name ('Vladimir', always before 'Putin')
+    speaks for no one. A wire on the two leaders' talks names both sides."""
+    sino = shipped_profiles()[0]
+    left, right = sino.reference["side_actors"]
+    assert {"xi", "mao", "deng"} <= set(left) and {"puti", "stal", "khru"} <= set(right)
+    assert "vlad" not in left + right
+    assert {"stal", "khru"} <= set(sino.reference["actors"])     # never a third party
+    assert "сталин" in sino.reference["foreign_sides"]["ru"][1]
+    without = dataclasses.replace(sino, reference={**sino.reference, "side_actors": [[], []]})
+    wire = "Russian President Vladimir Putin and Xi Jinping are holding talks via video link."
+    history = "Khrushchev withdrew the Soviet experts in 1960, and Mao never forgave him."
+    for text in (wire, history):
+        named = [Scorer([p]).features(ArticleView.of("", text), 0)[0]["sides_named"] for p in (sino, without)]
+        assert named == [[1, 1], [0, 1]], text
 
 
 def test_a_third_country_dominating_the_opening_counts_against_the_relationship():

@@ -40,7 +40,7 @@ def test_negative_feedback_lowers_similar_articles_but_never_the_seeds():
     assert unseen_trap.score < before[0] and unseen_trap.features["feedback"] < -0.25
     assert "feedback" in unseen_trap.explanation
     assert rel.relevant and rel.score > 0.5                 # the seeds are not forgotten
-    assert unseen_trap.model.startswith("hybrid-v8+feedback3")
+    assert unseen_trap.model.startswith("hybrid-v9+feedback3")
 
 
 def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
@@ -115,4 +115,4 @@ def test_rescore_keeps_the_replaced_scores_and_applies_feedback(tmp_path):
         new = dict(wh.con.execute("select article_id, score from scores").fetchall())
         assert new[arts[4].article_id] < old[arts[4].article_id]         # the unlabeled trap went down
         row = wh.con.execute("select model, feedback from scored_articles where article_id = ?", [arts[3].article_id]).fetchone()
-        assert row == ("hybrid-v8+feedback2", False)
+        assert row == ("hybrid-v9+feedback2", False)

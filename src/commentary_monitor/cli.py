@@ -480,6 +480,10 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
             left, right = prof.reference["sides"]
             lines.append(f"relationship sides (a passage names both, or one): {' / '.join(a + '*' for a in left)}"
                          f"  <->  {' / '.join(a + '*' for a in right)}")
+            named = prof.reference.get("side_actors") or ((), ())
+            if any(named):
+                lines.append("names that speak for a side (the essays' names in its language): "
+                             f"{' / '.join(a + '*' for a in named[0]) or '-'}  <->  {' / '.join(a + '*' for a in named[1]) or '-'}")
             for lang, (fa, fb, fpairs) in sorted((prof.reference.get("foreign_sides") or {}).items()):
                 star = "*" if lang == "ru" else ""      # Russian names match by their first letters
                 lines.append(f"sides in {lang} (names from CLDR, pycountry and transliteration): {' / '.join(x + star for x in fa)}  <->  "

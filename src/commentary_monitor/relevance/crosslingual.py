@@ -216,11 +216,14 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
               for i, names in groups]
     ru = fn.russian_spelled({n for _, names in groups for n in names if " " not in n})
     zh = fn.chinese_spelled({n.replace(" ", "") for _, names in groups for n in names})
+    placed: list[set[str]] = [set(), set()]     # the actors' English names a side takes
     for side, names in groups:
         in_zh = sorted({f for n in names for f in zh.get(n.replace(" ", ""), ()) if len(zh[n.replace(" ", "")]) == 1})
         in_ru = sorted({f for n in names for f in ru.get(n, ()) if len(ru[n]) == 1})
         if side is None:
             side = speaks.get("zh") if in_zh else speaks.get("ru") if in_ru else None
+            if side is not None:
+                placed[side].update(names)
         if side is not None:
             found[side] += [("zh", f, "name") for f in in_zh] + [("ru", f, "name") for f in in_ru]
     out = {}
@@ -258,6 +261,8 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
             if lang == "zh":
                 pairs = tuple(sorted({x + y for x in heads[0] for y in heads[1]} | {y + x for x in heads[0] for y in heads[1]}))
             out[lang] = ForeignSides(sides[0], sides[1], pairs)
+    if placed[0] or placed[1]:
+        out["en"] = ForeignSides(tuple(sorted(placed[0])), tuple(sorted(placed[1])))
     return out
 
 

@@ -44,7 +44,7 @@ from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Term, actor_mentio
                       passage_evidence, relationship_pairs, relationship_sides, term_counts)
 from commentary_monitor.relevance.semantic import common_directions, without_common
 
-BUILD_VERSION = "profile-v12"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v13"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -158,6 +158,7 @@ def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int
 
 SEED_ACTOR_SHARE = 0.03   # without a description, the actors are those the essays name this often
 OWN_ACTOR_SHARE = 0.01    # actors the essays name this often are the profile's own, never a third party
+SIDE_NAME_MENTIONS = 2    # a name the essays use this often may speak for a side (see build_profile)
 
 
 def seed_actors(text: str, share: float = SEED_ACTOR_SHARE) -> tuple[str, ...]:
@@ -295,15 +296,28 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None, cache_dir: 
         # the other own actors as the essays name them, alone and with the capitalised word
         # beside them ('putin', 'vladimir putin', 'xi jinping'): their names may travel too
         on_sides = {a for side in reference["sides"] for a in side}
+        # and the other names they use more than once, but for given names ('Vladimir', always
+        # before 'Putin'): a name in a side's language speaks for that side ('Stalin',
+        # 'Khrushchev': Russian words; 'Deng Xiaoping': Chinese in pinyin)
         names: dict[str, set] = {}
-        for run in re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+)*", " ".join(p.text for p in passages)):
+        runs = re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+)*", " ".join(p.text for p in passages))
+        given = {normalise(w)[:ACTOR_FOLD] for run in runs for w in run.split()[:-1]} - \
+                {normalise(run.split()[-1])[:ACTOR_FOLD] for run in runs}
+        candidates = (set(reference["actors"]) | {a for a, n in actor_mentions(seed_text).items() if n >= SIDE_NAME_MENTIONS}) - given
+        for run in runs:
             ws = run.lower().split()
             for i, w in enumerate(ws):
                 a = normalise(w)[:ACTOR_FOLD]
-                if a in reference["actors"] and a not in on_sides:
+                if a in candidates and a not in on_sides:
                     names.setdefault(a, set()).update([w, *(" ".join(ws[j:j + 2]) for j in (i - 1, i) if 0 <= j < len(ws) - 1)])
-        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)] for lang, f in foreign_sides_cached(
-            spelled_sides, tuple(tuple(sorted(names[a])) for a in sorted(names)), cache_dir).items()}
+        found = foreign_sides_cached(spelled_sides, tuple(tuple(sorted(names[a])) for a in sorted(names)), cache_dir)
+        # the own actors whose names are a side's language's words ('Xi', 'Mao': Chinese in
+        # pinyin; 'Putin': Russian) speak for that side in English too
+        placed = found.pop("en", None)
+        reference["side_actors"] = [sorted({normalise(n)[:ACTOR_FOLD] for n in names if " " not in n} - on_sides)
+                                    for names in ((placed.a, placed.b) if placed else ((), ()))]
+        reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)] for lang, f in found.items()}
+        reference["actors"] = sorted(set(reference["actors"]).union(*reference["side_actors"]))   # a side is never a third party
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pipeline.py [--html-dir ../shared/corpus/news-html] [--sizes 200,1000,5000]
                                        [--feeds 20] [--warm-feeds 200] [--warehouse-rows 1000000] [--insert-rows 10000]
-                                       [--repeat 3] [--out docs/benchmarks.md]
+                                       [--repeat 3] [--server] [--out docs/benchmarks.md]
     .venv/bin/python bench/pipeline.py --backend duckdb,ducklake-sqlite,ducklake-postgres [--sizes 1000]
                                        [--warehouse-rows 1000000] [--repeat 3] [--pg "host=... user=..."]
 
@@ -16,7 +16,9 @@ extraction of the same pages in a 2-process pool, with its metadata pass; text-o
 four runs in a row (the floor, the start-up, the cold run, the floor again: the ratio's floor
 is the mean of the two), and the trial with the median ratio is reported: on a shared VM the
 speed drifts by 10-50% within minutes, so a ratio compares runs a minute apart, and a drift
-that is steady over the trial cancels out. Then the same site again (the warm run),
+that is steady over the trial cancels out. With --server, each size is also run with a
+Prefect server already up (a first run into a fresh warehouse, then nothing new), as under
+`serve`. Then the same site again (the warm run),
 200 feeds with nothing new, and the warehouse's own queries at a million rows.
 
 With --backend, only the backends are compared (nothing is written; the table is printed): a
@@ -40,6 +42,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -390,6 +393,9 @@ def main() -> None:
     ap.add_argument("--backend", help=f"compare these warehouse backends only (comma-separated: {', '.join(BACKENDS)}); "
                                       "prints a table, writes nothing")
     ap.add_argument("--pg", help="libpq parameters of a PostgreSQL server (dbname=postgres) for ducklake-postgres")
+    ap.add_argument("--server", action="store_true",
+                    help="also each size's first run and nothing-new run with a Prefect server already up "
+                         "(as under `serve`, or PREFECT_API_URL): no temporary API to start")
     args = ap.parse_args()
     backends = args.backend.split(",") if args.backend else []
     if set(backends) - set(BACKENDS):
@@ -402,14 +408,57 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)     # its warehouses and Prefect database: ~0.5 GB at 5,000
 
 
+@contextmanager
+def prefect_server(env: dict):
+    """A Prefect API server on a free loopback port for the runs that find one up (the same
+    server the command would start itself), stopped at the end: the environment to run them in."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "commentary_monitor.runs.temporary_api", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the Prefect server for --server did not start") from None
+                time.sleep(0.2)
+        yield {**env, "PREFECT_API_URL": url}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run(args, backends: list[str], tmp: Path) -> None:
+    with prefect_server(env_for(tmp)) if args.server else nullcontext() as served:
+        _run(args, backends, tmp, served)
+
+
+def env_for(tmp: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_LOGGING_LEVEL="CRITICAL")
+    return env
+
+
+def _run(args, backends: list[str], tmp: Path, served: dict | None) -> None:
     real_pages = []
     if args.html_dir:
         real_pages = [gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
                       for p in sorted(args.html_dir.glob("*.html*"))]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_LOGGING_LEVEL="CRITICAL")
+    env = env_for(tmp)
     print(f"machine: {machine()}", flush=True)
     if backends:
         compare_backends(args, backends, real_pages, env, tmp)
@@ -459,7 +508,14 @@ def run(args, backends: list[str], tmp: Path) -> None:
             # runs above are first runs: they build the profiles), then the naive script.
             built = run_ingest(write_config(cfg.parent, feeds, site.host_port, -(-n // args.feeds), "built.duckdb"), env)
             naive = run_naive(cfg.parent, feeds)
+            server_runs = None
+            if served:
+                # with a Prefect server up: a first run into a fresh warehouse (the profiles built,
+                # as `init` leaves them), then the same again with nothing new
+                cfg_s = write_config(cfg.parent, feeds, site.host_port, -(-n // args.feeds), "served.duckdb")
+                server_runs = (run_ingest(cfg_s, served), run_ingest(cfg_s, served))
         r = dict(n=n, cold=cold, warm=warm, floor=floor, built=built, naive=naive, warm_requests=warm_requests, warm_bytes=warm_bytes,
+                 server_runs=server_runs,
                  start=trial["start"], ratios=[t["ratio"] for t in trials], floors=trial["floors"],
                  flow_ratios=sorted(t["cold"]["flow"] / t["floor"] for t in trials), text_share=trial["text_share"],
                  text_ratios=sorted(t["ratio"] / t["text_share"] for t in trials))
@@ -514,6 +570,16 @@ def run(args, backends: list[str], tmp: Path) -> None:
     for r in results:
         lines.append(f"| {r['n']} | {r['cold']['wall']:.1f} s | {r['built']['wall']:.1f} s | {r['naive']:.1f} s | "
                      f"{r['cold']['wall'] / r['naive']:.2f} | {r['floor']:.1f} s | {r['warm']['wall']:.1f} s |")
+    if served:
+        lines += ["", "With a Prefect server already up (`--server`: as under `serve`, or with PREFECT_API_URL set), "
+                  "so that no temporary API starts: a first run into a fresh warehouse whose profiles are built (as "
+                  "`init` leaves them), then the same ingest with nothing new, beside the naive script:", "",
+                  "| N | first run, server up | naive script | first run / naive | nothing new, server up |",
+                  "|---|---|---|---|---|"]
+        for r in results:
+            first, again = r["server_runs"]
+            lines.append(f"| {r['n']} | {first['wall']:.1f} s | {r['naive']:.1f} s | {first['wall'] / r['naive']:.2f} | "
+                         f"{again['wall']:.1f} s |")
     # 200 feeds, nothing new on the second run: conditional GET should make it cheap
     work = tmp / "warm200"
     work.mkdir()

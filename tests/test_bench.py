@@ -16,7 +16,7 @@ def test_the_pipeline_benchmark_runs_and_writes_its_tables(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "pipeline.py"), "--sizes", "24", "--feeds", "3", "--warm-feeds", "4",
-         "--warehouse-rows", "3000", "--insert-rows", "200", "--repeat", "1", "--out", str(out)],
+         "--warehouse-rows", "3000", "--insert-rows", "200", "--repeat", "1", "--server", "--out", str(out)],
         capture_output=True, text=True, env=env, timeout=900, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     doc = out.read_text(encoding="utf-8")
@@ -34,6 +34,10 @@ def test_the_pipeline_benchmark_runs_and_writes_its_tables(tmp_path):
     assert "| weekly digest query (both profiles, median of 5) |" in doc and "| storing 200 articles" in doc
     for table in ("| N | flow process", "| N | set-up |"):
         assert table in doc
+    # --server: the same size with a Prefect server up, a first run and a nothing-new run
+    served = doc.split("| N | first run, server up |", 1)[1].splitlines()
+    cells = [c.strip() for c in served[2].strip("|").split("|")]
+    assert cells[0] == "24" and all(re.fullmatch(r"\d+\.\d s", cells[i]) for i in (1, 2, 4))
 
 
 def test_the_extraction_benchmark_scores_both_modes_against_ground_truth(tmp_path):

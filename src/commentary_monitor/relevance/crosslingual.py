@@ -175,7 +175,8 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
     """The sides in each language of :data:`LANGUAGES`, from their English spellings
     (e.g. (("china", "beijing", "chinese"), ("russia", "moscow", "soviet"))) and the names
     of the profile's other own actors, one tuple of spellings each (("putin", "vladimir putin"),
-    ("xi", "xi jinping")). Empty for a language where neither side has a name.
+    ("xi", "xi jinping")). Empty for a language where neither side has a name. Under "en",
+    the English names of the actors placed on a side (below), which speak for it in English too.
 
     Where the names come from (never a hand-written list):
 

@@ -1,4 +1,4 @@
-"""Write manifest.jsonl from gathered pages (pages/*.jsonl, git-ignored: third-party texts).
+"""Write manifest.jsonl from gathered pages (pages/*.jsonl and fresh/*.jsonl, git-ignored: third-party texts).
 
     python eval/real/manifest.py [FOLDER]      # eval/real (default) or eval/multilingual
 
@@ -13,7 +13,9 @@ HERE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).reso
 KEEP = ("id", "url", "outlet", "lang", "labels", "kind", "why", "query")
 
 with (HERE / "manifest.jsonl").open("w", encoding="utf-8") as out:
-    for f in sorted((HERE / "pages").glob("*.jsonl")):
+    # pages/: the batches in use; fresh/: a batch gathered blind and kept unscored, the test
+    # of the next change to the scorer (moved to pages/ when it is used)
+    for f in sorted((HERE / "pages").glob("*.jsonl")) + sorted((HERE / "fresh").glob("*.jsonl")):
         for line in f.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 obj = json.loads(line)

@@ -9,6 +9,7 @@ import would walk again. It lives as long as the command.
 """
 
 import gc
+import logging
 import sys
 
 
@@ -20,6 +21,10 @@ def main(port: int) -> None:
     finally:
         gc.freeze()
         gc.enable()
+    # Stopped while a request is in flight (the command is stopping on a signal), the server's
+    # database pool logs the cancelled rollback with a traceback on the user's terminal: noise
+    # about a server that is going away, never about the run.
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
     # exits with code 3 when the port is taken, as Prefect's own command does
     uvicorn.run(create_app, factory=True, host="127.0.0.1", port=port, log_level="error", lifespan="on")
 

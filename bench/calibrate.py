@@ -5,10 +5,12 @@
 
 Features of every (article, profile) with the profiles of config/monitor.toml: both shipped
 profiles, and sino-russian from its essays alone (no description). One logistic regression
-pooled over the three (a grade-1 article counts once relevant and once not: the fit aims
-it at one half); then, for a profile without sides (memory-politics), corrections of the
-topical weights fitted on its rows alone beside the pooled model's log-odds (the pooled
-weights, which every relationship profile and the foreign path use, stay as they are). Folds: the outlets dealt into five folds, so an article is always scored
+pooled over the relationship profiles' rows (sino-russian shipped and from its essays alone;
+a grade-1 article counts once relevant and once not: the fit aims it at one half); then, for
+a profile without sides (memory-politics), corrections of the topical weights fitted on its
+rows alone beside the first model's log-odds (the shared weights, which every relationship
+profile and the foreign path use, stay as they are). With ``--no-topic`` the topic profile's
+rows join the pooled fit instead. Folds: the outlets dealt into five folds, so an article is always scored
 by weights fitted on other outlets' articles; the figures printed are those held-out
 scores, per set, and their log loss. The weights printed are fitted on everything but the
 fresh test (``--test``: a batch of real pages gathered last and kept out of every fit, then
@@ -195,8 +197,9 @@ def main():
     base_cols = list(range(len(BASE_FEATURES)))
 
     def fit_both(mask):
-        m = fit(np.concatenate([variants[k][0][mask][:, cols] for k in keys]),
-                np.concatenate([grades[k][mask] for k in keys]), args.C)
+        shared = [k for k in keys if k not in topic_keys]    # the relationship profiles' rows
+        m = fit(np.concatenate([variants[k][0][mask][:, cols] for k in shared]),
+                np.concatenate([grades[k][mask] for k in shared]), args.C)
         corr = None
         if topic_keys:
             Xt = np.concatenate([variants[k][0][mask] for k in topic_keys])

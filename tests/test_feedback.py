@@ -4,7 +4,7 @@ from commentary_monitor.config import ProfileConfig, SeedEssay
 from commentary_monitor.relevance.feedback import LabeledText, rescore, train
 from commentary_monitor.runs.pipeline import Article, article_id
 from commentary_monitor.relevance.profiles import build_profile
-from commentary_monitor.relevance.scoring import Scorer
+from commentary_monitor.relevance.scoring import MODEL_NAME, Scorer
 from commentary_monitor.warehouse.store import Warehouse
 
 from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, SEEDS
@@ -13,7 +13,7 @@ from .test_scoring import TRAP_PARAGRAPHS
 
 def profile():
     essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
-    return build_profile(ProfileConfig("sino-russian", essays, "Relations between Moscow and Beijing."))
+    return build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, between Beijing and Moscow."))
 
 
 def traps(n: int) -> list[tuple[str, str]]:
@@ -27,7 +27,7 @@ def traps(n: int) -> list[tuple[str, str]]:
 
 def test_negative_feedback_lowers_similar_articles_but_never_the_seeds():
     prof = profile()
-    base = Scorer([prof])
+    base = Scorer([prof], cheap_stage=False)    # in full, as a profile with feedback is scored
     trap_texts = traps(4)
     relation = ("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
     before = [s[0].score for s in base.score_many(trap_texts[3:] + [relation])]
@@ -36,11 +36,12 @@ def test_negative_feedback_lowers_similar_articles_but_never_the_seeds():
     assert model.n_labels == 3 and model.n_relevant == 0
     taught = Scorer([prof], feedback={prof.name: model})
     unseen_trap, rel = [s[0] for s in taught.score_many(trap_texts[3:] + [relation])]
-    # the unseen trap learned from its siblings: a quarter of its odds or more taken off
-    assert unseen_trap.score < before[0] and unseen_trap.features["feedback"] < -0.25
+    # the unseen trap learned from its siblings: at least half of what they missed by taken off
+    assert model.misses[:3].max() < 0
+    assert unseen_trap.score < before[0] and unseen_trap.features["feedback"] < 0.5 * model.misses[:3].mean()
     assert "feedback" in unseen_trap.explanation
     assert rel.relevant and rel.score > 0.5                 # the seeds are not forgotten
-    assert unseen_trap.model.startswith("hybrid-v9+feedback3")
+    assert unseen_trap.model.startswith(f"{MODEL_NAME}+feedback3")
 
 
 def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
@@ -91,7 +92,7 @@ def stored_article(n: int, title: str, text: str) -> Article:
 
 def test_rescore_keeps_the_replaced_scores_and_applies_feedback(tmp_path):
     prof = profile()
-    scorer = Scorer([prof])
+    scorer = Scorer([prof], cheap_stage=False)    # in full, as a profile with feedback is scored
     arts = [stored_article(1, "Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS)),
             stored_article(2, "Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS)),
             *[stored_article(3 + i, t, x) for i, (t, x) in enumerate(traps(3))]]
@@ -115,4 +116,4 @@ def test_rescore_keeps_the_replaced_scores_and_applies_feedback(tmp_path):
         new = dict(wh.con.execute("select article_id, score from scores").fetchall())
         assert new[arts[4].article_id] < old[arts[4].article_id]         # the unlabeled trap went down
         row = wh.con.execute("select model, feedback from scored_articles where article_id = ?", [arts[3].article_id]).fetchone()
-        assert row == ("hybrid-v9+feedback2", False)
+        assert row == (f"{MODEL_NAME}+feedback2", False)

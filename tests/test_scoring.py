@@ -1,6 +1,6 @@
 from commentary_monitor.config import ProfileConfig, SeedEssay
 from commentary_monitor.relevance.profiles import build_profile, split_passages
-from commentary_monitor.relevance.scoring import Scorer, calibrate
+from commentary_monitor.relevance.scoring import MODEL_NAME, Scorer, calibrate
 
 from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, SEEDS
 
@@ -66,7 +66,7 @@ TRAP_PARAGRAPHS = [
 
 def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
     (sino, memory) = scorer().score_text("Moscow and Beijing", "\n\n".join(RELATION_PARAGRAPHS))
-    assert sino.model == "hybrid-v9" and sino.profile_version
+    assert sino.model == MODEL_NAME and sino.profile_version
     assert sino.features["stage"] == "hybrid"
     assert {"lexical", "semantic", "top"} <= set(sino.features)
     # the best passage is one of the article's own passages

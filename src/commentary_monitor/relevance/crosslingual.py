@@ -306,7 +306,7 @@ def foreign_mentions(passages: list[str], sides: ForeignSides, lang: str):
                     sa, sb = _names(sentence, sides, lang)
                     s_both += sa and sb
                     s_either += sa or sb
-    return SideMentions(both, either, 0, (), s_both, s_either)
+    return SideMentions(both, either, 0, (), s_both, s_either, 0, len(passages))
 
 
 FOREIGN_LEAD = {"ru": 200, "zh": 350}     # the opening: words of Russian, characters of Chinese

@@ -387,12 +387,26 @@ class SideMentions:
     sentences_both: int = 0     # sentences naming both sides
     sentences_either: int = 0   # sentences naming either
     contrastive: int = 0        # CONTRASTIVE words in the sentences naming both
+    passages: int = 0           # all the article's passages
 
     @property
     def pairs(self) -> float:
         """Of the passages naming either side, the share naming both (with one passage's
         worth of doubt): see :func:`both_sides_share`."""
         return self.both / (self.either + 1)
+
+    @property
+    def reach(self) -> float:
+        """Of all the article's passages, the share naming either side: how much of the
+        article is about the two at all (a piece mainly about Iran or Central Asia names
+        them in one paragraph of many)."""
+        return self.either / self.passages if self.passages else 0.0
+
+    @property
+    def reach_both(self) -> float:
+        """Of all the article's passages, the share naming both sides: how far the
+        relationship runs through the article, not only one paragraph of it."""
+        return self.both / self.passages if self.passages else 0.0
 
     @property
     def close(self) -> float:
@@ -437,7 +451,7 @@ def side_mentions(passages: list[str], sides) -> SideMentions:
                     contrastive += len(CONTRASTIVE.findall(sentence))
     return SideMentions(both, either, sum(phrases.values()),
                         tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))), s_both, s_either,
-                        contrastive)
+                        contrastive, len(passages))
 
 
 def both_sides_share(passages: list[str], sides) -> float:

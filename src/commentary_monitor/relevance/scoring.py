@@ -26,10 +26,11 @@ joins the first). For each profile:
   about India's dealings with both is mainly about India; and how often those passages
   speak of the two as a pair ("between", "both governments", "reciprocal": ``dyad``, see
   :func:`.lexical.dyadic_rate`): a piece comparing two economies names both sides
-  without ever relating them.
+  without ever relating them; and how much of the whole article names them (``reach``,
+  ``reach_both``): a piece mainly about something else relates them in one paragraph.
 
 A logistic function with a few global weights (:data:`CALIBRATION`, fitted once on
-the development set and checked by cross-validation, see README "Scoring")
+real pages and the development set and checked by cross-validation, see docs/scoring.md)
 turns them into a score in [0, 1]; the profile's threshold decides relevance. The
 article's embedding is only computed when the lexical and relationship evidence leave the article
 a chance to reach a threshold: most articles from a general feed are decided by the
@@ -54,7 +55,7 @@ from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, Foreign
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v9"
+MODEL_NAME = "hybrid-v10"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -65,17 +66,18 @@ SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) seman
 #     + pairs * share of the passages naming either side that name both + dyad * pair phrases
 #     per such passage + joint * log(1 + passages naming both) + close * share of the
 #     sentences naming either that name both + contrast * comparison words per sentence
-#     naming both. One logistic regression pooled over both shipped profiles and the
-#     essays-only sino-russian profile, then the topic corrections on the topic profile's
-#     rows beside it, on the real pages of eval/real, the dev set and the news pages
+#     naming both + reach * share of all passages naming either side + reach_both * share
+#     naming both. One logistic regression pooled over the relationship profiles' rows
+#     (sino-russian shipped and from its essays alone), then the topic corrections on the
+#     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": 0.02, "semantic": -1.95, "top": -1.28, "lead": -0.41, "description": 1.20,
-               "description_lexical": 0.87, "description_top": 1.79, "lexical_top": 0.90, "bias": 1.48,
-               "relation": -2.55, "others": -1.42, "pairs": 2.01, "dyad": 0.27, "joint": 1.24, "close": 2.61,
-               "contrast": -1.14,
-               "topic_lexical": -0.55, "topic_semantic": 0.16, "topic_top": 1.23, "topic_lead": 0.47,
-               "topic_description": 0.29, "topic_description_lexical": 0.05, "topic_description_top": 0.53,
-               "topic_lexical_top": 0.50, "topic_bias": -2.22}
+CALIBRATION = {"lexical": -0.36, "semantic": -1.12, "top": -0.39, "lead": -0.06, "description": -0.27,
+               "description_lexical": 0.62, "description_top": -0.22, "lexical_top": 0.76, "bias": -1.70,
+               "relation": 0.01, "others": -1.51, "pairs": 0.31, "dyad": 0.46, "joint": 1.50, "close": 3.18,
+               "contrast": -1.38, "reach": 0.57, "reach_both": 1.64,
+               "topic_lexical": -0.99, "topic_semantic": -0.04, "topic_top": 0.75, "topic_lead": 0.16,
+               "topic_description": 1.25, "topic_description_lexical": 1.38, "topic_description_top": 1.96,
+               "topic_lexical_top": 0.94, "topic_bias": 1.66}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
@@ -172,7 +174,7 @@ def base_terms(feats: dict) -> list[float]:
 
 
 TOPIC_FEATURES = tuple(f"topic_{k}" for k in BASE_FEATURES)    # a topic profile's own corrections
-RELATION_FEATURES = ("others", "pairs", "dyad", "joint", "close", "contrast")    # a relationship profile's own
+RELATION_FEATURES = ("others", "pairs", "dyad", "joint", "close", "contrast", "reach", "reach_both")    # a relationship profile's own
 
 
 def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -191,8 +193,9 @@ def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
     """What a relationship profile adds: whether the article's opening is about the two
     sides or about a third party (``others``), how many of its passages name both
     sides (``pairs``), how often they speak of the two as a pair (``dyad``) and how
-    often they set the two side by side in comparison (``contrast``). Nothing
-    for other profiles (their features carry no ``pairs``)."""
+    often they set the two side by side in comparison (``contrast``), and how much of
+    the whole article names them (``reach``, ``reach_both``). Nothing for other
+    profiles (their features carry no ``pairs``)."""
     if "pairs" not in feats:
         return 0.0
     return cal.get("relation", 0.0) + sum(cal.get(k, 0.0) * feats.get(k, 0.0) for k in RELATION_FEATURES)
@@ -349,6 +352,7 @@ class Scorer:
             m = side_mentions(view.passages, self._sides[i])
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["close"], feats["contrast"] = m.close, m.contrast
+            feats["reach"], feats["reach_both"] = m.reach, m.reach_both
             if m.contrastive:
                 feats["comparison_words"] = m.contrastive
             feats["sides_named"] = [m.both, m.either]
@@ -396,7 +400,7 @@ class Scorer:
         # an article naming neither side is not about them: no evidence at all
         feats = {k: 1.0 if m.either else 0.0 for k in BASE_FEATURES}
         feats.update(others=foreign_third_party(view.text, sides, lang), pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both),
-                     close=m.close, contrast=0.0,
+                     close=m.close, contrast=0.0, reach=m.reach, reach_both=m.reach_both,
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None
 

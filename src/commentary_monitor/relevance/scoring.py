@@ -59,6 +59,7 @@ MODEL_NAME = "hybrid-v10"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
+SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative cosines seldom go below -0.4)
 # z = sum of weight * feature over BASE_FEATURES (lexical ones as log(x + floor); cosines and
 #     evidence relative to a seed passage's) + bias; for a profile without sides (a topic
 #     profile) + the topic_ corrections of the same weights and topic_bias (see base_logit);
@@ -206,13 +207,23 @@ def logit(feats: dict, cal: dict = CALIBRATION) -> float:
     return base_logit(feats, cal) + relation_logit(feats, cal)
 
 
+SEMANTIC_FEATURES = ("semantic", "top", "lead", "description", "description_top")
+
+
 def needs_semantics(feats: dict, threshold: float, cal: dict = CALIBRATION, description_bound: float = SEMANTIC_BOUND) -> bool:
-    """Whether the article could reach ``threshold`` with the best semantic evidence a seed
-    passage itself gets (1.0 relative to the centroid, ``description_bound`` to the
-    description, with margin), given its lexical and relationship evidence (``feats``,
-    already known); if not, the cheap stage decides."""
-    best = dict(feats, semantic=SEMANTIC_BOUND, top=SEMANTIC_BOUND, lead=SEMANTIC_BOUND, description=description_bound,
-                description_top=description_bound)
+    """Whether the article could reach ``threshold`` with the most favourable semantic
+    evidence, given its lexical and relationship evidence (``feats``, already known); if
+    not, the cheap stage decides. Each semantic feature is taken at the end of its range
+    its weight favours: as high as a seed passage itself gets (1.0 relative to the
+    centroid, ``description_bound`` to the description, with margin) where the weight is
+    positive, as low as an unrelated text gets (:data:`SEMANTIC_LOW`) where it is negative
+    (the fitted weights of correlated evidence can be either)."""
+    topic = "pairs" not in feats
+    best = dict(feats)
+    for k in SEMANTIC_FEATURES:
+        w = cal.get(k, 0.0) + (cal.get(f"topic_{k}", 0.0) if topic else 0.0)
+        high = description_bound if k.startswith("description") else SEMANTIC_BOUND
+        best[k] = high if w >= 0 else SEMANTIC_LOW
     return sigmoid(logit(best, cal)) >= min(threshold, 0.5) * 0.2
 
 

@@ -1,6 +1,6 @@
 """Relevance through the real pipeline: labeled articles served as a web site, ingested, then measured.
 
-    python bench/pipeline_relevance.py eval/real/pages/*.jsonl [--no-description]
+    python bench/pipeline_relevance.py eval/real/pages/*.jsonl [--no-description] [--dump FILE]
 
 Each labeled article (the labels format of ``commentary-monitor eval``) becomes a page on a
 site on 127.0.0.1 (its paragraphs as <p>, its title as <h1>), listed in an RSS feed per
@@ -9,7 +9,8 @@ config (its profiles; ``--no-description``: the descriptions removed) into a fre
 warehouse, and the figures come from the ``scored_articles`` view: what a user would get.
 A body that opens with its title loses that paragraph (the page shows the headline once).
 For Russian or Chinese pages, the expert's boolean in that language (bench/crosslingual.py)
-is also measured on the text as stored. Loopback only.
+is also measured on the text as stored. ``--dump FILE`` writes each page's id, grades, scores
+and stored text (JSONL) to compare with the texts' own scores. Loopback only.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("labels", nargs="+", type=Path)
     ap.add_argument("--no-description", action="store_true")
+    ap.add_argument("--dump", type=Path, help="write each page's id, grades, scores and stored text here (JSONL)")
     args = ap.parse_args()
     rows = [json.loads(x) for f in args.labels for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
     now = datetime.now(timezone.utc)
@@ -85,6 +87,12 @@ def main() -> int:
     scores: dict[str, dict[str, float]] = {}
     for url, profile, score in got:
         scores.setdefault(profile, {})[url] = score
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as out:
+            for u, r in paths.items():
+                out.write(json.dumps({"id": r.get("id"), "labels": r.get("labels"), "lang": r.get("lang"),
+                                      "scores": {p: scores[p].get(u) for p in scores}, "text": stored.get(u)},
+                                     ensure_ascii=False) + "\n")
     print(f"{len(paths)} pages served, {len({u for u, _, _ in got})} stored and scored\n")
     print(HEAD)
     for profile in sorted(scores):

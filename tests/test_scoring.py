@@ -1,6 +1,6 @@
 from commentary_monitor.config import ProfileConfig, SeedEssay
 from commentary_monitor.relevance.profiles import build_profile, split_passages
-from commentary_monitor.relevance.scoring import MODEL_NAME, Scorer, calibrate
+from commentary_monitor.relevance.scoring import MODEL_NAME, ArticleView, Scorer, calibrate
 
 from .conftest import OFFTOPIC_PARAGRAPHS, RELATION_PARAGRAPHS, SEEDS
 
@@ -375,3 +375,17 @@ def test_the_quoted_seed_passage_is_the_one_that_matches_the_article():
     assert all(x.seed_source for x in (w, t, wm, tm))
     # memory-politics leans on its description: say so rather than quote an unrelated essay passage
     assert any(x.seed_source == "description" and "description" in x.explanation for x in (wm, tm)) or len(quoted) == 2
+
+
+def test_an_article_reads_alike_with_one_paragraph_a_line_or_blank_lines_between():
+    """An extracted page has one paragraph a line; a pasted or labeled text may have blank
+    lines between them: the passages, the evidence and the score are the same."""
+    s = scorer()
+    lines = "\n".join(RELATION_PARAGRAPHS + OFFTOPIC_PARAGRAPHS)
+    blank = "\n\n".join(RELATION_PARAGRAPHS + OFFTOPIC_PARAGRAPHS)
+    a, b = ArticleView.of("Moscow and Beijing", lines), ArticleView.of("Moscow and Beijing", blank)
+    assert a.passages == b.passages and len(a.passages) >= 2
+    assert [x.score for x in s.score_text("Moscow and Beijing", lines)] == [x.score for x in s.score_text("Moscow and Beijing", blank)]
+    # the passages are runs of sentences up to 160 words, cut at sentence ends, whatever the paragraphs
+    assert all(len(p.split()) <= 160 for p in a.passages)
+    assert all(p.rstrip().endswith((".", "?", "!")) for p in a.passages)

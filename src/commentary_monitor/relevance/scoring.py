@@ -43,6 +43,7 @@ toward the label.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -55,7 +56,7 @@ from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, Foreign
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v10"
+MODEL_NAME = "hybrid-v11"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -72,14 +73,15 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     (sino-russian shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.36, "semantic": -1.12, "top": -0.39, "lead": -0.06, "description": -0.27,
-               "description_lexical": 0.62, "description_top": -0.22, "lexical_top": 0.76, "bias": -1.70,
-               "relation": 0.01, "others": -1.51, "pairs": 0.31, "dyad": 0.46, "joint": 1.50, "close": 3.18,
-               "contrast": -1.38, "reach": 0.57, "reach_both": 1.64,
-               "topic_lexical": -0.99, "topic_semantic": -0.04, "topic_top": 0.75, "topic_lead": 0.16,
-               "topic_description": 1.25, "topic_description_lexical": 1.38, "topic_description_top": 1.96,
-               "topic_lexical_top": 0.94, "topic_bias": 1.66}
+CALIBRATION = {"lexical": -0.26, "semantic": -1.13, "top": -0.86, "lead": 0.16, "description": -0.24,
+               "description_lexical": 0.52, "description_top": -0.46, "lexical_top": 1.04, "bias": -0.73,
+               "relation": -0.20, "others": -1.60, "pairs": 0.33, "dyad": 0.49, "joint": 1.25, "close": 3.51,
+               "contrast": -0.94, "reach": 0.31, "reach_both": 1.89,
+               "topic_lexical": -0.32, "topic_semantic": -0.16, "topic_top": 0.22, "topic_lead": 0.55,
+               "topic_description": 1.68, "topic_description_lexical": 1.55, "topic_description_top": 2.01,
+               "topic_lexical_top": 0.00, "topic_bias": 1.38}
 MUTED_SCORE_FACTOR = 0.05
+_BLANK_LINES = re.compile(r"\n\s*\n+")
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
 COMPARISON_NOTE = 0.5    # comparison words per sentence naming both sides the explanation mentions
@@ -150,7 +152,10 @@ class ArticleView:
         if script == "cjk":
             passages = cjk_passages(text) or [title or ""]
         else:
-            passages = split_passages(text, min_words=12, max_words=160) or [" ".join(text[:2000].split()) or title or ""]
+            # Runs of sentences, 80-160 words, across paragraph breaks: an extracted page has one
+            # paragraph a line, a pasted text blank lines between them, and both read alike.
+            passages = split_passages(_BLANK_LINES.sub("\n", text), min_words=12, max_words=160) or [
+                " ".join(text[:2000].split()) or title or ""]
         head = " ".join(title.split())
         if head and not passages[0].startswith(head):     # extracted text often opens with the headline
             passages[0] = f"{head}. {passages[0]}".strip()

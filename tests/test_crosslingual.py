@@ -116,6 +116,19 @@ def test_names_beyond_cldr_travel_by_transliteration_and_iso_names():
     assert foreign_mentions(["北京宣布与莫斯科扩大合作。"], zh, "zh").both == 1
 
 
+def test_a_chinese_name_names_its_side_in_russian_as_russian_writes_it():
+    # 习近平 is 'Си Цзиньпин' in Russian (the Palladius system): its given name names China's side
+    from commentary_monitor.relevance.foreign_names import palladius_given_name
+
+    assert palladius_given_name("习近平") == "цзиньпин" and palladius_given_name("毛泽东") == "цзэдун"
+    assert palladius_given_name("北京") == "" and palladius_given_name("中华人民共和国") == ""
+    ru = foreign_sides(SIDES, ACTORS)["ru"]
+    assert {"цзиньпин", "цзэдун"} <= set(ru.a)
+    m = foreign_mentions(["Си Цзиньпин завершил визит; в Москве переговоры назвали успешными.",
+                          "Россия и Си Цзиньпином подписали заявление.", "Визит Цзиньпина в Россию."], ru, "ru")
+    assert m.both == 3
+
+
 def test_false_friends_do_not_name_a_side():
     fs = foreign_sides(SIDES, ACTORS)
     ru, zh = fs["ru"], fs["zh"]

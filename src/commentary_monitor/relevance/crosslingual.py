@@ -188,7 +188,9 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
       is the English spelling ('путин'), the Chinese words whose pinyin is ('习近平', '毛泽东'),
       when exactly one word of the language's list has it ('beijing' is both 北京 and 背景:
       neither). An actor whose name is Chinese in pinyin is on the side whose country speaks
-      Chinese; else one whose name is a Russian word, on the side that speaks Russian.
+      Chinese; else one whose name is a Russian word, on the side that speaks Russian. A
+      Chinese name also gives its given name as Russian writes it (pypinyin's Palladius
+      style: 习近平, 'Си Цзиньпин': 'цзиньпин'), when Russian text uses that word.
     """
     from babel.languages import get_official_languages
 
@@ -227,6 +229,9 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
                 placed[side].update(names)
         if side is not None:
             found[side] += [("zh", f, "name") for f in in_zh] + [("ru", f, "name") for f in in_ru]
+            # a Chinese name as Russian writes it (the Palladius system): its given name, whose
+            # two syllables are long enough to be matched alone ('Си Цзиньпин': 'цзиньпин')
+            found[side] += [("ru", f, "name") for f in map(fn.palladius_given_name, in_zh) if f]
     out = {}
     for lang in LANGUAGES:
         sides, heads = [], []

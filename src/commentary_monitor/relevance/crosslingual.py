@@ -190,7 +190,7 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
       neither). An actor whose name is Chinese in pinyin is on the side whose country speaks
       Chinese; else one whose name is a Russian word, on the side that speaks Russian. A
       Chinese name also gives its given name as Russian writes it (pypinyin's Palladius
-      style: 习近平, 'Си Цзиньпин': 'цзиньпин'), when Russian text uses that word.
+      style: 习近平, 'Си Цзиньпин': 'цзиньпин'), when no ordinary Russian word starts with it.
     """
     from babel.languages import get_official_languages
 

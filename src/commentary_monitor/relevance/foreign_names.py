@@ -94,23 +94,24 @@ def chinese_spelled(names: set[str]) -> dict[str, list[str]]:
     return out
 
 
-PALLADIUS_FLOOR = 2.0     # zipf: the Russian form must appear in Russian text (one in ten million words)
-
-
 def palladius_given_name(name: str) -> str:
     """A Chinese personal name's given name as Russian writes it (the Palladius system,
     pypinyin's Cyrillic style, syllables joined): '习近平' -> 'цзиньпин' (Russian: Си
     Цзиньпин). The surname, one syllable ('си', 'мао'), is too short to be matched alone.
-    Empty unless the form appears in wordfreq's Russian data and is :data:`MIN_RUSSIAN_NAME`
-    letters long."""
+    Empty unless the form has :data:`MIN_RUSSIAN_NAME` letters and no other word of
+    wordfreq's Russian list starts with it (its own declensions aside), so that it never
+    matches the start of an ordinary Russian word."""
     from pypinyin import Style, lazy_pinyin
-    from wordfreq import zipf_frequency
 
     if len(name) != 3 or not _HAN_WORD.fullmatch(name):     # surname and a two-syllable given name
         return ""
     form = "".join(re.sub(r"\d", "", x) for x in lazy_pinyin(name[1:], style=Style.CYRILLIC))
-    return form if len(form) >= MIN_RUSSIAN_NAME and _CYRILLIC.fullmatch(form) \
-        and zipf_frequency(form, "ru") >= PALLADIUS_FLOOR else ""
+    if len(form) < MIN_RUSSIAN_NAME or not _CYRILLIC.fullmatch(form):
+        return ""
+    stem = russian_stem(form)
+    if any(w.startswith(form) and russian_stem(w) != stem for w in word_list("ru")):
+        return ""
+    return form
 
 
 def pinyin_of(text: str) -> str:

@@ -3,7 +3,7 @@ import dataclasses
 
 import pytest
 
-from commentary_monitor.relevance.crosslingual import cjk_passages, foreign_mentions, foreign_sides, script_of
+from commentary_monitor.relevance.crosslingual import ForeignSides, cjk_passages, foreign_mentions, foreign_sides, script_of
 from commentary_monitor.relevance.scoring import ArticleView, Scorer
 
 from .test_scoring import shipped_profiles
@@ -127,6 +127,20 @@ def test_a_chinese_name_names_its_side_in_russian_as_russian_writes_it():
     m = foreign_mentions(["Си Цзиньпин завершил визит; в Москве переговоры назвали успешными.",
                           "Россия и Си Цзиньпином подписали заявление.", "Визит Цзиньпина в Россию."], ru, "ru")
     assert m.both == 3
+
+
+ForeignSidesEmpty = ForeignSides((), ())
+
+
+def test_a_side_named_only_by_its_capital_is_its_countrys():
+    # "Relations between Moscow and Beijing": Moscow is a CLDR time-zone city of Russia,
+    # Beijing an ISO subdivision of China; each side takes its country's names
+    fs = foreign_sides((("beijing",), ("moscow",)), (("putin",), ("xi jinping",)))
+    assert {"china", "chinese"} <= set(fs["en"].a) and {"russia", "russian"} <= set(fs["en"].b)
+    assert "putin" in fs["en"].b and "xi jinping" in fs["en"].a      # and the leaders are placed
+    assert {"кита", "росс"} <= {x[:4] for x in fs["ru"].a + fs["ru"].b} and "中国" in fs["zh"].a
+    # a side that names its country already takes nothing more
+    assert "china" not in foreign_sides(SIDES, ACTORS).get("en", ForeignSidesEmpty).a
 
 
 def test_false_friends_do_not_name_a_side():

@@ -191,6 +191,10 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
       Chinese; else one whose name is a Russian word, on the side that speaks Russian. A
       Chinese name also gives its given name as Russian writes it (pypinyin's Palladius
       style: 习近平, 'Си Цзиньпин': 'цзиньпин'), when no ordinary Russian word starts with it.
+
+    A side named only by cities ('Beijing', 'Moscow') is their country's (CLDR's time-zone
+    cities, ISO 3166 subdivisions): it takes the country's names in each language, and under
+    "en" the country's English name and its language's ('china', 'chinese').
     """
     from babel.languages import get_official_languages
 
@@ -198,6 +202,15 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
 
     cldr, codes, cities = _cldr(), fn.territory_codes(), _zone_cities()
     countries = [{codes[w] for w in words if w in codes} for words in spellings]
+    # a side named only by its cities ('Moscow', 'Beijing') is their country's: CLDR's
+    # time-zone cities and ISO 3166's subdivisions say which (and it then has the country's
+    # names in every language, English included: below)
+    by_city = [set(), set()]
+    for i, words in enumerate(spellings):
+        if not countries[i]:
+            by_city[i] = {c for w in words for c in fn.city_countries(w.lower(), cities)}
+    by_city = [cs - by_city[1 - i] - countries[1 - i] for i, cs in enumerate(by_city)]
+    countries = [cs | by_city[i] for i, cs in enumerate(countries)]
     speaks = {}
     for i, cs in enumerate(countries):
         for c in sorted(cs):
@@ -211,6 +224,7 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
             found[i] += [(lang, f, "gone") for lang, f in fn.gone_states(w)]
             found[i] += [(lang, f, "subdivision") for c in sorted(countries[i]) for lang, f in fn.subdivision_names(w, c)]
         found[i] += [(lang, f, "official") for c in sorted(countries[i]) for lang, f in fn.iso_names(c)]
+        found[i] += [form for c in sorted(by_city[i]) for form in cldr.get((fn.english_names(c) or ("",))[0], ())]
     # transliteration: the sides' own spellings, and the actors' names
     groups = [(i, tuple(w.lower() for w in words)) for i, words in enumerate(spellings)] + \
              [(None, tuple(n.lower() for n in names)) for names in actors]
@@ -267,6 +281,8 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
             if lang == "zh":
                 pairs = tuple(sorted({x + y for x in heads[0] for y in heads[1]} | {y + x for x in heads[0] for y in heads[1]}))
             out[lang] = ForeignSides(sides[0], sides[1], pairs)
+    for i, cs in enumerate(by_city):     # the country of a side named by its cities, in English
+        placed[i].update(n for c in cs for n in fn.english_names(c))
     if placed[0] or placed[1]:
         out["en"] = ForeignSides(tuple(sorted(placed[0])), tuple(sorted(placed[1])))
     return out

@@ -144,6 +144,33 @@ def territory_codes() -> dict[str, str]:
     return {name.lower(): code for code, name in Locale.parse("en").territories.items() if code.isalpha()}
 
 
+def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:
+    """The countries (ISO codes) of a city named ``word``: CLDR's time-zone city ('moscow':
+    Europe/Moscow, RU) and ISO 3166 subdivisions named the city and their type ('beijing':
+    Beijing Shi, CN)."""
+    import pycountry
+    from babel.core import get_global
+
+    out = set()
+    tz = zone_cities.get(word)
+    if tz and (code := get_global("zone_territories").get(tz)) and code.isalpha():
+        out.add(code)
+    out.update(s.country_code for s in pycountry.subdivisions
+               if len(parts := s.name.lower().split()) == 2 and parts[0] == word)
+    return out
+
+
+def english_names(code: str) -> tuple[str, ...]:
+    """A country's English name and its first official language's, lower-case: 'CN' ->
+    ('china', 'chinese'), 'RU' -> ('russia', 'russian')."""
+    from babel import Locale
+    from babel.languages import get_official_languages
+
+    en = Locale.parse("en")
+    official = get_official_languages(code)
+    return tuple(x.lower() for x in (en.territories.get(code), en.languages.get(official[0]) if official else None) if x)
+
+
 def gone_states(word: str) -> list[tuple[str, str]]:
     """(language, name) of the states that are gone, whose code no current country took,
     with ``word`` in their English name: 'soviet' -> the USSR's names."""

@@ -56,7 +56,7 @@ from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, Foreign
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v11"
+MODEL_NAME = "hybrid-v12"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -73,13 +73,13 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     (sino-russian shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.26, "semantic": -1.13, "top": -0.86, "lead": 0.16, "description": -0.24,
-               "description_lexical": 0.52, "description_top": -0.46, "lexical_top": 1.04, "bias": -0.73,
-               "relation": -0.20, "others": -1.60, "pairs": 0.33, "dyad": 0.49, "joint": 1.25, "close": 3.51,
-               "contrast": -0.94, "reach": 0.31, "reach_both": 1.89,
-               "topic_lexical": -0.32, "topic_semantic": -0.16, "topic_top": 0.22, "topic_lead": 0.55,
-               "topic_description": 1.68, "topic_description_lexical": 1.55, "topic_description_top": 2.01,
-               "topic_lexical_top": 0.00, "topic_bias": 1.38}
+CALIBRATION = {"lexical": -0.21, "semantic": -1.50, "top": -0.92, "lead": 0.18, "description": -0.55,
+               "description_lexical": 0.46, "description_top": -0.38, "lexical_top": 1.21, "bias": -0.21,
+               "relation": -0.10, "others": -2.16, "pairs": 0.10, "dyad": 0.58, "joint": 1.31, "close": 3.35,
+               "contrast": -1.03, "reach": 0.37, "reach_both": 1.88,
+               "topic_lexical": -0.21, "topic_semantic": 0.18, "topic_top": 0.32, "topic_lead": 0.53,
+               "topic_description": 2.35, "topic_description_lexical": 1.48, "topic_description_top": 2.00,
+               "topic_lexical_top": -0.56, "topic_bias": 0.12}
 MUTED_SCORE_FACTOR = 0.05
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about

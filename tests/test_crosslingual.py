@@ -143,6 +143,17 @@ def test_a_side_named_only_by_its_capital_is_its_countrys():
     assert "china" not in foreign_sides(SIDES, ACTORS).get("en", ForeignSidesEmpty).a
 
 
+def test_an_actor_that_is_a_city_of_a_sides_country_speaks_for_that_side():
+    # "Relations between China and Russia", essays naming Moscow and Beijing: the capitals
+    # speak for their countries' sides, in English and in Russian (by its stem: 'Владивосток'
+    # is no 'владеть'); a territory is no city ('taiwan' is not ISO's Taiwan Sheng of China)
+    fs = foreign_sides((("china",), ("russia",)), (("moscow",), ("beijing",), ("vladivostok",), ("taiwan",)))
+    assert "beijing" in fs["en"].a and {"moscow", "vladivostok"} <= set(fs["en"].b)
+    assert "taiwan" not in fs["en"].a + fs["en"].b
+    assert {"москв", "владивосток"} <= set(fs["ru"].b) and "влад" not in fs["ru"].b
+    assert "莫斯科" in fs["zh"].b
+
+
 def test_false_friends_do_not_name_a_side():
     fs = foreign_sides(SIDES, ACTORS)
     ru, zh = fs["ru"], fs["zh"]

@@ -194,7 +194,9 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
 
     A side named only by cities ('Beijing', 'Moscow') is their country's (CLDR's time-zone
     cities, ISO 3166 subdivisions): it takes the country's names in each language, and under
-    "en" the country's English name and its language's ('china', 'chinese').
+    "en" the country's English name and its language's ('china', 'chinese'). The other way
+    round, an actor that is a city of one side's country ('moscow' when the sides are China
+    and Russia) speaks for that side, in English and as the city's names in each language.
     """
     from babel.languages import get_official_languages
 
@@ -234,13 +236,23 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
     ru = fn.russian_spelled({n for _, names in groups for n in names if " " not in n})
     zh = fn.chinese_spelled({n.replace(" ", "") for _, names in groups for n in names})
     placed: list[set[str]] = [set(), set()]     # the actors' English names a side takes
-    for side, names in groups:
+    for (side, names), raw in zip(groups, [(i, tuple(w.lower() for w in words)) for i, words in enumerate(spellings)] +
+                                  [(None, tuple(n.lower() for n in names)) for names in actors]):
         in_zh = sorted({f for n in names for f in zh.get(n.replace(" ", ""), ()) if len(zh[n.replace(" ", "")]) == 1})
         in_ru = sorted({f for n in names for f in ru.get(n, ()) if len(ru[n]) == 1})
         if side is None:
             side = speaks.get("zh") if in_zh else speaks.get("ru") if in_ru else None
             if side is not None:
                 placed[side].update(names)
+            else:     # a city of one side's country ('moscow' when a side is Russia): that side's
+                homes = {c for n in raw[1] if " " not in n for c in fn.city_countries(n, cities)}
+                home = [i for i in (0, 1) if homes & countries[i]]
+                if len(home) == 1:
+                    side = home[0]
+                    placed[side].update(n for n in raw[1] if " " not in n)
+                    # matched whole (by its stem in Russian), not by its first letters: 'Владивосток'
+                    # must not name Russia in 'владеть'
+                    found[side] += [(lang, f, "name") for n in raw[1] if " " not in n for lang, f, _ in _city_forms(n)]
         if side is not None:
             found[side] += [("zh", f, "name") for f in in_zh] + [("ru", f, "name") for f in in_ru]
             # a Chinese name as Russian writes it (the Palladius system): its given name, whose

@@ -147,11 +147,13 @@ def territory_codes() -> dict[str, str]:
 def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:
     """The countries (ISO codes) of a city named ``word``: CLDR's time-zone city ('moscow':
     Europe/Moscow, RU) and ISO 3166 subdivisions named the city and their type ('beijing':
-    Beijing Shi, CN)."""
+    Beijing Shi, CN). A territory's own name is no city ('taiwan' is not Taiwan Sheng's)."""
     import pycountry
     from babel.core import get_global
 
     out = set()
+    if word in territory_codes():
+        return out
     tz = zone_cities.get(word)
     if tz and (code := get_global("zone_territories").get(tz)) and code.isalpha():
         out.add(code)

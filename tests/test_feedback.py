@@ -13,7 +13,7 @@ from .test_scoring import TRAP_PARAGRAPHS
 
 def profile():
     essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
-    return build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, between Beijing and Moscow."))
+    return build_profile(ProfileConfig("sino-russian", essays, "Relations between Moscow and Beijing."))
 
 
 def traps(n: int) -> list[tuple[str, str]]:

@@ -228,16 +228,15 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
         found[i] += [(lang, f, "official") for c in sorted(countries[i]) for lang, f in fn.iso_names(c)]
         found[i] += [form for c in sorted(by_city[i]) for form in cldr.get((fn.english_names(c) or ("",))[0], ())]
     # transliteration: the sides' own spellings, and the actors' names
-    groups = [(i, tuple(w.lower() for w in words)) for i, words in enumerate(spellings)] + \
-             [(None, tuple(n.lower() for n in names)) for names in actors]
+    raw_groups = [(i, tuple(w.lower() for w in words)) for i, words in enumerate(spellings)] + \
+                 [(None, tuple(n.lower() for n in names)) for names in actors]
     # names CLDR translates never travel by transliteration: 'china' romanises as 'чина' (a rank)
     groups = [(i, tuple(n for n in names if n not in cldr and n not in cities and re.fullmatch(r"[a-z]+", n.replace(" ", ""))))
-              for i, names in groups]
+              for i, names in raw_groups]
     ru = fn.russian_spelled({n for _, names in groups for n in names if " " not in n})
     zh = fn.chinese_spelled({n.replace(" ", "") for _, names in groups for n in names})
     placed: list[set[str]] = [set(), set()]     # the actors' English names a side takes
-    for (side, names), raw in zip(groups, [(i, tuple(w.lower() for w in words)) for i, words in enumerate(spellings)] +
-                                  [(None, tuple(n.lower() for n in names)) for names in actors]):
+    for (side, names), (_, raw) in zip(groups, raw_groups):
         in_zh = sorted({f for n in names for f in zh.get(n.replace(" ", ""), ()) if len(zh[n.replace(" ", "")]) == 1})
         in_ru = sorted({f for n in names for f in ru.get(n, ()) if len(ru[n]) == 1})
         if side is None:
@@ -245,14 +244,14 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
             if side is not None:
                 placed[side].update(names)
             else:     # a city of one side's country ('moscow' when a side is Russia): that side's
-                homes = {c for n in raw[1] if " " not in n for c in fn.city_countries(n, cities)}
+                homes = {c for n in raw if " " not in n for c in fn.city_countries(n, cities)}
                 home = [i for i in (0, 1) if homes & countries[i]]
                 if len(home) == 1:
                     side = home[0]
-                    placed[side].update(n for n in raw[1] if " " not in n)
+                    placed[side].update(n for n in raw if " " not in n)
                     # matched whole (by its stem in Russian), not by its first letters: 'Владивосток'
                     # must not name Russia in 'владеть'
-                    found[side] += [(lang, f, "name") for n in raw[1] if " " not in n for lang, f, _ in _city_forms(n)]
+                    found[side] += [(lang, f, "name") for n in raw if " " not in n for lang, f, _ in _city_forms(n)]
         if side is not None:
             found[side] += [("zh", f, "name") for f in in_zh] + [("ru", f, "name") for f in in_ru]
             # a Chinese name as Russian writes it (the Palladius system): its given name, whose

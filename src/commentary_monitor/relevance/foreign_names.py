@@ -148,7 +148,6 @@ def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:
     """The countries (ISO codes) of a city named ``word``: CLDR's time-zone city ('moscow':
     Europe/Moscow, RU) and ISO 3166 subdivisions named the city and their type ('beijing':
     Beijing Shi, CN). A territory's own name is no city ('taiwan' is not Taiwan Sheng's)."""
-    import pycountry
     from babel.core import get_global
 
     out = set()
@@ -157,9 +156,22 @@ def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:
     tz = zone_cities.get(word)
     if tz and (code := get_global("zone_territories").get(tz)) and code.isalpha():
         out.add(code)
-    out.update(s.country_code for s in pycountry.subdivisions
-               if len(parts := s.name.lower().split()) == 2 and parts[0] == word)
+    out.update(_subdivision_cities().get(word, ()))
     return out
+
+
+@lru_cache(maxsize=1)
+def _subdivision_cities() -> dict[str, frozenset]:
+    """The first word of each ISO 3166 subdivision named as a city and its type ('Beijing
+    Shi') -> the countries that have one."""
+    import pycountry
+
+    out: dict[str, set] = {}
+    for s in pycountry.subdivisions:
+        parts = s.name.lower().split()
+        if len(parts) == 2:
+            out.setdefault(parts[0], set()).add(s.country_code)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def english_names(code: str) -> tuple[str, ...]:

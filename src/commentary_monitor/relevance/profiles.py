@@ -127,11 +127,14 @@ def seed_body(text: str) -> str:
     return "\n".join("" if is_furniture(line) else line for line in text.split("\n"))
 
 
-def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int = MAX_PASSAGE_WORDS) -> list[str]:
+def split_passages(text: str, min_words: int = MIN_PASSAGE_WORDS, max_words: int = MAX_PASSAGE_WORDS,
+                   paragraphs: bool = True) -> list[str]:
     """Split an essay into argument-sized passages: its paragraphs, long ones cut at
-    sentence ends, short fragments (headings, captions, bylines) dropped."""
+    sentence ends, short fragments (headings, captions, bylines) dropped. With
+    ``paragraphs=False`` the whole text is one block, cut at sentence ends across its
+    paragraph breaks (an article: see :meth:`.scoring.ArticleView.of`)."""
     out: list[str] = []
-    for block in _BLOCK_SPLIT.split(text):
+    for block in _BLOCK_SPLIT.split(text) if paragraphs else [text]:
         words = block.split()
         if len(words) < min_words:
             continue

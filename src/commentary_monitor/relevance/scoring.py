@@ -43,7 +43,6 @@ toward the label.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -81,7 +80,6 @@ CALIBRATION = {"lexical": -0.21, "semantic": -1.50, "top": -0.92, "lead": 0.18, 
                "topic_description": 2.35, "topic_description_lexical": 1.48, "topic_description_top": 2.00,
                "topic_lexical_top": -0.56, "topic_bias": 0.12}
 MUTED_SCORE_FACTOR = 0.05
-_BLANK_LINES = re.compile(r"\n\s*\n+")
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
 COMPARISON_NOTE = 0.5    # comparison words per sentence naming both sides the explanation mentions
@@ -154,7 +152,7 @@ class ArticleView:
         else:
             # Runs of sentences, 80-160 words, across paragraph breaks: an extracted page has one
             # paragraph a line, a pasted text blank lines between them, and both read alike.
-            passages = split_passages(_BLANK_LINES.sub("\n", text), min_words=12, max_words=160) or [
+            passages = split_passages(text, min_words=12, max_words=160, paragraphs=False) or [
                 " ".join(text[:2000].split()) or title or ""]
         head = " ".join(title.split())
         if head and not passages[0].startswith(head):     # extracted text often opens with the headline

@@ -45,3 +45,12 @@ def test_labels_file_errors_name_the_line():
     assert arts[0].grades == {"sino_russian": 2} and arts[0].text == "d\n\nb"
     with pytest.raises(UsageError, match=r"f.jsonl:2: not a labeled article"):
         parse_labels([good, '{"title": "no labels"}'], "f.jsonl")
+
+
+def test_a_grade_outside_0_1_2_or_an_empty_article_is_refused_naming_the_line():
+    with pytest.raises(UsageError, match=r"f.jsonl:1: labels.sino_russian: a grade is 0, 1 or 2, not 5"):
+        parse_labels([json.dumps({"title": "t", "body": "b", "labels": {"sino_russian": 5}})], "f.jsonl")
+    with pytest.raises(UsageError, match=r"f.jsonl:1: labels.memory-politics: a grade is 0, 1 or 2, not True"):
+        parse_labels([json.dumps({"title": "t", "body": "b", "labels": {"memory-politics": True}})], "f.jsonl")
+    with pytest.raises(UsageError, match=r"f.jsonl:2: no title, dek or body"):
+        parse_labels([json.dumps({"title": "t", "labels": {"x": 1}}), json.dumps({"id": 1, "labels": {"x": 0}})], "f.jsonl")

@@ -32,9 +32,14 @@ def parse_labels(lines: list[str], source: str) -> list[LabeledArticle]:
             obj = json.loads(line)
             title = obj.get("title") or ""
             text = "\n\n".join(x for x in (obj.get("dek"), obj.get("body")) if x)
-            grades = {profile_key(k): int(v) for k, v in obj["labels"].items()}
+            grades = {profile_key(k): v for k, v in obj["labels"].items()}
             lang = str(obj.get("lang") or "").lower().replace("_", "-").split("-")[0]
-            out.append(LabeledArticle(str(obj.get("id", n)), title, text, grades, lang))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{source}:{n}: not a labeled article ({type(exc).__name__}: {exc})") from None
+        bad = next((k for k, v in obj["labels"].items() if isinstance(v, bool) or v not in (0, 1, 2)), None)
+        if bad is not None:
+            raise UsageError(f"{source}:{n}: labels.{bad}: a grade is 0, 1 or 2, not {obj['labels'][bad]!r}")
+        if not (title or text).strip():
+            raise UsageError(f"{source}:{n}: no title, dek or body: nothing to score")
+        out.append(LabeledArticle(str(obj.get("id", n)), title, text, {k: int(v) for k, v in grades.items()}, lang))
     return out

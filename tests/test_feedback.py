@@ -47,9 +47,9 @@ def test_negative_feedback_lowers_similar_articles_but_never_the_seeds():
 def test_positive_feedback_raises_a_kind_of_article_the_seeds_missed():
     prof = profile()
     arctic = ["Icebreakers from both countries now escort cargo along the Northern Sea Route, and the port of "
-              "Murmansk ships liquefied gas to Chinese terminals through the summer months.",
+              "Murmansk ships liquefied gas all through the summer months.",
               "Joint research stations, shared satellite data and a new shipping company register the growing "
-              "Arctic presence that Moscow once kept for itself and now shares with Beijing."]
+              "Arctic presence that Moscow once kept for itself. Beijing calls itself a near-Arctic state."]
     docs = [(f"Arctic note {i}", "\n\n".join(arctic[i % 2:] + arctic[: i % 2]) + f" Season {i}.") for i in range(4)]
     before = Scorer([prof]).score_many(docs[3:])[0][0].score
     model = train(prof, [LabeledText(f"a{i}", t, x, True) for i, (t, x) in enumerate(docs[:3])])

@@ -1,3 +1,5 @@
+import pytest
+
 from commentary_monitor.config import ProfileConfig, SeedEssay
 from commentary_monitor.relevance.profiles import build_profile, split_passages
 from commentary_monitor.relevance.scoring import MODEL_NAME, ArticleView, Scorer, calibrate
@@ -211,6 +213,44 @@ def test_comparison_words_are_counted_in_the_sentences_that_name_both_sides():
                                                 ("Gas", "Beijing and Moscow signed a gas contract. Russia sells China oil.")])
     assert "set side by side rather than related" in cmp.explanation and "comparison words" in cmp.explanation
     assert "side by side" not in rel.explanation
+
+
+def test_a_sentence_relates_the_two_sides_or_sets_them_side_by_side():
+    from commentary_monitor.relevance.lexical import relates_sides, side_mentions
+
+    a, b = frozenset({"beij", "chin", "sino"}), frozenset({"mosc", "russ"})
+    for related in ("Russian crude deliveries to China rose again.",
+                    "Moscow's trade with Beijing doubled.",
+                    "China-Russia trade hit a record; Sino-Russian ties are warm.",
+                    "Trade between China and Russia grew.",
+                    "The Russian embassy in Beijing marked the day.",
+                    "Purchases of Russian gas by Chinese buyers rose."):
+        assert relates_sides(related, a, b), related
+    for apart in ("Population trends in Russia and China diverge.",
+                  "Who is more democratic, Russia or China?",
+                  "China's slowdown matters more for the world than Russia's.",     # a comparison between them
+                  "China grew in 2024, and in the same year officials in Brussels said Russia would not."):  # too far
+        assert not relates_sides(apart, a, b), apart
+    m = side_mentions(["Russian oil flows to China. Population trends in Russia and China diverge.",
+                       "China grew."], (("beij", "chin"), ("mosc", "russ")))
+    assert (m.sentences_both, m.related) == (2, 1)
+    assert m.linked == 1 / 3
+    # the explanation counts them
+    sino = shipped_profiles()[0]
+    (s,) = Scorer([sino]).score_text("Oil", "Russian crude deliveries to China rose. Beijing paid Moscow in yuan.")
+    assert "related to each other in 1 of the 2 sentences naming both" in s.explanation
+
+
+def test_an_article_in_another_language_is_taken_to_relate_the_sides_as_the_essays_do():
+    """Its relating words are not read: a sentence naming both sides counts at the rate the
+    essays' own sentences relate them (the profile's reference), not as never relating them."""
+    sino = shipped_profiles()[0]
+    rate = sino.reference["linked"]
+    assert 0.3 < rate < 0.9
+    text = "Россия и Китай подписали соглашение о поставках газа. Москва и Пекин расширяют торговлю."
+    f = Scorer([sino]).features(ArticleView.of("", text), 0)[0]
+    assert f["stage"] == "crosslingual"
+    assert f["linked"] == pytest.approx(rate * 2 / 3)
 
 
 def test_a_topic_profile_weighs_its_topical_evidence_with_its_own_corrections():

@@ -378,6 +378,41 @@ CONTRASTIVE = re.compile(
     r"|differ(?:s|ed|ent|ence|ences)?|contrast(?:s|ed|ing)?|in\s+turn|just\s+as|the\s+same\s+as)\b", re.IGNORECASE)
 
 
+# How English relates two things it names in one sentence, not only lists them: the two names
+# made one ("China-Russia", "Sino-Russian"), "between X and Y", or a preposition between the
+# names ("Russian crude to China", "Moscow's trade with Beijing", "purchases of Russian gas by
+# Chinese buyers"). Setting the two side by side names them in one breath with no such word
+# between them ("in Russia and China", "Russia or China"). English function words, generic to
+# any two-sided relationship.
+RELATING = frozenset({"with", "to", "from", "into", "toward", "towards", "against", "between", "via", "across",
+                      "of", "by", "on", "for", "in", "at", "over", "through"})
+RELATING_SPAN = 8       # words between the two names, at most
+_NAME_GAP = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[-–/]")
+
+
+def relates_sides(sentence: str, a: frozenset, b: frozenset) -> bool:
+    """Whether a sentence naming both sides relates them (see :data:`RELATING`): for each
+    name of one side followed by a name of the other, the words between."""
+    tokens = _NAME_GAP.findall(sentence)
+    marks = []
+    for i, t in enumerate(tokens):
+        if t[0].isupper():
+            n = normalise(t)[:ACTOR_FOLD]
+            if n in a or n in b:
+                marks.append((i, n in a))
+    for (i, x), (j, y) in zip(marks, marks[1:]):
+        if x == y:
+            continue
+        gap = [t.lower() for t in tokens[i + 1:j]]
+        if not gap or gap in (["-"], ["–"]):
+            return True
+        if gap == ["and"] and i and tokens[i - 1].lower() == "between":
+            return True
+        if len(gap) <= RELATING_SPAN and not RELATING.isdisjoint(gap) and not CONTRASTIVE.search(" ".join(gap)):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class SideMentions:
     both: int                   # passages naming both sides
@@ -388,6 +423,7 @@ class SideMentions:
     sentences_either: int = 0   # sentences naming either
     contrastive: int = 0        # CONTRASTIVE words in the sentences naming both
     passages: int = 0           # all the article's passages
+    related: int = 0            # sentences naming both sides that relate them (:func:`relates_sides`)
 
     @property
     def pairs(self) -> float:
@@ -422,6 +458,12 @@ class SideMentions:
         return self.contrastive / (self.sentences_both + 1)
 
     @property
+    def linked(self) -> float:
+        """Of the sentences naming both sides, the share relating them (one sentence's worth of
+        doubt): "Russian crude to China", "China-Russia trade", against "in Russia and China"."""
+        return self.related / (self.sentences_both + 1)
+
+    @property
     def dyad(self) -> float:
         """Pair phrases per passage naming either side (the same doubt): see :func:`dyadic_rate`."""
         return self.dyadic / (self.either + 1)
@@ -433,7 +475,7 @@ def side_mentions(passages: list[str], sides) -> SideMentions:
     if not sides or not sides[0] or not sides[1]:
         return SideMentions(0, 0, 0, ())
     a, b = frozenset(sides[0]), frozenset(sides[1])
-    both = either = s_both = s_either = contrastive = 0
+    both = either = s_both = s_either = contrastive = related = 0
     phrases: Counter = Counter()
     for text in passages:
         names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
@@ -449,9 +491,10 @@ def side_mentions(passages: list[str], sides) -> SideMentions:
                 s_either += sa or sb
                 if sa and sb:
                     contrastive += len(CONTRASTIVE.findall(sentence))
+                    related += relates_sides(sentence, a, b)
     return SideMentions(both, either, sum(phrases.values()),
                         tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))), s_both, s_either,
-                        contrastive, len(passages))
+                        contrastive, len(passages), related)
 
 
 def both_sides_share(passages: list[str], sides) -> float:

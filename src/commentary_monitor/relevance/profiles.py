@@ -41,10 +41,10 @@ import numpy as np
 from commentary_monitor.config import ProfileConfig
 from commentary_monitor.filters import Query, parse_query
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Term, actor_mentions, actor_spellings, description_actors, description_weights, distinctive_terms, normalise,
-                      passage_evidence, relationship_pairs, relationship_sides, term_counts)
+                      passage_evidence, relationship_pairs, relationship_sides, side_mentions, term_counts)
 from commentary_monitor.relevance.semantic import common_directions, without_common
 
-BUILD_VERSION = "profile-v16"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v17"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -321,6 +321,11 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None, cache_dir: 
                                     for names in ((placed.a, placed.b) if placed else ((), ()))]
         reference["foreign_sides"] = {lang: [list(f.a), list(f.b), list(f.pairs)] for lang, f in found.items()}
         reference["actors"] = sorted(set(reference["actors"]).union(*reference["side_actors"]))   # a side is never a third party
+        # how often the essays' sentences naming both sides relate them (see .lexical.RELATING):
+        # what an article in a language whose relating words are not read is taken to do
+        seen = side_mentions([p.text for p in passages], tuple(tuple(s) + tuple(x) for s, x in
+                                                               zip(reference["sides"], reference["side_actors"])))
+        reference["linked"] = round(seen.related / seen.sentences_both, 6) if seen.sentences_both else 0.0
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

@@ -55,7 +55,7 @@ from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, Foreign
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v12"
+MODEL_NAME = "hybrid-v13"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -68,17 +68,17 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     per such passage + joint * log(1 + passages naming both) + close * share of the
 #     sentences naming either that name both + contrast * comparison words per sentence
 #     naming both + reach * share of all passages naming either side + reach_both * share
-#     naming both. One logistic regression pooled over the relationship profiles' rows
+#     naming both + linked * share of the sentences naming both that relate them. One logistic regression pooled over the relationship profiles' rows
 #     (sino-russian shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.21, "semantic": -1.50, "top": -0.92, "lead": 0.18, "description": -0.55,
-               "description_lexical": 0.46, "description_top": -0.38, "lexical_top": 1.21, "bias": -0.21,
-               "relation": -0.10, "others": -2.16, "pairs": 0.10, "dyad": 0.58, "joint": 1.31, "close": 3.35,
-               "contrast": -1.03, "reach": 0.37, "reach_both": 1.88,
-               "topic_lexical": -0.21, "topic_semantic": 0.18, "topic_top": 0.32, "topic_lead": 0.53,
-               "topic_description": 2.35, "topic_description_lexical": 1.48, "topic_description_top": 2.00,
-               "topic_lexical_top": -0.56, "topic_bias": 0.12}
+CALIBRATION = {"lexical": -0.51, "semantic": -1.56, "top": -1.11, "lead": 0.07, "description": -0.30,
+               "description_lexical": 0.65, "description_top": -0.48, "lexical_top": 0.90, "bias": -0.76,
+               "relation": -0.35, "others": -2.20, "pairs": 0.10, "dyad": 0.62, "joint": 1.10, "close": 2.71,
+               "contrast": -0.75, "reach": 0.61, "reach_both": 2.03, "linked": 2.48,
+               "topic_lexical": -0.08, "topic_semantic": 0.17, "topic_top": 0.57, "topic_lead": 0.42,
+               "topic_description": 2.26, "topic_description_lexical": 1.42, "topic_description_top": 2.04,
+               "topic_lexical_top": -0.26, "topic_bias": 0.65}
 MUTED_SCORE_FACTOR = 0.05
 LEAD_WORDS = 200     # the opening whose actors say whom the article is about
 OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
@@ -178,7 +178,7 @@ def base_terms(feats: dict) -> list[float]:
 
 
 TOPIC_FEATURES = tuple(f"topic_{k}" for k in BASE_FEATURES)    # a topic profile's own corrections
-RELATION_FEATURES = ("others", "pairs", "dyad", "joint", "close", "contrast", "reach", "reach_both")    # a relationship profile's own
+RELATION_FEATURES = ("others", "pairs", "dyad", "joint", "close", "contrast", "reach", "reach_both", "linked")    # a relationship profile's own
 
 
 def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -197,7 +197,8 @@ def relation_logit(feats: dict, cal: dict = CALIBRATION) -> float:
     """What a relationship profile adds: whether the article's opening is about the two
     sides or about a third party (``others``), how many of its passages name both
     sides (``pairs``), how often they speak of the two as a pair (``dyad``) and how
-    often they set the two side by side in comparison (``contrast``), and how much of
+    often they set the two side by side in comparison (``contrast``) or relate them in a
+    sentence (``linked``: "Russian crude to China"), and how much of
     the whole article names them (``reach``, ``reach_both``). Nothing for other
     profiles (their features carry no ``pairs``)."""
     if "pairs" not in feats:
@@ -365,11 +366,13 @@ class Scorer:
             feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
             m = side_mentions(view.passages, self._sides[i])
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
-            feats["close"], feats["contrast"] = m.close, m.contrast
+            feats["close"], feats["contrast"], feats["linked"] = m.close, m.contrast, m.linked
             feats["reach"], feats["reach_both"] = m.reach, m.reach_both
             if m.contrastive:
                 feats["comparison_words"] = m.contrastive
             feats["sides_named"] = [m.both, m.either]
+            if m.sentences_both:
+                feats["sides_related"] = [m.related, m.sentences_both]
             if m.phrases:
                 feats["pair_phrases"] = list(m.phrases[:6])
         if not self.cheap_stage or prof.name in self.feedback or needs_semantics(
@@ -414,7 +417,7 @@ class Scorer:
         # an article naming neither side is not about them: no evidence at all
         feats = {k: 1.0 if m.either else 0.0 for k in BASE_FEATURES}
         feats.update(others=foreign_third_party(view.text, sides, lang), pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both),
-                     close=m.close, contrast=0.0, reach=m.reach, reach_both=m.reach_both,
+                     close=m.close, contrast=0.0, linked=ref.get("linked", 0.0) * m.sentences_both / (m.sentences_both + 1), reach=m.reach, reach_both=m.reach_both,
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None
 
@@ -469,6 +472,8 @@ class Scorer:
             f"terms: {', '.join(terms[:6]) or 'none'}"
             + (f"; both sides named together in {feats['sides_named'][0]} of the {feats['sides_named'][1]} passages "
                f"naming either" if "sides_named" in feats else "")
+            + (f"; related to each other in {feats['sides_related'][0]} of the {feats['sides_related'][1]} sentences "
+               f"naming both" if "sides_related" in feats else "")
             + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
             + (f"; the two sides set side by side rather than related ({feats['comparison_words']} comparison words "
                f"in the sentences naming both)" if feats.get("contrast", 0.0) >= COMPARISON_NOTE else "")

@@ -68,8 +68,9 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     per such passage + joint * log(1 + passages naming both) + close * share of the
 #     sentences naming either that name both + contrast * comparison words per sentence
 #     naming both + reach * share of all passages naming either side + reach_both * share
-#     naming both + linked * share of the sentences naming both that relate them. One logistic regression pooled over the relationship profiles' rows
-#     (sino-russian shipped and from its essays alone), then the topic corrections on the
+#     naming both + linked * share of the sentences naming both that relate them. One
+#     logistic regression pooled over the relationship profiles' rows (sino-russian
+#     shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
 CALIBRATION = {"lexical": -0.51, "semantic": -1.56, "top": -1.11, "lead": 0.07, "description": -0.30,
@@ -416,8 +417,11 @@ class Scorer:
         m = foreign_mentions(view.passages, sides, lang)
         # an article naming neither side is not about them: no evidence at all
         feats = {k: 1.0 if m.either else 0.0 for k in BASE_FEATURES}
+        # its relating words are not read: a sentence naming both sides relates them at the
+        # rate the profile's essays' sentences do
+        linked = ref.get("linked", 0.0) * m.sentences_both / (m.sentences_both + 1)
         feats.update(others=foreign_third_party(view.text, sides, lang), pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both),
-                     close=m.close, contrast=0.0, linked=ref.get("linked", 0.0) * m.sentences_both / (m.sentences_both + 1), reach=m.reach, reach_both=m.reach_both,
+                     close=m.close, contrast=0.0, linked=linked, reach=m.reach, reach_both=m.reach_both,
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None
 

@@ -207,6 +207,12 @@ def test_a_third_country_dominating_the_opening_counts_against_the_relationship(
     assert foreign_third_party(ZH_OTHER, zh, "zh") == 1 / 4          # 美国 once, 中国 twice
     # a country that is a side is never a third one, whatever it is called
     assert foreign_third_party("苏联和中华人民共和国的关系", zh, "zh") == 0.0
+    # against the side named less, as for English: 'Индия' against the side named once
+    from commentary_monitor.relevance.crosslingual import foreign_third_party_and_balance
+
+    others, balance = foreign_third_party_and_balance(RU_OTHER, ru, "ru")
+    assert others >= foreign_third_party(RU_OTHER, ru, "ru") and 0.0 <= balance < 1.0
+    assert foreign_third_party_and_balance(RU_RELATION, ru, "ru")[0] == 0.0 < foreign_third_party_and_balance(RU_RELATION, ru, "ru")[1]
     assert isinstance(ru, ForeignSides)
     # and the score follows
     sino = shipped_profiles()[0]

@@ -129,6 +129,23 @@ def test_actors_are_names_inside_sentences_folded_with_their_adjectives():
     assert third_party_share(actor_mentions("So India and India and India met China."), own) == 3 / 5
 
 
+def test_a_third_party_is_measured_against_the_side_named_less():
+    from commentary_monitor.relevance.lexical import actor_mentions, third_party_and_balance
+
+    sides = (("beij", "chin"), ("mosc", "russ"))
+    own = frozenset({"beij", "chin", "mosc", "russ", "puti"})
+    relation = actor_mentions("Then China met Russia. Then Beijing wrote to Moscow. Then Putin came.")
+    assert third_party_and_balance(relation, own, sides) == (0.0, 2 / 3)
+    # Vietnam between the two: named less than China, more than Russia
+    between = actor_mentions("So Vietnam and China talk. So China and Vietnam trade. So Vietnam met Russia. "
+                             "So China grew. So Vietnam waits.")
+    others, balance = third_party_and_balance(between, own, sides)
+    assert others == 4 / (1 + 4 + 1) and balance == 1 / 4
+    # one side only: no balance, any third party against nothing
+    assert third_party_and_balance(actor_mentions("So China and India met."), own, sides) == (1 / 2, 0.0)
+    assert third_party_and_balance(relation, own, ()) == (0.0, 0.0)
+
+
 def test_an_article_about_a_third_party_scores_below_the_relationship_itself():
     essays = tuple(SeedEssay(p, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt")))
     prof = build_profile(ProfileConfig("sino-russian", essays, "Relations between China and Russia, Moscow and Beijing."))

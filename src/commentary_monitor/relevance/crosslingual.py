@@ -402,23 +402,21 @@ def _third_countries(sides: ForeignSides, lang: str):
     return first, abbreviations
 
 
-def foreign_third_party(text: str, sides: ForeignSides, lang: str) -> float:
-    """How much a third country dominates the opening of an article in ``lang`` (its first
-    :data:`FOREIGN_LEAD` words or characters): its mentions over those of the sides' names
-    plus its own (plus one), as :func:`.lexical.third_party_share` does for English actors.
-    The countries come from CLDR and ISO 3166, never from a list: a piece on Russia and
-    India, or on the war in Ukraine, names its third country more than the sides."""
+def foreign_mention_counts(text: str, sides: ForeignSides, lang: str, limit: int | None = None) -> tuple[int, int, int]:
+    """How often an article in ``lang`` names each side, and the third country it names
+    most (its count), in its first ``limit`` words or characters (:data:`FOREIGN_LEAD` by
+    default). The countries come from CLDR and ISO 3166, never from a list."""
     if lang == "zh":
-        lead = simplified(text[:FOREIGN_LEAD["zh"]])
+        lead = simplified(text[:limit or FOREIGN_LEAD["zh"]])
         other = max((sum(lead.count(f) for f in forms) for forms in _third_countries(sides, lang)), default=0)
-        own = sum(lead.count(f) for f in sides.a + sides.b)
-        return other / (own + other + 1)
-    words = _CYRILLIC_WORD.findall(" ".join(text.split(maxsplit=FOREIGN_LEAD["ru"])[:FOREIGN_LEAD["ru"]]))
+        pair = sum(lead.count(f) for f in sides.pairs)
+        return sum(lead.count(f) for f in sides.a) + pair, sum(lead.count(f) for f in sides.b) + pair, other
+    limit = limit or FOREIGN_LEAD["ru"]
+    words = _CYRILLIC_WORD.findall(" ".join(text.split(maxsplit=limit)[:limit]))
     first, abbreviations = _third_countries(sides, lang)
-    own_names = sides.a + sides.b
     stems = [russian_stem(w) if w[0].isupper() else None for w in words]
     counts: dict[str, int] = {}
-    own = 0
+    na = nb = 0
     for k, w in enumerate(words):
         if w in abbreviations:
             counts[abbreviations[w]] = counts.get(abbreviations[w], 0) + 1
@@ -427,9 +425,27 @@ def foreign_third_party(text: str, sides: ForeignSides, lang: str) -> float:
                 if tuple(stems[k:k + len(f)]) == f:
                     counts[code] = counts.get(code, 0) + 1
                     break
-        own += _names_ru({w}, {w.lower()}, own_names)
-    other = max(counts.values(), default=0)
-    return other / (own + other + 1)
+        na += _names_ru({w}, {w.lower()}, sides.a)
+        nb += _names_ru({w}, {w.lower()}, sides.b)
+    return na, nb, max(counts.values(), default=0)
+
+
+def foreign_third_party(text: str, sides: ForeignSides, lang: str) -> float:
+    """How much a third country dominates the opening of an article in ``lang`` (its first
+    :data:`FOREIGN_LEAD` words or characters): its mentions over those of the sides' names
+    plus its own (plus one). A piece on Russia and India, or on the war in Ukraine, names
+    its third country more than the sides."""
+    na, nb, other = foreign_mention_counts(text, sides, lang)
+    return other / (na + nb + other + 1)
+
+
+def foreign_third_party_and_balance(text: str, sides: ForeignSides, lang: str, limit: int | None = None) -> tuple[float, float]:
+    """``others`` and ``balance`` as :func:`.lexical.third_party_and_balance` measures them
+    for English actors: the third country against the side named less, and the side named
+    less against the one named more."""
+    na, nb, other = foreign_mention_counts(text, sides, lang, limit)
+    weaker = min(na, nb)
+    return other / (weaker + other + 1), weaker / (max(na, nb) + 1)
 
 
 def cjk_passages(text: str, size: int = 200, least: int = 100) -> list[str]:

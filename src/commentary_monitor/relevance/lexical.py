@@ -523,3 +523,21 @@ def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) ->
     own = sum(n for a, n in mentions.items() if a in actors)
     other = max((n for a, n in mentions.items() if a not in actors), default=0)
     return other / (own + other + 1)
+
+
+def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozenset, sides) -> tuple[float, float]:
+    """Whom an article (its actors' ``mentions``, see :func:`actor_mentions`) is about,
+    measured against the side it names less: (``others``) the most-mentioned actor that
+    is neither the profile's nor a side's, over the less-named side's mentions plus its
+    own (plus one): a piece on Vietnam, Mongolia or Venezuela between the two names the
+    third country more than at least one of them; (``balance``) the less-named side's
+    mentions over the more-named one's (plus one): a piece about the relationship keeps
+    naming both, one about China with a word on Russia does not. (0, 0) without sides."""
+    if not sides or not sides[0] or not sides[1]:
+        return 0.0, 0.0
+    a, b = frozenset(sides[0]), frozenset(sides[1])
+    na = sum(n for k, n in mentions.items() if k in a)
+    nb = sum(n for k, n in mentions.items() if k in b)
+    other = max((n for k, n in mentions.items() if k not in actors and k not in a and k not in b), default=0)
+    weaker = min(na, nb)
+    return other / (weaker + other + 1), weaker / (max(na, nb) + 1)

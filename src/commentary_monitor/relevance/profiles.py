@@ -323,8 +323,8 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None, cache_dir: 
         reference["actors"] = sorted(set(reference["actors"]).union(*reference["side_actors"]))   # a side is never a third party
         # how often the essays' sentences naming both sides relate them (see .lexical.RELATING):
         # what an article in a language whose relating words are not read is taken to do
-        seen = side_mentions([p.text for p in passages], tuple(tuple(s) + tuple(x) for s, x in
-                                                               zip(reference["sides"], reference["side_actors"])))
+        sides_named = tuple(tuple(s) + tuple(x) for s, x in zip(reference["sides"], reference["side_actors"]))
+        seen = side_mentions([p.text for p in passages], sides_named)
         reference["linked"] = round(seen.related / seen.sentences_both, 6) if seen.sentences_both else 0.0
     return Profile(
         name=cfg.name,

@@ -22,8 +22,9 @@ joins the first). For each profile:
 - **relationship evidence**, for a profile whose description names two sides that its
   essays pair ("Moscow and Beijing"; see :func:`.lexical.relationship_sides`): of the
   passages naming either side, the share naming both (``pairs``), and how much a third
-  party dominates the article's opening (:func:`.lexical.third_party_share`): a piece
-  about India's dealings with both is mainly about India; and how often those passages
+  party is named against the side the article names less (``others``, with ``balance``
+  between the two sides: :func:`.lexical.third_party_and_balance`): a piece about
+  India's dealings with both is mainly about India; and how often those passages
   speak of the two as a pair ("between", "both governments", "reciprocal": ``dyad``, see
   :func:`.lexical.dyadic_rate`): a piece comparing two economies names both sides
   without ever relating them; and how much of the whole article names them (``reach``,
@@ -49,13 +50,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from commentary_monitor.filters import muted_by
-from commentary_monitor.relevance.lexical import Vocabulary, actor_mentions, length_damping, side_mentions, term_counts, third_party_share
+from commentary_monitor.relevance.lexical import (Vocabulary, actor_mentions, length_damping, side_mentions, term_counts,
+                                                  third_party_and_balance)
 from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
-                                                       foreign_third_party, script_of)
+                                                       foreign_third_party_and_balance, script_of)
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v13"
+MODEL_NAME = "hybrid-v14"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -68,21 +70,22 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     per such passage + joint * log(1 + passages naming both) + close * share of the
 #     sentences naming either that name both + contrast * comparison words per sentence
 #     naming both + reach * share of all passages naming either side + reach_both * share
-#     naming both + linked * share of the sentences naming both that relate them. One
+#     naming both + linked * share of the sentences naming both that relate them + balance *
+#     the less-named side's mentions over the more-named one's. One
 #     logistic regression pooled over the relationship profiles' rows (sino-russian
 #     shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.51, "semantic": -1.56, "top": -1.11, "lead": 0.07, "description": -0.30,
-               "description_lexical": 0.65, "description_top": -0.48, "lexical_top": 0.90, "bias": -0.76,
-               "relation": -0.35, "others": -2.20, "pairs": 0.10, "dyad": 0.62, "joint": 1.10, "close": 2.71,
-               "contrast": -0.75, "reach": 0.61, "reach_both": 2.03, "linked": 2.48,
-               "topic_lexical": -0.08, "topic_semantic": 0.17, "topic_top": 0.57, "topic_lead": 0.42,
-               "topic_description": 2.26, "topic_description_lexical": 1.42, "topic_description_top": 2.04,
-               "topic_lexical_top": -0.26, "topic_bias": 0.65}
+CALIBRATION = {"lexical": -0.61, "semantic": -1.76, "top": -1.09, "lead": 0.06, "description": -0.14,
+               "description_lexical": 0.73, "description_top": -0.43, "lexical_top": 1.16, "bias": 0.66,
+               "relation": 0.20, "others": -3.25, "pairs": 0.10, "dyad": 0.63, "joint": 0.31, "close": 1.86,
+               "contrast": -1.04, "reach": 0.60, "reach_both": 1.58, "linked": 2.20, "balance": 1.43,
+               "topic_lexical": -0.07, "topic_semantic": 0.32, "topic_top": 0.69, "topic_lead": 0.17,
+               "topic_description": 2.25, "topic_description_lexical": 1.29, "topic_description_top": 1.88,
+               "topic_lexical_top": -0.39, "topic_bias": -0.69}
 MUTED_SCORE_FACTOR = 0.05
-LEAD_WORDS = 200     # the opening whose actors say whom the article is about
-OTHER_ACTOR_NOTE = 0.4   # a third-party share the explanation mentions
+ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
+OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so
 COMPARISON_NOTE = 0.5    # comparison words per sentence naming both sides the explanation mentions
 
 
@@ -136,11 +139,11 @@ class ArticleView:
 
     @property
     def actors(self) -> Counter:
-        """The actors the article's opening names (see :func:`.lexical.actor_mentions`):
-        its first :data:`LEAD_WORDS` words, where a piece says whom it is about. The
-        title is left out: headline capitals are not names."""
+        """The actors the article names (see :func:`.lexical.actor_mentions`), all through
+        it: a piece about a third country between the two sides keeps naming it. The title
+        is left out: headline capitals are not names."""
         if self._actors is None:
-            self._actors = actor_mentions(" ".join(self.text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS]))
+            self._actors = actor_mentions(" ".join(self.text.split(maxsplit=ACTOR_WORDS)[:ACTOR_WORDS]))
         return self._actors
 
     @classmethod
@@ -179,7 +182,8 @@ def base_terms(feats: dict) -> list[float]:
 
 
 TOPIC_FEATURES = tuple(f"topic_{k}" for k in BASE_FEATURES)    # a topic profile's own corrections
-RELATION_FEATURES = ("others", "pairs", "dyad", "joint", "close", "contrast", "reach", "reach_both", "linked")    # a relationship profile's own
+RELATION_FEATURES = ("others", "pairs", "dyad", "joint", "close", "contrast", "reach", "reach_both", "linked",
+                     "balance")    # a relationship profile's own
 
 
 def base_logit(feats: dict, cal: dict = CALIBRATION) -> float:
@@ -364,7 +368,7 @@ class Scorer:
         else:
             feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
         if ref.get("pairs"):
-            feats["others"] = third_party_share(view.actors, frozenset(ref["actors"]))
+            feats["others"], feats["balance"] = third_party_and_balance(view.actors, frozenset(ref["actors"]), self._sides[i])
             m = side_mentions(view.passages, self._sides[i])
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["close"], feats["contrast"], feats["linked"] = m.close, m.contrast, m.linked
@@ -420,7 +424,8 @@ class Scorer:
         # its relating words are not read: a sentence naming both sides relates them at the
         # rate the profile's essays' sentences do
         linked = ref.get("linked", 0.0) * m.sentences_both / (m.sentences_both + 1)
-        feats.update(others=foreign_third_party(view.text, sides, lang), pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both),
+        others, balance = foreign_third_party_and_balance(view.text, sides, lang)
+        feats.update(others=others, balance=balance, pairs=m.pairs, dyad=0.0, joint=math.log1p(m.both),
                      close=m.close, contrast=0.0, linked=linked, reach=m.reach, reach_both=m.reach_both,
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None
@@ -481,7 +486,7 @@ class Scorer:
             + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
             + (f"; the two sides set side by side rather than related ({feats['comparison_words']} comparison words "
                f"in the sentences naming both)" if feats.get("contrast", 0.0) >= COMPARISON_NOTE else "")
-            + (f"; the opening is mostly about another actor ({feats['others']:.2f})"
+            + (f"; a third party is named as often as one of the sides or more ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; written in {feats['language']}: scored by whom it names, the sides' names in that language"
                if feats["stage"] == "crosslingual" else "")

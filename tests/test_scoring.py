@@ -82,7 +82,9 @@ def test_explanation_carries_terms_best_passage_closest_seed_and_evidence():
 def test_cheap_stage_decides_articles_without_profile_vocabulary():
     (sino, memory) = scorer().score_text("Trams", "\n\n".join(OFFTOPIC_PARAGRAPHS))
     assert sino.features["stage"] == "lexical" and sino.score < 0.01 and not sino.relevant
-    assert memory.features["stage"] == "lexical"
+    # a topic profile weighs its description's closeness most, which the words alone cannot
+    # bound: it may read the article in full, and finds nothing
+    assert memory.score < 0.05 and not memory.relevant
 
 
 def test_exclude_mutes_and_require_caps():
@@ -144,6 +146,27 @@ def test_a_third_party_is_measured_against_the_side_named_less():
     # one side only: no balance, any third party against nothing
     assert third_party_and_balance(actor_mentions("So China and India met."), own, sides) == (1 / 2, 0.0)
     assert third_party_and_balance(relation, own, ()) == (0.0, 0.0)
+
+
+def test_only_a_country_is_a_third_party():
+    from commentary_monitor.relevance.foreign_names import country_words
+    from commentary_monitor.relevance.lexical import actor_mentions, third_party_and_balance
+
+    words = country_words()
+    assert words["indi"] == ("IN",) and words["viet"] == ("VN",) and set(words["kore"]) == {"KP", "KR"}
+    assert "anta" not in words and "ural" not in words         # Antarctica, Uralkali
+    sides = (("beij", "chin"), ("mosc", "russ"))
+    own = frozenset({"beij", "chin", "mosc", "russ"})
+    text = ("So China signed with Uralkali. So Uralkali and Sinochem met in Antarctica. So Antarctica waits. "
+            "So Russia and Uralkali agreed.")
+    m = actor_mentions(text)
+    assert third_party_and_balance(m, own, sides)[0] == 3 / 5              # any actor: Uralkali
+    assert third_party_and_balance(m, own, sides, words)[0] == 0.0         # no country
+    vietnam = actor_mentions("So Vietnam and China talk. So Vietnamese officials met Russia.")
+    assert third_party_and_balance(vietnam, own, sides, words)[0] == 2 / 4
+    # the shipped profile carries them, but its own
+    sino = shipped_profiles()[0]
+    assert "indi" in sino.reference["countries"] and "chin" not in sino.reference["countries"]
 
 
 def test_an_article_about_a_third_party_scores_below_the_relationship_itself():

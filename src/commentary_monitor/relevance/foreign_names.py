@@ -144,6 +144,26 @@ def territory_codes() -> dict[str, str]:
     return {name.lower(): code for code, name in Locale.parse("en").territories.items() if code.isalpha()}
 
 
+@lru_cache(maxsize=1)
+def country_words() -> dict[str, tuple[str, ...]]:
+    """The first and last words of every country's English name (CLDR; the countries of
+    ISO 3166, Antarctica left out), folded as actors are (:func:`.lexical.actor_mentions`),
+    -> the countries they name: 'indi' -> ('IN',), 'viet' -> ('VN',), 'kore' -> ('KP', 'KR'),
+    'stat' -> ('US',). 'Indian' and 'Vietnamese' fold to the same words."""
+    import pycountry
+    from babel import Locale
+
+    from commentary_monitor.relevance.lexical import ACTOR_FOLD, _STOP, normalise
+
+    iso = {c.alpha_2 for c in pycountry.countries} - {"AQ"}
+    out: dict[str, set] = {}
+    for code, name in Locale.parse("en").territories.items():
+        words = [w for w in re.findall(r"[^\W\d_]+", name) if w.lower() not in _STOP] if code in iso else []
+        for w in {words[0], words[-1]} if words else ():
+            out.setdefault(normalise(w)[:ACTOR_FOLD], set()).add(code)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
 def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:
     """The countries (ISO codes) of a city named ``word``: CLDR's time-zone city ('moscow':
     Europe/Moscow, RU) and ISO 3166 subdivisions named the city and their type ('beijing':

@@ -525,19 +525,28 @@ def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) ->
     return other / (own + other + 1)
 
 
-def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozenset, sides) -> tuple[float, float]:
+def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozenset, sides,
+                            countries: dict | None = None) -> tuple[float, float]:
     """Whom an article (its actors' ``mentions``, see :func:`actor_mentions`) is about,
-    measured against the side it names less: (``others``) the most-mentioned actor that
-    is neither the profile's nor a side's, over the less-named side's mentions plus its
-    own (plus one): a piece on Vietnam, Mongolia or Venezuela between the two names the
-    third country more than at least one of them; (``balance``) the less-named side's
-    mentions over the more-named one's (plus one): a piece about the relationship keeps
-    naming both, one about China with a word on Russia does not. (0, 0) without sides."""
+    measured against the side it names less: (``others``) the most-mentioned third
+    country (``countries``: folded word -> the countries it names, see
+    :func:`.foreign_names.country_words`; any actor without them) that is neither the
+    profile's nor a side's, over the less-named side's mentions plus its own (plus one): a
+    piece on Vietnam, Mongolia or Venezuela between the two names the third country more
+    than at least one of them, where a company, a port or Antarctica is no third party;
+    (``balance``) the less-named side's mentions over the more-named one's (plus one): a
+    piece about the relationship keeps naming both, one about China with a word on Russia
+    does not. (0, 0) without sides."""
     if not sides or not sides[0] or not sides[1]:
         return 0.0, 0.0
     a, b = frozenset(sides[0]), frozenset(sides[1])
     na = sum(n for k, n in mentions.items() if k in a)
     nb = sum(n for k, n in mentions.items() if k in b)
-    other = max((n for k, n in mentions.items() if k not in actors and k not in a and k not in b), default=0)
+    third: Counter = Counter()
+    for k, n in mentions.items():
+        if k not in actors and k not in a and k not in b:
+            for c in (countries.get(k, ()) if countries is not None else (k,)):
+                third[c] += n
+    other = max(third.values(), default=0)
     weaker = min(na, nb)
     return other / (weaker + other + 1), weaker / (max(na, nb) + 1)

@@ -57,7 +57,7 @@ from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, Foreign
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v14"
+MODEL_NAME = "hybrid-v15"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -76,13 +76,13 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.61, "semantic": -1.76, "top": -1.09, "lead": 0.06, "description": -0.14,
-               "description_lexical": 0.73, "description_top": -0.43, "lexical_top": 1.16, "bias": 0.66,
-               "relation": 0.20, "others": -3.25, "pairs": 0.10, "dyad": 0.63, "joint": 0.31, "close": 1.86,
-               "contrast": -1.04, "reach": 0.60, "reach_both": 1.58, "linked": 2.20, "balance": 1.43,
-               "topic_lexical": -0.07, "topic_semantic": 0.32, "topic_top": 0.69, "topic_lead": 0.17,
-               "topic_description": 2.25, "topic_description_lexical": 1.29, "topic_description_top": 1.88,
-               "topic_lexical_top": -0.39, "topic_bias": -0.69}
+CALIBRATION = {"lexical": -0.43, "semantic": -1.67, "top": -0.91, "lead": 0.21, "description": 0.10,
+               "description_lexical": 0.61, "description_top": -0.24, "lexical_top": 1.01, "bias": -0.39,
+               "relation": -0.21, "others": -2.81, "pairs": -0.02, "dyad": 0.54, "joint": 0.53, "close": 2.00,
+               "contrast": -0.80, "reach": 0.59, "reach_both": 1.59, "linked": 1.90, "balance": 1.77,
+               "topic_lexical": -0.14, "topic_semantic": 0.47, "topic_top": 0.65, "topic_lead": -0.05,
+               "topic_description": 2.16, "topic_description_lexical": 1.32, "topic_description_top": 1.68,
+               "topic_lexical_top": -0.52, "topic_bias": -0.18}
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so
@@ -368,7 +368,8 @@ class Scorer:
         else:
             feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
         if ref.get("pairs"):
-            feats["others"], feats["balance"] = third_party_and_balance(view.actors, frozenset(ref["actors"]), self._sides[i])
+            feats["others"], feats["balance"] = third_party_and_balance(view.actors, frozenset(ref["actors"]), self._sides[i],
+                                                                        ref.get("countries"))
             m = side_mentions(view.passages, self._sides[i])
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["close"], feats["contrast"], feats["linked"] = m.close, m.contrast, m.linked

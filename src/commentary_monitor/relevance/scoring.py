@@ -80,9 +80,9 @@ CALIBRATION = {"lexical": -0.43, "semantic": -1.67, "top": -0.91, "lead": 0.21, 
                "description_lexical": 0.61, "description_top": -0.24, "lexical_top": 1.01, "bias": -0.39,
                "relation": -0.21, "others": -2.81, "pairs": -0.02, "dyad": 0.54, "joint": 0.53, "close": 2.00,
                "contrast": -0.80, "reach": 0.59, "reach_both": 1.59, "linked": 1.90, "balance": 1.77,
-               "topic_lexical": -0.13, "topic_semantic": 0.30, "topic_top": 0.70, "topic_lead": -0.38,
-               "topic_description": 1.91, "topic_description_lexical": 1.61, "topic_description_top": 1.75,
-               "topic_lexical_top": -0.33, "topic_bias": 0.47}
+               "topic_lexical": -0.14, "topic_semantic": 0.47, "topic_top": 0.65, "topic_lead": -0.05,
+               "topic_description": 2.16, "topic_description_lexical": 1.32, "topic_description_top": 1.68,
+               "topic_lexical_top": -0.52, "topic_bias": -0.18}
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so

@@ -14,7 +14,7 @@ rows join the pooled fit instead. Folds: the outlets dealt into five folds, so a
 by weights fitted on other outlets' articles; the figures printed are those held-out
 scores, per set, and their log loss. The weights printed are fitted on everything but the
 fresh test (``--test``: a batch of real pages gathered last and kept out of every fit, then
-scored once by those weights; rpD was one until hybrid-v9, rpE for hybrid-v9, rpF for hybrid-v10, rpG for hybrid-v11, rpH for hybrid-v12, rpI and rpJ since hybrid-v13): they are what ``scoring.CALIBRATION`` holds (rounded).
+scored once by those weights; rpD was one until hybrid-v9, rpE for hybrid-v9, rpF for hybrid-v10, rpG for hybrid-v11, rpH for hybrid-v12, rpI and rpJ for hybrid-v13, rpK for hybrid-v14, rpL since hybrid-v15): they are what ``scoring.CALIBRATION`` holds (rounded).
 """
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def main():
     ap.add_argument("--C-topic", dest="C_topic", type=float, default=1.0)
     ap.add_argument("--vectors", type=Path, help="another model's vectors for the semantic features (with --texts)")
     ap.add_argument("--texts", type=Path)
-    ap.add_argument("--test", default="rpI,rpJ",
+    ap.add_argument("--test", default="rpL",
                     help="batches of real pages (ids' prefix, comma-separated) kept out of every fit and "
                          "scored once by the weights fitted on the rest: a fresh test ('' for none)")
     args = ap.parse_args()

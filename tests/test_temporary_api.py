@@ -41,6 +41,20 @@ def _routes(requests: list[dict]) -> set[tuple[str, str]]:
     return {(r["method"], r["route"] or r["path"]) for r in requests}
 
 
+def _start_api(env: dict):
+    """A :class:`TemporaryAPI` started as a command starts it, under the environment ``env``."""
+    from commentary_monitor.runs.prefect_server import TemporaryAPI
+
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        return TemporaryAPI().start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def _ingest_and_digest(root: Path, site, **env: str) -> list[dict]:
     """A real ingest of ``site`` (new pages: task runs, batches, artifacts) then a digest, in a
     project under ``root``, with run logs on; the requests their temporary API served."""
@@ -117,20 +131,11 @@ def test_the_slim_api_serves_blocks_variables_and_tagged_tasks(tmp_path):
     """What a run may also call (a Prefect Secret block, as the digest's SMTP password; a
     variable; a tagged task's concurrency slots) through the temporary API a command starts,
     with Prefect's own client."""
-    from commentary_monitor.runs.prefect_server import TemporaryAPI
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     log = tmp_path / "requests.jsonl"
     env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                COMMENTARY_MONITOR_API_REQUEST_LOG=str(log))
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        server = TemporaryAPI().start()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    server = _start_api(env)
     try:
         url = server.wait_ready()
         assert httpx.get(url.removesuffix("/api") + "/openapi.json").json()["info"]["title"] == temporary_api.TITLE
@@ -204,3 +209,29 @@ def test_the_routers_and_services_the_slim_app_picks_are_prefects():
     ephemeral = {cls.__name__ for cls in RunInEphemeralServers.all_services()}
     picked = {name for _, name in temporary_api.SERVICES + temporary_api.AUTOMATION_SERVICES}
     assert ephemeral == picked | {"EventLogger", "Distributor", "LogDistributor"}, ephemeral
+
+
+def test_the_migrations_run_unless_the_database_is_where_this_prefect_left_it(tmp_path):
+    """A new database is migrated and its revision written down in PREFECT_HOME; a memo that
+    does not match (another Prefect version here) is no reason to skip: migrated again."""
+    home = tmp_path / "prefect-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+
+    def start_and_stop() -> dict:
+        server = _start_api(env)
+        try:
+            server.wait_ready()
+        finally:
+            server.stop()
+        return json.loads((home / temporary_api.MIGRATED).read_text(encoding="utf-8"))
+
+    import prefect
+
+    memo = start_and_stop()
+    with sqlite3.connect(home / "prefect.db") as db:
+        (revision,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert memo == {"prefect": prefect.__version__, "database": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+                    "revision": revision}
+    (home / temporary_api.MIGRATED).write_text(json.dumps(dict(memo, prefect="0.0.0")), encoding="utf-8")
+    assert start_and_stop() == memo

@@ -20,7 +20,8 @@ Prefect's own parts:
   matched through it, in router order, so the routers no run calls are never built;
 - Prefect's exception handlers (a locked SQLite answers 503, which the client retries) and its
   request limit for SQLite, the minimum-API-version check, ``/health`` and ``/version``;
-- its lifespan, cut to what records a run: the database's migrations, the services that turn
+- its lifespan, cut to what records a run: the database's migrations (skipped when the
+  database is where they left it last time: :func:`migrate`), the services that turn
   the client's events into task runs and stored events (:data:`SERVICES`), the automations'
   services when the database holds automations, a task queue (docket) for the routes that
   use one; the block types are registered only in a database that has none (a new
@@ -201,7 +202,7 @@ def slim_app():
     async def lifespan(app):
         db = provide_database_interface()
         if ps.PREFECT_API_DATABASE_MIGRATE_ON_START.value():
-            await db.create_db()
+            await migrate(db)
         async with db.session_context() as session:
             block_types = (await session.execute(sa.select(sa.func.count()).select_from(db.BlockType))).scalar()
             automations = (await session.execute(sa.select(sa.func.count()).select_from(db.Automation))).scalar()
@@ -271,6 +272,41 @@ class _SQLiteLocked(logging.Filter):
                 and self.locked(exc)):
             return True
         return self.settings.server.log_retryable_errors
+
+
+MIGRATED = "commentary-monitor-api.json"      # in PREFECT_HOME: see migrate
+
+
+async def migrate(db) -> None:
+    """Prefect's migrations of its database (``db.create_db()``: Alembic's upgrade to the
+    head revision), skipped when the database is at the revision this Prefect version left it
+    at last time (written down in PREFECT_HOME): Alembic itself decides from that same
+    revision, but loading it and its ~200 migration scripts costs ~0.1 s of each start. A
+    new database, another Prefect version, or a revision changed by anyone else migrates."""
+    import json
+
+    import prefect
+    import prefect.settings as ps
+    import sqlalchemy as sa
+
+    url = ps.PREFECT_API_DATABASE_CONNECTION_URL.value()
+    memo = ps.get_current_settings().home / MIGRATED
+    try:
+        async with db.session_context() as session:
+            revision = (await session.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
+        if json.loads(memo.read_text(encoding="utf-8")) == {"prefect": prefect.__version__, "database": url,
+                                                              "revision": revision}:
+            return
+    except Exception:  # noqa: BLE001 - no table yet, no memo yet, a memo unread: migrate
+        pass
+    await db.create_db()
+    async with db.session_context() as session:
+        revision = (await session.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
+    try:
+        memo.write_text(json.dumps({"prefect": prefect.__version__, "database": url, "revision": revision}),
+                        encoding="utf-8")
+    except OSError:
+        pass
 
 
 def build_app():

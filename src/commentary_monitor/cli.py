@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from commentary_monitor import __version__, stopping
-from commentary_monitor.config import prefect_quiet_defaults
+from commentary_monitor.runs.prefect_server import prefect_quiet_defaults
 from commentary_monitor.errors import ConfigError, MonitorError, UsageError
 
 DESCRIPTION = """Monitor new commentary: fetch the configured feeds, score articles against
@@ -104,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     prefect_quiet_defaults()
     if args.command in FLOW_COMMANDS:
+        if not getattr(args, "preview", False):
+            # Prefect's temporary API first, on a guess, before anything else is loaded: see start_early
+            from commentary_monitor.runs.prefect_server import start_early
+
+            start_early()
         gc.disable()    # while the command imports Prefect: see _import_for_flows
         stopping.install(interrupt_idle=True)   # the first SIGINT/SIGTERM stops the run; the second exits
     try:
@@ -131,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         return _stopped(f"stopped by {stopping.signal_name()} before the run began; nothing stored")
     finally:
         gc.enable()
+        if args.command in FLOW_COMMANDS:
+            from commentary_monitor.runs.prefect_server import stop_early
+
+            stop_early()        # started early, and the command ended before it took it
         if stopping.requested():
             # Whatever a stop left behind (the temporary Prefect API server, when the signal came
             # while Prefect was starting it; the workers' fork server) ends with the command.

@@ -25,7 +25,8 @@ Prefect's own parts:
   the client's events into task runs and stored events (:data:`SERVICES`), the automations'
   services when the database holds automations, a task queue (docket) for the routes that
   use one; the block types are registered only in a database that has none (a new
-  ``PREFECT_HOME``), where Prefect checks its whole registry at every start.
+  ``PREFECT_HOME``), where Prefect checks its whole registry at every start;
+- once it answers, it does at once what a run's first requests would wait for (:func:`warm_up`).
 
 :func:`full_app` is Prefect's ``create_app``: used when ``COMMENTARY_MONITOR_PREFECT_API=full``
 is set, when a setting asks for what the slim app leaves out (an auth string, CSRF
@@ -219,9 +220,11 @@ def slim_app():
                 Docket(name=settings.server.docket.name, url=settings.server.docket.url, execution_ttl=timedelta(0)))
             started = {service: asyncio.create_task(service.start()) for service in
                        (cls() for cls in running if cls.enabled())}
+            warming = asyncio.create_task(warm_up(api_app))
             try:
                 yield
             finally:
+                warming.cancel()
                 await asyncio.gather(*(service.stop() for service in started))
                 await asyncio.gather(*started.values(), return_exceptions=True)
 
@@ -238,6 +241,27 @@ def slim_app():
     app.api_app = api_app
     app.mount("/api", app=api_app, name="api")
     return app
+
+
+async def warm_up(api_app) -> None:
+    """What a flow run's first requests would do on the command's path (~0.3 s), done while
+    the command reads the server's first answer and prepares its run: FastAPI builds the routes
+    of the routers a request goes through at the first one (here those of a run's first
+    requests: one read inside this process, of an artifact that does not exist), SQLAlchemy
+    opens its connection; and Prefect's orchestration rules import its whole server module
+    (prefect.server.api.server) at a run's first state change."""
+    import asyncio
+    import uuid
+
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="http://warm-up") as client:
+            await client.get(f"/artifacts/{uuid.uuid4()}")
+        await asyncio.sleep(0)      # a request that came meanwhile goes first
+        import prefect.server.api.server  # noqa: F401
+    except Exception:  # noqa: BLE001 - a warm-up only: the requests do the same if it fails
+        pass
 
 
 class _RequestLimit:

@@ -140,8 +140,10 @@ def slim_app():
     server_logger = get_logger("server")
     setup_logging()
 
-    # Prefect's handlers (prefect/server/api/server.py, 3.8.8), as its server registers them.
-    # A locked SQLite database answers 503, which Prefect's client retries.
+    # Prefect's handlers (prefect/server/api/server.py, 3.8.8), as its server registers them,
+    # copied rather than imported: that module (every router, the task queue's worker) is
+    # imported only once the server answers (warm_up). A locked SQLite database answers 503,
+    # which Prefect's client retries.
     dialect = get_dialect(ps.PREFECT_API_DATABASE_CONNECTION_URL.value()).name
     transient: tuple[type[Exception], ...] = (
         sqlalchemy.exc.DBAPIError, sqlalchemy.exc.InvalidRequestError, sqlalchemy.orm.exc.DetachedInstanceError)

@@ -42,6 +42,17 @@ def prefect_quiet_defaults(env: dict[str, str] | None = None) -> None:
     env.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
 
 
+def server_env(**settings: str) -> dict[str, str]:
+    """The environment of a Prefect server process started here: this process's, with
+    ``settings``, and the run-time type checks of key_value (the store of Prefect's task
+    queue, docket) off unless the user set PY_KEY_VALUE_DISABLE_BEARTYPE: beartype decorates
+    its every function as it is imported (~0.08 s of the server's start), for checks that
+    only warn."""
+    env = dict(os.environ, **settings)
+    env.setdefault("PY_KEY_VALUE_DISABLE_BEARTYPE", "true")
+    return env
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,7 +83,7 @@ class LocalPrefectServer:
             return self            # the user's own server or Cloud
         port = _free_port()
         prefect = Path(sys.executable).with_name("prefect")
-        env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
+        env = server_env(PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -181,7 +192,7 @@ class TemporaryAPI:
 
     def start(self) -> "TemporaryAPI":
         port = _free_port()
-        env = dict(os.environ, PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1", PREFECT__SERVER_FINAL="1")
+        env = server_env(PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1", PREFECT__SERVER_FINAL="1")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "commentary_monitor.runs.temporary_api", str(port)],
             env=env, start_new_session=True, preexec_fn=_die_with_parent,

@@ -172,7 +172,7 @@ def _outcome(state):
 FLOW_COMMANDS = frozenset({"run", "ingest", "digest", "demo"})
 
 
-def _import_for_flows(api=None, flows: tuple[str, ...] = ("digest", "ingest")) -> None:
+def _import_for_flows(api=None, flows: tuple[str, ...] = ("digest", "ingest"), meanwhile=None) -> None:
     """Import what a flow run in this process needs with the garbage collector off (``main``
     turns it off for these commands; their checks come first, so a mistake in the config is
     reported before Prefect is loaded), then freeze it all out of the
@@ -182,8 +182,9 @@ def _import_for_flows(api=None, flows: tuple[str, ...] = ("digest", "ingest")) -
     ~1.2 s less CPU. Not for ``serve``, which runs for months (freezing is for what lives as long as the
     process). Only the command's own ``flows`` are imported (the digest's modules cost an
     ingest ~0.5 s). With ``api`` (a :class:`~.prefect_server.FlowAPI`), Prefect is then
-    pointed at it; without, Prefect starts its temporary API itself at the first call, with
-    its server's modules imported here (FastAPI, SQLAlchemy, the routes)."""
+    pointed at it (``meanwhile()`` runs while a temporary API is still starting); without,
+    Prefect starts its temporary API itself at the first call, with its server's modules
+    imported here (FastAPI, SQLAlchemy, the routes)."""
     import importlib
 
     gc.disable()
@@ -195,7 +196,7 @@ def _import_for_flows(api=None, flows: tuple[str, ...] = ("digest", "ingest")) -
         for name in flows:
             importlib.import_module(f"{__package__}.flows.{name}")
         if api is not None:
-            api.activate()
+            api.activate(meanwhile)
         elif not PREFECT_API_URL.value():
             from commentary_monitor.runs.prefect_server import shield_temporary_server
 
@@ -258,6 +259,15 @@ def _flow_settings(api=None):
     return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
+def _ahead_of_the_api(cfg, flows: tuple[str, ...]) -> None:
+    """What the runs would do first anyway and needs no Prefect API, done while the command
+    waits for its temporary API: the ingest's TLS context (the CA bundle loaded, ~0.05 s)."""
+    if "ingest" in flows:
+        from commentary_monitor.fetching.fetch import load_tls
+
+        load_tls(cfg.fetch)
+
+
 @contextmanager
 def _flow_run(cfg, flows: tuple[str, ...] = ("digest", "ingest")):
     """Around a command's flow runs: the Prefect API they report to chosen first (a
@@ -269,7 +279,7 @@ def _flow_run(cfg, flows: tuple[str, ...] = ("digest", "ingest")):
     with FlowAPI(cfg.warehouse_path.parent) as api:
         if "ingest" in flows:
             _start_workers_server(cfg)
-        _import_for_flows(api, flows)
+        _import_for_flows(api, flows, meanwhile=lambda: _ahead_of_the_api(cfg, flows))
         with _flow_settings(api):
             yield api
 

@@ -235,3 +235,18 @@ def test_the_migrations_run_unless_the_database_is_where_this_prefect_left_it(tm
                     "revision": revision}
     (home / temporary_api.MIGRATED).write_text(json.dumps(dict(memo, prefect="0.0.0")), encoding="utf-8")
     assert start_and_stop() == memo
+
+
+def test_a_temporary_api_that_cannot_start_fails_the_command_at_once(tmp_path):
+    """Its database cannot be opened: the server's start fails (uvicorn's exit code 3, as for
+    a port taken meanwhile); tried again a few times, then the command says so, without
+    waiting for the startup timeout (an hour here: cli() would give up first), and leaves no
+    server behind."""
+    from .test_cli import running_with_prefect_home
+
+    cfg = write_config(tmp_path, [], [])
+    out = cli("--config", str(cfg), "ingest", cwd=tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="3600",
+              PREFECT_API_DATABASE_CONNECTION_URL="sqlite+aiosqlite:////proc/no-such-dir/prefect.db")
+    assert out.returncode == 1, out.stderr
+    assert "commentary-monitor: error: Prefect's temporary API server exited with code 3" in out.stderr
+    assert not running_with_prefect_home(tmp_path / ".prefect-home")

@@ -210,10 +210,14 @@ class TemporaryAPI:
 
         assert self.process is not None and self.api_url, "not started"
         deadline = time.monotonic() + self.startup_timeout
+        restarts = 0
         with httpx.Client(timeout=2) as client:
             while time.monotonic() < deadline:
                 code = self.process.poll()
-                if code == 3:        # uvicorn's "address in use": another process took the port meanwhile
+                if code == 3 and restarts < 3:
+                    # uvicorn's "address in use" (another process took the port meanwhile), or
+                    # its app's start failed (the same code): tried again, a few times
+                    restarts += 1
                     self.start()
                     continue
                 if code is not None:
@@ -223,7 +227,7 @@ class TemporaryAPI:
                         return self.api_url
                 except httpx.HTTPError:
                     pass
-                time.sleep(0.05)
+                time.sleep(0.01)     # a refused connection costs the starting server nothing
         self.stop()
         raise MonitorError(f"Prefect's temporary API server did not answer within {self.startup_timeout:g}s")
 

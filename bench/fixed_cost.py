@@ -12,15 +12,17 @@ run and the medians. Loopback only.
 
 With ``--baseline REF`` (a git commit or branch of this repository, e.g. the merge base with
 main), the same commands of that commit's code run too, alternated with this code's, run by
-run (the order swapped every round): its ``src/commentary_monitor`` and ``flows/`` are
-exported to a temporary folder put first on PYTHONPATH (the installed packages are shared).
-Prints both sets and the ratio of each pair.
+run (the order swapped every round): REF's ``src/commentary_monitor`` and ``flows/`` are
+exported to a temporary folder put first on PYTHONPATH (the installed packages are shared),
+and so is a copy of this working tree's, so that both run the same way. Prints both sets and
+the ratio of each pair.
 """
 from __future__ import annotations
 
 import argparse
 import gzip
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -36,12 +38,18 @@ from pipeline import EXE, LocalSite, build_site, machine, write_config  # noqa: 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def export(ref: str, dest: Path) -> Path:
-    """``ref``'s code as an importable folder: ``dest/commentary_monitor`` (with ``flows/`` as
-    its ``flows`` package, as the install maps it)."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src/commentary_monitor", "flows"],
-                             capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+def export(ref: str | None, dest: Path) -> Path:
+    """``ref``'s code (None: this working tree's) as an importable folder,
+    ``dest/src/commentary_monitor``, with ``flows/`` as its ``flows`` package, as the install
+    maps it. Returns the folder to put on PYTHONPATH."""
+    if ref is None:
+        shutil.copytree(REPO / "src" / "commentary_monitor", dest / "src" / "commentary_monitor",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO / "flows", dest / "flows", ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src/commentary_monitor", "flows"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     (dest / "flows").rename(dest / "src" / "commentary_monitor" / "flows")
     return dest / "src"
 
@@ -74,11 +82,12 @@ def main() -> None:
         timed(cfg, env)     # the Prefect database and the profiles' cache exist from here on
         codes = {"this code": env}
         if args.baseline:
-            (tmp / "baseline").mkdir()
-            old = dict(env, PYTHONPATH=os.pathsep.join(filter(None, [str(export(args.baseline, tmp / "baseline")),
-                                                                      env.get("PYTHONPATH")])))
-            codes = {"this code": env, args.baseline: old}
-            timed(cfg, old)
+            for name, ref in (("this code", None), (args.baseline, args.baseline)):
+                folder = tmp / ("baseline" if ref else "this-code")
+                folder.mkdir()
+                path = os.pathsep.join(filter(None, [str(export(ref, folder)), env.get("PYTHONPATH")]))
+                codes[name] = dict(env, PYTHONPATH=path)
+                timed(cfg, codes[name])
         temporary = {name: [] for name in codes}
         served = {name: [] for name in codes}
         log = open(tmp / "serve.log", "w")

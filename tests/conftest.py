@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from commentary_monitor.config import prefect_quiet_defaults
+from commentary_monitor.runs.prefect_server import prefect_quiet_defaults
 
 prefect_quiet_defaults()   # before anything imports prefect
 

@@ -71,3 +71,15 @@ def test_the_fixed_cost_benchmark_times_both_ways_of_reporting_to_prefect(tmp_pa
     assert "machine: " in proc.stdout
     for way in ("temporary Prefect API: median", "serve's server reused: median"):
         assert way in proc.stdout, proc.stdout
+
+
+def test_the_fixed_cost_benchmark_compares_with_a_baseline_commit(tmp_path):
+    """--baseline REF: the same commands of REF's code (here HEAD's), alternated with this
+    code's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "fixed_cost.py"), "--runs", "1", "--baseline", "HEAD"],
+                          capture_output=True, text=True, env=env, timeout=900, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for line in ("temporary Prefect API, HEAD: median", "serve's server reused, HEAD: median",
+                 "temporary Prefect API: this code / HEAD, pair by pair: median"):
+        assert line in proc.stdout, proc.stdout

@@ -44,13 +44,28 @@ def test_every_command_is_documented_in_the_readme():
         assert f"commentary-monitor {command}" in readme, command
 
 
+def running_with_prefect_home(home: Path) -> list[int]:
+    """The processes (pids) whose environment names ``home`` as PREFECT_HOME."""
+    wanted = f"PREFECT_HOME={home}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and wanted in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
 def test_config_error_is_one_line_and_exit_2(tmp_path):
+    """... and the temporary Prefect API the command started first, on a guess, is gone."""
     bad = tmp_path / "monitor.toml"
     bad.write_text('[fetch]\ntimeout = "soon"\n', encoding="utf-8")
-    out = cli("--config", str(bad), "ingest")
+    out = cli("--config", str(bad), "ingest", cwd=tmp_path)
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [f"commentary-monitor: error: {bad}: fetch.timeout: input should be a valid number"]
     assert "Traceback" not in out.stderr
+    assert not running_with_prefect_home(tmp_path / ".prefect-home")
 
 
 def test_bad_week_is_refused_before_anything_runs(tmp_path):
@@ -445,8 +460,10 @@ def test_a_command_reports_to_the_prefect_server_of_a_running_serve(tmp_path):
         out = cli("--config", str(cfg), "ingest", cwd=tmp_path)
         assert out.returncode == 0, out.stderr
         assert ("ingest", "COMPLETED") in _flow_runs(served_home)
-        # the command's own PREFECT_HOME got no database: no temporary API was started
+        # the command's own PREFECT_HOME got no database: the temporary API it started first,
+        # on a guess, was stopped before it opened one
         assert not (tmp_path / ".prefect-home" / "prefect.db").exists()
+        assert not running_with_prefect_home(tmp_path / ".prefect-home")
     finally:
         server.stop()
 

@@ -116,7 +116,7 @@ def test_fetch_politeness_and_health_keys_are_validated(tmp_path):
 
 
 def test_prefect_defaults_give_the_temporary_server_time_and_keep_the_users_choices():
-    from commentary_monitor.config import prefect_quiet_defaults
+    from commentary_monitor.runs.prefect_server import prefect_quiet_defaults
 
     env: dict[str, str] = {"PREFECT_LOGGING_LEVEL": "DEBUG"}
     prefect_quiet_defaults(env)

@@ -600,24 +600,6 @@ def _read_seeds(cfg_path: Path, key: str, patterns: list[str], rel) -> tuple[See
     return tuple(essays)
 
 
-def prefect_quiet_defaults(env: dict[str, str] | None = None) -> None:
-    """Quiet Prefect's embedded server unless the user chose otherwise.
-
-    Offline, Prefect's telemetry logs an ERROR on every run; at exit the temporary
-    server prints shutdown tracebacks. Set before ``prefect`` is imported.
-
-    The temporary server also gets 120 s to start, not Prefect's 20: the first run in a
-    fresh PREFECT_HOME creates its database first, which took 25-30 s on a busy 2-core VM
-    (and failed the run at 20).
-    """
-    env = os.environ if env is None else env
-    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-    env.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
-
-
 def _warehouse_location(cfg_path: Path, w: "_Warehouse", rel, env) -> WarehouseLocation:
     """``[warehouse]`` resolved: relative paths (the file, a SQLite or DuckDB catalog, a local
     data path) against the project's root; the catalog password from the environment."""

@@ -20,7 +20,7 @@ import httpx
 from commentary_monitor import stopping
 from commentary_monitor.config import FetchSettings
 from commentary_monitor.errors import FetchError
-from commentary_monitor.fetching.guard import Blocked, GuardedTransport, check_url  # noqa: F401 (check_url is part of this module's surface)
+from commentary_monitor.fetching.guard import Blocked, GuardedTransport, check_url, ssl_context  # noqa: F401 (check_url is part of this module's surface)
 from commentary_monitor.fetching.politeness import (UNREACHABLE, HostLimiter, Robots, failing_seconds, host_key, retry_after_seconds,
                          spend_failing)
 
@@ -124,6 +124,16 @@ class _Decoder:
         return bytes(self.body)
 
 
+def _ca_file(settings: FetchSettings) -> str | None:
+    return str(settings.ca_file) if settings.ca_file else None
+
+
+def load_tls(settings: FetchSettings) -> None:
+    """Load the CA bundle the fetchers' TLS connections share (~0.05 s, once per process)
+    before the first fetch: the command does it while Prefect's temporary API starts."""
+    ssl_context(_ca_file(settings))
+
+
 class Fetcher:
     """The async HTTP client of one stage of a run: its requests, politeness and robots.txt."""
 
@@ -171,7 +181,7 @@ class Fetcher:
 
         limits = httpx.Limits(max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS)
         client = httpx.AsyncClient(
-            transport=GuardedTransport(s.allow_private, limits, str(s.ca_file) if s.ca_file else None),
+            transport=GuardedTransport(s.allow_private, limits, _ca_file(s)),
             timeout=httpx.Timeout(s.timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,

@@ -132,7 +132,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 @functools.lru_cache(maxsize=4)
-def _ssl_context(ca_file: str | None = None):
+def ssl_context(ca_file: str | None = None):
     # Loading the CA bundle costs ~50 ms: once per process, not once per batch of pages.
     # An SSLContext is safe to share between connections and threads.
     context = httpx.create_ssl_context(trust_env=False)
@@ -151,9 +151,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, allow_private: frozenset[str], limits: httpx.Limits, ca_file: str | None = None) -> None:
         # Not super().__init__(): all it does is build the same pool with the default backend
         # (and an SSL context, which is not free: it loads the CA bundle).
-        ssl_context = _ssl_context(ca_file)
+        ssl_context_ = ssl_context(ca_file)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
+            ssl_context=ssl_context_,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -338,12 +338,12 @@ async def migrate(db) -> None:
 def build_app():
     """The temporary API's app: the slim one unless :func:`wants_full_app` says otherwise or
     it cannot be built."""
-    why = wants_full_app()
-    if why is None:
-        try:
+    try:
+        why = wants_full_app()
+        if why is None:
             return slim_app()
-        except Exception as exc:  # noqa: BLE001 - Prefect changed: its own app still serves
-            why = f"the slim app could not be built ({type(exc).__name__}: {exc})"
+    except Exception as exc:  # noqa: BLE001 - Prefect changed: its own app still serves
+        why = f"the slim app could not be built ({type(exc).__name__}: {exc})"
     log.debug("Prefect's full API app: %s", why)
     return full_app()
 

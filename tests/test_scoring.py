@@ -117,7 +117,7 @@ def test_stop_words_are_scikit_learns():
 
 
 def test_actors_are_names_inside_sentences_folded_with_their_adjectives():
-    from commentary_monitor.relevance.lexical import actor_mentions, description_actors, third_party_share
+    from commentary_monitor.relevance.lexical import actor_mentions, description_actors, third_party_and_balance
 
     text = "Indian diplomats worry. The view in New Delhi is that India needs Moscow. Russia agrees."
     m = actor_mentions(text)
@@ -126,9 +126,10 @@ def test_actors_are_names_inside_sentences_folded_with_their_adjectives():
     assert description_actors("Relations between China and Russia, seen from Moscow.") == ("chin", "mosc", "russ")
     assert description_actors("how states use war remembrance in politics") == ()
     own = frozenset(description_actors("between China and Russia"))
-    assert third_party_share(m, frozenset()) == 0.0
-    assert third_party_share(actor_mentions("Then China met Russia. Then China met Russia."), own) == 0.0
-    assert third_party_share(actor_mentions("So India and India and India met China."), own) == 3 / 5
+    sides = (("chin",), ("russ",))
+    assert third_party_and_balance(m, own, ()) == (0.0, 0.0)
+    assert third_party_and_balance(actor_mentions("Then China met Russia. Then China met Russia."), own, sides) == (0.0, 2 / 3)
+    assert third_party_and_balance(actor_mentions("So India and India and India met China."), own, sides)[0] == 3 / 4
 
 
 def test_a_third_party_is_measured_against_the_side_named_less():

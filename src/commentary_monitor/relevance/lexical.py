@@ -514,17 +514,6 @@ def dyadic_rate(passages: list[str], sides) -> float:
     return side_mentions(passages, sides).dyad
 
 
-def third_party_share(mentions: Counter, actors: tuple[str, ...] | frozenset) -> float:
-    """How much the article's most-mentioned *other* actor dominates the profile's own:
-    its mentions over those of the profile's actors plus its own (plus one). 0 when the
-    profile names no actors."""
-    if not actors:
-        return 0.0
-    own = sum(n for a, n in mentions.items() if a in actors)
-    other = max((n for a, n in mentions.items() if a not in actors), default=0)
-    return other / (own + other + 1)
-
-
 def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozenset, sides,
                             countries: dict | None = None) -> tuple[float, float]:
     """Whom an article (its actors' ``mentions``, see :func:`actor_mentions`) is about,

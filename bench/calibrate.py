@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import pickle
 import sys
@@ -170,6 +171,8 @@ def main():
     ap.add_argument("--C-topic", dest="C_topic", type=float, default=1.0)
     ap.add_argument("--vectors", type=Path, help="another model's vectors for the semantic features (with --texts)")
     ap.add_argument("--texts", type=Path)
+    ap.add_argument("--threshold", type=float, default=0.4, help="precision and recall at this score (the profiles' default)")
+    ap.add_argument("--dump", type=Path, help="write every article's held-out score per profile here (JSON lines)")
     ap.add_argument("--test", default="rpL",
                     help="batches of real pages (ids' prefix, comma-separated) kept out of every fit and "
                          "scored once by the weights fitted on the rest: a fresh test ('' for none)")
@@ -230,6 +233,11 @@ def main():
     if test.any():
         print(f"fresh test ({', '.join(sorted(test_batches))}, {int(test.sum())} pages): scored by the weights above, "
               "fitted without them; the folds' figures and log loss below leave them out")
+    if args.dump:
+        with args.dump.open("w") as out:
+            for j, (s, a, o) in enumerate(rows):
+                out.write(json.dumps({"id": a.id, "set": s, "outlet": o, "test": bool(test[j]),
+                                      **{"/".join(k): [round(float(pred[k][j]), 4), int(grades[k][j])] for k in keys}}) + "\n")
     losses = {k: held_out_loss(pred[k][~test], grades[k][~test]) for k in keys}
     print("held-out log loss (lower is better; grade 1 counted both ways, as fitted):",
           {"/".join(k): round(x, 1) for k, x in losses.items()}, "total", round(sum(losses.values()), 1))
@@ -239,15 +247,15 @@ def main():
         for part in ("real", "dev", "all"):
             idx = [j for j, (s, _, _) in enumerate(rows) if (part == "all" or s == part or (part == "dev" and s == "news"))
                    and not test[j]]
-            print(report(part, pred[k][idx], grades[k][idx], 0.5))
+            print(report(part, pred[k][idx], grades[k][idx], args.threshold))
             if part == "real":    # each batch of gathered pages (its ids' prefix: rpA, rpB, ...) by itself too
                 batches = sorted({rows[j][1].id.split("-")[0] for j in idx})
                 for b in batches if len(batches) > 1 else ():
                     sub = [j for j in idx if rows[j][1].id.split("-")[0] == b]
-                    print(report(f"real, {b}", pred[k][sub], grades[k][sub], 0.5))
+                    print(report(f"real, {b}", pred[k][sub], grades[k][sub], args.threshold))
         if test.any():
             idx = np.flatnonzero(test)
-            print(report("fresh test (" + ", ".join(sorted(test_batches)) + ")", pred[k][idx], grades[k][idx], 0.5))
+            print(report("fresh test (" + ", ".join(sorted(test_batches)) + ")", pred[k][idx], grades[k][idx], args.threshold))
         if args.errors:
             idx = [j for j, (s, _, _) in enumerate(rows) if s == "real" and not test[j]]
             bad = sorted(idx, key=lambda j: -abs(pred[k][j] - grades[k][j] / 2))[:12]

@@ -81,7 +81,9 @@ def main() -> int:
 
         con = duckdb.connect(str(project / "warehouse/monitor.duckdb"), read_only=True)
         got = con.execute("SELECT url, profile, score FROM scored_articles").fetchall()
-        thresholds = dict(con.execute("SELECT DISTINCT profile, 0.5 FROM scored_articles").fetchall())
+        from commentary_monitor.config import load_config
+
+        thresholds = {p.name: p.threshold for p in load_config(project / "config/monitor.toml").profiles}
         stored = dict(con.execute("SELECT url, text FROM articles").fetchall())     # the headline is in it (the <h1>)
         con.close()
     scores: dict[str, dict[str, float]] = {}
@@ -99,7 +101,7 @@ def main() -> int:
         key = profile.replace("-", "_")
         urls = [u for u in paths if u in scores[profile] and key in paths[u].get("labels", {})]
         print(report(profile, [scores[profile][u] for u in urls], [int(paths[u]["labels"][key]) for u in urls],
-                     thresholds.get(profile, 0.5)))
+                     thresholds[profile]))
     # Russian or Chinese pages: the expert's boolean in that language (bench/crosslingual.py) on
     # the text as stored, beside the profile as the pipeline scored it
     langs = {r.get("lang") for r in paths.values()}

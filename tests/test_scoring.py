@@ -470,3 +470,23 @@ def test_an_article_reads_alike_with_one_paragraph_a_line_or_blank_lines_between
     # the passages are runs of sentences up to 160 words, cut at sentence ends, whatever the paragraphs
     assert all(len(p.split()) <= 160 for p in a.passages)
     assert all(p.rstrip().endswith((".", "?", "!")) for p in a.passages)
+
+
+def test_an_article_written_without_capitals_names_its_sides_as_any_other():
+    """Some pages are stored all lower-case ("china dispatched five warships to ..."): names
+    cannot be told by their capitals, so the names the profiles' texts capitalise, and every
+    country's and language's, get their capitals back before the article is read."""
+    from commentary_monitor.relevance.lexical import is_caseless
+
+    s = scorer()
+    body = "\n\n".join(RELATION_PARAGRAPHS)
+    lower = body.lower()
+    assert is_caseless(lower) and not is_caseless(body)
+    view = ArticleView.of("moscow and beijing", lower, s.vocabulary)
+    assert {"chin", "russ"} <= set(view.actors) and view.title == "Moscow and Beijing"
+    cased, caseless = s.score_text("Moscow and Beijing", body), s.score_text("moscow and beijing", lower)
+    assert caseless[0].features["pairs"] == cased[0].features["pairs"] > 0
+    assert caseless[0].score == pytest.approx(cased[0].score, abs=0.1)
+    # a third country is a country in lower case too; ordinary words stay as written
+    third = ArticleView.of("", " ".join(["india bought crude from the shipping company"] * 10), s.vocabulary)
+    assert third.text.startswith("India bought crude from the shipping company")

@@ -122,7 +122,7 @@ class _Feed(_Strict):
 class _Profile(_Strict):
     seeds: list[str]
     description: str = ""
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.4
     include: list[str] = []
     exclude: list[str] = []
     require: str = ""
@@ -160,7 +160,7 @@ class ProfileConfig:
     name: str
     seeds: tuple[SeedEssay, ...]
     description: str = ""
-    threshold: float = 0.5
+    threshold: float = 0.4
     include: tuple[str, ...] = ()     # terms that boost the profile
     exclude: tuple[str, ...] = ()     # terms that mute an article
     require: str = ""                 # a boolean query an article must match

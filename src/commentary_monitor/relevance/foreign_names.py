@@ -164,6 +164,19 @@ def country_words() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
+@lru_cache(maxsize=1)
+def english_name_words() -> frozenset:
+    """Every word of CLDR's English names of countries and languages, lower-case ('india',
+    'korea', 'vietnamese', 'chinese'): names a text written without capitals still names."""
+    from babel import Locale
+
+    from commentary_monitor.relevance.lexical import _STOP
+
+    en = Locale.parse("en")
+    names = list(en.territories.values()) + list(en.languages.values())
+    return frozenset(w.lower() for n in names for w in re.findall(r"[^\W\d_]+", n) if w.lower() not in _STOP)
+
+
 def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:
     """The countries (ISO codes) of a city named ``word``: CLDR's time-zone city ('moscow':
     Europe/Moscow, RU) and ISO 3166 subdivisions named the city and their type ('beijing':

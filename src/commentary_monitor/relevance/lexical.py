@@ -80,9 +80,10 @@ class Vocabulary:
     would throw away."""
     words: frozenset
     heads: dict
+    names: frozenset = frozenset()    # names (lower-case) to capitalise in a text written without capitals
 
     @classmethod
-    def of(cls, terms) -> "Vocabulary":
+    def of(cls, terms, names=()) -> "Vocabulary":
         words, heads = set(), {}
         for t in terms:
             parts = t.split(" ")
@@ -90,7 +91,40 @@ class Vocabulary:
                 words.add(t)
             elif len(parts) == 2:
                 heads.setdefault(parts[0], set()).add(parts[1])
-        return cls(frozenset(words), {h: frozenset(s) for h, s in heads.items()})
+        return cls(frozenset(words), {h: frozenset(s) for h, s in heads.items()}, frozenset(names))
+
+
+CASELESS_SHARE = 0.01     # a text whose words open with a capital this rarely was written (or stored) without them
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def is_caseless(text: str, sample: int = 2000, min_words: int = 40) -> bool:
+    """Whether a text is written without capitals ("china dispatched five warships to ..."):
+    its names cannot be told from its words by their capitals."""
+    ws = _LETTERS.findall(text[:sample])
+    return len(ws) >= min_words and sum(w[0].isupper() for w in ws) < CASELESS_SHARE * len(ws)
+
+
+def recased(text: str, names: frozenset) -> str:
+    """A text written without capitals with the given names capitalised ('china' ->
+    'China'), so that the sides and third parties it names are read as in any other."""
+    return _LETTERS.sub(lambda m: m.group(0).capitalize() if m.group(0) in names else m.group(0), text)
+
+
+def proper_names(texts) -> set[str]:
+    """The words texts write capitalised inside a sentence, lower-case, stop words left out:
+    what a text written without capitals would have capitalised ('china', 'moscow', 'putin')."""
+    out: set[str] = set()
+    for text in texts:
+        opening = True
+        for t in _TOKEN.findall(text):
+            if not t[0].isalpha():
+                opening = t in _SENTENCE_BREAK
+                continue
+            if not opening and t[0].isupper() and t.lower() not in _STOP:
+                out.add(t.lower())
+            opening = False
+    return out
 
 
 def term_counts(text: str, vocabulary: Vocabulary | None = None) -> Counter:

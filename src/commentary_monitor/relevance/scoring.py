@@ -50,14 +50,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from commentary_monitor.filters import muted_by
-from commentary_monitor.relevance.lexical import (Vocabulary, actor_mentions, length_damping, side_mentions, term_counts,
-                                                  third_party_and_balance)
+from commentary_monitor.relevance.foreign_names import english_name_words
+from commentary_monitor.relevance.lexical import (Vocabulary, actor_mentions, is_caseless, length_damping, proper_names,
+                                                  recased, side_mentions, term_counts, third_party_and_balance)
 from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
                                                        foreign_third_party_and_balance, script_of)
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v15"
+MODEL_NAME = "hybrid-v16"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -76,13 +77,13 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
-CALIBRATION = {"lexical": -0.43, "semantic": -1.67, "top": -0.91, "lead": 0.21, "description": 0.10,
-               "description_lexical": 0.61, "description_top": -0.24, "lexical_top": 1.01, "bias": -0.39,
-               "relation": -0.21, "others": -2.81, "pairs": -0.02, "dyad": 0.54, "joint": 0.53, "close": 2.00,
-               "contrast": -0.80, "reach": 0.59, "reach_both": 1.59, "linked": 1.90, "balance": 1.77,
-               "topic_lexical": -0.14, "topic_semantic": 0.47, "topic_top": 0.65, "topic_lead": -0.05,
-               "topic_description": 2.16, "topic_description_lexical": 1.32, "topic_description_top": 1.68,
-               "topic_lexical_top": -0.52, "topic_bias": -0.18}
+CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, "description": 0.37,
+               "description_lexical": 0.66, "description_top": -0.35, "lexical_top": 1.04, "bias": -0.92,
+               "relation": -0.46, "others": -2.76, "pairs": 0.16, "dyad": 0.60, "joint": 0.65, "close": 2.15,
+               "contrast": -0.86, "reach": 0.98, "reach_both": 1.47, "linked": 1.87, "balance": 1.46,
+               "topic_lexical": -0.03, "topic_semantic": 0.56, "topic_top": 0.79, "topic_lead": -0.15,
+               "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
+               "topic_lexical_top": -0.43, "topic_bias": -0.06}
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so
@@ -151,6 +152,10 @@ class ArticleView:
         """The article's view; with a ``vocabulary`` (a scorer's), only its terms are counted."""
         text = text[:MAX_ARTICLE_CHARS]
         script = script_of(f"{title} {text[:2000]}")
+        if script == "latin" and vocabulary is not None and vocabulary.names and is_caseless(text):
+            names = vocabulary.names | english_name_words()
+            text = recased(text, names)
+            title = title if any(c.isupper() for c in title) else recased(title, names)
         if script == "cjk":
             passages = cjk_passages(text) or [title or ""]
         else:
@@ -273,7 +278,9 @@ class Scorer:
                     if w:
                         merged.setdefault(t, []).append((slot, w))
         self._merged = {t: tuple(e) for t, e in merged.items()}
-        self.vocabulary = Vocabulary.of(self._merged)   # an article's passages count only these
+        # an article's passages count only these; a text written without capitals gets the
+        # names the profiles' texts capitalise back (and the countries' and languages': ArticleView.of)
+        self.vocabulary = Vocabulary.of(self._merged, proper_names(x.text for p in self.profiles for x in p.passages))
 
     def _evidence(self, view: ArticleView) -> list[tuple[np.ndarray, list, np.ndarray]]:
         """Per profile: each passage's lexical evidence (:func:`.lexical.passage_evidence`

@@ -490,3 +490,17 @@ def test_an_article_written_without_capitals_names_its_sides_as_any_other():
     # a third country is a country in lower case too; ordinary words stay as written
     third = ArticleView.of("", " ".join(["india bought crude from the shipping company"] * 10), s.vocabulary)
     assert third.text.startswith("India bought crude from the shipping company")
+
+
+def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_together():
+    """The most favourable semantic evidence is a combination an article can have: a lead
+    passage at the seed level keeps the best two passages at least halfway up, and a mean
+    is never above the best."""
+    from commentary_monitor.relevance.scoring import SEMANTIC_BOUND, SEMANTIC_LOW, favourable_semantics
+
+    s, t, l, d, dt = favourable_semantics((-1.6, -1.2, 0.5, 0.4, -0.35), 1.3)
+    assert l == SEMANTIC_BOUND and t == (SEMANTIC_LOW + SEMANTIC_BOUND) / 2 and s == SEMANTIC_LOW
+    assert d == dt == 1.3
+    # weights of one sign: every feature at its end, as before
+    assert favourable_semantics((1, 1, 1, 1, 1), 1.3) == (SEMANTIC_BOUND,) * 3 + (1.3, 1.3)
+    assert favourable_semantics((-1, -1, -1, -1, -1), 1.3) == (SEMANTIC_LOW,) * 5

@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -227,18 +228,35 @@ SEMANTIC_FEATURES = ("semantic", "top", "lead", "description", "description_top"
 def needs_semantics(feats: dict, threshold: float, cal: dict = CALIBRATION, description_bound: float = SEMANTIC_BOUND) -> bool:
     """Whether the article could reach ``threshold`` with the most favourable semantic
     evidence, given its lexical and relationship evidence (``feats``, already known); if
-    not, the cheap stage decides. Each semantic feature is taken at the end of its range
-    its weight favours: as high as a seed passage itself gets (1.0 relative to the
-    centroid, ``description_bound`` to the description, with margin) where the weight is
-    positive, as low as an unrelated text gets (:data:`SEMANTIC_LOW`) where it is negative
-    (the fitted weights of correlated evidence can be either)."""
+    not, the cheap stage decides. The semantic features are taken where their weights
+    together score highest (:func:`favourable_semantics`)."""
     topic = "pairs" not in feats
+    weights = tuple(cal.get(k, 0.0) + (cal.get(f"topic_{k}", 0.0) if topic else 0.0) for k in SEMANTIC_FEATURES)
     best = dict(feats)
-    for k in SEMANTIC_FEATURES:
-        w = cal.get(k, 0.0) + (cal.get(f"topic_{k}", 0.0) if topic else 0.0)
-        high = description_bound if k.startswith("description") else SEMANTIC_BOUND
-        best[k] = high if w >= 0 else SEMANTIC_LOW
+    best.update(zip(SEMANTIC_FEATURES, favourable_semantics(weights, description_bound)))
     return sigmoid(logit(best, cal)) >= min(threshold, 0.5) * 0.2
+
+
+@lru_cache(maxsize=64)
+def favourable_semantics(weights: tuple, description_bound: float) -> tuple:
+    """The semantic features (:data:`SEMANTIC_FEATURES` order) that score highest under
+    ``weights``, each between as low as an unrelated text gets (:data:`SEMANTIC_LOW`) and as
+    high as a seed passage itself (1.0 relative to the centroid, ``description_bound`` to the
+    description, with margin), as they can occur together: the mean of the passages is at most
+    the best two's (``semantic`` <= ``top``, ``description`` <= ``description_top``), and the
+    best two are at least halfway from the lowest to the lead (2 ``top`` >= ``lead`` + low).
+    The fitted weights of correlated evidence can have either sign, and each feature alone at
+    its favourable end would allow pairs no article has (a lead passage at the seed level with
+    the best two at the unrelated one). A linear function is highest at a vertex, whose values
+    are the bounds and the midpoint between them."""
+    lo, hi = SEMANTIC_LOW, SEMANTIC_BOUND
+    w_s, w_t, w_l, w_d, w_dt = weights
+    vals = (lo, (lo + hi) / 2, hi)
+    s, t, l = max(((s, t, l) for s in vals for t in vals for l in vals if s <= t and 2 * t >= l + lo),
+                  key=lambda v: w_s * v[0] + w_t * v[1] + w_l * v[2])
+    d, dt = max(((d, dt) for d in (lo, description_bound) for dt in (lo, description_bound) if d <= dt),
+                key=lambda v: w_d * v[0] + w_dt * v[1])
+    return s, t, l, d, dt
 
 
 class Scorer:

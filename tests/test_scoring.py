@@ -498,7 +498,7 @@ def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_toge
     is never above the best."""
     from commentary_monitor.relevance.scoring import SEMANTIC_BOUND, SEMANTIC_LOW, favourable_semantics
 
-    s, t, l, d, dt = favourable_semantics((-1.6, -1.2, 0.5, 0.4, -0.35), 1.3)
+    s, t, l, d, dt = favourable_semantics((-1.6, -0.5, 1.5, 0.4, -0.35), 1.3)
     assert l == SEMANTIC_BOUND and t == (SEMANTIC_LOW + SEMANTIC_BOUND) / 2 and s == SEMANTIC_LOW
     assert d == dt == 1.3
     # weights of one sign: every feature at its end, as before

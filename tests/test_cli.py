@@ -304,7 +304,7 @@ def test_feedback_rescore_and_profiles_show(tmp_path):
         assert models == {"sino-russian": f"{MODEL_NAME}+feedback2", "memory-politics": MODEL_NAME}
     out = cli("--config", str(cfg_path), "profiles", "show", "sino-russian", "--terms", "12")
     assert out.returncode == 0, out.stderr
-    for expected in ("profile sino-russian (version ", "threshold: 0.50", "distinctive terms and phrases",
+    for expected in ("profile sino-russian (version ", "threshold: 0.40", "distinctive terms and phrases",
                      "passages (", "feedback: 2 labels (1 relevant, 1 not relevant)", "learned correction"):
         assert expected in out.stdout, expected
     assert re.search(r"^\s+(beijing|moscow|sino|china)\s", out.stdout, re.M)

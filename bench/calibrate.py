@@ -173,7 +173,7 @@ def main():
     ap.add_argument("--texts", type=Path)
     ap.add_argument("--threshold", type=float, default=0.4, help="precision and recall at this score (the profiles' default)")
     ap.add_argument("--dump", type=Path, help="write every article's held-out score per profile here (JSON lines)")
-    ap.add_argument("--test", default="rpM",
+    ap.add_argument("--test", default="rpM,rpN",
                     help="batches of real pages (ids' prefix, comma-separated) kept out of every fit and "
                          "scored once by the weights fitted on the rest: a fresh test ('' for none)")
     args = ap.parse_args()

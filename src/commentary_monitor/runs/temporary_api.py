@@ -143,8 +143,9 @@ def slim_app():
 
     # Prefect's handlers (prefect/server/api/server.py, 3.8.8), as its server registers them,
     # copied rather than imported: that module (every router, the task queue's worker) is
-    # imported only once the server answers (warm_up). A locked SQLite database answers 503,
-    # which Prefect's client retries.
+    # imported only if something asks it for more than the copy of its retryable check
+    # (_defer_prefect_server_module). A locked SQLite database answers 503, which Prefect's
+    # client retries.
     dialect = get_dialect(ps.PREFECT_API_DATABASE_CONNECTION_URL.value()).name
     transient: tuple[type[Exception], ...] = (
         sqlalchemy.exc.DBAPIError, sqlalchemy.exc.InvalidRequestError, sqlalchemy.orm.exc.DetachedInstanceError)

@@ -211,6 +211,24 @@ def test_the_routers_and_services_the_slim_app_picks_are_prefects():
     assert ephemeral == picked | {"EventLogger", "Distributor", "LogDistributor"}, ephemeral
 
 
+def test_a_deferred_module_serves_its_own_names_and_imports_the_real_one_for_any_other(monkeypatch):
+    """How the slim app leaves Prefect's server module unimported until something but the
+    orchestration rules' one function asks for it (here with a small module of the stdlib)."""
+    import colorsys
+    import sys
+
+    monkeypatch.delitem(sys.modules, "colorsys")
+    deferred = temporary_api._DeferredModule("colorsys")
+    deferred.own = "mine"
+    monkeypatch.setitem(sys.modules, "colorsys", deferred)
+    from colorsys import own
+
+    assert own == "mine" and sys.modules["colorsys"] is deferred
+    assert deferred.rgb_to_hsv(1.0, 0.0, 0.0) == colorsys.rgb_to_hsv(1.0, 0.0, 0.0)
+    assert sys.modules["colorsys"] is not deferred and sys.modules["colorsys"].rgb_to_hsv
+    assert deferred.hsv_to_rgb is sys.modules["colorsys"].hsv_to_rgb
+
+
 def test_the_migrations_run_unless_the_database_is_where_this_prefect_left_it(tmp_path):
     """A new database is migrated and its revision written down in PREFECT_HOME; a memo that
     does not match (another Prefect version here) is no reason to skip: migrated again."""

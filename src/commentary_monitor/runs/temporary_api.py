@@ -42,9 +42,11 @@ full collection during the import would walk again.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import sys
+import types
 
 # Prefect's routers (modules of prefect.server.api) that a flow run's client calls, first
 # those of a run's first requests (the API version, the CSRF token, the flow, the flow run,
@@ -108,7 +110,6 @@ def slim_app():
     """The API a command's flow runs need, from Prefect's own routers and services (see the
     module's docstring). Raises when Prefect's parts are not where they were (3.8.8)."""
     import asyncio
-    import importlib
     import sqlite3
     from contextlib import AsyncExitStack, asynccontextmanager
     from datetime import timedelta
@@ -142,8 +143,9 @@ def slim_app():
 
     # Prefect's handlers (prefect/server/api/server.py, 3.8.8), as its server registers them,
     # copied rather than imported: that module (every router, the task queue's worker) is
-    # imported only once the server answers (warm_up). A locked SQLite database answers 503,
-    # which Prefect's client retries.
+    # imported only if something asks it for more than the copy of its retryable check
+    # (_defer_prefect_server_module). A locked SQLite database answers 503, which Prefect's
+    # client retries.
     dialect = get_dialect(ps.PREFECT_API_DATABASE_CONNECTION_URL.value()).name
     transient: tuple[type[Exception], ...] = (
         sqlalchemy.exc.DBAPIError, sqlalchemy.exc.InvalidRequestError, sqlalchemy.orm.exc.DetachedInstanceError)
@@ -161,6 +163,8 @@ def slim_app():
         if isinstance(exc, sqlalchemy.exc.OperationalError) and isinstance(exc.orig, sqlite3.OperationalError):
             return locked(exc)
         return isinstance(exc, transient)
+
+    _defer_prefect_server_module(is_client_retryable_exception=retryable)
 
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         if retryable(exc):
@@ -245,14 +249,42 @@ def slim_app():
     return app
 
 
+SERVER_MODULE = "prefect.server.api.server"
+
+
+class _DeferredModule(types.ModuleType):
+    """A module in ``sys.modules`` with a few names of its own, that imports the real module
+    it stands for the first time any other name is asked of it (and from then on is that
+    module's namespace)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)
+        self.__dict__.update({k: v for k, v in real.__dict__.items() if not k.startswith("__")})
+        return getattr(real, name)
+
+
+def _defer_prefect_server_module(**names) -> None:
+    """Prefect's orchestration rules import its whole server module (``prefect.server.api.server``:
+    every router, the task queue's worker, ~0.1-0.2 s of the server's one core) at a run's
+    first state change, for one function, ``is_client_retryable_exception``. This app has a
+    copy of it (``retryable``, checked against Prefect's by the tests), so the module stands
+    deferred in ``sys.modules`` with ``names``: anything else asked of it imports it then."""
+    if SERVER_MODULE in sys.modules:
+        return
+    module = _DeferredModule(SERVER_MODULE)
+    module.__dict__.update(names)
+    sys.modules[SERVER_MODULE] = module
+
+
 async def warm_up(api_app) -> None:
-    """What a flow run's first requests would do on the command's path (~0.3 s), done while
-    the command reads the server's first answer and prepares its run: FastAPI builds the routes
-    of the routers a request goes through at the first one (here those of a run's first
-    requests: one read inside this process, of an artifact that does not exist), SQLAlchemy
-    opens its connection; and Prefect's orchestration rules import its whole server module
-    (prefect.server.api.server) at a run's first state change."""
-    import asyncio
+    """What a flow run's first requests would do on the command's path (~0.15 s), done while
+    the command prepares its run: FastAPI builds the routes of the routers a request goes
+    through at the first one (here those of a run's first requests: one read inside this
+    process, of an artifact that does not exist), SQLAlchemy opens its connection."""
     import uuid
 
     import httpx
@@ -260,8 +292,6 @@ async def warm_up(api_app) -> None:
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="http://warm-up") as client:
             await client.get(f"/artifacts/{uuid.uuid4()}")
-        await asyncio.sleep(0)      # a request that came meanwhile goes first
-        import prefect.server.api.server  # noqa: F401
     except Exception:  # noqa: BLE001 - a warm-up only: the requests do the same if it fails
         pass
 

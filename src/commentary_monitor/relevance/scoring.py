@@ -78,13 +78,17 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     shipped and from its essays alone), then the topic corrections on the
 #     topic profile's rows beside it, on the real pages of eval/real, the dev set and the news pages
 #     (bench/calibrate.py; docs/scoring.md gives the figures under folds grouped by outlet).
+#     multilingual, multilingual_bias: a topic profile's Russian or Chinese article (see
+#     .multilingual), logit = multilingual * closeness + bias, fitted on the English real pages'
+#     memory-politics grades (bench/multilingual_topic.py) and measured on Russian and Chinese ones.
 CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, "description": 0.37,
                "description_lexical": 0.66, "description_top": -0.35, "lexical_top": 1.04, "bias": -0.92,
                "relation": -0.46, "others": -2.76, "pairs": 0.16, "dyad": 0.60, "joint": 0.65, "close": 2.15,
                "contrast": -0.86, "reach": 0.98, "reach_both": 1.47, "linked": 1.87, "balance": 1.46,
                "topic_lexical": -0.03, "topic_semantic": 0.56, "topic_top": 0.79, "topic_lead": -0.15,
                "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
-               "topic_lexical_top": -0.43, "topic_bias": -0.06}
+               "topic_lexical_top": -0.43, "topic_bias": -0.06,
+               "multilingual": 6.02, "multilingual_bias": -6.84}
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so
@@ -276,6 +280,7 @@ class Scorer:
         self._weights = [p.term_weights for p in self.profiles]
         self._description_weights = [p.reference.get("description_terms") for p in self.profiles]
         self._seed_index: dict[int, tuple] = {}
+        self._multilingual_match: dict[int, object] = {}     # profile -> its DescriptionMatch (or None), made on first need
         # a relationship's sides, with the own actors that speak for one ('Putin', 'Xi')
         self._sides = [tuple(tuple(s) + tuple(x) for s, x in zip(p.reference["sides"], p.reference.get("side_actors") or ((), ())))
                        if p.reference.get("sides") else None for p in self.profiles]
@@ -442,6 +447,10 @@ class Scorer:
         if not names:
             feats = {k: 0.0 for k in BASE_FEATURES}
             feats["stage"] = "unreadable"
+            match = self._multilingual(i) if lang and not ref.get("pairs") else None
+            if match is not None:
+                # a topic profile: its description's meaning, in a multilingual model
+                feats.update(multilingual=match.closeness(view.passages), stage="multilingual", language=lang)
             return feats, np.zeros(n), [[] for _ in range(n)], None
         sides = ForeignSides(*map(tuple, names))
         m = foreign_mentions(view.passages, sides, lang)
@@ -456,10 +465,25 @@ class Scorer:
                      sides_named=[m.both, m.either], stage="crosslingual", language=lang)
         return feats, np.zeros(n), [[] for _ in range(n)], None
 
+    def _multilingual(self, i: int):
+        """Profile ``i``'s description in the multilingual model (:mod:`.multilingual`), made
+        when a topic profile first meets an article in Russian or Chinese; None without a
+        description."""
+        if i not in self._multilingual_match:
+            from commentary_monitor.relevance.multilingual import DescriptionMatch
+
+            prof = self.profiles[i]
+            desc = [p.text for p in prof.passages if p.source == "description"]
+            self._multilingual_match[i] = DescriptionMatch(
+                desc[0], [p.text for p in prof.passages if p.source != "description"]) if desc else None
+        return self._multilingual_match[i]
+
     def _score(self, view: ArticleView, i: int) -> Score:
         prof = self.profiles[i]
         feats, lex, matched, sims = self.features(view, i)
-        if feats["stage"] == "lexical":
+        if feats["stage"] == "multilingual":
+            raw = self.calibration["multilingual"] * feats["multilingual"] + self.calibration["multilingual_bias"]
+        elif feats["stage"] == "lexical":
             raw = min(logit(feats, self.calibration), math.log(0.01))      # decided: far below any threshold
         else:
             raw = logit(feats, self.calibration)
@@ -517,6 +541,9 @@ class Scorer:
             + (f"; written in {feats['language']}: scored by whom it names, the sides' names in that language"
                if feats["stage"] == "crosslingual" else "")
             + ("; written in a script this profile cannot read" if feats["stage"] == "unreadable" else "")
+            + (f"; written in {feats['language']}: scored by its opening's closeness to the profile's description "
+               f"in a multilingual model ({feats['multilingual']:.2f} of a seed passage's)"
+               if feats["stage"] == "multilingual" else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
             + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
                if "feedback_like" in feats else "")

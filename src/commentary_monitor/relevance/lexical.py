@@ -114,17 +114,7 @@ def recased(text: str, names: frozenset) -> str:
 def proper_names(texts) -> set[str]:
     """The words texts write capitalised inside a sentence, lower-case, stop words left out:
     what a text written without capitals would have capitalised ('china', 'moscow', 'putin')."""
-    out: set[str] = set()
-    for text in texts:
-        opening = True
-        for t in _TOKEN.findall(text):
-            if not t[0].isalpha():
-                opening = t in _SENTENCE_BREAK
-                continue
-            if not opening and t[0].isupper() and t.lower() not in _STOP:
-                out.add(t.lower())
-            opening = False
-    return out
+    return {t.lower() for text in texts for t in _capitalised_inside(text) if t.lower() not in _STOP}
 
 
 def term_counts(text: str, vocabulary: Vocabulary | None = None) -> Counter:
@@ -301,21 +291,28 @@ ACTOR_FOLD = 4
 PAIR_APART = 0.8     # a pair's words appear apart in the seeds, not only as one name
 
 
-def actor_mentions(text: str) -> Counter:
-    """Counts of the actors a text names: capitalised words not opening a sentence,
-    stop words left out, folded to their first letters."""
-    out: Counter = Counter()
+def _capitalised_inside(text: str):
+    """The capitalised words of a text that do not open a sentence, as written."""
     opening = True
-    breaks, stop = _SENTENCE_BREAK, _STOP
+    breaks = _SENTENCE_BREAK
     for t in _TOKEN.findall(text):
         if not t[0].isalpha():     # punctuation: one character
             opening = t in breaks
             continue
         if not opening and t[0].isupper():
-            w = normalise(t)
-            if w not in stop and len(w) > 1:
-                out[w[:ACTOR_FOLD]] += 1
+            yield t
         opening = False
+
+
+def actor_mentions(text: str) -> Counter:
+    """Counts of the actors a text names: capitalised words not opening a sentence,
+    stop words left out, folded to their first letters."""
+    out: Counter = Counter()
+    stop = _STOP
+    for t in _capitalised_inside(text):
+        w = normalise(t)
+        if w not in stop and len(w) > 1:
+            out[w[:ACTOR_FOLD]] += 1
     return out
 
 

@@ -7,8 +7,9 @@ answers 304 and nothing is fetched or stored. Then `commentary-monitor ingest` i
 ``--runs`` times with Prefect's temporary API (what a command starts when no Prefect server is
 up), and ``--runs`` times while `commentary-monitor serve` runs for the same warehouse (the
 command reports its flow run to serve's server and starts none), alternating the two (serve
-runs throughout; for the first kind the command is not told of it). Prints the machine, every
-run and the medians. Loopback only.
+runs throughout; for the first kind the command is not told of it). With ``--no-serve``, only
+the first kind, and nothing runs beside the commands. Prints the machine, every run and the
+medians. Loopback only.
 
 With ``--baseline REF`` (a git commit or branch of this repository, e.g. the merge base with
 main), the same commands of that commit's code run too, alternated with this code's, run by
@@ -54,6 +55,10 @@ def export(ref: str | None, dest: Path) -> Path:
     return dest / "src"
 
 
+class _Done(Exception):
+    """No serve to run beside the commands (``--no-serve``)."""
+
+
 def timed(cfg: Path, env: dict) -> float:
     t = time.perf_counter()
     out = subprocess.run([EXE, "--config", str(cfg), "ingest"], env=env, capture_output=True, text=True)
@@ -68,6 +73,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--html-dir", type=Path, help="real pages (*.html.gz) to serve; else generated ones")
     ap.add_argument("--baseline", metavar="REF", help="also time this git ref's code, alternated with this code's")
+    ap.add_argument("--no-serve", action="store_true",
+                    help="time only the temporary API, with no serve running beside it (the usual case)")
     args = ap.parse_args()
     real = [gzip.decompress(p.read_bytes()) for p in sorted(args.html_dir.glob("*.gz"))][:20] if args.html_dir else []
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}", flush=True)
@@ -90,11 +97,18 @@ def main() -> None:
                 timed(cfg, codes[name])
         temporary = {name: [] for name in codes}
         served = {name: [] for name in codes}
+        if args.no_serve:
+            for i in range(args.runs):
+                for name in (list(codes) if i % 2 == 0 else list(codes)[::-1]):
+                    temporary[name].append(timed(cfg, codes[name]))
+            served = {}
         log = open(tmp / "serve.log", "w")
-        serve = subprocess.Popen([EXE, "--config", str(cfg), "serve", "--ingest-cron", "0 0 1 1 *"],
+        serve = None if args.no_serve else subprocess.Popen([EXE, "--config", str(cfg), "serve", "--ingest-cron", "0 0 1 1 *"],
                                  env=env, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + 120
+            if serve is None:
+                raise _Done
             while not (work / "serve.json").exists():
                 if serve.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"serve did not start; see {tmp / 'serve.log'}")
@@ -112,13 +126,18 @@ def main() -> None:
                     (work / "serve.json.away").rename(work / "serve.json")
                 for name in order:
                     served[name].append(timed(cfg, codes[name]))
+        except _Done:
+            pass
         finally:
-            serve.send_signal(signal.SIGINT)
-            serve.wait(60)
+            if serve is not None:
+                serve.send_signal(signal.SIGINT)
+                serve.wait(60)
             log.close()
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
     print("ingest with nothing new (20 feeds answering 304), whole process, seconds:")
     for way, by_code in (("temporary Prefect API", temporary), ("serve's server reused", served)):
+        if not by_code:
+            continue
         for name, runs in by_code.items():
             label = way if name == "this code" else f"{way}, {name}"
             print(f"  {label}: median {statistics.median(runs):.2f} "

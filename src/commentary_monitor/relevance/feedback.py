@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from commentary_monitor.relevance.profiles import Profile
-from commentary_monitor.relevance.scoring import ArticleView, Scorer, logit
+from commentary_monitor.relevance.scoring import ArticleView, Scorer
 from commentary_monitor.warehouse.store import LabeledText
 
 MARGIN = 2.0        # log-odds a labeled article should reach on its label's side (p 0.88 / 0.12)
@@ -89,7 +89,7 @@ def train(profile: Profile, labels: list[LabeledText], encoder=None) -> Feedback
         view = ArticleView.of(x.title, x.text, scorer.vocabulary)
         feats = scorer.features(view, 0)[0]
         emb.append(view.embedding)
-        misses.append(miss(logit(feats, scorer.calibration), x.relevant))
+        misses.append(miss(scorer.log_odds(view, 0, feats), x.relevant))
     essays: dict[str, list[int]] = {}
     for i, p in enumerate(profile.passages):
         if p.source != "description":

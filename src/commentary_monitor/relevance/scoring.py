@@ -485,23 +485,31 @@ class Scorer:
                 desc[0], tuple(p.text for p in prof.passages if p.source != "description")) if desc else None
         return self._multilingual_match[i]
 
+    def log_odds(self, view: ArticleView, i: int, feats: dict) -> float:
+        """The calibrated log-odds of the article's evidence for profile ``i`` (``feats``, from
+        :meth:`features`), before any feedback: for a topic profile's English article within
+        :data:`MEANING_GATE`, its opening's closeness to the description in the multilingual
+        model too (recorded in ``feats['meaning']``)."""
+        cal = self.calibration
+        if feats["stage"] == "multilingual":
+            return cal["multilingual"] * feats["multilingual"] + cal["multilingual_bias"]
+        if feats["stage"] == "lexical":
+            return min(logit(feats, cal), math.log(0.01))      # decided: far below any threshold
+        raw = logit(feats, cal)
+        if "pairs" not in feats and feats["stage"] == "hybrid" and MEANING_GATE[0] <= sigmoid(raw) < MEANING_GATE[1]:
+            match = self._multilingual(i)
+            if match is not None:
+                # a topic profile's article it might take: its description's meaning too
+                from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
+
+                feats["meaning"] = match.closeness(view.passages, MEANING_PASSAGES, MEANING_CHARS)
+                raw += cal["topic_meaning"] * feats["meaning"] + cal["topic_meaning_bias"]
+        return raw
+
     def _score(self, view: ArticleView, i: int) -> Score:
         prof = self.profiles[i]
         feats, lex, matched, sims = self.features(view, i)
-        if feats["stage"] == "multilingual":
-            raw = self.calibration["multilingual"] * feats["multilingual"] + self.calibration["multilingual_bias"]
-        elif feats["stage"] == "lexical":
-            raw = min(logit(feats, self.calibration), math.log(0.01))      # decided: far below any threshold
-        else:
-            raw = logit(feats, self.calibration)
-            if "pairs" not in feats and MEANING_GATE[0] <= sigmoid(raw) < MEANING_GATE[1]:
-                match = self._multilingual(i)
-                if match is not None:
-                    # a topic profile's article it might take: its description's meaning too
-                    from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
-
-                    feats["meaning"] = match.closeness(view.passages, MEANING_PASSAGES, MEANING_CHARS)
-                    raw += self.calibration["topic_meaning"] * feats["meaning"] + self.calibration["topic_meaning_bias"]
+        raw = self.log_odds(view, i, feats)
         model = self.feedback.get(prof.name)
         if model is not None and view.vectors is None:
             model = None      # an article the profile cannot embed (another script): no feedback model applies

@@ -164,24 +164,6 @@ def country_words() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
-def single_word_countries() -> dict[str, tuple[str, ...]]:
-    """The countries whose English name is one word (CLDR; ISO 3166, Antarctica left out),
-    folded as actors are: 'ukra' -> ('UA',), 'mong' -> ('MN',); not 'west' (Western Sahara)
-    or 'cent' (the Central African Republic), whose words name other things."""
-    import pycountry
-    from babel import Locale
-
-    from commentary_monitor.relevance.lexical import ACTOR_FOLD, normalise
-
-    iso = {c.alpha_2 for c in pycountry.countries} - {"AQ"}
-    out: dict[str, set] = {}
-    for code, name in Locale.parse("en").territories.items():
-        words = re.findall(r"[^\W\d_]+", name)
-        if code in iso and len(words) == 1:
-            out.setdefault(normalise(words[0])[:ACTOR_FOLD], set()).add(code)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
-
-
 @lru_cache(maxsize=1)
 def english_name_words() -> frozenset:
     """Every word of CLDR's English names of countries and languages, lower-case ('india',

@@ -557,8 +557,7 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
     measured against the side it names less: (``others``) the most-mentioned third
     country (``countries``: folded word -> the countries it names, see
     :func:`.foreign_names.country_words`; any actor without them) that is neither the
-    profile's (unless ``countries`` names it: a country the essays name) nor a side's, over
-    the less-named side's mentions plus its own (plus one): a
+    profile's nor a side's, over the less-named side's mentions plus its own (plus one): a
     piece on Vietnam, Mongolia or Venezuela between the two names the third country more
     than at least one of them, where a company, a port or Antarctica is no third party;
     (``balance``) the less-named side's mentions over the more-named one's (plus one): a
@@ -571,7 +570,7 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
     nb = sum(n for k, n in mentions.items() if k in b)
     third: Counter = Counter()
     for k, n in mentions.items():
-        if (k not in actors or (countries is not None and k in countries)) and k not in a and k not in b:
+        if k not in actors and k not in a and k not in b:
             for c in (countries.get(k, ()) if countries is not None else (k,)):
                 third[c] += n
     other = max(third.values(), default=0)

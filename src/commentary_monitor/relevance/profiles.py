@@ -44,7 +44,7 @@ from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Term, actor_mentio
                       passage_evidence, relationship_pairs, relationship_sides, side_mentions, term_counts)
 from commentary_monitor.relevance.semantic import common_directions, without_common
 
-BUILD_VERSION = "profile-v19"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v18"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -326,14 +326,10 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None, cache_dir: 
         sides_named = tuple(tuple(s) + tuple(x) for s, x in zip(reference["sides"], reference["side_actors"]))
         seen = side_mentions([p.text for p in passages], sides_named)
         reference["linked"] = round(seen.related / seen.sentences_both, 6) if seen.sentences_both else 0.0
-        # the words that name a third country (.foreign_names.country_words), but the profile's own;
-        # a country the essays name, by its whole one-word name, is a third country all the same
-        # (the essays on the pair discuss Ukraine; a piece on the war in Ukraine is not about the pair)
-        from commentary_monitor.relevance.foreign_names import country_words, single_word_countries
+        # the words that name a third country (.foreign_names.country_words), but the profile's own
+        from commentary_monitor.relevance.foreign_names import country_words
         own = set(reference["actors"]).union(*sides_named)
-        named = {k: v for k, v in single_word_countries().items() if k in own and k not in set().union(*sides_named)}
         reference["countries"] = {k: list(v) for k, v in country_words().items() if k not in own}
-        reference["countries"].update({k: list(v) for k, v in named.items()})
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

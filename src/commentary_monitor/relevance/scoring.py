@@ -59,7 +59,7 @@ from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, Foreign
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v18"
+MODEL_NAME = "hybrid-v17"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -86,16 +86,16 @@ MEANING_GATE = (0.2, 0.9)    # a topic profile's English article with a probabil
 #     memory-politics grades (bench/multilingual_topic.py) and measured on Russian and Chinese ones.
 #     topic_meaning, topic_meaning_bias: a topic profile's English article whose probability is in
 #     MEANING_GATE, z += topic_meaning * its opening's closeness to the description in that
-#     model + topic_meaning_bias, fitted beside the rest (bench/topic_meaning.py). All of them
-#     but the multilingual pair: hybrid-v18's, fitted on rpE-rpO and the dev set (1,616 articles).
-CALIBRATION = {"lexical": -0.14, "semantic": -1.74, "top": -1.17, "lead": 0.64, "description": 0.01,
-               "description_lexical": 0.65, "description_top": -0.13, "lexical_top": 0.70, "bias": 0.01,
-               "relation": -0.03, "others": -3.59, "pairs": 0.16, "dyad": 0.67, "joint": 1.30, "close": 2.08,
-               "contrast": -1.20, "reach": 0.79, "reach_both": 0.61, "linked": 1.32, "balance": 0.78,
-               "topic_lexical": -0.26, "topic_semantic": 0.72, "topic_top": 1.02, "topic_lead": -0.78,
-               "topic_description": 2.94, "topic_description_lexical": 1.07, "topic_description_top": 1.71,
-               "topic_lexical_top": -0.98, "topic_bias": -2.31,
-               "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.72, "topic_meaning_bias": -1.66}
+#     model + topic_meaning_bias, fitted beside the rest on rpE-rpN and the dev set
+#     (bench/topic_meaning.py).
+CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, "description": 0.37,
+               "description_lexical": 0.66, "description_top": -0.35, "lexical_top": 1.04, "bias": -0.92,
+               "relation": -0.46, "others": -2.76, "pairs": 0.16, "dyad": 0.60, "joint": 0.65, "close": 2.15,
+               "contrast": -0.86, "reach": 0.98, "reach_both": 1.47, "linked": 1.87, "balance": 1.46,
+               "topic_lexical": -0.03, "topic_semantic": 0.56, "topic_top": 0.79, "topic_lead": -0.15,
+               "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
+               "topic_lexical_top": -0.43, "topic_bias": -0.06,
+               "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.59, "topic_meaning_bias": -1.66}
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so

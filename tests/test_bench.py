@@ -83,3 +83,12 @@ def test_the_fixed_cost_benchmark_compares_with_a_baseline_commit(tmp_path):
     for line in ("temporary Prefect API, HEAD: median", "serve's server reused, HEAD: median",
                  "temporary Prefect API: this code / HEAD, pair by pair: median"):
         assert line in proc.stdout, proc.stdout
+
+
+def test_the_fixed_cost_benchmark_times_the_temporary_api_alone_with_no_serve(tmp_path):
+    """--no-serve: only the usual case (no Prefect server up), nothing running beside it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "fixed_cost.py"), "--runs", "1", "--no-serve"],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "temporary Prefect API: median" in proc.stdout and "serve's server reused" not in proc.stdout

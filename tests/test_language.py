@@ -100,3 +100,31 @@ def test_pages_that_name_no_language_get_the_language_of_their_text(site):
     assert [a.text_source for a in arts] == ["page"] * 4 + ["feed"]
     assert [a.language for a in arts] == ["ru", "zh", "zh", "ru", "zh"]
     assert arts[0].title == RUSSIAN_TITLE and "Сила Сибири" in arts[0].text    # as published, untranslated
+
+
+def test_the_language_detector_is_kept_ready_for_the_next_process(tmp_path):
+    """py3langid reads its compressed model in 0.6 s; the first process keeps the detector in
+    the user's cache folder and the next loads it from there, with the same answers. A cache
+    folder that cannot be written only costs loading it again."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from py3langid.langid import LanguageIdentifier\n"
+             "if sys.argv[1] == 'cached':\n"
+             "    def refuse(*a, **k): raise AssertionError('model read again')\n"
+             "    LanguageIdentifier.from_model_file = refuse\n"
+             "from commentary_monitor.extraction.language import detect\n"
+             "print(detect('Государственная дума приняла закон о памяти и истории войны.'),"
+             " detect('The parliament passed a law on the memory of the war and its history.'))\n")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    run = lambda mode, e=env: subprocess.run([sys.executable, "-c", probe, mode], env=e,  # noqa: E731
+                                             capture_output=True, text=True)
+    first, second = run("fresh"), run("cached")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.split() == second.stdout.split() == ["ru", "en"]
+    assert list((tmp_path / "cache" / "commentary-monitor").glob("py3langid-*.pickle"))
+    (tmp_path / "readonly").write_text("a file where the cache folder would be")
+    blocked = run("fresh", dict(env, XDG_CACHE_HOME=str(tmp_path / "readonly")))
+    assert blocked.returncode == 0 and blocked.stdout.split() == ["ru", "en"], blocked.stderr

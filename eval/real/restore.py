@@ -1,7 +1,7 @@
 """Rebuild the git-ignored page texts from the manifest and texts looked up again.
 
     python eval/real/restore.py --queries [FOLDER]   # restore/<batch>.queries.txt: what to ask again
-    python eval/real/restore.py [FOLDER] [--fresh rpO] # eval/real (default) or eval/multilingual
+    python eval/real/restore.py [FOLDER] [--fresh rpQ] # eval/real (default) or eval/multilingual
 
 A new checkout has the manifest but not ``pages/`` or ``fresh/`` (third-party texts stay out
 of git). Each manifest query, asked again of the same stored pages, returns the same

@@ -10,7 +10,7 @@ excerpts; whoever asks writes the manifest's pages it finds to ``restore/<batch>
 ``restore/<batch>/*.txt``, each page a line ``### id: rpX-001``, a line ``### title: ...``
 and the excerpt below them. This script joins them with the
 manifest's grades, reason and query and writes ``pages/<batch>.jsonl``, or
-``fresh/<batch>.jsonl`` for a batch the manifest lists as fresh (``--fresh rpO``). It prints
+``fresh/<batch>.jsonl`` for a batch kept unscored (``--fresh rpQ``). It prints
 what is still missing, per batch. ``--queries`` writes, per batch, ``restore/<batch>.queries.txt``:
 each distinct query (``Q001<TAB>query``) with the ids and URLs it must bring back under it.
 """

@@ -720,6 +720,7 @@ def cmd_demo(args) -> int:
 
     from commentary_monitor.config import CONFIG_ENV, load_config
     from commentary_monitor.demo import build_site, demo_config_text, load_articles
+    from commentary_monitor.digest.weeks import last_complete_week
     from commentary_monitor.localsite import LocalSite
     from commentary_monitor.project import TEMPLATE_CONFIG
 
@@ -728,8 +729,12 @@ def cmd_demo(args) -> int:
     base = load_config(args.config or os.environ.get(CONFIG_ENV) or TEMPLATE_CONFIG)
     workdir = Path(args.dir)
     workdir.mkdir(parents=True, exist_ok=True)
+    # one moment for the sample's dates and the digest's week: a demo started just before a
+    # week ends would otherwise date its articles in one week and write the next one's digest
+    now = datetime.now(timezone.utc)
+    week = last_complete_week(now, base.digest.timezone)
     with LocalSite() as site:
-        feeds = build_site(site, load_articles(), datetime.now(timezone.utc), base.digest.timezone)
+        feeds = build_site(site, load_articles(), now, base.digest.timezone)
         cfg_path = workdir / "demo.toml"
         cfg_path.write_text(demo_config_text(base, site, feeds, workdir.resolve()), encoding="utf-8")
         print(f"demo: serving {len(site.routes)} pages of sample commentary at {site.url('/')}")
@@ -739,7 +744,7 @@ def cmd_demo(args) -> int:
 
             summary = ingest(config_path=str(cfg_path))
             print(summary.render())
-            result = digest(config_path=str(cfg_path))
+            result = digest(config_path=str(cfg_path), week=week.label)
         print(result.render())
     print(f"demo: warehouse {workdir / 'demo.duckdb'}; try\n"
           f"  commentary-monitor --config {cfg_path} sql \"select profile, score, title from scored_articles "

@@ -45,7 +45,7 @@ def openings(rows, cache: Path):
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     from commentary_monitor.config import load_config
-    from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES, DescriptionMatch, _unit, encoder
+    from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES, _unit, encoder, profile_match
     from commentary_monitor.relevance.profiles import build_profile
     from commentary_monitor.relevance.scoring import ArticleView, Scorer
     from commentary_monitor.relevance.semantic import default_encoder
@@ -56,9 +56,8 @@ def openings(rows, cache: Path):
     scorer = Scorer(profiles, enc)
     matches = {}
     for p in profiles:
-        desc = [x.text for x in p.passages if x.source == "description"]
-        if desc:
-            m = DescriptionMatch(desc[0], [x.text for x in p.passages if x.source != "description"])
+        m = profile_match(p)
+        if m is not None:
             matches[p.name] = (m.vector, m.reference)
     vecs = []
     for _, a, _ in rows:

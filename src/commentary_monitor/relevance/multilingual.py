@@ -106,11 +106,16 @@ def description_match(description: str, seed_passages: tuple[str, ...]) -> Descr
     return DescriptionMatch(description, list(seed_passages))
 
 
+def profile_match(prof) -> DescriptionMatch | None:
+    """A profile's description in the model (:func:`description_match`), None without one."""
+    desc = [p.text for p in prof.passages if p.source == "description"]
+    return description_match(desc[0], tuple(p.text for p in prof.passages if p.source != "description")) if desc else None
+
+
 def topic_matches(profiles) -> None:
     """Load the model and make the :class:`DescriptionMatch` of each profile that will want
-    one (a topic profile with a description), in this process."""
+    one (a topic profile: no sides), in this process."""
     for prof in profiles:
-        desc = [p.text for p in prof.passages if p.source == "description"]
-        if desc and not prof.reference.get("pairs"):
-            description_match(desc[0], tuple(p.text for p in prof.passages if p.source != "description"))
+        if not prof.reference.get("pairs"):
+            profile_match(prof)
 

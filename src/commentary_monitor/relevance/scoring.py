@@ -56,6 +56,7 @@ from commentary_monitor.relevance.lexical import (Vocabulary, actor_mentions, is
                                                   recased, side_mentions, term_counts, third_party_and_balance)
 from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
                                                        foreign_third_party_and_balance, script_of)
+from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
@@ -477,12 +478,9 @@ class Scorer:
         when a topic profile first meets an article in Russian or Chinese, or an English one
         within :data:`MEANING_GATE`; None without a description."""
         if i not in self._multilingual_match:
-            from commentary_monitor.relevance.multilingual import description_match
+            from commentary_monitor.relevance.multilingual import profile_match
 
-            prof = self.profiles[i]
-            desc = [p.text for p in prof.passages if p.source == "description"]
-            self._multilingual_match[i] = description_match(
-                desc[0], tuple(p.text for p in prof.passages if p.source != "description")) if desc else None
+            self._multilingual_match[i] = profile_match(self.profiles[i])
         return self._multilingual_match[i]
 
     def log_odds(self, view: ArticleView, i: int, feats: dict) -> float:
@@ -500,8 +498,6 @@ class Scorer:
             match = self._multilingual(i)
             if match is not None:
                 # a topic profile's article it might take: its description's meaning too
-                from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
-
                 feats["meaning"] = match.closeness(view.passages, MEANING_PASSAGES, MEANING_CHARS)
                 raw += cal["topic_meaning"] * feats["meaning"] + cal["topic_meaning_bias"]
         return raw

@@ -213,18 +213,15 @@ def prestem(close: bool = False) -> None:
 
 def common_stems_path() -> Path:
     """Where :func:`prestem` keeps the common words' stems: the user's cache folder
-    (``$XDG_CACHE_HOME``, else ``~/.cache``), under a name that changes with what makes them
+    (:func:`commentary_monitor.usercache.folder`), under a name that changes with what makes them
     (wordfreq's and DuckDB's versions, the list's length, the stop words)."""
     import hashlib
-    from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        wordfreq_version = version("wordfreq")
-    except PackageNotFoundError:
-        wordfreq_version = "-"
-    key = hashlib.sha256(f"{wordfreq_version}|{duckdb.__version__}|{COMMON_WORDS}|{sorted(ENGLISH_STOP_WORDS)}".encode())
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "commentary-monitor" / f"common-stems-{key.hexdigest()[:16]}.json"
+    from commentary_monitor.usercache import folder, package_version
+
+    key = hashlib.sha256(f"{package_version('wordfreq')}|{duckdb.__version__}|{COMMON_WORDS}|"
+                         f"{sorted(ENGLISH_STOP_WORDS)}".encode())
+    return folder() / f"common-stems-{key.hexdigest()[:16]}.json"
 
 
 @dataclass

@@ -492,6 +492,33 @@ def test_an_article_written_without_capitals_names_its_sides_as_any_other():
     assert third.text.startswith("India bought crude from the shipping company")
 
 
+def test_a_sides_name_written_in_lower_case_on_purpose_is_still_the_side():
+    """Some outlets write an adversary's name in lower case on purpose ("the russian defense
+    minister discussed military cooperation with China"): a side's name the text writes so,
+    at least twice and more often than capitalised, is read as the name; a word that is
+    also a name ('china', the porcelain) written once, or beside its capitalised form, is not."""
+    from commentary_monitor.relevance.lexical import lowercased_names
+
+    s = scorer()
+    assert {"russia", "russian", "china", "moscow", "putin"} <= s.vocabulary.side_names
+    assert "india" not in s.vocabulary.side_names     # a third country is no side
+    body = ("The russian defense minister held talks in Beijing on military cooperation with China. "
+            "He said friendly relations between russia and China are at an unprecedented level, and that russia "
+            "expects close cooperation with its Chinese partners in the years ahead.")
+    title = "russian and Chinese defense ministers held talks"
+    assert lowercased_names(body, s.vocabulary.side_names) == {"russia"}     # 'russian' once in the body
+    assert lowercased_names(f"{title}\n{body}", s.vocabulary.side_names) == {"russia", "russian"}
+    view = ArticleView.of(title, body, s.vocabulary)
+    assert view.title.startswith("Russian and Chinese") and "between Russia and China" in view.text
+    assert {"russ", "chin"} <= set(view.actors)
+    lower = s.score_text(title, body)[0]
+    cased = s.score_text("Russian and Chinese defense ministers held talks", body.replace("russia", "Russia"))[0]
+    assert lower.features["sides_named"] == cased.features["sides_named"] and lower.score == pytest.approx(cased.score)
+    # once, or no more often than capitalised: left as written
+    assert lowercased_names("Fine china from Russia, sold to Moscow.", s.vocabulary.side_names) == set()
+    assert lowercased_names("China sells china; fine china sells in China.", s.vocabulary.side_names) == set()
+
+
 def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_together():
     """The most favourable semantic evidence is a combination an article can have: a lead
     passage at the seed level keeps the best two passages at least halfway up, and a mean

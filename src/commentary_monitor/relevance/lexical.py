@@ -81,9 +81,10 @@ class Vocabulary:
     words: frozenset
     heads: dict
     names: frozenset = frozenset()    # names (lower-case) to capitalise in a text written without capitals
+    side_names: frozenset = frozenset()    # the sides' names among them, read in lower case in any text (lowercased_names)
 
     @classmethod
-    def of(cls, terms, names=()) -> "Vocabulary":
+    def of(cls, terms, names=(), side_names=()) -> "Vocabulary":
         words, heads = set(), {}
         for t in terms:
             parts = t.split(" ")
@@ -91,7 +92,7 @@ class Vocabulary:
                 words.add(t)
             elif len(parts) == 2:
                 heads.setdefault(parts[0], set()).add(parts[1])
-        return cls(frozenset(words), {h: frozenset(s) for h, s in heads.items()}, frozenset(names))
+        return cls(frozenset(words), {h: frozenset(s) for h, s in heads.items()}, frozenset(names), frozenset(side_names))
 
 
 CASELESS_SHARE = 0.01     # a text whose words open with a capital this rarely was written (or stored) without them
@@ -115,6 +116,28 @@ def recased(text: str, names: frozenset) -> str:
     """A text written without capitals with the given names capitalised ('china' ->
     'China'), so that the sides and third parties it names are read as in any other."""
     return _LETTERS.sub(lambda m: m.group(0).capitalize() if m.group(0) in names else m.group(0), text)
+
+
+LOWERCASED_LEAST = 2     # a name written in lower case this often (and more often than capitalised) is still a name
+
+
+@lru_cache(maxsize=1024)
+def _whole_word(name: str) -> re.Pattern:
+    return re.compile(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])")
+
+
+def lowercased_names(text: str, names: frozenset) -> frozenset:
+    """The ``names`` (lower-case) a text writes in lower case, at least
+    :data:`LOWERCASED_LEAST` times and more often than capitalised: some outlets write an
+    adversary's name so on purpose ("russian troops", "the russian defense minister
+    discussed military cooperation with China"), and the name is still the side's."""
+    found = []
+    for n in names:
+        if n in text:     # most texts: no lower-case form at all, settled without a pattern
+            lower = len(_whole_word(n).findall(text))
+            if lower >= LOWERCASED_LEAST and lower > text.count(n.capitalize()):
+                found.append(n)
+    return frozenset(found)
 
 
 def proper_names(texts) -> set[str]:

@@ -52,15 +52,16 @@ import numpy as np
 
 from commentary_monitor.filters import muted_by
 from commentary_monitor.relevance.foreign_names import english_name_words
-from commentary_monitor.relevance.lexical import (Vocabulary, actor_mentions, is_caseless, length_damping, proper_names,
-                                                  recased, side_mentions, term_counts, third_party_and_balance)
+from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, actor_mentions, is_caseless, length_damping,
+                                                  lowercased_names, normalise, proper_names, recased, side_mentions,
+                                                  term_counts, third_party_and_balance)
 from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
                                                        foreign_third_party_and_balance, script_of)
 from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v17"
+MODEL_NAME = "hybrid-v19"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -169,6 +170,10 @@ class ArticleView:
             names = vocabulary.names | english_name_words()
             text = recased(text, names)
             title = title if any(c.isupper() for c in title) else recased(title, names)
+        elif script == "latin" and vocabulary is not None and vocabulary.side_names:
+            names = lowercased_names(f"{title}\n{text}", vocabulary.side_names)
+            if names:     # a side's name written in lower case on purpose ('russia'): still the side's
+                text, title = recased(text, names), recased(title, names)
         if script == "cjk":
             passages = cjk_passages(text) or [title or ""]
         else:
@@ -310,8 +315,12 @@ class Scorer:
                         merged.setdefault(t, []).append((slot, w))
         self._merged = {t: tuple(e) for t, e in merged.items()}
         # an article's passages count only these; a text written without capitals gets the
-        # names the profiles' texts capitalise back (and the countries' and languages': ArticleView.of)
-        self.vocabulary = Vocabulary.of(self._merged, proper_names(x.text for p in self.profiles for x in p.passages))
+        # names the profiles' texts capitalise back (and the countries' and languages': ArticleView.of),
+        # and any text the sides' names it writes in lower case on purpose ('russia')
+        names = proper_names(x.text for p in self.profiles for x in p.passages)
+        on_sides = {a for s in self._sides if s for side in s for a in side}
+        self.vocabulary = Vocabulary.of(self._merged, names,
+                                        {n for n in names if n.isalpha() and normalise(n)[:ACTOR_FOLD] in on_sides})
 
     def _evidence(self, view: ArticleView) -> list[tuple[np.ndarray, list, np.ndarray]]:
         """Per profile: each passage's lexical evidence (:func:`.lexical.passage_evidence`

@@ -14,7 +14,7 @@ rows join the pooled fit instead. Folds: the outlets dealt into five folds, so a
 by weights fitted on other outlets' articles; the figures printed are those held-out
 scores, per set, and their log loss. The weights printed are fitted on everything but the
 fresh test (``--test``: a batch of real pages gathered last and kept out of every fit, then
-scored once by those weights; rpD was one until hybrid-v9, rpE for hybrid-v9, rpF for hybrid-v10, rpG for hybrid-v11, rpH for hybrid-v12, rpI and rpJ for hybrid-v13, rpK for hybrid-v14, rpL since hybrid-v15): they are what ``scoring.CALIBRATION`` holds (rounded).
+scored once by those weights; rpD was one until hybrid-v9, rpE for hybrid-v9, rpF for hybrid-v10, rpG for hybrid-v11, rpH for hybrid-v12, rpI and rpJ for hybrid-v13, rpK for hybrid-v14, rpL for hybrid-v15, rpM and rpN for hybrid-v16, rpO for hybrid-v17, rpP for a change reverted, rpQ for hybrid-v19): they are what ``scoring.CALIBRATION`` holds (rounded).
 """
 from __future__ import annotations
 

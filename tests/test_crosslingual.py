@@ -285,7 +285,8 @@ def test_the_multilingual_model_is_kept_ready_for_the_next_process(tmp_path):
 def test_the_workers_fork_server_makes_a_topic_profiles_description_match_before_it_forks(tmp_path):
     """When the run names its configuration, the extraction workers' fork server loads the
     multilingual encoder and makes the description's match of each topic profile with a
-    description, so that every worker forked from it finds them made (one copy, shared)."""
+    description, and the countries' names a Russian or Chinese page is read with, so that
+    every worker forked from it finds them made (one copy, shared)."""
     import os
     import subprocess
     import sys
@@ -294,8 +295,11 @@ def test_the_workers_fork_server_makes_a_topic_profiles_description_match_before
     config = Path(__file__).resolve().parents[1] / "config" / "monitor.toml"
     probe = ("import commentary_monitor.runs.worker_start\n"
              "from commentary_monitor.relevance.multilingual import description_match\n"
-             "print(description_match.cache_info().currsize)\n")
+             "from commentary_monitor.relevance.crosslingual import _countries\n"
+             "print(description_match.cache_info().currsize, _countries.cache_info().currsize)\n")
     env = dict(os.environ, COMMENTARY_MONITOR_PREBUILD_PROFILES=str(config), XDG_CACHE_HOME=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "1"     # memory-politics; sino-russian has sides and reads by their names
+    # memory-politics; sino-russian has sides and reads by their names; the countries' names in
+    # Russian and in Chinese, read once there rather than in each worker
+    assert out.stdout.strip() == "1 2"

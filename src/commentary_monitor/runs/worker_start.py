@@ -14,8 +14,9 @@ with it instead of doing it again:
   it while Prefect starts its API server (on the core that start-up leaves idle), and the
   run loads them from the cache; and, for a topic profile with a description, the
   multilingual encoder and the description's match in it (~0.5 s, from the user's cache:
-  each worker would otherwise load them itself, ~85 MB each, when a page wants them). Any
-  failure is left for the run, which reports it.
+  each worker would otherwise load them itself, ~85 MB each, when a page wants them), and
+  the tables a Russian or Chinese page's first reading makes (the countries' names in each
+  language). Any failure is left for the run, which reports it.
 
 The stemming connection is closed before any fork: a worker opens its own when it needs it.
 Then everything done so far is frozen out of the garbage collector's reach: a worker's
@@ -44,6 +45,9 @@ default_encoder()
 detector()
 
 
+_FOREIGN_PAGES = [("Разминка", "Это короткий текст для разминки. " * 20), ("热身", "这是一段用于热身的短文。" * 20)]
+
+
 def _prebuild_profiles() -> None:
     from commentary_monitor.runs.workers import PREBUILD_ENV
 
@@ -59,6 +63,11 @@ def _prebuild_profiles() -> None:
         from commentary_monitor.relevance.multilingual import topic_matches
 
         topic_matches(profiles)
+        # a Russian and a Chinese page's first reading: the countries' names in each language and
+        # the third countries of each relationship profile's sides (~0.2 s a worker otherwise)
+        from commentary_monitor.relevance.scoring import Scorer
+
+        Scorer(profiles).score_many(_FOREIGN_PAGES)
     except Exception:   # noqa: BLE001 - the run builds them itself and reports what is wrong
         pass
 

@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--test", default="rpM,rpN")
     ap.add_argument("--fold-seed", type=int, default=0)
     ap.add_argument("--threshold", type=float, default=0.4)
+    ap.add_argument("--by-batch", action="store_true", help="also each batch of real pages by itself")
     args = ap.parse_args()
     rows, variants = pickle.loads(args.cache.read_bytes())
     vecs, matches = openings(rows, Path(str(args.cache) + ".meaning.pkl"))
@@ -142,6 +143,11 @@ def main() -> None:
             if len(idx):
                 print(report(f"{part}, without", p0[k][idx], grades[k][idx], args.threshold))
                 print(report(f"{part}, with the stage", p1[k][idx], grades[k][idx], args.threshold))
+            if part == "real" and args.by_batch:
+                for b in sorted({rows[j][1].id.split("-")[0] for j in idx}):
+                    sub = [j for j in idx if rows[j][1].id.split("-")[0] == b]
+                    print(report(f"real, {b}, without", p0[k][sub], grades[k][sub], args.threshold))
+                    print(report(f"real, {b}, with the stage", p1[k][sub], grades[k][sub], args.threshold))
     # the shipped weights: beside the shipped calibration's log-odds, every row but the test batches
     shipped = {k: np.array([logit(f, CALIBRATION) for f in variants[k][1]]) for k in topic}
     wb = stage_fit(lambda k, mk: shipped[k][mk], ~test)

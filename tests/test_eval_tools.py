@@ -34,7 +34,8 @@ def test_restore_lists_the_queries_and_rebuilds_the_pages_with_the_manifests_gra
     (folder / "restore/rpZ").mkdir()
     (folder / "restore/rpZ/Q001.txt").write_text(
         "### id: rpZ-002\n### title: A headline\nA headline\n\nIts first paragraph.\n### id: rpZ-001\n### title:\n"
-        "A sentence that opens the page.\n", encoding="utf-8")
+        "A sentence that opens the page.\n"
+        "### id: rpZ-002\n### title: Another copy\nThe same address, a lower-ranked excerpt.\n", encoding="utf-8")
     out = _run(folder, "restore.py", "--fresh", "rpY")
     assert out.returncode == 0, out.stderr
     assert "rpZ: 2 of 4 restored to pages/; missing rpZ-003, rpZ-004" in out.stdout

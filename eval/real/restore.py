@@ -8,7 +8,7 @@ of git). Each manifest query, asked again of the same stored pages, returns the 
 excerpts; whoever asks writes the manifest's pages it finds to ``restore/<batch>.jsonl``
 (git-ignored), one ``{"id", "title", "body"}`` per line, or as text files
 ``restore/<batch>/*.txt``, each page a line ``### id: rpX-001``, a line ``### title: ...``
-and the excerpt below them. This script joins them with the
+and the excerpt below them (an id written twice: its first block). This script joins them with the
 manifest's grades, reason and query and writes ``pages/<batch>.jsonl``, or
 ``fresh/<batch>.jsonl`` for a batch kept unscored (``--fresh rpQ``). It prints
 what is still missing, per batch. ``--queries`` writes, per batch, ``restore/<batch>.queries.txt``:
@@ -68,7 +68,9 @@ def main() -> int:
             for obj in read_text_pages(txt):
                 if obj["id"] not in {r["id"] for r in rows} or not obj["body"].strip():
                     raise SystemExit(f"{txt}: id {obj['id']!r} is not in the manifest's {batch}, or its body is empty")
-                texts[obj["id"]] = obj
+                # a search may return one address twice with different excerpts: the first
+                # (the higher-ranked, as the page was first found) is the page's
+                texts.setdefault(obj["id"], obj)
         if not src.exists() and not texts:
             continue
         for n, line in enumerate(src.read_text(encoding="utf-8").splitlines() if src.exists() else [], 1):

@@ -61,7 +61,7 @@ from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PAS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v21"
+MODEL_NAME = "hybrid-v19"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -88,16 +88,16 @@ MEANING_GATE = (0.2, 0.9)    # a topic profile's English article with a probabil
 #     memory-politics grades (bench/multilingual_topic.py) and measured on Russian and Chinese ones.
 #     topic_meaning, topic_meaning_bias: a topic profile's English article whose probability is in
 #     MEANING_GATE, z += topic_meaning * its opening's closeness to the description in that
-#     model + topic_meaning_bias, fitted beside the rest on rpA-rpR and the dev set
+#     model + topic_meaning_bias, fitted beside the rest on rpE-rpN and the dev set
 #     (bench/topic_meaning.py).
-CALIBRATION = {"lexical": -0.55, "semantic": -2.45, "top": -1.53, "lead": 0.39, "description": 0.63,
-               "description_lexical": 0.66, "description_top": 0.06, "lexical_top": 1.09, "bias": -0.22,
-               "relation": -0.10, "others": -2.52, "pairs": -0.38, "dyad": 0.69, "joint": 0.90, "close": 2.00,
-               "contrast": -1.19, "reach": 0.39, "reach_both": 1.58, "linked": 2.01, "balance": 1.44,
-               "topic_lexical": -0.36, "topic_semantic": 0.90, "topic_top": 1.69, "topic_lead": -0.25,
-               "topic_description": 1.75, "topic_description_lexical": 1.17, "topic_description_top": 1.70,
-               "topic_lexical_top": -0.44, "topic_bias": -1.31,
-               "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.69, "topic_meaning_bias": -1.58}
+CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, "description": 0.37,
+               "description_lexical": 0.66, "description_top": -0.35, "lexical_top": 1.04, "bias": -0.92,
+               "relation": -0.46, "others": -2.76, "pairs": 0.16, "dyad": 0.60, "joint": 0.65, "close": 2.15,
+               "contrast": -0.86, "reach": 0.98, "reach_both": 1.47, "linked": 1.87, "balance": 1.46,
+               "topic_lexical": -0.03, "topic_semantic": 0.56, "topic_top": 0.79, "topic_lead": -0.15,
+               "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
+               "topic_lexical_top": -0.43, "topic_bias": -0.06,
+               "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.59, "topic_meaning_bias": -1.66}
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so

@@ -9,7 +9,8 @@ excerpts; whoever asks writes the manifest's pages it finds to ``restore/<batch>
 (git-ignored), one ``{"id", "title", "body"}`` per line, or as text files
 ``restore/<batch>/*.txt``, each page a line ``### id: rpX-001``, a line ``### title: ...``
 and the excerpt below them (an id written twice: its first block). This script joins them with the
-manifest's grades, reason and query and writes ``pages/<batch>.jsonl``, or
+manifest's grades, reason and query and writes ``pages/<batch>.jsonl`` (a multilingual
+set's without its ids' ``ml-``: ``pages/ru-b.jsonl``), or
 ``fresh/<batch>.jsonl`` for a batch kept unscored (``--fresh rpQ``). It prints
 what is still missing, per batch. ``--queries`` writes, per batch, ``restore/<batch>.queries.txt``:
 each distinct query (``Q001<TAB>query``) with the ids and URLs it must bring back under it.
@@ -20,6 +21,13 @@ from collections import defaultdict
 from pathlib import Path
 
 KEEP = ("id", "url", "outlet", "lang", "labels", "kind", "why", "query")
+
+
+def file_name(batch: str) -> str:
+    """The file a batch of pages is kept in: its ids' prefix ('rpA' -> rpA.jsonl), but for the
+    multilingual sets, whose ids carry 'ml-' and whose files do not ('ml-ru-b' -> ru-b.jsonl,
+    as bench/crosslingual.py reads them)."""
+    return batch.removeprefix("ml-")
 
 
 def read_text_pages(path: Path) -> list[dict]:
@@ -86,7 +94,7 @@ def main() -> int:
         out_dir = here / ("fresh" if batch in fresh else "pages")
         out_dir.mkdir(exist_ok=True)
         missing = [r["id"] for r in rows if r["id"] not in texts]
-        with (out_dir / f"{batch}.jsonl").open("w", encoding="utf-8") as out:
+        with (out_dir / f"{file_name(batch)}.jsonl").open("w", encoding="utf-8") as out:
             for row in rows:
                 if row["id"] in texts:
                     t = texts[row["id"]]
@@ -94,7 +102,7 @@ def main() -> int:
                     page["title"] = (t.get("title") or "").strip()
                     page["body"] = t["body"]
                     out.write(json.dumps(page, ensure_ascii=False) + "\n")
-        print(f"{batch}: {len(rows) - len(missing)} of {len(rows)} restored to {out_dir.name}/"
+        print(f"{batch}: {len(rows) - len(missing)} of {len(rows)} restored to {out_dir.name}/{file_name(batch)}.jsonl"
               + (f"; missing {', '.join(missing[:30])}{' ...' if len(missing) > 30 else ''}" if missing else ""))
     return 0
 

@@ -44,7 +44,7 @@ def basic_tokens(text: str) -> list[str]:
 
 # An ASCII chunk's tokens, as the loop below makes them: runs of letters and digits, and each
 # punctuation character alone (ASCII's are every printable character that is neither); control
-# characters but NUL part tokens. 20 times faster than the loop, which a process's first articles
+# characters but NUL part tokens. 7-8 times faster than the loop, which a process's first articles
 # meet for most of their words.
 _ASCII_TOKENS = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
 

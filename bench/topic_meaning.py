@@ -22,7 +22,6 @@ encoder's vectors of each article's opening are kept beside it.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import pickle
 import sys
 from pathlib import Path

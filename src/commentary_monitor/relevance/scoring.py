@@ -578,7 +578,7 @@ class Scorer:
             + (f" (like \"{feats['feedback_like'][0]}\", marked {'relevant' if feats['feedback_like'][1] else 'not relevant'})"
                if "feedback_like" in feats else "")
             + (f"; {'; '.join(notes)}" if notes else "")
-            + (f"; closest to the profile's description rather than to any seed passage" if seed and seed.source == "description"
+            + ("; closest to the profile's description rather than to any seed passage" if seed and seed.source == "description"
                else f"; closest seed passage ({seed.source}): \"{_clip(seed.text, 120)}\"" if seed else "")
         )
         return Score(

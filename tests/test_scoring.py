@@ -519,6 +519,39 @@ def test_a_sides_name_written_in_lower_case_on_purpose_is_still_the_side():
     assert lowercased_names("China sells china; fine china sells in China.", s.vocabulary.side_names) == set()
 
 
+def test_a_company_the_article_puts_on_a_side_names_that_side():
+    """Bilateral business is often told through companies the essays never name ("Russia's
+    Gazprom and China's CNPC signed ...; Gazprom will ship ... to CNPC"): a name the article
+    itself puts on a side (a possessive or a demonym with words describing the name, or an
+    apposition) names that side in the article's later sentences too. A name's other half
+    ('Xi Jinping'), a title ('Chinese Foreign Minister'), a relation ('troops in Manchuria'),
+    a list ('Modi, Xi and Putin'), a common word and a name put on both sides are not placed."""
+    from commentary_monitor.relevance.lexical import placed_names
+
+    s = scorer()
+    sides = s._sides[0]
+    known = s._known[0]
+    placed = placed_names("Russia's Gazprom and China's state-owned CNPC signed a memorandum. Rosatom, the Russian "
+                          "state nuclear corporation, and Chinese shipper NewNew Shipping agreed on a container line.",
+                          sides, known)
+    assert placed == ({"cnpc": "CNPC", "newn": "NewNew"}, {"gazp": "Gazprom", "rosa": "Rosatom"})
+    assert placed_names("Chinese Foreign Minister Wang Yi met Xi Jinping. Soviet troops in Manchuria withdrew. "
+                        "Modi, Xi and Putin met. Russia's Ukraine war and Chinese growing Mongolia trade. Russia's "
+                        "Foreign ministry spoke. Chinese firm Alpha and Russian firm Alpha.", sides, known) == ({}, {})
+    body = ("Russia's Gazprom and China's CNPC signed a binding memorandum on Monday on a second pipeline. "
+            "Gazprom will ship 50 billion cubic metres of gas a year to CNPC under the deal, at a price below "
+            "what Gazprom charged its European buyers. CNPC said the contract runs for thirty years. "
+            "Gazprom's chief executive said the deal with CNPC was the largest in the company's history.")
+    score = s.score_text("Gazprom and CNPC sign a pipeline deal", body)[0]
+    assert score.features["placed"] == ["CNPC", "Gazprom"]
+    assert "names the article puts on one side or the other: CNPC, Gazprom" in score.explanation
+    named, either = score.features["sides_named"]
+    assert named == either        # every passage names both sides through them
+    unplaced = s.score_text("Gazprom and CNPC sign a pipeline deal",
+                            body.replace("Russia's Gazprom", "Gazprom").replace("China's CNPC", "CNPC"))[0]
+    assert "placed" not in unplaced.features and score.score > unplaced.score
+
+
 def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_together():
     """The most favourable semantic evidence is a combination an article can have: a lead
     passage at the seed level keeps the best two passages at least halfway up, and a mean

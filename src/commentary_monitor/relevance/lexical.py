@@ -599,3 +599,66 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
     other = max(third.values(), default=0)
     weaker = min(na, nb)
     return other / (weaker + other + 1), weaker / (max(na, nb) + 1)
+
+
+# How English says which side a name it introduces belongs to: "Russia's Gazprom", "Russian gas
+# giant Gazprom", "Chinese state-owned CNPC", "Rosatom, Russia's state nuclear corporation".
+# English grammar (a possessive or a demonym before a name, an apposition after it), generic to
+# any two-sided relationship; the name placed is one English seldom writes as a common word.
+PLACING_SPAN = 3            # lower-case words between the side's name and the name it places, at most
+PLACED_COMMON = 5000        # a name among the English words this common is no name ('Foreign', 'Ministry')
+_PLACING_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|[^\w\s]")
+
+
+@lru_cache(maxsize=1)
+def common_english() -> frozenset:
+    from wordfreq import top_n_list
+
+    return frozenset(top_n_list("en", PLACED_COMMON))
+
+
+def placed_names(text: str, sides, known: frozenset = frozenset()) -> tuple[dict, dict]:
+    """The names a text places on either side (see the patterns above), folded, each with its
+    spelling: a company, an agency or an official the profile's texts never name, which the
+    text itself says is one side's ('gazp': 'Gazprom'). Names already on a side or in
+    ``known`` (the profile's actors, third countries) are left where they are, and a name
+    placed on both sides is on neither."""
+    if not sides or not sides[0] or not sides[1]:
+        return {}, {}
+    a, b = frozenset(sides[0]), frozenset(sides[1])
+    tokens = _PLACING_TOKEN.findall(text)
+    folds = [normalise(t)[:ACTOR_FOLD] if t[0].isupper() else None for t in tokens]
+    found: tuple[dict, dict] = ({}, {})
+    common = None
+
+    def place(j: int, side: int) -> None:
+        nonlocal common
+        f = folds[j]
+        if f is None or f in a or f in b or f in known or len(f) < 2:
+            return
+        if common is None:
+            common = common_english()
+        w = normalise(tokens[j])
+        if w not in common and w not in _STOP:
+            found[side].setdefault(f, tokens[j].replace("’", "'").split("'")[0])
+
+    for i, f in enumerate(folds):
+        if f is None or (f not in a and f not in b):
+            continue
+        side = 0 if f in a else 1
+        j = i + 1       # words describing the name ('gas giant'), not relating it ('troops in', 'occupation of')
+        while j < len(tokens) and j - i - 1 < PLACING_SPAN and tokens[j][0].islower() and tokens[j] not in _STOP:
+            j += 1
+        described = j > i + 1
+        if not (described or tokens[i].endswith(("'s", "’s"))):
+            continue    # 'Xi Jinping', 'Chinese President': a name's other half, a title
+        if j < len(tokens) and tokens[j][0].isupper():
+            place(j, side)      # after: "Russia's Gazprom", "Russian gas giant Gazprom"
+        if described:   # before: "Rosatom, Russia's state corporation", "CNPC, a Chinese state firm"
+            k = i - 1
+            if k >= 0 and tokens[k].lower() in ("the", "a", "an"):
+                k -= 1
+            if k >= 1 and tokens[k] == ",":
+                place(k - 1, side)
+    both = found[0].keys() & found[1].keys()      # placed on both sides: on neither
+    return ({f: n for f, n in found[0].items() if f not in both}, {f: n for f, n in found[1].items() if f not in both})

@@ -53,7 +53,7 @@ import numpy as np
 from commentary_monitor.filters import muted_by
 from commentary_monitor.relevance.foreign_names import english_name_words
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, actor_mentions, is_caseless, length_damping,
-                                                  lowercased_names, normalise, proper_names, recased, side_mentions,
+                                                  lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
 from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
                                                        foreign_third_party_and_balance, script_of)
@@ -61,7 +61,7 @@ from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PAS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v19"
+MODEL_NAME = "hybrid-v22"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -297,6 +297,9 @@ class Scorer:
         # a relationship's sides, with the own actors that speak for one ('Putin', 'Xi')
         self._sides = [tuple(tuple(s) + tuple(x) for s, x in zip(p.reference["sides"], p.reference.get("side_actors") or ((), ())))
                        if p.reference.get("sides") else None for p in self.profiles]
+        # the names an article cannot place on a side: the profile's own actors and third countries
+        self._known = [frozenset(p.reference.get("actors", ())) | frozenset(p.reference.get("countries") or ())
+                       for p in self.profiles]
         # per profile: the directions its semantic evidence leaves out, and its description's
         # vector without them (None without a description)
         self._semantic = []
@@ -415,9 +418,14 @@ class Scorer:
         else:
             feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
         if ref.get("pairs"):
-            feats["others"], feats["balance"] = third_party_and_balance(view.actors, frozenset(ref["actors"]), self._sides[i],
+            sides = self._sides[i]
+            placed = placed_names(" ".join(view.text.split(maxsplit=ACTOR_WORDS)[:ACTOR_WORDS]), sides, self._known[i])
+            if placed[0] or placed[1]:      # the companies and officials the article itself puts on a side
+                sides = (sides[0] + tuple(sorted(placed[0])), sides[1] + tuple(sorted(placed[1])))
+                feats["placed"] = sorted({*placed[0].values(), *placed[1].values()})
+            feats["others"], feats["balance"] = third_party_and_balance(view.actors, frozenset(ref["actors"]), sides,
                                                                         ref.get("countries"))
-            m = side_mentions(view.passages, self._sides[i])
+            m = side_mentions(view.passages, sides)
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["close"], feats["contrast"], feats["linked"] = m.close, m.contrast, m.linked
             feats["reach"], feats["reach_both"] = m.reach, m.reach_both
@@ -562,6 +570,8 @@ class Scorer:
             + (f"; related to each other in {feats['sides_related'][0]} of the {feats['sides_related'][1]} sentences "
                f"naming both" if "sides_related" in feats else "")
             + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
+            + (f"; names the article puts on one side or the other: {', '.join(feats['placed'][:6])}"
+               if feats.get("placed") else "")
             + (f"; the two sides set side by side rather than related ({feats['comparison_words']} comparison words "
                f"in the sentences naming both)" if feats.get("contrast", 0.0) >= COMPARISON_NOTE else "")
             + (f"; a third party is named as often as one of the sides or more ({feats['others']:.2f})"

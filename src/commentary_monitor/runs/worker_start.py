@@ -63,6 +63,10 @@ def _prebuild_profiles() -> None:
         from commentary_monitor.relevance.multilingual import topic_matches
 
         topic_matches(profiles)
+        if any(p.reference.get("sides") for p in profiles):
+            from commentary_monitor.relevance.lexical import common_english
+
+            common_english()    # what a name an article places on a side is not (~0.3 s a worker otherwise)
         # a Russian and a Chinese page's first reading: the countries' names in each language and
         # the third countries of each relationship profile's sides (~0.2 s a worker otherwise)
         from commentary_monitor.relevance.scoring import Scorer

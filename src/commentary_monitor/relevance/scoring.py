@@ -150,6 +150,7 @@ class ArticleView:
     vectors: np.ndarray | None = None
     script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
     _actors: Counter | None = None
+    _head: str | None = None
     _lexical: tuple | None = None     # (scorer, its per-profile evidence): see Scorer._evidence
 
     @property
@@ -158,8 +159,15 @@ class ArticleView:
         it: a piece about a third country between the two sides keeps naming it. The title
         is left out: headline capitals are not names."""
         if self._actors is None:
-            self._actors = actor_mentions(" ".join(self.text.split(maxsplit=ACTOR_WORDS)[:ACTOR_WORDS]))
+            self._actors = actor_mentions(self.head)
         return self._actors
+
+    @property
+    def head(self) -> str:
+        """The article's first :data:`ACTOR_WORDS` words, where whom it is about is read."""
+        if self._head is None:
+            self._head = " ".join(self.text.split(maxsplit=ACTOR_WORDS)[:ACTOR_WORDS])
+        return self._head
 
     @classmethod
     def of(cls, title: str, text: str, vocabulary: Vocabulary | None = None) -> "ArticleView":
@@ -419,7 +427,7 @@ class Scorer:
             feats["description_lexical"] = feats["lexical"]     # no description: the essays speak for it
         if ref.get("pairs"):
             sides = self._sides[i]
-            placed = placed_names(" ".join(view.text.split(maxsplit=ACTOR_WORDS)[:ACTOR_WORDS]), sides, self._known[i])
+            placed = placed_names(view.head, sides, self._known[i])
             if placed[0] or placed[1]:      # the companies and officials the article itself puts on a side
                 sides = (sides[0] + tuple(sorted(placed[0])), sides[1] + tuple(sorted(placed[1])))
                 feats["placed"] = sorted({*placed[0].values(), *placed[1].values()})

@@ -552,6 +552,32 @@ def test_a_company_the_article_puts_on_a_side_names_that_side():
     assert "placed" not in unplaced.features and score.score > unplaced.score
 
 
+def test_a_third_country_is_named_by_its_own_words_only():
+    """A third country is counted by a word that names it or its people ('Indian', 'Kazakh',
+    'Mongolian'), or by a name none of whose words does alone ('United States'): not by a
+    common word that shares its first letters or a word of its name ('Congress' is not
+    Congo, 'Palace' not Palau, 'the People's Republic' no republic of any other country,
+    'Northern Sea Route' not North Korea, 'State Council' not the United States)."""
+    from commentary_monitor.relevance.foreign_names import country_of, country_phrases
+
+    assert country_of("indian") == ("IN",) and country_of("kazakh") == ("KZ",) and country_of("mongolian") == ("MN",)
+    assert country_of("korea") == ("KP", "KR") and country_of("nigerian") == ("NG",)
+    for word in ("congress", "palace", "republic", "northern", "state", "united", "city", "francis", "indiana"):
+        assert country_of(word) == (), word
+    assert country_phrases("The United States and the United Kingdom met. The United States left.") == {"US": 2, "GB": 1}
+    assert country_phrases("North Korea") == {}      # 'Korea' names it already
+
+    s = scorer()
+    relation = ("The State Council of the People's Republic approved the plan on Monday. Beijing and Moscow "
+                "agreed to expand traffic on the Northern Sea Route, and Chinese carriers will sail it with "
+                "Russian icebreakers. The Congress of the Communist Party praised the deal at the Palace. "
+                "Moscow and Beijing said their trade along the Northern Sea Route will double.")
+    assert s.score_text("Moscow and Beijing expand Arctic shipping", relation)[0].features["others"] == 0.0
+    third = ("Moscow and Beijing both court Kazakhstan. Kazakh officials met Chinese and Russian envoys, and "
+             "Kazakhstan signed deals with each; the United States watched. Kazakh leaders balance the two.")
+    assert s.score_text("Kazakhstan between two neighbours", third)[0].features["others"] > 0.4
+
+
 def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_together():
     """The most favourable semantic evidence is a combination an article can have: a lead
     passage at the seed level keeps the best two passages at least halfway up, and a mean

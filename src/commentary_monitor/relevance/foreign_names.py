@@ -8,6 +8,7 @@ only :func:`simplified` runs when an article is scored.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 _CYRILLIC = re.compile(r"[а-яё]+")
@@ -175,6 +176,88 @@ def english_name_words() -> frozenset:
     en = Locale.parse("en")
     names = list(en.territories.values()) + list(en.languages.values())
     return frozenset(w.lower() for n in names for w in re.findall(r"[^\W\d_]+", n) if w.lower() not in _STOP)
+
+
+# What English adds to a country's word to name its people and things ('Indian', 'Japanese',
+# 'Israeli', 'Korean', 'Chilean', 'Argentine'; 'German' is 'Germany' less its last letter)
+DEMONYM_ENDINGS = frozenset({"", "n", "an", "ian", "ean", "ese", "i", "ish", "ic"})
+# what a country's name adds to its people's name ('Kazakh', 'Uzbek', 'Thai', 'Philippine')
+NAME_ENDINGS = frozenset({"stan", "istan", "land", "s"})
+
+
+@lru_cache(maxsize=1)
+def country_names() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(words, phrases): the words that name a country on their own, normalised, -> its ISO
+    codes: the first and last word of its English name (CLDR, as :func:`country_words`), but
+    for a word English uses commonly (wordfreq's 5,000 most common words) in a name of
+    several words: 'Republic', 'United', 'States', 'South', 'Islands', 'City', 'Cook' name
+    no country by themselves, 'Korea', 'Arabia', 'Vatican' and the one-word 'Turkey' or
+    'Georgia' do. A name left with no such word is named by the whole of it ('United
+    States', 'United Kingdom', 'South Africa'): the phrases. ISO 3166's own name puts a
+    country's word first, before a comma ('Korea, Republic of'; 'Congo, The Democratic
+    Republic of the'): that word names it too."""
+    import pycountry
+    from babel import Locale
+
+    from commentary_monitor.relevance.lexical import _STOP, common_english, normalise
+
+    common = common_english()
+    iso = {c.alpha_2 for c in pycountry.countries} - {"AQ"}
+    words: dict[str, set] = {}
+    phrases: dict[str, set] = {}
+    for code, name in Locale.parse("en").territories.items():
+        ws = [w for w in re.findall(r"[^\W\d_]+", name) if w.lower() not in _STOP] if code in iso else []
+        own = [w for w in {ws[0], ws[-1]} if len(ws) == 1 or w.lower() not in common] if ws else []
+        for w in own:
+            words.setdefault(normalise(w), set()).add(code)
+        if ws and not own:
+            phrases.setdefault(name, set()).add(code)
+    for c in pycountry.countries:
+        if "," in c.name and c.alpha_2 in iso:
+            head = [w for w in re.findall(r"[^\W\d_]+", c.name.split(",")[0]) if w.lower() not in _STOP]
+            for w in [w for w in {head[0], head[-1]} if len(head) == 1 or w.lower() not in common] if head else []:
+                words.setdefault(normalise(w), set()).add(c.alpha_2)
+    named = {c for v in words.values() for c in v}      # 'North Korea': 'Korea' names it already
+    return ({k: tuple(sorted(v)) for k, v in words.items()},
+            {k: tuple(sorted(v)) for k, v in phrases.items() if not v & named})
+
+
+@lru_cache(maxsize=20_000)
+def country_of(word: str) -> tuple[str, ...]:
+    """The countries a capitalised word (normalised) names (:func:`country_names`): one of
+    their words, or a form of it (:data:`DEMONYM_ENDINGS`: 'Indian', 'Japanese', 'Mongolian';
+    'Kazakh', 'Afghan': the name's start). 'Congress' is not Congo, 'Palace' not Palau,
+    'Francis' not France, 'Northern' not North Korea. () for none."""
+    words, _ = country_names()
+    if word in words:
+        return words[word]
+    for c in _country_words_by_start().get(word[:4], ()):     # the longest first: 'Nigerian' is Nigeria's
+        for base in {c, c[:-1] if c[-1] in "aeiouy" else c}:
+            if word.startswith(base) and word[len(base):] in DEMONYM_ENDINGS:
+                return words[c]
+        if c.startswith(word) and c[len(word):] in NAME_ENDINGS or word.endswith("ish") and len(word) - 3 >= 4:
+            return words[c]     # 'Kazakh', 'Thai'; 'Swedish', 'Turkish' (the first letters shared)
+    return ()
+
+
+def country_phrases(text: str) -> Counter:
+    """Country -> how often a text writes a name of it no single word of which names it
+    ('United States', 'United Kingdom', 'South Africa'; :func:`country_names`)."""
+    out: Counter = Counter()
+    for phrase, codes in country_names()[1].items():
+        n = text.count(phrase)
+        if n:
+            for c in codes:
+                out[c] += n
+    return out
+
+
+@lru_cache(maxsize=1)
+def _country_words_by_start() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list] = {}
+    for c in country_names()[0]:
+        out.setdefault(c[:4], []).append(c)
+    return {k: tuple(sorted(v, key=lambda c: (-len(c), c))) for k, v in out.items()}
 
 
 def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:

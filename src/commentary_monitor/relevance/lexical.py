@@ -333,6 +333,19 @@ def _capitalised_inside(text: str):
         opening = False
 
 
+def name_mentions(text: str) -> Counter:
+    """Counts of the names a text writes: capitalised words not opening a sentence, stop words
+    left out, normalised ('Moscow's' -> 'moscow'); folded to their first letters, the actors
+    of :func:`actor_mentions`."""
+    out: Counter = Counter()
+    stop = _STOP
+    for t in _capitalised_inside(text):
+        w = normalise(t)
+        if w not in stop and len(w) > 1:
+            out[w] += 1
+    return out
+
+
 def actor_mentions(text: str) -> Counter:
     """Counts of the actors a text names: capitalised words not opening a sentence,
     stop words left out, folded to their first letters."""
@@ -575,7 +588,8 @@ def dyadic_rate(passages: list[str], sides) -> float:
 
 
 def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozenset, sides,
-                            countries: dict | None = None) -> tuple[float, float]:
+                            countries: dict | None = None, names: Counter | None = None,
+                            country_of=None, phrases: Counter | None = None) -> tuple[float, float]:
     """Whom an article (its actors' ``mentions``, see :func:`actor_mentions`) is about,
     measured against the side it names less: (``others``) the most-mentioned third
     country (``countries``: folded word -> the countries it names, see
@@ -585,17 +599,29 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
     than at least one of them, where a company, a port or Antarctica is no third party;
     (``balance``) the less-named side's mentions over the more-named one's (plus one): a
     piece about the relationship keeps naming both, one about China with a word on Russia
-    does not. (0, 0) without sides."""
+    does not. With the article's ``names`` (whole words, :func:`name_mentions`) and
+    ``country_of`` (:func:`.foreign_names.country_of`), a third country is counted only by a
+    word that names it ('Indian', not 'Indiana'; 'Congress' is not Congo), and ``phrases``
+    (country -> mentions of a name no single word of which names it: 'United States').
+    (0, 0) without sides."""
     if not sides or not sides[0] or not sides[1]:
         return 0.0, 0.0
     a, b = frozenset(sides[0]), frozenset(sides[1])
     na = sum(n for k, n in mentions.items() if k in a)
     nb = sum(n for k, n in mentions.items() if k in b)
     third: Counter = Counter()
-    for k, n in mentions.items():
-        if k not in actors and k not in a and k not in b:
-            for c in (countries.get(k, ()) if countries is not None else (k,)):
-                third[c] += n
+    if names is not None and country_of is not None and countries is not None:
+        for w, n in names.items():
+            k = w[:ACTOR_FOLD]
+            if k in countries and k not in actors and k not in a and k not in b:
+                for c in country_of(w):
+                    third[c] += n
+        third.update(phrases or {})
+    else:
+        for k, n in mentions.items():
+            if k not in actors and k not in a and k not in b:
+                for c in (countries.get(k, ()) if countries is not None else (k,)):
+                    third[c] += n
     other = max(third.values(), default=0)
     weaker = min(na, nb)
     return other / (weaker + other + 1), weaker / (max(na, nb) + 1)

@@ -51,8 +51,8 @@ from functools import lru_cache
 import numpy as np
 
 from commentary_monitor.filters import muted_by
-from commentary_monitor.relevance.foreign_names import english_name_words
-from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, actor_mentions, is_caseless, length_damping,
+from commentary_monitor.relevance.foreign_names import country_of, country_phrases, english_name_words
+from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, is_caseless, length_damping, name_mentions,
                                                   lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
 from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
@@ -61,7 +61,7 @@ from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PAS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v22"
+MODEL_NAME = "hybrid-v23"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -151,6 +151,7 @@ class ArticleView:
     script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
     _actors: Counter | None = None
     _head: str | None = None
+    _names: Counter | None = None
     _lexical: tuple | None = None     # (scorer, its per-profile evidence): see Scorer._evidence
 
     @property
@@ -159,8 +160,18 @@ class ArticleView:
         it: a piece about a third country between the two sides keeps naming it. The title
         is left out: headline capitals are not names."""
         if self._actors is None:
-            self._actors = actor_mentions(self.head)
+            self._actors = Counter()
+            for w, n in self.names.items():
+                self._actors[w[:ACTOR_FOLD]] += n
         return self._actors
+
+    @property
+    def names(self) -> Counter:
+        """The names the article writes, whole (see :func:`.lexical.name_mentions`); the actors
+        are their first letters."""
+        if self._names is None:
+            self._names = name_mentions(self.head)
+        return self._names
 
     @property
     def head(self) -> str:
@@ -431,8 +442,9 @@ class Scorer:
             if placed[0] or placed[1]:      # the companies and officials the article itself puts on a side
                 sides = (sides[0] + tuple(sorted(placed[0])), sides[1] + tuple(sorted(placed[1])))
                 feats["placed"] = sorted({*placed[0].values(), *placed[1].values()})
-            feats["others"], feats["balance"] = third_party_and_balance(view.actors, frozenset(ref["actors"]), sides,
-                                                                        ref.get("countries"))
+            feats["others"], feats["balance"] = third_party_and_balance(
+                view.actors, frozenset(ref["actors"]), sides, ref.get("countries"), view.names, country_of,
+                country_phrases(view.head))
             m = side_mentions(view.passages, sides)
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["close"], feats["contrast"], feats["linked"] = m.close, m.contrast, m.linked

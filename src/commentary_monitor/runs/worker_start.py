@@ -64,9 +64,9 @@ def _prebuild_profiles() -> None:
 
         topic_matches(profiles)
         if any(p.reference.get("sides") for p in profiles):
-            from commentary_monitor.relevance.lexical import common_english
+            from commentary_monitor.relevance.foreign_names import country_names
 
-            common_english()    # what a name an article places on a side is not (~0.3 s a worker otherwise)
+            country_names()     # and wordfreq's common words: read once here (~0.3 s a worker otherwise)
         # a Russian and a Chinese page's first reading: the countries' names in each language and
         # the third countries of each relationship profile's sides (~0.2 s a worker otherwise)
         from commentary_monitor.relevance.scoring import Scorer

@@ -535,6 +535,10 @@ def test_a_company_the_article_puts_on_a_side_names_that_side():
                           "state nuclear corporation, and Chinese shipper NewNew Shipping agreed on a container line.",
                           sides, known)
     assert placed == ({"cnpc": "CNPC", "newn": "NewNew"}, {"gazp": "Gazprom", "rosa": "Rosatom"})
+    # a name in quotes is the name, after a possessive, a description or the side's name alone
+    assert placed_names('Russia\'s "Gazprom" and China\'s "CNPC" signed; Russian «Novatek» and the Chinese state '
+                        'company “Huawei” agreed; a Chinese "Foreign" policy.', sides, known) == (
+        {"cnpc": "CNPC", "huaw": "Huawei"}, {"gazp": "Gazprom", "nova": "Novatek"})
     assert placed_names("Chinese Foreign Minister Wang Yi met Xi Jinping. Soviet troops in Manchuria withdrew. "
                         "Modi, Xi and Putin met. Russia's Ukraine war and Chinese growing Mongolia trade. Russia's "
                         "Foreign ministry spoke. Chinese firm Alpha and Russian firm Alpha.", sides, known) == ({}, {})

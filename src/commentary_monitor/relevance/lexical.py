@@ -634,6 +634,7 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
 PLACING_SPAN = 3            # lower-case words between the side's name and the name it places, at most
 PLACED_COMMON = 5000        # a name among the English words this common is no name ('Foreign', 'Ministry')
 _PLACING_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|[^\w\s]")
+_QUOTES = frozenset('"“”«»„‘’\'')
 
 
 @lru_cache(maxsize=1)
@@ -676,8 +677,11 @@ def placed_names(text: str, sides, known: frozenset = frozenset()) -> tuple[dict
         while j < len(tokens) and j - i - 1 < PLACING_SPAN and tokens[j][0].islower() and tokens[j] not in _STOP:
             j += 1
         described = j > i + 1
-        if not (described or tokens[i].endswith(("'s", "’s"))):
+        quoted = j < len(tokens) and tokens[j] in _QUOTES
+        if not (described or quoted or tokens[i].endswith(("'s", "’s"))):
             continue    # 'Xi Jinping', 'Chinese President': a name's other half, a title
+        while j < len(tokens) and tokens[j] in _QUOTES:
+            j += 1      # a name in quotes is the name: 'Russia's "Gazprom"', 'Russian «Rosatom»'
         if j < len(tokens) and tokens[j][0].isupper():
             place(j, side)      # after: "Russia's Gazprom", "Russian gas giant Gazprom"
         if described:   # before: "Rosatom, Russia's state corporation", "CNPC, a Chinese state firm"

@@ -2,7 +2,8 @@
 translations (states that are gone, official names, subdivisions), transliteration against
 wordfreq's word lists (iuliia's romanisation for Russian, pypinyin's for Chinese), and the
 Russian Snowball stemmer. Used once, when a profile is built (see :mod:`.crosslingual`);
-only :func:`simplified` runs when an article is scored.
+only :func:`simplified`, and the English words that name a third country
+(:func:`country_of`, :func:`country_phrases`), run when an article is scored.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def english_name_words() -> frozenset:
 
 
 # What English adds to a country's word to name its people and things ('Indian', 'Japanese',
-# 'Israeli', 'Korean', 'Chilean', 'Argentine'; 'German' is 'Germany' less its last letter)
+# 'Israeli', 'Korean', 'Chilean', 'Argentinian'; 'German' is 'Germany' less its last letter)
 DEMONYM_ENDINGS = frozenset({"", "n", "an", "ian", "ean", "ese", "i", "ish", "ic"})
 # what a country's name adds to its people's name ('Kazakh', 'Uzbek', 'Thai', 'Philippine')
 NAME_ENDINGS = frozenset({"stan", "istan", "land", "s"})

@@ -639,6 +639,7 @@ _QUOTES = frozenset('"“”«»„‘’\'')
 
 @lru_cache(maxsize=1)
 def common_english() -> frozenset:
+    """English's :data:`PLACED_COMMON` most common words (wordfreq), lower-case."""
     from wordfreq import top_n_list
 
     return frozenset(top_n_list("en", PLACED_COMMON))

@@ -566,7 +566,8 @@ def test_a_third_country_is_named_by_its_own_words_only():
 
     assert country_of("indian") == ("IN",) and country_of("kazakh") == ("KZ",) and country_of("mongolian") == ("MN",)
     assert country_of("korea") == ("KP", "KR") and country_of("nigerian") == ("NG",)
-    for word in ("congress", "palace", "republic", "northern", "state", "united", "city", "francis", "indiana"):
+    for word in ("congress", "palace", "republic", "northern", "state", "united", "city", "francis", "indiana",
+                 "territory"):      # 'Primorsky Territory' (and 'Palestinian Territories': 'Palestinian')
         assert country_of(word) == (), word
     assert country_phrases("The United States and the United Kingdom met. The United States left.") == {"US": 2, "GB": 1}
     assert country_phrases("North Korea") == {}      # 'Korea' names it already

@@ -208,7 +208,7 @@ def country_names() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ..
     phrases: dict[str, set] = {}
     for code, name in Locale.parse("en").territories.items():
         ws = [w for w in re.findall(r"[^\W\d_]+", name) if w.lower() not in _STOP] if code in iso else []
-        own = [w for w in {ws[0], ws[-1]} if len(ws) == 1 or w.lower() not in common] if ws else []
+        own = [w for w in {ws[0], ws[-1]} if len(ws) == 1 or not {w.lower(), normalise(w)} & common] if ws else []
         for w in own:
             words.setdefault(normalise(w), set()).add(code)
         if ws and not own:
@@ -216,7 +216,7 @@ def country_names() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ..
     for c in pycountry.countries:
         if "," in c.name and c.alpha_2 in iso:
             head = [w for w in re.findall(r"[^\W\d_]+", c.name.split(",")[0]) if w.lower() not in _STOP]
-            for w in [w for w in {head[0], head[-1]} if len(head) == 1 or w.lower() not in common] if head else []:
+            for w in [w for w in {head[0], head[-1]} if len(head) == 1 or not {w.lower(), normalise(w)} & common] if head else []:
                 words.setdefault(normalise(w), set()).add(c.alpha_2)
     named = {c for v in words.values() for c in v}      # 'North Korea': 'Korea' names it already
     return ({k: tuple(sorted(v)) for k, v in words.items()},

@@ -347,14 +347,11 @@ def name_mentions(text: str) -> Counter:
 
 
 def actor_mentions(text: str) -> Counter:
-    """Counts of the actors a text names: capitalised words not opening a sentence,
-    stop words left out, folded to their first letters."""
+    """Counts of the actors a text names: its names (:func:`name_mentions`) folded to their
+    first letters."""
     out: Counter = Counter()
-    stop = _STOP
-    for t in _capitalised_inside(text):
-        w = normalise(t)
-        if w not in stop and len(w) > 1:
-            out[w[:ACTOR_FOLD]] += 1
+    for w, n in name_mentions(text).items():
+        out[w[:ACTOR_FOLD]] += n
     return out
 
 

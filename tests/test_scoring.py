@@ -583,6 +583,41 @@ def test_a_third_country_is_named_by_its_own_words_only():
     assert s.score_text("Kazakhstan between two neighbours", third)[0].features["others"] > 0.4
 
 
+def test_a_sides_own_regions_name_that_side():
+    """Border business and regional ties are told through the sides' own regions and cities
+    ("the governors of Heilongjiang and Khabarovsk Krai"): a region or city of the country a
+    side's actors name (ISO 3166-2, CLDR's time-zone cities, with English's spellings of the
+    Russian forms) names that side, as a whole word: 'Permanent' is not Perm, 'Vladimir'
+    (a given name English writes often) is no region, Taiwan and Hong Kong no Chinese
+    province."""
+    from commentary_monitor.relevance.foreign_names import region_names
+
+    russia, china = region_names("RU"), region_names("CN")
+    for word in ("khabarovsk", "primorye", "primorsky", "irkutsk", "amur", "vladivostok", "buryatia", "altai"):
+        assert word in russia, word
+    for word in ("heilongjiang", "xinjiang", "urumqi", "jilin"):
+        assert word in china, word
+    assert not {"vladimir", "taiwan", "hong", "kong", "tom", "om", "territory"} & (russia | china)
+
+    s = scorer()
+    body = ("The governors of Heilongjiang and Khabarovsk signed a memorandum on Friday. Heilongjiang will "
+            "build a grain terminal near Khabarovsk, and trucks from Harbin will cross into Primorye at "
+            "Pogranichny. Officials in Khabarovsk said exports to Heilongjiang doubled this year.")
+    score = s.score_text("Heilongjiang and Khabarovsk sign a memorandum", body)[0]
+    assert score.features["regions"] == ["heilongjiang", "khabarovsk", "primorye"]
+    assert "regions and cities it names: Heilongjiang, Khabarovsk, Primorye" in score.explanation
+    named, either = score.features["sides_named"]
+    assert named == either       # every passage names both sides through them
+    assert score.features["sides_related"][0] >= 1
+    unnamed = s.score_text("A memorandum on grain", body.replace("Heilongjiang", "Alpha").replace("Khabarovsk", "Beta")
+                           .replace("Primorye", "Gamma"))[0]
+    assert "regions" not in unnamed.features and score.score > unnamed.score
+    # a whole word: the Permanent Representative is not Perm's
+    perm = s.score_text("At the UN", "The Permanent Representative of China spoke. Exports from Perm grew.")[0]
+    assert perm.features["regions"] == ["perm"]
+    assert "sides_related" not in perm.features      # no sentence names both sides
+
+
 def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_together():
     """The most favourable semantic evidence is a combination an article can have: a lead
     passage at the seed level keeps the best two passages at least halfway up, and a mean

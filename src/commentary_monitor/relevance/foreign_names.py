@@ -261,6 +261,79 @@ def _country_words_by_start() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v, key=lambda c: (-len(c), c))) for k, v in out.items()}
 
 
+# How Russian makes a region's adjective from its centre's name ('Irkutskaya oblast'',
+# 'Khabarovskiy kray'), and the forms English writes the region in: the city ('Irkutsk'), the
+# adjective ('Primorsky', 'Zabaykalskiy'), the noun ('Primorye'), the bare name ('Amur',
+# 'Volgograd', 'Samara')
+REGION_ADJECTIVES = ("skaya", "skiy", "skoye")
+REGION_FORMS = ("sk", "sky", "skiy", "skii", "skaya", "ye", "ie")
+REGION_BARE_FORMS = ("", "a")
+MIN_REGION_NAME = 4       # shorter forms ('Om', 'Tom', 'Kur') are other words
+REGION_BARE_ZIPF = 3.5    # a bare name English writes more often than this is mostly something else ('Vladimir', 'Bryan')
+
+
+@lru_cache(maxsize=8)
+def region_names(code: str) -> frozenset:
+    """The words (normalised, whole) that name one of a country's own regions or cities:
+    the first word of each of its ISO 3166-2 subdivisions (pycountry; 'Heilongjiang',
+    'Xinjiang', 'Dagestan'), with English's spellings of the Russian forms ('Buryatiya' ->
+    'Buryatia', 'Altay' -> 'Altai', 'Khabarovskiy kray' -> 'Khabarovsk', 'Khabarovsky';
+    :data:`REGION_FORMS`; the bare name, 'Amur', 'Samara', unless English writes it often:
+    :data:`REGION_BARE_ZIPF`), and its cities of CLDR's time zones ('Vladivostok', 'Urumqi').
+    Left out: a subdivision that is a country of its own ('Taiwan', 'Hong Kong'), a form
+    shorter than :data:`MIN_REGION_NAME`, one of English's common words
+    (:func:`.lexical.common_english`) and a word that names a country. Empty for a code
+    with none."""
+    import pycountry
+    from babel.core import get_global
+    from wordfreq import zipf_frequency
+
+    from commentary_monitor.relevance.lexical import _STOP, common_english, normalise
+
+    common = common_english()
+    countries = {c.alpha_2 for c in pycountry.countries}
+    forms: set[str] = set()
+    for s in pycountry.subdivisions.get(country_code=code) or ():
+        first = re.split(r"[\s,\-]", s.name)[0].replace("'", "")
+        w = first.lower()
+        if w in territory_codes() and territory_codes()[w] in countries:
+            continue        # 'Taiwan Sheng'
+        forms.add(w)
+        if w.endswith("iya"):
+            forms.add(w[:-3] + "ia")
+        if w.endswith("y"):
+            forms.add(w[:-1] + "i")
+        for ending in REGION_ADJECTIVES:
+            if w.endswith(ending):
+                base = w[:-len(ending)]
+                forms.update(base + f for f in REGION_FORMS)
+                forms.update(b for f in REGION_BARE_FORMS if zipf_frequency(b := base + f, "en") < REGION_BARE_ZIPF)
+    for zone, territory in get_global("zone_territories").items():
+        city = zone.rsplit("/", 1)[-1]
+        if territory == code and city.isalpha():
+            forms.add(city.lower())
+    return frozenset(n for f in forms if len(f) >= MIN_REGION_NAME and f not in common and f not in _STOP
+                     and not country_of(n := normalise(f)))
+
+
+def side_regions(sides, known: frozenset = frozenset()) -> tuple[frozenset, frozenset]:
+    """For a relationship's two sides (folded actors), the whole words that name each side's
+    own regions and cities (:func:`region_names` of the one country the side's actors name:
+    'chin' -> China's, 'russ' -> Russia's); a word whose fold is already a side's or in
+    ``known`` (the profile's own actors, third countries) is left out, as is one both
+    sides would have."""
+    from commentary_monitor.relevance.lexical import ACTOR_FOLD
+
+    words = country_names()[0]
+    folds = set(sides[0]) | set(sides[1]) | set(known)
+    out = []
+    for side in sides:
+        codes = {c for w, cs in words.items() if w[:ACTOR_FOLD] in side for c in cs}
+        out.append({w for w in region_names(next(iter(codes))) if w[:ACTOR_FOLD] not in folds} if len(codes) == 1 else set())
+    shared = out[0] & out[1]
+    return frozenset(out[0] - shared), frozenset(out[1] - shared)
+
+
 def city_countries(word: str, zone_cities: dict[str, str]) -> set[str]:
     """The countries (ISO codes) of a city named ``word``: CLDR's time-zone city ('moscow':
     Europe/Moscow, RU) and ISO 3166 subdivisions named the city and their type ('beijing':

@@ -460,16 +460,21 @@ RELATING_SPAN = 8       # words between the two names, at most
 _NAME_GAP = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[-–/]")
 
 
-def relates_sides(sentence: str, a: frozenset, b: frozenset) -> bool:
+def relates_sides(sentence: str, a: frozenset, b: frozenset, whole=None) -> bool:
     """Whether a sentence naming both sides relates them (see :data:`RELATING`): for each
-    name of one side followed by a name of the other, the words between."""
+    name of one side followed by a name of the other, the words between. ``whole``: two
+    sets of whole words (normalised) that name a side too (see :func:`side_mentions`)."""
     tokens = _NAME_GAP.findall(sentence)
+    wa, wb = whole or (frozenset(), frozenset())
     marks = []
     for i, t in enumerate(tokens):
         if t[0].isupper():
-            n = normalise(t)[:ACTOR_FOLD]
-            if n in a or n in b:
-                marks.append((i, n in a))
+            w = normalise(t)
+            n = w[:ACTOR_FOLD]
+            if n in a or w in wa:
+                marks.append((i, True))
+            elif n in b or w in wb:
+                marks.append((i, False))
     for (i, x), (j, y) in zip(marks, marks[1:]):
         if x == y:
             continue
@@ -539,29 +544,40 @@ class SideMentions:
         return self.dyadic / (self.either + 1)
 
 
-def side_mentions(passages: list[str], sides) -> SideMentions:
+def _sides_named(text: str, a: frozenset, b: frozenset, whole) -> tuple[bool, bool]:
+    """Whether a text names side ``a``, side ``b``: a capitalised word folded to one of its
+    actors, or (``whole``) written as one of its whole words."""
+    if whole is None:
+        names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
+        return not a.isdisjoint(names), not b.isdisjoint(names)
+    words = {normalise(w) for w in _CAPITALISED.findall(text) if w[0].isupper()}
+    names = {w[:ACTOR_FOLD] for w in words}
+    return not (a.isdisjoint(names) and whole[0].isdisjoint(words)), not (b.isdisjoint(names) and whole[1].isdisjoint(words))
+
+
+def side_mentions(passages: list[str], sides, whole=None) -> SideMentions:
     """How many of the passages name both sides, how many name either, and how often
-    those that name either speak of the two as a pair (:data:`DYADIC`)."""
+    those that name either speak of the two as a pair (:data:`DYADIC`). ``whole``: two
+    sets of whole words (normalised) that name a side besides its folded actors (the
+    sides' own regions an article names: 'khabarovsk', 'heilongjiang')."""
     if not sides or not sides[0] or not sides[1]:
         return SideMentions(0, 0, 0, ())
     a, b = frozenset(sides[0]), frozenset(sides[1])
     both = either = s_both = s_either = contrastive = related = 0
     phrases: Counter = Counter()
     for text in passages:
-        names = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(text) if w[0].isupper()}
-        in_a, in_b = not a.isdisjoint(names), not b.isdisjoint(names)
+        in_a, in_b = _sides_named(text, a, b, whole)
         both += in_a and in_b
         if in_a or in_b:
             either += 1
             phrases.update(" ".join(m.lower().split()) for m in DYADIC.findall(text))
             for sentence in _SENTENCE.split(text):
-                named = {normalise(w)[:ACTOR_FOLD] for w in _CAPITALISED.findall(sentence) if w[0].isupper()}
-                sa, sb = not a.isdisjoint(named), not b.isdisjoint(named)
+                sa, sb = _sides_named(sentence, a, b, whole)
                 s_both += sa and sb
                 s_either += sa or sb
                 if sa and sb:
                     contrastive += len(CONTRASTIVE.findall(sentence))
-                    related += relates_sides(sentence, a, b)
+                    related += relates_sides(sentence, a, b, whole)
     return SideMentions(both, either, sum(phrases.values()),
                         tuple(p for p, _ in sorted(phrases.items(), key=lambda kv: (-kv[1], kv[0]))), s_both, s_either,
                         contrastive, len(passages), related)
@@ -586,7 +602,7 @@ def dyadic_rate(passages: list[str], sides) -> float:
 
 def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozenset, sides,
                             countries: dict | None = None, names: Counter | None = None,
-                            country_of=None, phrases: Counter | None = None) -> tuple[float, float]:
+                            country_of=None, phrases: Counter | None = None, whole=None) -> tuple[float, float]:
     """Whom an article (its actors' ``mentions``, see :func:`actor_mentions`) is about,
     measured against the side it names less: (``others``) the most-mentioned third
     country (``countries``: folded word -> the countries it names, see
@@ -600,12 +616,16 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
     ``country_of`` (:func:`.foreign_names.country_of`), a third country is counted only by a
     word that names it ('Indian', not 'Indiana'; 'Congress' is not Congo), and ``phrases``
     (country -> mentions of a name no single word of which names it: 'United States').
-    (0, 0) without sides."""
+    ``whole``: two sets of the article's whole ``names`` that name a side too (see
+    :func:`side_mentions`). (0, 0) without sides."""
     if not sides or not sides[0] or not sides[1]:
         return 0.0, 0.0
     a, b = frozenset(sides[0]), frozenset(sides[1])
     na = sum(n for k, n in mentions.items() if k in a)
     nb = sum(n for k, n in mentions.items() if k in b)
+    if whole and names is not None:
+        na += sum(names[w] for w in whole[0] if w[:ACTOR_FOLD] not in a)
+        nb += sum(names[w] for w in whole[1] if w[:ACTOR_FOLD] not in b)
     third: Counter = Counter()
     if names is not None and country_of is not None and countries is not None:
         for w, n in names.items():

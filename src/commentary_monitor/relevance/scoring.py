@@ -51,7 +51,7 @@ from functools import lru_cache
 import numpy as np
 
 from commentary_monitor.filters import muted_by
-from commentary_monitor.relevance.foreign_names import country_of, country_phrases, english_name_words
+from commentary_monitor.relevance.foreign_names import country_of, country_phrases, english_name_words, side_regions
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, is_caseless, length_damping, name_mentions,
                                                   lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
@@ -61,7 +61,7 @@ from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PAS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v25"
+MODEL_NAME = "hybrid-v26"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -319,6 +319,8 @@ class Scorer:
         # the names an article cannot place on a side: the profile's own actors and third countries
         self._known = [frozenset(p.reference.get("actors", ())) | frozenset(p.reference.get("countries") or ())
                        for p in self.profiles]
+        # a relationship's sides' own regions and cities, whole words ('khabarovsk', 'heilongjiang')
+        self._regions = [side_regions(s, k) if s else None for s, k in zip(self._sides, self._known)]
         # per profile: the directions its semantic evidence leaves out, and its description's
         # vector without them (None without a description)
         self._semantic = []
@@ -442,10 +444,16 @@ class Scorer:
             if placed[0] or placed[1]:      # the companies and officials the article itself puts on a side
                 sides = (sides[0] + tuple(sorted(placed[0])), sides[1] + tuple(sorted(placed[1])))
                 feats["placed"] = sorted({*placed[0].values(), *placed[1].values()})
+            regions, whole = self._regions[i], None
+            if regions and (regions[0] or regions[1]):
+                here = (regions[0] & view.names.keys(), regions[1] & view.names.keys())
+                if here[0] or here[1]:      # the sides' own regions and cities the article names
+                    whole = here
+                    feats["regions"] = sorted(here[0] | here[1])
             feats["others"], feats["balance"] = third_party_and_balance(
                 view.actors, frozenset(ref["actors"]), sides, ref.get("countries"), view.names, country_of,
-                country_phrases(view.head))
-            m = side_mentions(view.passages, sides)
+                country_phrases(view.head), whole)
+            m = side_mentions(view.passages, sides, whole)
             feats["pairs"], feats["dyad"], feats["joint"] = m.pairs, m.dyad, math.log1p(m.both)
             feats["close"], feats["contrast"], feats["linked"] = m.close, m.contrast, m.linked
             feats["reach"], feats["reach_both"] = m.reach, m.reach_both
@@ -592,6 +600,8 @@ class Scorer:
             + (f"; spoken of as a pair: {', '.join(feats['pair_phrases'])}" if feats.get("pair_phrases") else "")
             + (f"; names the article puts on one side or the other: {', '.join(feats['placed'][:6])}"
                if feats.get("placed") else "")
+            + (f"; the sides' own regions and cities it names: {', '.join(w.capitalize() for w in feats['regions'][:6])}"
+               if feats.get("regions") else "")
             + (f"; the two sides set side by side rather than related ({feats['comparison_words']} comparison words "
                f"in the sentences naming both)" if feats.get("contrast", 0.0) >= COMPARISON_NOTE else "")
             + (f"; a third party is named as often as one of the sides or more ({feats['others']:.2f})"

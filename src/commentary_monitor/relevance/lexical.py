@@ -566,13 +566,13 @@ def side_mentions(passages: list[str], sides, whole=None) -> SideMentions:
     both = either = s_both = s_either = contrastive = related = 0
     phrases: Counter = Counter()
     for text in passages:
-        in_a, in_b = _sides_named(text, a, b, whole)
+        named = [(sentence, *_sides_named(sentence, a, b, whole)) for sentence in _SENTENCE.split(text)]
+        in_a, in_b = any(x[1] for x in named), any(x[2] for x in named)
         both += in_a and in_b
         if in_a or in_b:
             either += 1
             phrases.update(" ".join(m.lower().split()) for m in DYADIC.findall(text))
-            for sentence in _SENTENCE.split(text):
-                sa, sb = _sides_named(sentence, a, b, whole)
+            for sentence, sa, sb in named:
                 s_both += sa and sb
                 s_either += sa or sb
                 if sa and sb:

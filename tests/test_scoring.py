@@ -542,6 +542,8 @@ def test_a_company_the_article_puts_on_a_side_names_that_side():
     assert placed_names("Chinese Foreign Minister Wang Yi met Xi Jinping. Soviet troops in Manchuria withdrew. "
                         "Modi, Xi and Putin met. Russia's Ukraine war and Chinese growing Mongolia trade. Russia's "
                         "Foreign ministry spoke. Chinese firm Alpha and Russian firm Alpha.", sides, known) == ({}, {})
+    # a line ends the placing: a heading's last word is not the side of the next line's first
+    assert placed_names("China's Future Will Reflect Russia's\nSkip to content", sides, known) == ({}, {})
     body = ("Russia's Gazprom and China's CNPC signed a binding memorandum on Monday on a second pipeline. "
             "Gazprom will ship 50 billion cubic metres of gas a year to CNPC under the deal, at a price below "
             "what Gazprom charged its European buyers. CNPC said the contract runs for thirty years. "

@@ -650,7 +650,7 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
 # any two-sided relationship; the name placed is one English seldom writes as a common word.
 PLACING_SPAN = 3            # lower-case words between the side's name and the name it places, at most
 PLACED_COMMON = 5000        # a name among the English words this common is no name ('Foreign', 'Ministry')
-_PLACING_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|[^\w\s]")
+_PLACING_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|[^\w\s]|\n")
 _QUOTES = frozenset('"“”«»„‘’\'')
 
 

@@ -585,6 +585,23 @@ def test_a_third_country_is_named_by_its_own_words_only():
     assert s.score_text("Kazakhstan between two neighbours", third)[0].features["others"] > 0.4
 
 
+def test_a_country_the_essays_discuss_is_a_third_party_all_the_same():
+    """The sino-russian essays discuss Ukraine, but a piece mainly about China's Ukraine
+    diplomacy is not about the relationship: Ukraine is counted as a third party like any
+    country that is no side's, while a relationship piece naming it in passing is not one."""
+    s = scorer()
+    assert "ukra" in s.profiles[0].reference["actors"] and "ukra" in s.profiles[0].reference["countries"]
+    envoy = ("China's special envoy met Ukraine's foreign minister in Kyiv on his second tour. Ukraine asked "
+             "Beijing to press for a ceasefire; Ukrainian officials said China could do more. The envoy then "
+             "travelled to Moscow. Kyiv and Ukraine's allies remain sceptical of China's plan for Ukraine.")
+    score = s.score_text("China's envoy tours Ukraine", envoy)[0]
+    assert score.features["others"] > 0.5 and "a third party is named as often as one of the sides" in score.explanation
+    ties = ("Russia and China signed a gas deal in Moscow on Monday. Under the deal Beijing will buy more Russian "
+            "gas, and Moscow will sell it to China in yuan. Officials in China and Russia said their trade grew "
+            "despite the war in Ukraine.")
+    assert s.score_text("Russia and China sign a gas deal", ties)[0].features["others"] < 0.2
+
+
 def test_a_sides_own_regions_name_that_side():
     """Border business and regional ties are told through the sides' own regions and cities
     ("the governors of Heilongjiang and Khabarovsk Krai"): a region or city of the country a

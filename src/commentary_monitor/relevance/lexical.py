@@ -614,7 +614,8 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
     piece about the relationship keeps naming both, one about China with a word on Russia
     does not. With the article's ``names`` (whole words, :func:`name_mentions`) and
     ``country_of`` (:func:`.foreign_names.country_of`), a third country is counted only by a
-    word that names it ('Indian', not 'Indiana'; 'Congress' is not Congo), and ``phrases``
+    word that names it ('Indian', not 'Indiana'; 'Congress' is not Congo), any country of
+    ``countries`` but the sides' (one the profile's texts discuss too: 'Ukraine'), and ``phrases``
     (country -> mentions of a name no single word of which names it: 'United States').
     ``whole``: two sets of the article's whole ``names`` that name a side too (see
     :func:`side_mentions`). (0, 0) without sides."""
@@ -630,7 +631,7 @@ def third_party_and_balance(mentions: Counter, actors: tuple[str, ...] | frozens
     if names is not None and country_of is not None and countries is not None:
         for w, n in names.items():
             k = w[:ACTOR_FOLD]
-            if k in countries and k not in actors and k not in a and k not in b:
+            if k in countries and k not in a and k not in b:
                 for c in country_of(w):
                     third[c] += n
         third.update(phrases or {})

@@ -44,7 +44,7 @@ from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Term, actor_mentio
                       passage_evidence, relationship_pairs, relationship_sides, side_mentions, term_counts)
 from commentary_monitor.relevance.semantic import common_directions, without_common
 
-BUILD_VERSION = "profile-v18"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v19"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description
@@ -326,10 +326,12 @@ def build_profile(cfg: ProfileConfig, encoder=None, background=None, cache_dir: 
         sides_named = tuple(tuple(s) + tuple(x) for s, x in zip(reference["sides"], reference["side_actors"]))
         seen = side_mentions([p.text for p in passages], sides_named)
         reference["linked"] = round(seen.related / seen.sentences_both, 6) if seen.sentences_both else 0.0
-        # the words that name a third country (.foreign_names.country_words), but the profile's own
+        # the words that name a third country (.foreign_names.country_words), but the sides': a
+        # country the essays discuss ('Ukraine') is a third party all the same, for a piece
+        # mainly about China's Ukraine diplomacy is not about the relationship
         from commentary_monitor.relevance.foreign_names import country_words
-        own = set(reference["actors"]).union(*sides_named)
-        reference["countries"] = {k: list(v) for k, v in country_words().items() if k not in own}
+        on_a_side = set().union(*sides_named)
+        reference["countries"] = {k: list(v) for k, v in country_words().items() if k not in on_a_side}
     return Profile(
         name=cfg.name,
         threshold=cfg.threshold,

@@ -3,7 +3,8 @@ import dataclasses
 
 import pytest
 
-from commentary_monitor.relevance.crosslingual import ForeignSides, cjk_passages, foreign_mentions, foreign_sides, script_of
+from commentary_monitor.relevance.crosslingual import (LATIN_LANGUAGES, ForeignSides, cjk_passages, foreign_mentions, foreign_sides,
+                                                      latin_language, script_of)
 from commentary_monitor.relevance.scoring import ArticleView, Scorer
 
 from .test_scoring import shipped_profiles
@@ -71,7 +72,7 @@ def test_the_sides_come_from_cldr_names_in_each_language():
 
 def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     sino, memory = shipped_profiles()
-    assert set(sino.reference["foreign_sides"]) == {"ru", "zh"}
+    assert set(sino.reference["foreign_sides"]) == {"ru", "zh", *LATIN_LANGUAGES}
     s = Scorer([sino, memory])
     (ru, ru_m), (ru_other, _), (zh, _), (zh_other, _) = s.score_many(
         [("", RU_RELATION), ("", RU_OTHER), ("中俄能源合作", ZH_RELATION), ("中美贸易谈判", ZH_OTHER)])
@@ -247,6 +248,44 @@ def test_a_topic_profile_reads_russian_and_chinese_by_its_descriptions_meaning()
     (bare,), = Scorer([dataclasses.replace(memory, description="", passages=tuple(
         p for p in memory.passages if p.source != "description"))]).score_many([("", RU_MEMORY)])
     assert bare.score == 0.0 or "cannot read" in bare.explanation
+
+
+DE_RELATION = ("Russland und China haben in Peking ein Abkommen über die Gaspipeline Kraft Sibiriens 2 "
+               "unterzeichnet. Die russische Seite wird mehr Gas nach China liefern, und die chinesischen Käufer "
+               "zahlen in Yuan. Moskau und Peking wollen ihre Zusammenarbeit im Energiebereich ausbauen, sagte "
+               "Putin nach dem Treffen mit Xi. Der Handel zwischen Russland und China wuchs im vergangenen Jahr "
+               "um ein Viertel, berichtete die chinesische Zollbehörde.")
+DE_OTHER = ("Russland und Indien haben ein Abkommen über Öllieferungen unterzeichnet. Indische Raffinerien werden "
+            "mehr russisches Öl kaufen, und Neu-Delhi zahlt in Rupien. Die indische Regierung sagte, der Handel "
+            "mit Russland sei im vergangenen Jahr stark gewachsen; Indien sei nun einer der größten Käufer.")
+ES_MEMORY = ("El Gobierno retiró los últimos símbolos franquistas de las calles de Madrid en aplicación de la Ley de "
+             "Memoria Democrática. Las asociaciones de víctimas celebraron la decisión, mientras la oposición acusó "
+             "al Ejecutivo de reabrir las heridas de la Guerra Civil y de utilizar la historia con fines políticos. "
+             "El debate sobre la exhumación de las fosas comunes y el Valle de Cuelgamuros sigue dividiendo al país.")
+ES_OTHER = ("El Banco Central Europeo mantuvo los tipos de interés sin cambios en su reunión de este jueves. La "
+            "presidenta señaló que la inflación sigue bajando y que los salarios crecen con moderación. Los "
+            "mercados esperaban la decisión y las bolsas europeas cerraron con ligeras subidas en la jornada.")
+
+
+def test_articles_in_other_latin_script_languages_are_scored_as_russian_and_chinese_ones():
+    """German, French, Spanish, Italian, Dutch, Polish, Portuguese and Turkish articles share
+    few words with English essays: they are told from English by their words (English's
+    stop words, else the language detector) and read as Russian and Chinese ones are: a
+    relationship profile by the sides' names in that language (CLDR's, by their first
+    letters, accents left out: 'Russland', 'chinesischen', 'Moscú'), a topic profile by its
+    description's meaning in the multilingual model."""
+    assert latin_language(DE_RELATION) == "de" and latin_language(ES_MEMORY) == "es"
+    assert latin_language(RU_RELATION) is None and latin_language("Russia and China signed a deal on gas. " * 5) is None
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
+    assert {"russl", "russi"} <= set(fs["de"].b) and "rusi" in fs["es"].b and "rosj" in fs["pl"].b
+    assert foreign_mentions(["Die Rosji i Chin handel."], fs["pl"], "pl").both == 1     # declined forms
+    sino, memory = shipped_profiles()
+    s = Scorer([sino, memory])
+    (de, _), (de_other, _), (_, es_mem), (_, es_other) = s.score_many(
+        [("", DE_RELATION), ("", DE_OTHER), ("", ES_MEMORY), ("", ES_OTHER)])
+    assert de.features["stage"] == "crosslingual" and de.features["language"] == "de" and "written in de" in de.explanation
+    assert de.relevant and not de_other.relevant and de_other.features["others"] > de.features["others"]
+    assert es_mem.features["stage"] == "multilingual" and es_mem.relevant and not es_other.relevant
 
 
 def test_the_multilingual_model_is_kept_ready_for_the_next_process(tmp_path):

@@ -1,7 +1,8 @@
 """A relationship profile's two sides in other languages, and where an article names them.
 
-A profile is built from English essays; an article in Russian or Chinese shares no word
-with them. What travels across languages is *who* a relationship is between: the sides'
+A profile is built from English essays; an article in Russian or Chinese (or German, French,
+Spanish, Italian, Dutch, Polish, Portuguese, Turkish: :data:`LATIN_LANGUAGES`) shares few
+words with them. What travels across languages is *who* a relationship is between: the sides'
 names, never from a hand-written list. Countries, their languages (as Russian adjectives)
 and time-zone cities come from the Unicode CLDR data that ``babel`` ships: a side whose
 English spellings include "China" and "Moscow" gets "Китай", "китайский", "中国" on one side
@@ -28,8 +29,14 @@ from pathlib import Path
 from commentary_monitor.relevance.foreign_names import russian_stem, simplified
 
 FOLD = 4
-LANGUAGES = ("ru", "zh")
+# Languages written in Latin letters that the multilingual model of .multilingual reads too:
+# their names are matched as Russian ones are, by their first letters (LATIN_FOLD), accents
+# left out ('Moscú', 'Rússia'), a short name ('Xi', 'Çin') as a capitalised whole word.
+LATIN_LANGUAGES = ("de", "es", "fr", "it", "nl", "pl", "pt", "tr")
+LATIN_FOLD = 5
+LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES
 FOREIGN_LANGUAGE = {"cyrillic": "ru", "cjk": "zh"}     # the language a script's names are read in
+_LATIN_WORD = re.compile(r"[^\W\d_]+")
 _CYRILLIC_WORD = re.compile(r"[а-яёА-ЯЁ]+")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s*|\n+")
 
@@ -65,6 +72,26 @@ def script_of(text: str, sample: int = 2000) -> str:
     return max(counts, key=lambda k: (counts[k], k == "latin"))
 
 
+ENGLISH_SHARE = 0.3     # English's stop words make up this share of an English text's first words, or more
+_SAMPLE_WORDS = 150
+
+
+def latin_language(text: str) -> str | None:
+    """The language of a text in Latin letters when it is one of :data:`LATIN_LANGUAGES`
+    (None for English, any other language, or too few words to tell). A text whose first
+    words are English stop words often enough is English (no detector run); any other is
+    given to the language detector (py3langid, :func:`.extraction.language.detect`)."""
+    from commentary_monitor.relevance.lexical import _STOP
+
+    words = [w.lower() for w in _LATIN_WORD.findall(text[:1500])[:_SAMPLE_WORDS]]
+    if len(words) < 20 or sum(w in _STOP for w in words) >= ENGLISH_SHARE * len(words):
+        return None
+    from commentary_monitor.extraction.language import detect
+
+    lang = detect(text[:2000])
+    return lang if lang in LATIN_LANGUAGES else None
+
+
 @lru_cache(maxsize=1)
 def _cldr():
     """English name (lower-case) -> [(language, localised name, kind)], from CLDR:
@@ -73,7 +100,8 @@ def _cldr():
     from babel import Locale
     from babel.languages import get_official_languages
 
-    locales = {"ru": [Locale.parse("ru")], "zh": [Locale.parse("zh"), Locale.parse("zh_Hant")]}
+    locales = {"ru": [Locale.parse("ru")], "zh": [Locale.parse("zh"), Locale.parse("zh_Hant")],
+               **{lang: [Locale.parse(lang)] for lang in LATIN_LANGUAGES}}
     en = Locale.parse("en")
     out: dict[str, list[tuple[str, str]]] = {}
     for code, name in en.territories.items():
@@ -85,8 +113,8 @@ def _cldr():
             for loc in locs:
                 if code in loc.territories:
                     forms.append((lang, loc.territories[code], "country"))
-            if lang == "ru" and official and official[0] in locs[0].languages:
-                forms.append(("ru", locs[0].languages[official[0]], "language"))   # 'китайский', 'русский'
+            if lang != "zh" and official and official[0] in locs[0].languages:
+                forms.append((lang, locs[0].languages[official[0]], "language"))   # 'китайский', 'русский', 'russisch'
     return out
 
 
@@ -117,7 +145,7 @@ def _city_forms(word: str) -> list[tuple[str, str, str]]:
     if tz is None:
         return []
     out = []
-    for lang, names in (("ru", ("ru",)), ("zh", ("zh", "zh_Hant"))):
+    for lang, names in (("ru", ("ru",)), ("zh", ("zh", "zh_Hant")), *((lg, (lg,)) for lg in LATIN_LANGUAGES)):
         for name in names:
             try:
                 out.append((lang, get_timezone_location(tz, locale=Locale.parse(name), return_city=True), "city"))
@@ -283,6 +311,12 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
                     else:
                         forms.add(fn.russian_stem(f))
                 forms = {f for f in forms if f.isupper() and len(f) >= 2 or len(f) >= FOLD}
+            elif lang in LATIN_LANGUAGES:
+                # CLDR's one-word names (country, language, city), the side's English spellings
+                # ('China', 'Moscow': written alike or nearly) and its actors' names ('Putin', 'Xi')
+                forms.update(latin_form(f) for f, kind in mine if kind in ("country", "language", "city", "subdivision", "gone") and " " not in f)
+                forms.update(latin_form(w) for w in (*words, *placed[i]) if " " not in w)
+                forms.discard("")
             else:
                 for f, kind in mine:
                     f = fn.simplified(f)
@@ -308,6 +342,37 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
     return out
 
 
+def plain(word: str) -> str:
+    """A word lower-case without its accents: 'Moscú' -> 'moscu', 'Çin' -> 'cin'."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def latin_form(name: str) -> str:
+    """A name in a Latin-script language as :class:`ForeignSides` keeps it: its first
+    :data:`LATIN_FOLD` letters, accents left out ('Russland' -> 'russl', 'Pekín' -> 'pekin');
+    a name of that many letters ending in a vowel by the letters before it, which its
+    declined forms keep ('Rosja' -> 'rosj': 'Rosji', 'Rosję'; 'Chiny' -> 'chin': 'Chin')."""
+    p = plain(name)
+    return p[:FOLD] if len(p) == LATIN_FOLD and p[-1] in "aeiouy" else p[:LATIN_FOLD]
+
+
+@lru_cache(maxsize=64)
+def _latin_index(names: tuple[str, ...]) -> tuple[frozenset, frozenset, frozenset]:
+    """One side's names in a Latin-script language: those of :data:`LATIN_FOLD` letters and
+    of four (matched as a word's start), and shorter ones (matched as a capitalised word)."""
+    return (frozenset(n for n in names if len(n) == LATIN_FOLD), frozenset(n for n in names if len(n) == FOLD),
+            frozenset(n for n in names if len(n) < FOLD))
+
+
+def _names_latin(words: list[str], names: tuple[str, ...]) -> bool:
+    five, four, short = _latin_index(names)
+    for w in words:
+        p = plain(w)
+        if p[:LATIN_FOLD] in five or p[:FOLD] in four or (short and p in short and w[0].isupper()):
+            return True
+    return False
+
+
 @lru_cache(maxsize=64)
 def _russian_index(names: tuple[str, ...]) -> tuple[frozenset, tuple[int, ...], frozenset]:
     """Stems, their lengths, and the abbreviations (in capitals) of one side's Russian names."""
@@ -321,6 +386,9 @@ def _names_ru(words: set[str], lower: set[str], names: tuple[str, ...]) -> bool:
 
 
 def _names(text: str, sides: ForeignSides, lang: str) -> tuple[bool, bool]:
+    if lang in LATIN_LANGUAGES:
+        words = _LATIN_WORD.findall(text)
+        return _names_latin(words, sides.a), _names_latin(words, sides.b)
     if lang == "ru":
         words = set(_CYRILLIC_WORD.findall(text))
         lower = {w.lower() for w in words}
@@ -350,7 +418,7 @@ def foreign_mentions(passages: list[str], sides: ForeignSides, lang: str):
     return SideMentions(both, either, 0, (), s_both, s_either, 0, len(passages))
 
 
-FOREIGN_LEAD = {"ru": 200, "zh": 350}     # the opening: words of Russian, characters of Chinese
+FOREIGN_LEAD = {"ru": 200, "zh": 350, **{lang: 200 for lang in LATIN_LANGUAGES}}   # the opening: words, or characters of Chinese
 
 
 @lru_cache(maxsize=2)
@@ -364,7 +432,7 @@ def _countries(lang: str) -> tuple[tuple[str, tuple], ...]:
 
     from commentary_monitor.relevance import foreign_names as fn
 
-    locales = [Locale.parse("ru")] if lang == "ru" else [Locale.parse("zh"), Locale.parse("zh_Hant")]
+    locales = [Locale.parse("zh"), Locale.parse("zh_Hant")] if lang == "zh" else [Locale.parse(lang)]
     out = []
     for code in Locale.parse("en").territories:
         if not (code.isalpha() and len(code) == 2):
@@ -377,6 +445,13 @@ def _countries(lang: str) -> tuple[tuple[str, tuple], ...]:
             if lang == "zh":
                 if len(name) >= 2:
                     forms.add(simplified(name))
+                continue
+            if lang in LATIN_LANGUAGES:     # a one-word name by its first letters, a longer one whole
+                words = _LATIN_WORD.findall(name)
+                if len(words) == 1 and len(words[0]) >= FOLD:
+                    forms.add(("fold", latin_form(words[0])))
+                elif len(words) > 1:
+                    forms.add(("phrase", name))
                 continue
             words = _CYRILLIC_WORD.findall(name)
             if len(words) >= 3 and fn.initials(name):
@@ -394,12 +469,24 @@ def _third_countries(sides: ForeignSides, lang: str):
     that side), indexed for :func:`foreign_third_party`: Chinese, [forms per country];
     Russian, (first stem -> [(country, stems)], initials -> country)."""
     def spelled(form) -> str:
+        if lang in LATIN_LANGUAGES:
+            return form[1].capitalize()
         return form if isinstance(form, str) else form[1] if not form[0] else " ".join(x.capitalize() for x in form)
 
     others = [(code, forms) for code, forms in _countries(lang)
               if not any(any(_names(spelled(f), sides, lang)) for f in forms)]
     if lang == "zh":
         return [forms for _, forms in others]
+    if lang in LATIN_LANGUAGES:
+        folds: dict[str, list] = {}
+        phrases: dict[str, str] = {}
+        for code, forms in others:
+            for kind, f in forms:
+                if kind == "fold":
+                    folds.setdefault(f, []).append(code)
+                else:
+                    phrases[f] = code
+        return folds, phrases
     first: dict[str, list] = {}
     abbreviations: dict[str, str] = {}
     for code, forms in others:
@@ -420,6 +507,22 @@ def foreign_mention_counts(text: str, sides: ForeignSides, lang: str, limit: int
         other = max((sum(lead.count(f) for f in forms) for forms in _third_countries(sides, lang)), default=0)
         pair = sum(lead.count(f) for f in sides.pairs)
         return sum(lead.count(f) for f in sides.a) + pair, sum(lead.count(f) for f in sides.b) + pair, other
+    if lang in LATIN_LANGUAGES:
+        limit = limit or FOREIGN_LEAD[lang]
+        lead = " ".join(text.split(maxsplit=limit)[:limit])
+        folds, phrases = _third_countries(sides, lang)
+        counts: dict[str, int] = {}
+        na = nb = 0
+        for w in _LATIN_WORD.findall(lead):
+            na += _names_latin([w], sides.a)
+            nb += _names_latin([w], sides.b)
+            if w[0].isupper():
+                for code in folds.get(latin_form(w), ()):
+                    counts[code] = counts.get(code, 0) + 1
+        for phrase, code in phrases.items():
+            if (n := lead.count(phrase)):
+                counts[code] = counts.get(code, 0) + n
+        return na, nb, max(counts.values(), default=0)
     limit = limit or FOREIGN_LEAD["ru"]
     words = _CYRILLIC_WORD.findall(" ".join(text.split(maxsplit=limit)[:limit]))
     first, abbreviations = _third_countries(sides, lang)

@@ -55,13 +55,13 @@ from commentary_monitor.relevance.foreign_names import country_of, country_phras
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, is_caseless, length_damping, name_mentions,
                                                   lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
-from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions,
+from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, latin_language,
                                                        foreign_third_party_and_balance, script_of)
 from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v27"
+MODEL_NAME = "hybrid-v28"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -149,6 +149,7 @@ class ArticleView:
     lengths: list[int]
     vectors: np.ndarray | None = None
     script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
+    language: str | None = None     # a Latin-script article's language when it is not English (crosslingual.LATIN_LANGUAGES)
     _actors: Counter | None = None
     _head: str | None = None
     _names: Counter | None = None
@@ -185,6 +186,7 @@ class ArticleView:
         """The article's view; with a ``vocabulary`` (a scorer's), only its terms are counted."""
         text = text[:MAX_ARTICLE_CHARS]
         script = script_of(f"{title} {text[:2000]}")
+        language = latin_language(f"{title}\n{text}") if script == "latin" else None
         if script == "latin" and vocabulary is not None and vocabulary.names and is_caseless(text):
             names = vocabulary.names | english_name_words()
             text = recased(text, names)
@@ -204,7 +206,7 @@ class ArticleView:
         if head and not passages[0].startswith(head):     # extracted text often opens with the headline
             passages[0] = f"{head}. {passages[0]}".strip()
         return cls(title, text, passages, [term_counts(p, vocabulary) for p in passages],
-                   [len(p.split()) for p in passages], script=script)
+                   [len(p.split()) for p in passages], script=script, language=language)
 
     @property
     def embedding(self) -> np.ndarray:
@@ -428,7 +430,7 @@ class Scorer:
         per-passage lexical scores and matches, and the per-passage cosines (or None
         when the cheap stage decided)."""
         prof, ref = self.profiles[i], self.profiles[i].reference
-        if view.script != "latin":
+        if view.script != "latin" or view.language:
             return self._foreign_features(view, i)
         lex, matched, d = self._evidence(view)[i]
         feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0,
@@ -494,7 +496,7 @@ class Scorer:
         level of a seed passage (1.0) when the article names a side at all (else 0): the sides
         decide. Any other profile sees no evidence."""
         ref = self.profiles[i].reference
-        lang = FOREIGN_LANGUAGE.get(view.script)
+        lang = view.language or FOREIGN_LANGUAGE.get(view.script)
         names = (ref.get("foreign_sides") or {}).get(lang) if lang else None
         n = len(view.passages)
         if not names:
@@ -583,7 +585,7 @@ class Scorer:
                 contrib[t] = contrib.get(t, 0.0) + c
         terms = tuple(t for t, _ in sorted(contrib.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
         seed = None
-        if prof.passages and prof.passage_vectors.size and view.script == "latin":
+        if prof.passages and prof.passage_vectors.size and view.script == "latin" and not view.language:
             if view.vectors is None:
                 # decided by the cheap stage: the closest seed passage by the terms they share
                 seed = prof.passages[self._closest_seed_by_terms(i, dict(matched[best]))]

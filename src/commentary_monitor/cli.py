@@ -534,9 +534,12 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
                 lines.append("names that speak for a side (the essays' names in its language): "
                              f"{' / '.join(a + '*' for a in named[0]) or '-'}  <->  {' / '.join(a + '*' for a in named[1]) or '-'}")
             for lang, (fa, fb, fpairs) in sorted((prof.reference.get("foreign_sides") or {}).items()):
-                star = "*" if lang == "ru" else ""      # Russian names match by their first letters
-                lines.append(f"sides in {lang} (names from CLDR, pycountry and transliteration): {' / '.join(x + star for x in fa)}  <->  "
-                             f"{' / '.join(x + star for x in fb)}" + (f"; pairs {', '.join(fpairs)}" if fpairs else ""))
+                def shown(x: str, lang: str = lang) -> str:
+                    # Russian names match by their first letters, as do the Latin-script languages'
+                    # of four letters or more; Chinese ones and shorter ones as they are
+                    return x + "*" if lang == "ru" or (lang != "zh" and len(x) >= 4) else x
+                lines.append(f"sides in {lang} (names from CLDR, pycountry and transliteration): {' / '.join(map(shown, fa))}  <->  "
+                             f"{' / '.join(map(shown, fb))}" + (f"; pairs {', '.join(fpairs)}" if fpairs else ""))
             lines.append("relationship evidence: pairs (passages naming both sides), joint (how many do), close "
                          "(sentences naming both, of those naming either), others (a third actor in the "
                          "opening), dyad (phrases that speak of the two as a pair: between, both/the two "

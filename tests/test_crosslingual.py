@@ -3,7 +3,7 @@ import dataclasses
 
 import pytest
 
-from commentary_monitor.relevance.crosslingual import (LATIN_LANGUAGES, ForeignSides, cjk_passages, foreign_mentions, foreign_sides,
+from commentary_monitor.relevance.crosslingual import (WORD_LANGUAGES, ForeignSides, cjk_passages, foreign_mentions, foreign_sides,
                                                       latin_language, script_of)
 from commentary_monitor.relevance.scoring import ArticleView, Scorer
 
@@ -72,7 +72,7 @@ def test_the_sides_come_from_cldr_names_in_each_language():
 
 def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     sino, memory = shipped_profiles()
-    assert set(sino.reference["foreign_sides"]) == {"ru", "zh", *LATIN_LANGUAGES}
+    assert set(sino.reference["foreign_sides"]) == {"ru", "zh", *WORD_LANGUAGES}
     s = Scorer([sino, memory])
     (ru, ru_m), (ru_other, _), (zh, _), (zh_other, _) = s.score_many(
         [("", RU_RELATION), ("", RU_OTHER), ("中俄能源合作", ZH_RELATION), ("中美贸易谈判", ZH_OTHER)])
@@ -286,6 +286,26 @@ def test_articles_in_other_latin_script_languages_are_scored_as_russian_and_chin
     assert de.features["stage"] == "crosslingual" and de.features["language"] == "de" and "written in de" in de.explanation
     assert de.relevant and not de_other.relevant and de_other.features["others"] > de.features["others"]
     assert es_mem.features["stage"] == "multilingual" and es_mem.relevant and not es_other.relevant
+
+
+SV_RELATION = ("Kina och Ryssland undertecknade på måndagen ett nytt avtal om gasleveranser i Peking. Den ryska "
+               "sidan ska leverera mer gas till Kina, och de kinesiska köparna betalar i yuan. Moskva och Peking vill "
+               "bygga ut samarbetet inom energi, sade Putin efter mötet med Xi. Handeln mellan Ryssland och Kina "
+               "växte med en fjärdedel förra året, enligt den kinesiska tullen.")
+
+
+def test_other_languages_written_in_words_are_read_by_the_sides_names_only():
+    """Swedish, Finnish, Czech, Greek and some twenty other languages (NAMES_LANGUAGES) are
+    read by the sides' names in them, as German is; the multilingual model does not read them,
+    so a profile without sides says it cannot."""
+    assert latin_language(SV_RELATION) == "sv"
+    sino, memory = shipped_profiles()
+    (sv, sv_memory), = Scorer([sino, memory]).score_many([("", SV_RELATION)])
+    assert sv.features["stage"] == "crosslingual" and sv.features["language"] == "sv" and sv.relevant
+    assert sv_memory.features["stage"] == "unreadable" and sv_memory.score < 0.01
+    assert "written in sv, which this profile cannot read" in sv_memory.explanation
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
+    assert "ρωσια" in fs["el"].b and "venaj" in fs["fi"].b and "kiin" in fs["fi"].a
 
 
 def test_the_multilingual_model_is_kept_ready_for_the_next_process(tmp_path):

@@ -1,8 +1,8 @@
 """A relationship profile's two sides in other languages, and where an article names them.
 
 A profile is built from English essays; an article in Russian or Chinese (or German, French,
-Spanish, Italian, Dutch, Polish, Portuguese, Turkish: :data:`LATIN_LANGUAGES`) shares few
-words with them. What travels across languages is *who* a relationship is between: the sides'
+Spanish, Italian, Dutch, Polish, Portuguese, Turkish: :data:`LATIN_LANGUAGES`, and some twenty
+other languages written in words: :data:`NAMES_LANGUAGES`) shares few words with them. What travels across languages is *who* a relationship is between: the sides'
 names, never from a hand-written list. Countries, their languages (as Russian adjectives)
 and time-zone cities come from the Unicode CLDR data that ``babel`` ships: a side whose
 English spellings include "China" and "Moscow" gets "Китай", "китайский", "中国" on one side
@@ -33,8 +33,15 @@ FOLD = 4
 # their names are matched as Russian ones are, by their first letters (LATIN_FOLD), accents
 # left out ('Moscú', 'Rússia'), a short name ('Xi', 'Çin') as a capitalised whole word.
 LATIN_LANGUAGES = ("de", "es", "fr", "it", "nl", "pl", "pt", "tr")
+# Other languages written in words, in Latin or Greek letters, whose names are read the same way;
+# the multilingual model does not read them, so a profile without sides cannot. (Not Tagalog:
+# Philippine English quotes it, and an English page must not be taken for one.)
+NAMES_LANGUAGES = ("bs", "ca", "cs", "da", "el", "et", "fi", "hr", "hu", "id", "is", "lt", "lv", "ms", "nb", "ro", "sk",
+                   "sl", "sq", "sv")
+WORD_LANGUAGES = LATIN_LANGUAGES + NAMES_LANGUAGES
+MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES      # those the multilingual model reads (.multilingual)
 LATIN_FOLD = 5
-LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES
+LANGUAGES = ("ru", "zh") + WORD_LANGUAGES
 FOREIGN_LANGUAGE = {"cyrillic": "ru", "cjk": "zh"}     # the language a script's names are read in
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
 _CYRILLIC_WORD = re.compile(r"[а-яёА-ЯЁ]+")
@@ -77,8 +84,9 @@ _SAMPLE_WORDS = 150
 
 
 def latin_language(text: str) -> str | None:
-    """The language of a text in Latin letters when it is one of :data:`LATIN_LANGUAGES`
-    (None for English, any other language, or too few words to tell). A text whose first
+    """The language of a text in Latin (or Greek) letters when it is one of
+    :data:`WORD_LANGUAGES` (None for English, any other language, or too few words to tell).
+    A text whose first
     words are English stop words often enough is English (no detector run); any other is
     given to the language detector (py3langid, :func:`.extraction.language.detect`)."""
     from commentary_monitor.relevance.lexical import _STOP
@@ -89,7 +97,8 @@ def latin_language(text: str) -> str | None:
     from commentary_monitor.extraction.language import detect
 
     lang = detect(text[:2000])
-    return lang if lang in LATIN_LANGUAGES else None
+    lang = "nb" if lang in ("no", "nn") else lang     # Norwegian: CLDR's names are Bokmål's
+    return lang if lang in WORD_LANGUAGES else None
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +110,7 @@ def _cldr():
     from babel.languages import get_official_languages
 
     locales = {"ru": [Locale.parse("ru")], "zh": [Locale.parse("zh"), Locale.parse("zh_Hant")],
-               **{lang: [Locale.parse(lang)] for lang in LATIN_LANGUAGES}}
+               **{lang: [Locale.parse(lang)] for lang in WORD_LANGUAGES}}
     en = Locale.parse("en")
     out: dict[str, list[tuple[str, str]]] = {}
     for code, name in en.territories.items():
@@ -145,7 +154,7 @@ def _city_forms(word: str) -> list[tuple[str, str, str]]:
     if tz is None:
         return []
     out = []
-    for lang, names in (("ru", ("ru",)), ("zh", ("zh", "zh_Hant")), *((lg, (lg,)) for lg in LATIN_LANGUAGES)):
+    for lang, names in (("ru", ("ru",)), ("zh", ("zh", "zh_Hant")), *((lg, (lg,)) for lg in WORD_LANGUAGES)):
         for name in names:
             try:
                 out.append((lang, get_timezone_location(tz, locale=Locale.parse(name), return_city=True), "city"))
@@ -311,7 +320,7 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
                     else:
                         forms.add(fn.russian_stem(f))
                 forms = {f for f in forms if f.isupper() and len(f) >= 2 or len(f) >= FOLD}
-            elif lang in LATIN_LANGUAGES:
+            elif lang in WORD_LANGUAGES:
                 # CLDR's one-word names (country, language, city), the side's English spellings
                 # ('China', 'Moscow': written alike or nearly) and its actors' names ('Putin', 'Xi')
                 forms.update(latin_form(f) for f, kind in mine if kind in ("country", "language", "city", "subdivision", "gone") and " " not in f)
@@ -386,7 +395,7 @@ def _names_ru(words: set[str], lower: set[str], names: tuple[str, ...]) -> bool:
 
 
 def _names(text: str, sides: ForeignSides, lang: str) -> tuple[bool, bool]:
-    if lang in LATIN_LANGUAGES:
+    if lang in WORD_LANGUAGES:
         words = _LATIN_WORD.findall(text)
         return _names_latin(words, sides.a), _names_latin(words, sides.b)
     if lang == "ru":
@@ -418,7 +427,7 @@ def foreign_mentions(passages: list[str], sides: ForeignSides, lang: str):
     return SideMentions(both, either, 0, (), s_both, s_either, 0, len(passages))
 
 
-FOREIGN_LEAD = {"ru": 200, "zh": 350, **{lang: 200 for lang in LATIN_LANGUAGES}}   # the opening: words, or characters of Chinese
+FOREIGN_LEAD = {"ru": 200, "zh": 350, **{lang: 200 for lang in WORD_LANGUAGES}}   # the opening: words, or characters of Chinese
 
 
 @lru_cache(maxsize=2)
@@ -446,7 +455,7 @@ def _countries(lang: str) -> tuple[tuple[str, tuple], ...]:
                 if len(name) >= 2:
                     forms.add(simplified(name))
                 continue
-            if lang in LATIN_LANGUAGES:     # a one-word name by its first letters, a longer one whole
+            if lang in WORD_LANGUAGES:     # a one-word name by its first letters, a longer one whole
                 words = _LATIN_WORD.findall(name)
                 if len(words) == 1 and len(words[0]) >= FOLD:
                     forms.add(("fold", latin_form(words[0])))
@@ -469,7 +478,7 @@ def _third_countries(sides: ForeignSides, lang: str):
     that side), indexed for :func:`foreign_third_party`: Chinese, [forms per country];
     Russian, (first stem -> [(country, stems)], initials -> country)."""
     def spelled(form) -> str:
-        if lang in LATIN_LANGUAGES:
+        if lang in WORD_LANGUAGES:
             return form[1].capitalize()
         return form if isinstance(form, str) else form[1] if not form[0] else " ".join(x.capitalize() for x in form)
 
@@ -477,7 +486,7 @@ def _third_countries(sides: ForeignSides, lang: str):
               if not any(any(_names(spelled(f), sides, lang)) for f in forms)]
     if lang == "zh":
         return [forms for _, forms in others]
-    if lang in LATIN_LANGUAGES:
+    if lang in WORD_LANGUAGES:
         folds: dict[str, list] = {}
         phrases: dict[str, str] = {}
         for code, forms in others:
@@ -507,7 +516,7 @@ def foreign_mention_counts(text: str, sides: ForeignSides, lang: str, limit: int
         other = max((sum(lead.count(f) for f in forms) for forms in _third_countries(sides, lang)), default=0)
         pair = sum(lead.count(f) for f in sides.pairs)
         return sum(lead.count(f) for f in sides.a) + pair, sum(lead.count(f) for f in sides.b) + pair, other
-    if lang in LATIN_LANGUAGES:
+    if lang in WORD_LANGUAGES:
         limit = limit or FOREIGN_LEAD[lang]
         lead = " ".join(text.split(maxsplit=limit)[:limit])
         folds, phrases = _third_countries(sides, lang)

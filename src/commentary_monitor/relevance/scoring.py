@@ -55,13 +55,13 @@ from commentary_monitor.relevance.foreign_names import country_of, country_phras
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, is_caseless, length_damping, name_mentions,
                                                   lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
-from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, ForeignSides, cjk_passages, foreign_mentions, latin_language,
+from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, MEANING_LANGUAGES, ForeignSides, cjk_passages, foreign_mentions, latin_language,
                                                        foreign_third_party_and_balance, script_of)
 from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v28"
+MODEL_NAME = "hybrid-v29"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -149,7 +149,7 @@ class ArticleView:
     lengths: list[int]
     vectors: np.ndarray | None = None
     script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
-    language: str | None = None     # a Latin-script article's language when it is not English (crosslingual.LATIN_LANGUAGES)
+    language: str | None = None     # a Latin- or Greek-script article's language when not English (crosslingual.WORD_LANGUAGES)
     _actors: Counter | None = None
     _head: str | None = None
     _names: Counter | None = None
@@ -502,7 +502,9 @@ class Scorer:
         if not names:
             feats = {k: 0.0 for k in BASE_FEATURES}
             feats["stage"] = "unreadable"
-            match = self._multilingual(i) if lang and not ref.get("pairs") else None
+            if lang:
+                feats["language"] = lang
+            match = self._multilingual(i) if lang in MEANING_LANGUAGES and not ref.get("pairs") else None
             if match is not None:
                 # a topic profile: its description's meaning, in a multilingual model
                 feats.update(multilingual=match.closeness(view.passages), stage="multilingual", language=lang)
@@ -610,7 +612,8 @@ class Scorer:
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
             + (f"; written in {feats['language']}: scored by whom it names, the sides' names in that language"
                if feats["stage"] == "crosslingual" else "")
-            + ("; written in a script this profile cannot read" if feats["stage"] == "unreadable" else "")
+            + ((f"; written in {feats['language']}, which this profile cannot read" if feats.get("language")
+                else "; written in a script this profile cannot read") if feats["stage"] == "unreadable" else "")
             + (f"; written in {feats['language']}: scored by its opening's closeness to the profile's description "
                f"in a multilingual model ({feats['multilingual']:.2f} of a seed passage's)"
                if feats["stage"] == "multilingual" else "")

@@ -430,7 +430,9 @@ class Scorer:
         per-passage lexical scores and matches, and the per-passage cosines (or None
         when the cheap stage decided)."""
         prof, ref = self.profiles[i], self.profiles[i].reference
-        if view.script != "latin" or view.language:
+        if view.script != "latin" or view.language and (ref.get("pairs") or view.language in MEANING_LANGUAGES):
+            # (a topic profile reads a language the multilingual model does not as English: its
+            # shared words and names, 'Stalin', 'memorial', are all it has)
             return self._foreign_features(view, i)
         lex, matched, d = self._evidence(view)[i]
         feats = {"lexical": float(lex.mean()) if lex.size else 0.0, "semantic": 0.0, "top": 0.0, "lead": 0.0,

@@ -77,7 +77,7 @@ def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     (ru, ru_m), (ru_other, _), (zh, _), (zh_other, _) = s.score_many(
         [("", RU_RELATION), ("", RU_OTHER), ("中俄能源合作", ZH_RELATION), ("中美贸易谈判", ZH_OTHER)])
     assert ru.relevant and zh.relevant and not ru_other.relevant and not zh_other.relevant
-    assert "written in ru" in ru.explanation and ru.features["stage"] == "crosslingual"
+    assert "written in Russian" in ru.explanation and ru.features["stage"] == "crosslingual"
     assert ru.article_passage.startswith("Россия и Китай")        # quoted as written
     # a profile with no sides reads it by its description's meaning (tests below): not this one
     assert not ru_m.relevant and ru_m.features["stage"] == "multilingual"
@@ -283,7 +283,7 @@ def test_articles_in_other_latin_script_languages_are_scored_as_russian_and_chin
     s = Scorer([sino, memory])
     (de, _), (de_other, _), (_, es_mem), (_, es_other) = s.score_many(
         [("", DE_RELATION), ("", DE_OTHER), ("", ES_MEMORY), ("", ES_OTHER)])
-    assert de.features["stage"] == "crosslingual" and de.features["language"] == "de" and "written in de" in de.explanation
+    assert de.features["stage"] == "crosslingual" and de.features["language"] == "de" and "written in German" in de.explanation
     assert de.relevant and not de_other.relevant and de_other.features["others"] > de.features["others"]
     assert es_mem.features["stage"] == "multilingual" and es_mem.relevant and not es_other.relevant
 

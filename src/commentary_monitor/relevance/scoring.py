@@ -98,6 +98,14 @@ CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, 
                "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
                "topic_lexical_top": -0.43, "topic_bias": -0.06,
                "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.59, "topic_meaning_bias": -1.66}
+@lru_cache(maxsize=64)
+def language_name(code: str) -> str:
+    """A language's English name from its code (CLDR): 'de' -> 'German'; the code when CLDR has none."""
+    from babel import Locale
+
+    return Locale.parse("en").languages.get(code, code)
+
+
 MUTED_SCORE_FACTOR = 0.05
 ACTOR_WORDS = 3000   # the words whose actors say whom an article is about (a book's first chapter)
 OTHER_ACTOR_NOTE = 0.5   # a third party named as often as the less-named side: the explanation says so
@@ -612,11 +620,11 @@ class Scorer:
                f"in the sentences naming both)" if feats.get("contrast", 0.0) >= COMPARISON_NOTE else "")
             + (f"; a third party is named as often as one of the sides or more ({feats['others']:.2f})"
                if feats.get("others", 0.0) >= OTHER_ACTOR_NOTE else "")
-            + (f"; written in {feats['language']}: scored by whom it names, the sides' names in that language"
+            + (f"; written in {language_name(feats['language'])}: scored by whom it names, the sides' names in that language"
                if feats["stage"] == "crosslingual" else "")
-            + ((f"; written in {feats['language']}, which this profile cannot read" if feats.get("language")
+            + ((f"; written in {language_name(feats['language'])}, which this profile cannot read" if feats.get("language")
                 else "; written in a script this profile cannot read") if feats["stage"] == "unreadable" else "")
-            + (f"; written in {feats['language']}: scored by its opening's closeness to the profile's description "
+            + (f"; written in {language_name(feats['language'])}: scored by its opening's closeness to the profile's description "
                f"in a multilingual model ({feats['multilingual']:.2f} of a seed passage's)"
                if feats["stage"] == "multilingual" else "")
             + (f"; its opening read for the description's meaning too, in a multilingual model "

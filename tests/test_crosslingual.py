@@ -3,7 +3,7 @@ import dataclasses
 
 import pytest
 
-from commentary_monitor.relevance.crosslingual import (WORD_LANGUAGES, ForeignSides, cjk_passages, foreign_mentions, foreign_sides,
+from commentary_monitor.relevance.crosslingual import (STRING_LANGUAGES, WORD_LANGUAGES, ForeignSides, cjk_passages, foreign_mentions, foreign_sides,
                                                       latin_language, script_of)
 from commentary_monitor.relevance.scoring import ArticleView, Scorer
 
@@ -32,7 +32,7 @@ ZH_OTHER = ("中美贸易谈判在华盛顿举行。美国宣布对中国商品�
 
 def test_scripts_and_chinese_passages():
     assert (script_of("Россия и Китай"), script_of("中俄关系"), script_of("China and Russia")) == ("cyrillic", "cjk", "latin")
-    assert script_of("中国とロシアの関係について") == "kana"      # Japanese is not read as Chinese
+    assert script_of("中国とロシアの関係について") == "kana"      # Japanese is not read as Chinese (but as Japanese)
     # an English text quoting a word in kana, or naming a Russian word, is still English
     assert script_of("The word “ロシア” (Russia) appears on the banner in Tokyo, and «Россия» in Moscow.") == "latin"
     assert script_of("Кремль заявил, что президент встретится с Си Цзиньпином (Xi Jinping) в Пекине.") == "cyrillic"
@@ -72,7 +72,7 @@ def test_the_sides_come_from_cldr_names_in_each_language():
 
 def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     sino, memory = shipped_profiles()
-    assert set(sino.reference["foreign_sides"]) == {"ru", "zh", *WORD_LANGUAGES}
+    assert set(sino.reference["foreign_sides"]) == {"ru", "zh", *WORD_LANGUAGES, *STRING_LANGUAGES}
     s = Scorer([sino, memory])
     (ru, ru_m), (ru_other, _), (zh, _), (zh_other, _) = s.score_many(
         [("", RU_RELATION), ("", RU_OTHER), ("中俄能源合作", ZH_RELATION), ("中美贸易谈判", ZH_OTHER)])
@@ -84,7 +84,8 @@ def test_russian_and_chinese_articles_are_scored_by_whom_they_name():
     # an article naming neither side is not about them, whatever its language
     (food, _), (ja, _) = s.score_many([("", "Лучшие рецепты борща и пельменей для всей семьи. " * 8),
                                        ("", "中国とロシアの首脳が会談した。" * 8)])
-    assert food.score < 0.05 and ja.features["stage"] == "unreadable"
+    assert food.score < 0.05
+    assert ja.features["stage"] == "crosslingual" and ja.features["language"] == "ja"    # Japanese: by its own names
 
 
 def test_eval_reports_each_language_of_a_mixed_labels_file(tmp_path):
@@ -305,6 +306,30 @@ def test_other_languages_written_in_words_are_read_by_the_sides_names_only():
     assert sv_memory.features["stage"] in ("lexical", "hybrid") and "language" not in sv_memory.features
     fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
     assert "ρωσια" in fs["el"].b and "venaj" in fs["fi"].b and "kiin" in fs["fi"].a
+
+
+KO_RELATION = ("중국과 러시아는 월요일 베이징에서 가스 공급에 관한 새로운 협정에 서명했다. 러시아 측은 중국에 더 많은 가스를 "
+               "공급하고 중국 구매자들은 위안화로 지불한다. 모스크바와 베이징은 에너지 협력을 확대하기를 원한다고 밝혔다. "
+               "양국 간 교역은 지난해 4분의 1 증가했다고 중국 세관이 밝혔다.")
+AR_RELATION = ("وقعت الصين وروسيا يوم الاثنين في بكين اتفاقا جديدا بشأن إمدادات الغاز. وسيزود الجانب الروسي الصين بمزيد "
+               "من الغاز، ويدفع المشترون الصينيون باليوان. وقالت موسكو وبكين إنهما تريدان توسيع التعاون في مجال الطاقة. "
+               "ونمت التجارة بين روسيا والصين بمقدار الربع العام الماضي.")
+JA_RELATION = ("中国とロシアは月曜日、北京でガス供給に関する新たな協定に署名した。ロシア側は中国にさらに多くのガスを供給し、"
+               "中国の買い手は人民元で支払う。モスクワと北京はエネルギー協力を拡大したいと述べた。両国間の貿易は昨年、"
+               "四分の一増えたと中国の税関当局が明らかにした。")
+
+
+def test_japanese_korean_and_arabic_articles_are_read_by_the_names_found_in_them():
+    """Japanese (no spaces), Korean and Arabic (particles and articles written onto a name:
+    '러시아의', 'والصين') are read by CLDR's names found as strings in the text, as Chinese ones
+    are; Arabic names without their article and ending ('الروسية', 'روسيا': 'روسي')."""
+    assert latin_language(KO_RELATION) == "ko" and latin_language(AR_RELATION) == "ar" and script_of(JA_RELATION) == "kana"
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
+    assert "러시아" in fs["ko"].b and "ロシア" in fs["ja"].b and "روسي" in fs["ar"].b and "صين" in fs["ar"].a
+    sino, memory = shipped_profiles()
+    scores = Scorer([sino, memory]).score_many([("", KO_RELATION), ("", AR_RELATION), ("", JA_RELATION)])
+    for (relation, _), lang in zip(scores, ("ko", "ar", "ja")):
+        assert relation.features["stage"] == "crosslingual" and relation.features["language"] == lang and relation.relevant
 
 
 def test_the_multilingual_model_is_kept_ready_for_the_next_process(tmp_path):

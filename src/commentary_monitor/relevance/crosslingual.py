@@ -1,8 +1,9 @@
 """A relationship profile's two sides in other languages, and where an article names them.
 
 A profile is built from English essays; an article in Russian or Chinese (or German, French,
-Spanish, Italian, Dutch, Polish, Portuguese, Turkish: :data:`LATIN_LANGUAGES`, and some twenty
-other languages written in words: :data:`NAMES_LANGUAGES`) shares few words with them. What travels across languages is *who* a relationship is between: the sides'
+Spanish, Italian, Dutch, Polish, Portuguese, Turkish: :data:`LATIN_LANGUAGES`; some twenty
+other languages written in words: :data:`NAMES_LANGUAGES`; Japanese, Korean, Arabic:
+:data:`STRING_LANGUAGES`) shares few words with them. What travels across languages is *who* a relationship is between: the sides'
 names, never from a hand-written list. Countries, their languages (as Russian adjectives)
 and time-zone cities come from the Unicode CLDR data that ``babel`` ships: a side whose
 English spellings include "China" and "Moscow" gets "Китай", "китайский", "中国" on one side
@@ -39,10 +40,13 @@ LATIN_LANGUAGES = ("de", "es", "fr", "it", "nl", "pl", "pt", "tr")
 NAMES_LANGUAGES = ("bs", "ca", "cs", "da", "el", "et", "fi", "hr", "hu", "id", "is", "lt", "lv", "ms", "nb", "ro", "sk",
                    "sl", "sq", "sv")
 WORD_LANGUAGES = LATIN_LANGUAGES + NAMES_LANGUAGES
-MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES      # those the multilingual model reads (.multilingual)
+# Languages whose names are found as strings inside the text, as Chinese ones are: Japanese
+# (no spaces), Korean and Arabic (particles and articles written onto the name: '러시아의', 'والصين')
+STRING_LANGUAGES = ("ja", "ko", "ar")
+MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES + STRING_LANGUAGES    # those the multilingual model reads
 LATIN_FOLD = 5
-LANGUAGES = ("ru", "zh") + WORD_LANGUAGES
-FOREIGN_LANGUAGE = {"cyrillic": "ru", "cjk": "zh"}     # the language a script's names are read in
+LANGUAGES = ("ru", "zh") + WORD_LANGUAGES + STRING_LANGUAGES
+FOREIGN_LANGUAGE = {"cyrillic": "ru", "cjk": "zh", "kana": "ja"}     # the language a script's names are read in
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
 _CYRILLIC_WORD = re.compile(r"[а-яёА-ЯЁ]+")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s*|\n+")
@@ -98,7 +102,7 @@ def latin_language(text: str) -> str | None:
 
     lang = detect(text[:2000])
     lang = "nb" if lang in ("no", "nn") else lang     # Norwegian: CLDR's names are Bokmål's
-    return lang if lang in WORD_LANGUAGES else None
+    return lang if lang in WORD_LANGUAGES or lang in ("ko", "ar") else None
 
 
 @lru_cache(maxsize=1)
@@ -110,7 +114,7 @@ def _cldr():
     from babel.languages import get_official_languages
 
     locales = {"ru": [Locale.parse("ru")], "zh": [Locale.parse("zh"), Locale.parse("zh_Hant")],
-               **{lang: [Locale.parse(lang)] for lang in WORD_LANGUAGES}}
+               **{lang: [Locale.parse(lang)] for lang in WORD_LANGUAGES + STRING_LANGUAGES}}
     en = Locale.parse("en")
     out: dict[str, list[tuple[str, str]]] = {}
     for code, name in en.territories.items():
@@ -154,7 +158,7 @@ def _city_forms(word: str) -> list[tuple[str, str, str]]:
     if tz is None:
         return []
     out = []
-    for lang, names in (("ru", ("ru",)), ("zh", ("zh", "zh_Hant")), *((lg, (lg,)) for lg in WORD_LANGUAGES)):
+    for lang, names in (("ru", ("ru",)), ("zh", ("zh", "zh_Hant")), *((lg, (lg,)) for lg in WORD_LANGUAGES + STRING_LANGUAGES)):
         for name in names:
             try:
                 out.append((lang, get_timezone_location(tz, locale=Locale.parse(name), return_city=True), "city"))
@@ -326,6 +330,9 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
                 forms.update(latin_form(f) for f, kind in mine if kind in ("country", "language", "city", "subdivision", "gone") and " " not in f)
                 forms.update(latin_form(w) for w in (*words, *placed[i]) if " " not in w)
                 forms.discard("")
+            elif lang in STRING_LANGUAGES:     # CLDR's names, as strings ('ロシア', '러시아', 'روسي')
+                forms.update(string_form(f, lang) for f, kind in mine if kind in ("country", "language", "city", "subdivision", "gone"))
+                forms = {f for f in forms if len(f) >= 2}
             else:
                 for f, kind in mine:
                     f = fn.simplified(f)
@@ -349,6 +356,19 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
     if placed[0] or placed[1]:
         out["en"] = ForeignSides(tuple(sorted(placed[0])), tuple(sorted(placed[1])))
     return out
+
+
+def string_form(name: str, lang: str) -> str:
+    """A name as a string to find in a text in ``lang`` (:data:`STRING_LANGUAGES`, Chinese):
+    Chinese in Simplified characters; Arabic without its article and its ending, so that
+    'روسيا' (Russia) and 'الروسية' (Russian) are both 'روسي', found in 'والروسي', 'لروسيا'."""
+    if lang == "zh":
+        return simplified(name)
+    if lang == "ar":
+        name = name[2:] if name.startswith("ال") and len(name) > 4 else name
+        if name.endswith(("ا", "ة")) and len(name) >= 4:
+            name = name[:-1]
+    return name
 
 
 def plain(word: str) -> str:
@@ -427,7 +447,8 @@ def foreign_mentions(passages: list[str], sides: ForeignSides, lang: str):
     return SideMentions(both, either, 0, (), s_both, s_either, 0, len(passages))
 
 
-FOREIGN_LEAD = {"ru": 200, "zh": 350, **{lang: 200 for lang in WORD_LANGUAGES}}   # the opening: words, or characters of Chinese
+FOREIGN_LEAD = {"ru": 200, "zh": 350, "ja": 350, "ko": 600, "ar": 800,     # the opening: words, or characters
+                **{lang: 200 for lang in WORD_LANGUAGES}}
 
 
 @lru_cache(maxsize=2)
@@ -451,9 +472,9 @@ def _countries(lang: str) -> tuple[tuple[str, tuple], ...]:
         forms: set = set()
         for name in names:
             name = re.sub(r"\s*\(.*?\)", "", name).strip()
-            if lang == "zh":
+            if lang == "zh" or lang in STRING_LANGUAGES:
                 if len(name) >= 2:
-                    forms.add(simplified(name))
+                    forms.add(string_form(name, lang))
                 continue
             if lang in WORD_LANGUAGES:     # a one-word name by its first letters, a longer one whole
                 words = _LATIN_WORD.findall(name)
@@ -484,7 +505,7 @@ def _third_countries(sides: ForeignSides, lang: str):
 
     others = [(code, forms) for code, forms in _countries(lang)
               if not any(any(_names(spelled(f), sides, lang)) for f in forms)]
-    if lang == "zh":
+    if lang == "zh" or lang in STRING_LANGUAGES:
         return [forms for _, forms in others]
     if lang in WORD_LANGUAGES:
         folds: dict[str, list] = {}
@@ -511,8 +532,9 @@ def foreign_mention_counts(text: str, sides: ForeignSides, lang: str, limit: int
     """How often an article in ``lang`` names each side, and the third country it names
     most (its count), in its first ``limit`` words or characters (:data:`FOREIGN_LEAD` by
     default). The countries come from CLDR and ISO 3166, never from a list."""
-    if lang == "zh":
-        lead = simplified(text[:limit or FOREIGN_LEAD["zh"]])
+    if lang == "zh" or lang in STRING_LANGUAGES:
+        lead = text[:limit or FOREIGN_LEAD[lang]]
+        lead = simplified(lead) if lang == "zh" else lead
         other = max((sum(lead.count(f) for f in forms) for forms in _third_countries(sides, lang)), default=0)
         pair = sum(lead.count(f) for f in sides.pairs)
         return sum(lead.count(f) for f in sides.a) + pair, sum(lead.count(f) for f in sides.b) + pair, other

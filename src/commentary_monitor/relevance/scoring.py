@@ -61,7 +61,7 @@ from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PAS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v29"
+MODEL_NAME = "hybrid-v30"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -157,7 +157,7 @@ class ArticleView:
     lengths: list[int]
     vectors: np.ndarray | None = None
     script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
-    language: str | None = None     # a Latin- or Greek-script article's language when not English (crosslingual.WORD_LANGUAGES)
+    language: str | None = None     # the language of an article in letters the script does not tell: not English (crosslingual.latin_language)
     _actors: Counter | None = None
     _head: str | None = None
     _names: Counter | None = None
@@ -203,7 +203,7 @@ class ArticleView:
             names = lowercased_names(f"{title}\n{text}", vocabulary.side_names)
             if names:     # a side's name written in lower case on purpose ('russia'): still the side's
                 text, title = recased(text, names), recased(title, names)
-        if script == "cjk":
+        if script in ("cjk", "kana"):     # Chinese and Japanese: no spaces to count words by
             passages = cjk_passages(text) or [title or ""]
         else:
             # Runs of sentences, 80-160 words, across paragraph breaks: an extracted page has one

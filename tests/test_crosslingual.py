@@ -306,6 +306,10 @@ def test_other_languages_written_in_words_are_read_by_the_sides_names_only():
     assert sv_memory.features["stage"] in ("lexical", "hybrid") and "language" not in sv_memory.features
     fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
     assert "ρωσια" in fs["el"].b and "venaj" in fs["fi"].b and "kiin" in fs["fi"].a
+    # a name of several words, whole: Vietnamese 'Trung Quốc' (China), and 'Nga' (Russia) as a word
+    assert "trung quoc" in fs["vi"].a and "nga" in fs["vi"].b
+    assert foreign_mentions(["Trung Quốc và Nga đã ký một thỏa thuận mới về khí đốt.", "Trung thu vui vẻ."],
+                            fs["vi"], "vi").both == 1
 
 
 KO_RELATION = ("중국과 러시아는 월요일 베이징에서 가스 공급에 관한 새로운 협정에 서명했다. 러시아 측은 중국에 더 많은 가스를 "

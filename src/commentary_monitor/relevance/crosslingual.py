@@ -38,7 +38,7 @@ LATIN_LANGUAGES = ("de", "es", "fr", "it", "nl", "pl", "pt", "tr")
 # the multilingual model does not read them, so a profile without sides cannot. (Not Tagalog:
 # Philippine English quotes it, and an English page must not be taken for one.)
 NAMES_LANGUAGES = ("bs", "ca", "cs", "da", "el", "et", "fi", "hr", "hu", "id", "is", "lt", "lv", "ms", "nb", "ro", "sk",
-                   "sl", "sq", "sv")
+                   "sl", "sq", "sv", "vi")
 WORD_LANGUAGES = LATIN_LANGUAGES + NAMES_LANGUAGES
 # Languages whose names are found as strings inside the text, as Chinese ones are: Japanese
 # (no spaces), Korean and Arabic (particles and articles written onto the name: '러시아의', 'والصين')
@@ -328,6 +328,9 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
                 # CLDR's one-word names (country, language, city), the side's English spellings
                 # ('China', 'Moscow': written alike or nearly) and its actors' names ('Putin', 'Xi')
                 forms.update(latin_form(f) for f, kind in mine if kind in ("country", "language", "city", "subdivision", "gone") and " " not in f)
+                # a country's name of several words, whole (Vietnamese 'Trung Quốc'; not 'Chinese' language names)
+                forms.update(" ".join(plain(w) for w in _LATIN_WORD.findall(f)) for f, kind in mine
+                             if kind in ("country", "language") and " " in f and len(_LATIN_WORD.findall(f)) <= 3)
                 forms.update(latin_form(w) for w in (*words, *placed[i]) if " " not in w)
                 forms.discard("")
             elif lang in STRING_LANGUAGES:     # CLDR's names, as strings ('ロシア', '러시아', 'روسي')
@@ -386,20 +389,30 @@ def latin_form(name: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _latin_index(names: tuple[str, ...]) -> tuple[frozenset, frozenset, frozenset]:
+def _latin_index(names: tuple[str, ...]) -> tuple[frozenset, frozenset, frozenset, tuple[str, ...]]:
     """One side's names in a Latin-script language: those of :data:`LATIN_FOLD` letters and
-    of four (matched as a word's start), and shorter ones (matched as a capitalised word)."""
-    return (frozenset(n for n in names if len(n) == LATIN_FOLD), frozenset(n for n in names if len(n) == FOLD),
-            frozenset(n for n in names if len(n) < FOLD))
+    of four (matched as a word's start), shorter ones (matched as a capitalised word), and
+    names of several words (matched whole: Vietnamese 'trung quoc')."""
+    words = [n for n in names if " " not in n]
+    return (frozenset(n for n in words if len(n) == LATIN_FOLD), frozenset(n for n in words if len(n) == FOLD),
+            frozenset(n for n in words if len(n) < FOLD), tuple(n for n in names if " " in n))
+
+
+def _phrase_count(words: list[str], phrases: tuple[str, ...]) -> int:
+    """How often the words, in a row, say one of the ``phrases`` (plain, words joined by a space)."""
+    if not phrases:
+        return 0
+    joined = f" {' '.join(plain(w) for w in words)} "
+    return sum(joined.count(f" {p} ") for p in phrases)
 
 
 def _names_latin(words: list[str], names: tuple[str, ...]) -> bool:
-    five, four, short = _latin_index(names)
+    five, four, short, phrases = _latin_index(names)
     for w in words:
         p = plain(w)
         if p[:LATIN_FOLD] in five or p[:FOLD] in four or (short and p in short and w[0].isupper()):
             return True
-    return False
+    return _phrase_count(words, phrases) > 0
 
 
 @lru_cache(maxsize=64)
@@ -544,7 +557,10 @@ def foreign_mention_counts(text: str, sides: ForeignSides, lang: str, limit: int
         folds, phrases = _third_countries(sides, lang)
         counts: dict[str, int] = {}
         na = nb = 0
-        for w in _LATIN_WORD.findall(lead):
+        lead_words = _LATIN_WORD.findall(lead)
+        na += _phrase_count(lead_words, _latin_index(sides.a)[3])
+        nb += _phrase_count(lead_words, _latin_index(sides.b)[3])
+        for w in lead_words:
             na += _names_latin([w], sides.a)
             nb += _names_latin([w], sides.b)
             if w[0].isupper():

@@ -89,13 +89,13 @@ def main(shared: str) -> int:
         passes.append(per)
     first = passes[0]
     per = [statistics.median(x) for x in zip(*passes)]
-    # articles read in another language than English (Russian, Chinese, the Latin-script ones)
-    foreign = [i for i, row in enumerate(scorer.score_many(texts)) if any("language" in s.features for s in row)]
-    english = [x for i, x in enumerate(per) if i not in set(foreign)]
+    # the articles read in another language than English, and the English ones
+    foreign = {i for i, row in enumerate(scorer.score_many(texts)) if any("language" in s.features for s in row)}
+    english = [x for i, x in enumerate(per) if i not in foreign]
+    other = [x for i, x in enumerate(per) if i in foreign] or [0.0]
     stages = [s.features["stage"] for row in scorer.score_many(texts) for s in row]
     both_cheap = sum(all(s.features["stage"] == "lexical" for s in row) for row in scorer.score_many(texts))
     meaning = sum(any("meaning" in s.features for s in row) for row in scorer.score_many(texts))
-    unsorted = list(per)
     per.sort()
     print(f"articles: {len(texts)} ({len(pages)} real pages, extracted, + dev articles); profiles: {len(profiles)}")
     print(f"extraction (trafilatura, for scale): mean {statistics.mean(extract_ms):.1f} ms/page, median {statistics.median(extract_ms):.1f}")
@@ -104,7 +104,7 @@ def main(shared: str) -> int:
     print(f"scoring against all profiles, median of 3 passes: mean {statistics.mean(per):.2f} ms/article, "
           f"median {statistics.median(per):.2f}, p95 {per[int(0.95 * (len(per) - 1))]:.2f}")
     print(f"of which in English: {len(english)} articles, mean {statistics.mean(english):.2f} ms/article; in another "
-          f"language: {len(foreign)}, mean {statistics.mean([per_i for i, per_i in enumerate(unsorted) if i in set(foreign)] or [0]):.2f}")
+          f"language: {len(foreign)}, mean {statistics.mean(other):.2f}")
     print(f"read for a topic profile's description's meaning too (multilingual encoder, English articles at or "
           f"above the gate): {meaning} of {len(texts)} articles")
     print(f"decided by the cheap lexical stage: {stages.count('lexical')} of {len(stages)} (article, profile) pairs; "

@@ -88,11 +88,11 @@ _SAMPLE_WORDS = 150
 
 
 def latin_language(text: str) -> str | None:
-    """The language of a text in Latin (or Greek) letters when it is one of
-    :data:`WORD_LANGUAGES` (None for English, any other language, or too few words to tell).
-    A text whose first
-    words are English stop words often enough is English (no detector run); any other is
-    given to the language detector (py3langid, :func:`.extraction.language.detect`)."""
+    """The language of a text the script does not tell (Latin, Greek, Hangul or Arabic
+    letters) when it is one of :data:`WORD_LANGUAGES` or :data:`STRING_LANGUAGES` (None for
+    English, any other language, or too few words to tell). A text whose first words are
+    English stop words often enough is English (no detector run); any other is given to the
+    language detector (py3langid, :func:`.extraction.language.detect`)."""
     from commentary_monitor.relevance.lexical import _STOP
 
     words = [w.lower() for w in _LATIN_WORD.findall(text[:1500])[:_SAMPLE_WORDS]]
@@ -102,7 +102,7 @@ def latin_language(text: str) -> str | None:
 
     lang = detect(text[:2000])
     lang = "nb" if lang in ("no", "nn") else lang     # Norwegian: CLDR's names are Bokmål's
-    return lang if lang in WORD_LANGUAGES or lang in ("ko", "ar") else None
+    return lang if lang in WORD_LANGUAGES or lang in STRING_LANGUAGES else None
 
 
 @lru_cache(maxsize=1)

@@ -98,6 +98,8 @@ CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, 
                "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
                "topic_lexical_top": -0.43, "topic_bias": -0.06,
                "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.59, "topic_meaning_bias": -1.66}
+
+
 @lru_cache(maxsize=64)
 def language_name(code: str) -> str:
     """A language's English name from its code (CLDR): 'de' -> 'German'; the code when CLDR has none."""

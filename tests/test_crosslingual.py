@@ -312,6 +312,33 @@ def test_other_languages_written_in_words_are_read_by_the_sides_names_only():
                             fs["vi"], "vi").both == 1
 
 
+CS_RELATION = ("Ruský prezident Vladimir Putin přijal v Kremlu čínského prezidenta. Za posledních deset let se obchodní "
+               "obrat mezi Ruskem a Čínou více než zdvojnásobil. Moskva chce do Číny dodávat více plynu a čínské banky "
+               "platí v jüanech. Podle Kremlu jsou vztahy s Čínou na nejvyšší úrovni v historii obou zemí a obě strany "
+               "chtějí rozšířit spolupráci v energetice i v dopravě.")
+
+
+def test_a_slavic_language_declines_a_sides_short_name_and_makes_its_adjective():
+    """Czech, Slovak, Croatian and the other DECLINING_LANGUAGES decline a short name by its
+    last vowel (Čína: 'Číny', 'Čínou'; Kina: 'Kine', 'Kinom') and make its adjective of the
+    stem ('čínský'): these name the side too, capitalised for the declined forms. A language
+    that does not decline so (Swedish 'Kina', 'Kinas') keeps the plain rule; a common word with
+    the stem in lower case ('činí', does) names no one."""
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
+    assert "cina" in fs["cs"].a and "kina" in fs["hr"].a
+    for sentence, lang in (("Moskva a Čínou podepsaly dohodu.", "cs"), ("Rusko dodává plyn do Číny.", "cs"),
+                           ("Ruský a čínský prezident jednali.", "cs"), ("Rusija i Kinom potpisale sporazum.", "hr"),
+                           ("Rusko a Číne podpísali zmluvu.", "sk")):
+        assert foreign_mentions([sentence], fs[lang], lang).both == 1, sentence
+    assert foreign_mentions(["Rusko to činí kvůli sankcím."], fs["cs"], "cs").both == 0
+    assert foreign_mentions(["Ryssland och Kiny."], fs["sv"], "sv").both == 0     # Swedish does not decline so
+    assert latin_language(CS_RELATION) == "cs"
+    sino, memory = shipped_profiles()
+    (cs, _), = Scorer([sino, memory]).score_many([("", CS_RELATION)])
+    assert cs.features["stage"] == "crosslingual" and cs.features["language"] == "cs" and cs.relevant
+    assert cs.features["sides_named"] == [1, 1] and cs.features["close"] >= 0.5     # 0 without the declined forms
+
+
 KO_RELATION = ("중국과 러시아는 월요일 베이징에서 가스 공급에 관한 새로운 협정에 서명했다. 러시아 측은 중국에 더 많은 가스를 "
                "공급하고 중국 구매자들은 위안화로 지불한다. 모스크바와 베이징은 에너지 협력을 확대하기를 원한다고 밝혔다. "
                "양국 간 교역은 지난해 4분의 1 증가했다고 중국 세관이 밝혔다.")

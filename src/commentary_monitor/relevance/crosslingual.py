@@ -40,6 +40,11 @@ LATIN_LANGUAGES = ("de", "es", "fr", "it", "nl", "pl", "pt", "tr")
 NAMES_LANGUAGES = ("bs", "ca", "cs", "da", "el", "et", "fi", "hr", "hu", "id", "is", "lt", "lv", "ms", "nb", "ro", "sk",
                    "sl", "sq", "sv", "vi")
 WORD_LANGUAGES = LATIN_LANGUAGES + NAMES_LANGUAGES
+# Those among them that decline a name by its last vowel (Czech 'Čína', 'Číny', 'Číně', 'Čínou';
+# Croatian 'Kina', 'Kine', 'Kinom'), and make its adjective of the stem and '-sk-' ('čínský'):
+# Slavic languages in Latin letters (Serbian's is taken for Bosnian) and the Baltic ones
+DECLINING_LANGUAGES = ("bs", "cs", "hr", "lt", "lv", "sk", "sl")
+_VOWELS = "aeiouy"
 # Languages whose names are found as strings inside the text, as Chinese ones are: Japanese
 # (no spaces), Korean and Arabic (particles and articles written onto the name: '러시아의', 'والصين')
 STRING_LANGUAGES = ("ja", "ko", "ar")
@@ -390,13 +395,28 @@ def latin_form(name: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _latin_index(names: tuple[str, ...]) -> tuple[frozenset, frozenset, frozenset, tuple[str, ...]]:
+def _latin_index(names: tuple[str, ...]) -> tuple[frozenset, frozenset, frozenset, tuple[str, ...], frozenset]:
     """One side's names in a Latin-script language: those of :data:`LATIN_FOLD` letters and
-    of four (matched as a word's start), shorter ones (matched as a capitalised word), and
-    names of several words (matched whole: Vietnamese 'trung quoc')."""
+    of four (matched as a word's start), shorter ones (matched as a capitalised word), names
+    of several words (matched whole: Vietnamese 'trung quoc'), and the stems of the names of
+    four letters that end in a vowel ('cina' -> 'cin'), which :data:`DECLINING_LANGUAGES`
+    decline."""
     words = [n for n in names if " " not in n]
     return (frozenset(n for n in words if len(n) == LATIN_FOLD), frozenset(n for n in words if len(n) == FOLD),
-            frozenset(n for n in words if len(n) < FOLD), tuple(n for n in names if " " in n))
+            frozenset(n for n in words if len(n) < FOLD), tuple(n for n in names if " " in n),
+            frozenset(n[:FOLD - 1] for n in words if len(n) == FOLD and n[-1] in _VOWELS))
+
+
+def _declined(w: str, p: str, stems: frozenset) -> bool:
+    """Whether a word (``p``: its plain form) is a declined form of a name whose stem is in
+    ``stems``: capitalised, the stem, a vowel and at most one more letter of an ending ('Číny',
+    'Číně', 'Čínou', 'Kinom'), or, in any case, the stem's adjective ('čínský': 'cinsk')."""
+    stem = p[:FOLD - 1]
+    if stem not in stems:
+        return False
+    if p[FOLD - 1:FOLD + 1] == "sk":
+        return True
+    return w[0].isupper() and len(p) in (FOLD, FOLD + 1) and p[FOLD - 1] in _VOWELS and (len(p) == FOLD or p[FOLD] in "umj")
 
 
 def _phrase_count(words: list[str], phrases: tuple[str, ...]) -> int:
@@ -407,11 +427,13 @@ def _phrase_count(words: list[str], phrases: tuple[str, ...]) -> int:
     return sum(joined.count(f" {p} ") for p in phrases)
 
 
-def _names_latin(words: list[str], names: tuple[str, ...]) -> bool:
-    five, four, short, phrases = _latin_index(names)
+def _names_latin(words: list[str], names: tuple[str, ...], declines: bool = False) -> bool:
+    five, four, short, phrases, stems = _latin_index(names)
+    stems = stems if declines else None
     for w in words:
         p = plain(w)
-        if p[:LATIN_FOLD] in five or p[:FOLD] in four or (short and p in short and w[0].isupper()):
+        if p[:LATIN_FOLD] in five or p[:FOLD] in four or (short and p in short and w[0].isupper()) or \
+                (stems and _declined(w, p, stems)):
             return True
     return _phrase_count(words, phrases) > 0
 
@@ -431,7 +453,8 @@ def _names_ru(words: set[str], lower: set[str], names: tuple[str, ...]) -> bool:
 def _names(text: str, sides: ForeignSides, lang: str) -> tuple[bool, bool]:
     if lang in WORD_LANGUAGES:
         words = _LATIN_WORD.findall(text)
-        return _names_latin(words, sides.a), _names_latin(words, sides.b)
+        declines = lang in DECLINING_LANGUAGES
+        return _names_latin(words, sides.a, declines), _names_latin(words, sides.b, declines)
     if lang == "ru":
         words = set(_CYRILLIC_WORD.findall(text))
         lower = {w.lower() for w in words}
@@ -561,9 +584,10 @@ def foreign_mention_counts(text: str, sides: ForeignSides, lang: str, limit: int
         lead_words = _LATIN_WORD.findall(lead)
         na += _phrase_count(lead_words, _latin_index(sides.a)[3])
         nb += _phrase_count(lead_words, _latin_index(sides.b)[3])
+        declines = lang in DECLINING_LANGUAGES
         for w in lead_words:
-            na += _names_latin([w], sides.a)
-            nb += _names_latin([w], sides.b)
+            na += _names_latin([w], sides.a, declines)
+            nb += _names_latin([w], sides.b, declines)
             if w[0].isupper():
                 for code in folds.get(latin_form(w), ()):
                     counts[code] = counts.get(code, 0) + 1

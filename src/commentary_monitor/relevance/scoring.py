@@ -61,7 +61,7 @@ from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PAS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v33"
+MODEL_NAME = "hybrid-v32"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -90,14 +90,14 @@ MEANING_GATE = (0.2, 0.9)    # a topic profile's English article with a probabil
 #     MEANING_GATE, z += topic_meaning * its opening's closeness to the description in that
 #     model + topic_meaning_bias, fitted beside the rest on rpE-rpN and the dev set
 #     (bench/topic_meaning.py).
-CALIBRATION = {"lexical": -0.44, "semantic": -2.25, "top": -1.65, "lead": 0.60, "description": 1.10,
-               "description_lexical": 0.39, "description_top": -0.03, "lexical_top": 1.14, "bias": -0.63,
-               "relation": -0.22, "others": -3.42, "pairs": -1.06, "dyad": 0.50, "joint": 1.04, "close": 2.34,
-               "contrast": -0.91, "reach": 0.60, "reach_both": 1.55, "linked": 2.10, "balance": 1.52,
-               "topic_lexical": -0.58, "topic_semantic": 0.99, "topic_top": 2.37, "topic_lead": -0.69,
-               "topic_description": 1.02, "topic_description_lexical": 1.32, "topic_description_top": 1.77,
-               "topic_lexical_top": -0.67, "topic_bias": -1.65, "multilingual": 6.02,
-               "multilingual_bias": -6.84, "topic_meaning": 1.81, "topic_meaning_bias": -1.67}
+CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, "description": 0.37,
+               "description_lexical": 0.66, "description_top": -0.35, "lexical_top": 1.04, "bias": -0.92,
+               "relation": -0.46, "others": -2.76, "pairs": 0.16, "dyad": 0.60, "joint": 0.65, "close": 2.15,
+               "contrast": -0.86, "reach": 0.98, "reach_both": 1.47, "linked": 1.87, "balance": 1.46,
+               "topic_lexical": -0.03, "topic_semantic": 0.56, "topic_top": 0.79, "topic_lead": -0.15,
+               "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
+               "topic_lexical_top": -0.43, "topic_bias": -0.06,
+               "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.59, "topic_meaning_bias": -1.66}
 
 
 @lru_cache(maxsize=64)

@@ -116,6 +116,20 @@ def with_vectors(rows, variants, texts: Path, vectors: Path):
     return out
 
 
+def multilingual_rows(F) -> tuple[np.ndarray, np.ndarray]:
+    """Which of a topic profile's rows the scorer reads in the multilingual model (an article
+    in another language it reads: stage "multilingual"), and the log-odds it gives them there
+    (``scoring.CALIBRATION``'s ``multilingual`` weights, fitted on English pages by
+    bench/multilingual_topic.py, not here). Their topical features are all zero: they are left
+    out of the fits below and scored as the scorer scores them, not as English articles with no
+    evidence."""
+    from commentary_monitor.relevance.scoring import CALIBRATION
+
+    ml = np.array([f.get("stage") == "multilingual" for f in F])
+    z = np.array([CALIBRATION["multilingual"] * f.get("multilingual", 0.0) + CALIBRATION["multilingual_bias"] for f in F])
+    return ml, z
+
+
 def fit(X, g, C):
     mid = g == 1
     Xa = np.concatenate([X, X[mid]])
@@ -198,6 +212,7 @@ def main():
     # the pooled fit makes them
     topic_keys = [k for k in keys if not variants[k][0][:, COLS.index("relation")].any()] if args.topic else []
     base_cols = list(range(len(BASE_FEATURES)))
+    ml = {k: multilingual_rows(variants[k][1]) for k in topic_keys}
 
     def fit_both(mask):
         shared = [k for k in keys if k not in topic_keys]    # the relationship profiles' rows
@@ -205,9 +220,10 @@ def main():
                 np.concatenate([grades[k][mask] for k in shared]), args.C)
         corr = None
         if topic_keys:
-            Xt = np.concatenate([variants[k][0][mask] for k in topic_keys])
+            Xt = np.concatenate([variants[k][0][mask & ~ml[k][0]] for k in topic_keys])
             off = m.decision_function(Xt[:, cols])
-            corr = fit_offset(Xt[:, base_cols], np.concatenate([grades[k][mask] for k in topic_keys]), off, args.C_topic)
+            corr = fit_offset(Xt[:, base_cols], np.concatenate([grades[k][mask & ~ml[k][0]] for k in topic_keys]), off,
+                              args.C_topic)
         return m, corr
 
     def predict(m, corr, k, mask):
@@ -215,6 +231,7 @@ def main():
         z = m.decision_function(X[:, cols])
         if corr is not None and k in topic_keys:
             z = z + X[:, base_cols] @ corr[0] + corr[1]
+            z = np.where(ml[k][0][mask], ml[k][1][mask], z)
         return 1.0 / (1.0 + np.exp(-z))
 
     for f in range(5):

@@ -95,26 +95,31 @@ def main() -> None:
     folds = np.full(len(rows), -1)
     folds[~test] = group_folds([o for j, (_, _, o) in enumerate(rows) if not test[j]], 5, args.fold_seed)
     base_cols = list(range(len(C.BASE_FEATURES)))
+    # articles the scorer reads in the multilingual model (other languages): its own log-odds,
+    # out of every fit here, and never within the gate (see calibrate.multilingual_rows)
+    ml = {k: C.multilingual_rows(variants[k][1]) for k in topic}
 
     def base_fit(mask):
         m = C.fit(np.concatenate([variants[k][0][mask] for k in shared]), np.concatenate([grades[k][mask] for k in shared]), 1.0)
-        Xt = np.concatenate([variants[k][0][mask] for k in topic])
-        corr = C.fit_offset(Xt[:, base_cols], np.concatenate([grades[k][mask] for k in topic]), m.decision_function(Xt), 1.0)
-        return lambda k, mk: m.decision_function(variants[k][0][mk]) + variants[k][0][mk][:, base_cols] @ corr[0] + corr[1]
+        Xt = np.concatenate([variants[k][0][mask & ~ml[k][0]] for k in topic])
+        corr = C.fit_offset(Xt[:, base_cols], np.concatenate([grades[k][mask & ~ml[k][0]] for k in topic]),
+                            m.decision_function(Xt), 1.0)
+        return lambda k, mk: np.where(ml[k][0][mk], ml[k][1][mk], m.decision_function(variants[k][0][mk])
+                                      + variants[k][0][mk][:, base_cols] @ corr[0] + corr[1])
 
     def stage_fit(z_of, mask):
         Z, U, G = [], [], []
         for k in topic:
             z = z_of(k, mask)
             p = 1 / (1 + np.exp(-z))
-            gate = (p >= args.gate) & (p < args.gate_high)
+            gate = (p >= args.gate) & (p < args.gate_high) & ~ml[k][0][mask]
             Z.append(z[gate]), U.append(closeness[k][mask][gate]), G.append(grades[k][mask][gate])
         w, b = C.fit_offset(np.concatenate(U)[:, None], np.concatenate(G), np.concatenate(Z), 1.0)
         return float(w[0]), float(b)
 
-    def with_stage(z, u, wb):
+    def with_stage(z, u, wb, foreign):
         p = 1 / (1 + np.exp(-z))
-        gate = (p >= args.gate) & (p < args.gate_high)
+        gate = (p >= args.gate) & (p < args.gate_high) & ~foreign
         return p, 1 / (1 + np.exp(-(z + gate * (wb[0] * u + wb[1])))), gate
 
     p0 = {k: np.zeros(len(rows)) for k in topic}
@@ -127,7 +132,7 @@ def main() -> None:
         z_of = base_fit(tr)
         wb = stage_fit(z_of, tr)
         for k in topic:
-            p0[k][te], p1[k][te], gated[k][te] = with_stage(z_of(k, te), closeness[k][te], wb)
+            p0[k][te], p1[k][te], gated[k][te] = with_stage(z_of(k, te), closeness[k][te], wb, ml[k][0][te])
     news = np.array([s == "news" for s, _, _ in rows])
     for k in topic:
         print(f"\n## {'/'.join(k)}: held out (outlets in five folds; the test batches by weights fitted without them)")
@@ -148,7 +153,7 @@ def main() -> None:
                     print(report(f"real, {b}, without", p0[k][sub], grades[k][sub], args.threshold))
                     print(report(f"real, {b}, with the stage", p1[k][sub], grades[k][sub], args.threshold))
     # the shipped weights: beside the shipped calibration's log-odds, every row but the test batches
-    shipped = {k: np.array([logit(f, CALIBRATION) for f in variants[k][1]]) for k in topic}
+    shipped = {k: np.where(ml[k][0], ml[k][1], np.array([logit(f, CALIBRATION) for f in variants[k][1]])) for k in topic}
     wb = stage_fit(lambda k, mk: shipped[k][mk], ~test)
     print(f"\nshipped: topic_meaning {wb[0]:.2f}, topic_meaning_bias {wb[1]:.2f} "
           f"(beside scoring.CALIBRATION's log-odds, {int((~test).sum())} articles, test batches left out)")

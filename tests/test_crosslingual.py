@@ -318,6 +318,35 @@ CS_RELATION = ("Ruský prezident Vladimir Putin přijal v Kremlu čínského pre
                "chtějí rozšířit spolupráci v energetice i v dopravě.")
 
 
+UK_RELATION = ("Президент Росії Володимир Путін прибув до Пекіна, де проведе переговори з лідером Китаю. Товарообіг між "
+               "Росією та Китаєм минулого року зріс на чверть. Москва хоче постачати до Китаю більше газу, а китайські "
+               "банки дедалі частіше відмовляються працювати з російськими клієнтами. Аналітики зазначають, що Росія "
+               "стає дедалі залежнішою від Китаю.")
+RU_RELATION_PLAIN = ("Президент России Владимир Путин прибыл в Пекин на переговоры с лидером Китая. Товарооборот между "
+                     "Россией и Китаем в прошлом году вырос на четверть. Москва хочет поставлять в Китай больше газа.")
+
+
+def test_cyrillic_languages_other_than_russian_are_read_by_their_own_names():
+    """Ukrainian, Bulgarian, Serbian, Macedonian and Belarusian pages (told from Russian by the
+    language detector) are read by the sides' names in their language (CLDR's: 'Росія' ->
+    'росі', which 'Росії', 'Росією', 'російський' start with; 'Китай' declines as a name ending
+    in a vowel: 'Китаю', 'Китаєм'; Serbian 'Кина', 'Кине'), as the Latin-script ones are; a
+    Russian page stays Russian."""
+    from commentary_monitor.relevance.crosslingual import cyrillic_language
+
+    assert cyrillic_language(UK_RELATION) == "uk" and cyrillic_language(RU_RELATION_PLAIN) is None
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
+    assert "росі" in fs["uk"].b and "кита" in fs["uk"].a and "кина" in fs["sr"].a
+    assert foreign_mentions(["Трговина између Русије и Кине порасла је."], fs["sr"], "sr").both == 1
+    assert foreign_mentions(["Товарообіг між Росією та Китаєм зріс."], fs["uk"], "uk").both == 1
+    sino, memory = shipped_profiles()
+    (uk, uk_memory), (ru, _) = Scorer([sino, memory]).score_many([("", UK_RELATION), ("", RU_RELATION_PLAIN)])
+    assert uk.features["stage"] == "crosslingual" and uk.features["language"] == "uk" and uk.relevant
+    assert uk.features["close"] >= 0.75 and "written in Ukrainian" in uk.explanation
+    assert uk_memory.features["stage"] == "multilingual" and uk_memory.features["language"] == "uk"
+    assert ru.features["language"] == "ru" and ru.relevant
+
+
 def test_a_slavic_language_declines_a_sides_short_name_and_makes_its_adjective():
     """Czech, Slovak, Croatian and the other DECLINING_LANGUAGES decline a short name by its
     last vowel (Čína: 'Číny', 'Čínou'; Kina: 'Kine', 'Kinom') and make its adjective of the

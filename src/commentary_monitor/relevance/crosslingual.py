@@ -39,16 +39,22 @@ LATIN_LANGUAGES = ("de", "es", "fr", "it", "nl", "pl", "pt", "tr")
 # Philippine English quotes it, and an English page must not be taken for one.)
 NAMES_LANGUAGES = ("bs", "ca", "cs", "da", "el", "et", "fi", "hr", "hu", "id", "is", "lt", "lv", "ms", "nb", "ro", "sk",
                    "sl", "sq", "sv", "vi")
-WORD_LANGUAGES = LATIN_LANGUAGES + NAMES_LANGUAGES
+# Languages written in Cyrillic letters other than Russian, told from it by the language detector:
+# read by the sides' names in them ('Росія', 'Китай'; 'Русија', 'Кина'), as the languages above
+# are, and by the multilingual model for a profile without sides (which read them as Russian
+# before, and still reads them by what they share with it)
+CYRILLIC_LANGUAGES = ("be", "bg", "mk", "sr", "uk")
+WORD_LANGUAGES = LATIN_LANGUAGES + NAMES_LANGUAGES + CYRILLIC_LANGUAGES
 # Those among them that decline a name by its last vowel (Czech 'Čína', 'Číny', 'Číně', 'Čínou';
 # Croatian 'Kina', 'Kine', 'Kinom'), and make its adjective of the stem and '-sk-' ('čínský'):
 # Slavic languages in Latin letters (Serbian's is taken for Bosnian) and the Baltic ones
-DECLINING_LANGUAGES = ("bs", "cs", "hr", "lt", "lv", "sk", "sl")
-_VOWELS = "aeiouy"
+DECLINING_LANGUAGES = ("bs", "cs", "hr", "lt", "lv", "sk", "sl") + CYRILLIC_LANGUAGES
+_VOWELS = "aeiouyаеиіїоуыэюяєй"     # Latin and Cyrillic (a name ending in 'й' declines as one ending in a vowel: 'Китай', 'Китаю')
+_ENDINGS = "umjумјю"                 # the letter a declined form may add after the vowel ('Čínou', 'Kinom', 'Кином')
 # Languages whose names are found as strings inside the text, as Chinese ones are: Japanese
 # (no spaces), Korean and Arabic (particles and articles written onto the name: '러시아의', 'والصين')
 STRING_LANGUAGES = ("ja", "ko", "ar")
-MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES + STRING_LANGUAGES    # those the multilingual model reads
+MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES + STRING_LANGUAGES + CYRILLIC_LANGUAGES    # those the multilingual model reads
 LATIN_FOLD = 5
 LANGUAGES = ("ru", "zh") + WORD_LANGUAGES + STRING_LANGUAGES
 FOREIGN_LANGUAGE = {"cyrillic": "ru", "cjk": "zh", "kana": "ja"}     # the language a script's names are read in
@@ -108,6 +114,16 @@ def latin_language(text: str) -> str | None:
     lang = detect(text[:2000])
     lang = "nb" if lang in ("no", "nn") else lang     # Norwegian: CLDR's names are Bokmål's
     return lang if lang in WORD_LANGUAGES or lang in STRING_LANGUAGES else None
+
+
+def cyrillic_language(text: str) -> str | None:
+    """The language of a text in Cyrillic letters when it is one of :data:`CYRILLIC_LANGUAGES`
+    (the language detector, :func:`.extraction.language.detect`); None for Russian, any other
+    language, or a text the detector cannot tell."""
+    from commentary_monitor.extraction.language import detect
+
+    lang = detect(text[:2000])
+    return lang if lang in CYRILLIC_LANGUAGES else None
 
 
 @lru_cache(maxsize=1)
@@ -391,7 +407,7 @@ def latin_form(name: str) -> str:
     a name of that many letters ending in a vowel by the letters before it, which its
     declined forms keep ('Rosja' -> 'rosj': 'Rosji', 'Rosję'; 'Chiny' -> 'chin': 'Chin')."""
     p = plain(name)
-    return p[:FOLD] if len(p) == LATIN_FOLD and p[-1] in "aeiouy" else p[:LATIN_FOLD]
+    return p[:FOLD] if len(p) == LATIN_FOLD and p[-1] in _VOWELS else p[:LATIN_FOLD]
 
 
 @lru_cache(maxsize=64)
@@ -416,7 +432,7 @@ def _declined(w: str, p: str, stems: frozenset) -> bool:
         return False
     if p[FOLD - 1:FOLD + 1] == "sk":
         return True
-    return w[0].isupper() and len(p) in (FOLD, FOLD + 1) and p[FOLD - 1] in _VOWELS and (len(p) == FOLD or p[FOLD] in "umj")
+    return w[0].isupper() and len(p) in (FOLD, FOLD + 1) and p[FOLD - 1] in _VOWELS and (len(p) == FOLD or p[FOLD] in _ENDINGS)
 
 
 def _phrase_count(words: list[str], phrases: tuple[str, ...]) -> int:

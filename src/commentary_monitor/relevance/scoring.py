@@ -55,13 +55,14 @@ from commentary_monitor.relevance.foreign_names import country_of, country_phras
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, is_caseless, length_damping, name_mentions,
                                                   lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
-from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, MEANING_LANGUAGES, ForeignSides, cjk_passages, foreign_mentions, latin_language,
-                                                       foreign_third_party_and_balance, script_of)
+from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, MEANING_LANGUAGES, ForeignSides, cjk_passages,
+                                                       cyrillic_language, foreign_mentions, foreign_third_party_and_balance,
+                                                       latin_language, script_of)
 from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v32"
+MODEL_NAME = "hybrid-v34"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -196,7 +197,8 @@ class ArticleView:
         """The article's view; with a ``vocabulary`` (a scorer's), only its terms are counted."""
         text = text[:MAX_ARTICLE_CHARS]
         script = script_of(f"{title} {text[:2000]}")
-        language = latin_language(f"{title}\n{text}") if script == "latin" else None
+        language = latin_language(f"{title}\n{text}") if script == "latin" else \
+            cyrillic_language(f"{title}\n{text}") if script == "cyrillic" else None
         if script == "latin" and vocabulary is not None and vocabulary.names and is_caseless(text):
             names = vocabulary.names | english_name_words()
             text = recased(text, names)

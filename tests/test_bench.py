@@ -92,3 +92,23 @@ def test_the_fixed_cost_benchmark_times_the_temporary_api_alone_with_no_serve(tm
                           capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "temporary Prefect API: median" in proc.stdout and "serve's server reused" not in proc.stdout
+
+
+def test_the_calibration_bench_scores_other_language_articles_as_the_scorer_does():
+    """A topic profile's article in another language has no topical features (all zero): the
+    scorer reads it with the multilingual stage, so the held-out benches take that stage's
+    log-odds for it and leave it out of their fits, instead of scoring it as an English article
+    without evidence."""
+    import math
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import calibrate
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    from commentary_monitor.relevance.scoring import CALIBRATION
+
+    feats = [{"stage": "multilingual", "multilingual": 1.2}, {"stage": "hybrid", "semantic": 0.9}, {"stage": "lexical"}]
+    ml, z = calibrate.multilingual_rows(feats)
+    assert ml.tolist() == [True, False, False]
+    assert math.isclose(z[0], CALIBRATION["multilingual"] * 1.2 + CALIBRATION["multilingual_bias"])

@@ -345,6 +345,12 @@ def test_cyrillic_languages_other_than_russian_are_read_by_their_own_names():
     assert uk.features["close"] >= 0.75 and "written in Ukrainian" in uk.explanation
     assert uk_memory.features["stage"] == "multilingual" and uk_memory.features["language"] == "uk"
     assert ru.features["language"] == "ru" and ru.relevant
+    # a foreign name as Russian writes it, in the language's own letters: Putin, Beijing
+    assert "пекін" in fs["uk"].a and "пекин" in fs["sr"].a
+    fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")), (("putin",), ("stalin",)))
+    assert "путін" in fs["uk"].b and "пуцін" in fs["be"].b and "путин" in fs["bg"].b
+    assert not any(f.startswith("стал") for f in fs["bg"].b)     # 'Сталин' cut to 'стали' would name 'стали' (became)
+    assert foreign_mentions(["Путін прибув до Пекіна."], fs["uk"], "uk").both == 1
 
 
 def test_a_slavic_language_declines_a_sides_short_name_and_makes_its_adjective():

@@ -116,6 +116,28 @@ def latin_language(text: str) -> str | None:
     return lang if lang in WORD_LANGUAGES or lang in STRING_LANGUAGES else None
 
 
+_CYRILLIC_LETTERS = {     # Russian letters as each language writes the same sound in a foreign name
+    "uk": {"и": "і", "ы": "и", "э": "е", "ё": "ьо"},
+    "be": {"и": "і", "э": "э", "ё": "ё", "щ": "шч"},
+    "bg": {"ы": "и", "э": "е", "ё": "ьо", "ь": ""},
+    "sr": {"ы": "и", "э": "е", "й": "ј", "я": "ја", "ю": "ју", "ё": "јо", "ь": ""},
+    "mk": {"ы": "и", "э": "е", "й": "ј", "я": "ја", "ю": "ју", "ё": "јо", "ь": ""},
+}
+
+
+def cyrillic_spelling(word: str, lang: str) -> str:
+    """A foreign name as Russian writes it ('Путин', 'Пекин', 'Цзиньпин') in the letters another
+    Cyrillic language (:data:`CYRILLIC_LANGUAGES`) writes the same sounds with: Ukrainian
+    'Путін', 'Пекін', 'Цзіньпін'; Belarusian 'Пуцін' (its 'ці', 'дзі' for 'ти', 'ди');
+    Bulgarian 'Цзинпин'; Serbian and Macedonian with 'ј'. Regular spelling, not a list of names."""
+    letters = _CYRILLIC_LETTERS.get(lang, {})
+    out = "".join(letters.get(c, letters.get(c.lower(), c) if c.isupper() else c) if c.lower() in letters else c
+                  for c in word.lower())
+    if lang == "be":
+        out = out.replace("ті", "ці").replace("ді", "дзі")
+    return out
+
+
 def cyrillic_language(text: str) -> str | None:
     """The language of a text in Cyrillic letters when it is one of :data:`CYRILLIC_LANGUAGES`
     (the language detector, :func:`.extraction.language.detect`); None for Russian, any other
@@ -328,6 +350,14 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
             # a Chinese name as Russian writes it (the Palladius system): its given name, whose
             # two syllables are long enough to be matched alone ('Си Цзиньпин': 'цзиньпин')
             found[side] += [("ru", f, "name") for f in map(fn.palladius_given_name, in_zh) if f]
+    # the other Cyrillic languages write a foreign name with the sounds Russian gives it, in their
+    # own letters ('Путин' -> Ukrainian 'Путін', Belarusian 'Пуцін'; 'Пекин' -> 'Пекін'); only a
+    # name no longer than the letters a name is matched by, which it keeps whole: cut to them,
+    # a longer one starts common words ('Сталин' -> 'стали', became)
+    for i in (0, 1):
+        russian = [f for lg, f, kind in found[i] if lg == "ru" and kind in ("name", "subdivision") and " " not in f]
+        found[i] += [(lang, form, "transliterated") for f in russian for lang in CYRILLIC_LANGUAGES
+                     if len(form := cyrillic_spelling(f, lang)) <= LATIN_FOLD]
     out = {}
     for lang in LANGUAGES:
         sides, heads = [], []
@@ -348,7 +378,8 @@ def foreign_sides(spellings: tuple[tuple[str, ...], tuple[str, ...]],
             elif lang in WORD_LANGUAGES:
                 # CLDR's one-word names (country, language, city), the side's English spellings
                 # ('China', 'Moscow': written alike or nearly) and its actors' names ('Putin', 'Xi')
-                forms.update(latin_form(f) for f, kind in mine if kind in ("country", "language", "city", "subdivision", "gone") and " " not in f)
+                forms.update(latin_form(f) for f, kind in mine
+                             if kind in ("country", "language", "city", "subdivision", "gone", "transliterated") and " " not in f)
                 # a country's name of several words, whole (Vietnamese 'Trung Quốc'; not 'Chinese' language names)
                 forms.update(" ".join(plain(w) for w in _LATIN_WORD.findall(f)) for f, kind in mine
                              if kind in ("country", "language") and " " in f and len(_LATIN_WORD.findall(f)) <= 3)

@@ -44,7 +44,7 @@ from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Term, actor_mentio
                       passage_evidence, relationship_pairs, relationship_sides, side_mentions, term_counts)
 from commentary_monitor.relevance.semantic import common_directions, without_common
 
-BUILD_VERSION = "profile-v24"   # bump when the way profiles are built changes: cached ones are rebuilt
+BUILD_VERSION = "profile-v25"   # bump when the way profiles are built changes: cached ones are rebuilt
 MIN_PASSAGE_WORDS = 30      # shorter blocks in a seed are captions, bylines, navigation
 MAX_PASSAGE_WORDS = 220     # longer blocks are split so a passage stays one argument
 DESCRIPTION_TEMPERATURE = 0.2    # how sharply passage weights follow closeness to the description

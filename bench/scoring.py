@@ -90,12 +90,13 @@ def main(shared: str) -> int:
     first = passes[0]
     per = [statistics.median(x) for x in zip(*passes)]
     # the articles read in another language than English, and the English ones
-    foreign = {i for i, row in enumerate(scorer.score_many(texts)) if any("language" in s.features for s in row)}
+    scored = scorer.score_many(texts)
+    foreign = {i for i, row in enumerate(scored) if any("language" in s.features for s in row)}
     english = [x for i, x in enumerate(per) if i not in foreign]
     other = [x for i, x in enumerate(per) if i in foreign] or [0.0]
-    stages = [s.features["stage"] for row in scorer.score_many(texts) for s in row]
-    both_cheap = sum(all(s.features["stage"] == "lexical" for s in row) for row in scorer.score_many(texts))
-    meaning = sum(any("meaning" in s.features for s in row) for row in scorer.score_many(texts))
+    stages = [s.features["stage"] for row in scored for s in row]
+    both_cheap = sum(all(s.features["stage"] == "lexical" for s in row) for row in scored)
+    meaning = sum(any("meaning" in s.features for s in row) for row in scored)
     per.sort()
     print(f"articles: {len(texts)} ({len(pages)} real pages, extracted, + dev articles); profiles: {len(profiles)}")
     print(f"extraction (trafilatura, for scale): mean {statistics.mean(extract_ms):.1f} ms/page, median {statistics.median(extract_ms):.1f}")

@@ -510,6 +510,8 @@ def _term_columns(weighted: list[tuple[str, float]]) -> list[str]:
 
 
 def render_profile(prof, labels: list, model, n_terms: int) -> str:
+    from commentary_monitor.relevance.crosslingual import WORD_LANGUAGES
+
     lines = [f"profile {prof.name} (version {prof.version})", f"threshold: {prof.threshold:.2f}"]
     if prof.description:
         lines.append(f"description: {' '.join(prof.description.split())}")
@@ -535,9 +537,10 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
                              f"{' / '.join(a + '*' for a in named[0]) or '-'}  <->  {' / '.join(a + '*' for a in named[1]) or '-'}")
             for lang, (fa, fb, fpairs) in sorted((prof.reference.get("foreign_sides") or {}).items()):
                 def shown(x: str, lang: str = lang) -> str:
-                    # Russian names match by their first letters, as do the Latin-script languages'
-                    # of four letters or more; Chinese ones and shorter ones as they are
-                    return x + "*" if lang == "ru" or (lang != "zh" and len(x) >= 4) else x
+                    # Russian names match by their first letters, as do the other languages' written in
+                    # words, of four letters or more; Chinese, Japanese, Korean, Arabic ones and shorter
+                    # ones as they are
+                    return x + "*" if lang == "ru" or (lang in WORD_LANGUAGES and len(x) >= 4) else x
                 lines.append(f"sides in {lang} (names from CLDR, pycountry and transliteration): {' / '.join(map(shown, fa))}  <->  "
                              f"{' / '.join(map(shown, fb))}" + (f"; pairs {', '.join(fpairs)}" if fpairs else ""))
             lines.append("relationship evidence: pairs (passages naming both sides), joint (how many do), close "

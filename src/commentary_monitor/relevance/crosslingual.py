@@ -118,7 +118,7 @@ def latin_language(text: str) -> str | None:
 
 _CYRILLIC_LETTERS = {     # Russian letters as each language writes the same sound in a foreign name
     "uk": {"и": "і", "ы": "и", "э": "е", "ё": "ьо"},
-    "be": {"и": "і", "э": "э", "ё": "ё", "щ": "шч"},
+    "be": {"и": "і", "щ": "шч"},
     "bg": {"ы": "и", "э": "е", "ё": "ьо", "ь": ""},
     "sr": {"ы": "и", "э": "е", "й": "ј", "я": "ја", "ю": "ју", "ё": "јо", "ь": ""},
     "mk": {"ы": "и", "э": "е", "й": "ј", "я": "ја", "ю": "ју", "ё": "јо", "ь": ""},
@@ -131,8 +131,7 @@ def cyrillic_spelling(word: str, lang: str) -> str:
     'Путін', 'Пекін', 'Цзіньпін'; Belarusian 'Пуцін' (its 'ці', 'дзі' for 'ти', 'ди');
     Bulgarian 'Цзинпин'; Serbian and Macedonian with 'ј'. Regular spelling, not a list of names."""
     letters = _CYRILLIC_LETTERS.get(lang, {})
-    out = "".join(letters.get(c, letters.get(c.lower(), c) if c.isupper() else c) if c.lower() in letters else c
-                  for c in word.lower())
+    out = "".join(letters.get(c, c) for c in word.lower())
     if lang == "be":
         out = out.replace("ті", "ці").replace("ді", "дзі")
     return out

@@ -160,7 +160,8 @@ class ArticleView:
     lengths: list[int]
     vectors: np.ndarray | None = None
     script: str = "latin"     # 'cyrillic' or 'cjk' for an article the English profiles cannot read
-    language: str | None = None     # the language of an article in letters the script does not tell: not English (crosslingual.latin_language)
+    language: str | None = None     # the language the script does not tell, when it is read: not English, not Russian
+                                    # (crosslingual.latin_language, cyrillic_language)
     _actors: Counter | None = None
     _head: str | None = None
     _names: Counter | None = None

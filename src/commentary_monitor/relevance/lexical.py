@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 from commentary_monitor.extraction.stopwords import ENGLISH_STOP_WORDS
 
@@ -320,17 +321,14 @@ ACTOR_FOLD = 4
 PAIR_APART = 0.8     # a pair's words appear apart in the seeds, not only as one name
 
 
-def _capitalised_inside(text: str):
-    """The capitalised words of a text that do not open a sentence, as written."""
-    opening = True
+def _capitalised_inside(text: str) -> list[str]:
+    """The capitalised words of a text that do not open a sentence, as written: a word is
+    inside a sentence when the token before it is a word or a punctuation mark that does not
+    break sentences (';'); the text's first token opens one."""
+    tokens = _TOKEN.findall(text)
     breaks = _SENTENCE_BREAK
-    for t in _TOKEN.findall(text):
-        if not t[0].isalpha():     # punctuation: one character
-            opening = t in breaks
-            continue
-        if not opening and t[0].isupper():
-            yield t
-        opening = False
+    return [t for p, t in zip(chain(("\n",), tokens), tokens)
+            if t[0].isupper() and t[0].isalpha() and (p[0].isalpha() or p not in breaks)]
 
 
 def name_mentions(text: str) -> Counter:

@@ -94,6 +94,7 @@ class StaticEncoder:
         self.max_chars = int(meta.get("max_input_chars_per_word", 100))
         self.name = f"minilm-static-{self.dims}"
         self._word_ids = lru_cache(maxsize=200_000)(self._wordpiece)
+        self._chunk_ids = lru_cache(maxsize=200_000)(self._chunk_wordpiece)
 
     @classmethod
     def load(cls) -> "StaticEncoder":
@@ -133,10 +134,15 @@ class StaticEncoder:
             start = end
         return tuple(ids)
 
+    def _chunk_wordpiece(self, chunk: str) -> tuple[int, ...]:
+        """The token ids of a run of text without white space (its words' pieces, in order)."""
+        return tuple(i for w in _chunk_tokens(chunk) for i in self._word_ids(w))
+
     def token_ids(self, text: str) -> list[int]:
         ids: list[int] = []
-        for w in basic_tokens(text):
-            ids.extend(self._word_ids(w))
+        chunk_ids = self._chunk_ids
+        for chunk in text.split():
+            ids.extend(chunk_ids(chunk))
         return ids
 
     def encode(self, texts: list[str]) -> np.ndarray:

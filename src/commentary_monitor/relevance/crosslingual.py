@@ -534,7 +534,7 @@ FOREIGN_LEAD = {"ru": 200, "zh": 350, "ja": 350, "ko": 600, "ar": 800,     # the
                 **{lang: 200 for lang in WORD_LANGUAGES}}
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=64)
 def _countries(lang: str) -> tuple[tuple[str, tuple], ...]:
     """Every country's names in ``lang``, from CLDR (babel) and ISO 3166 (pycountry), as
     (code, forms). Chinese forms are Simplified strings, matched as substrings. Russian forms
@@ -576,7 +576,7 @@ def _countries(lang: str) -> tuple[tuple[str, tuple], ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def _third_countries(sides: ForeignSides, lang: str):
     """The countries that are neither side (a country one of whose names names a side is
     that side), indexed for :func:`foreign_third_party`: Chinese, [forms per country];

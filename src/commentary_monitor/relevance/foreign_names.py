@@ -123,9 +123,11 @@ def pinyin_of(text: str) -> str:
     return "".join(lazy_pinyin(text, style=Style.NORMAL))
 
 
-def _translations(domain: str, english: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def _translations(domain: str, english: str) -> tuple[tuple[str, str], ...]:
     """(language, name) of an ISO 3166 name in Russian and Chinese, from pycountry's
-    iso-codes translations (those that differ from the English)."""
+    iso-codes translations (those that differ from the English). Cached: gettext looks for
+    the catalogue's files on every call (three stat calls a locale)."""
     import gettext
 
     import pycountry
@@ -135,7 +137,7 @@ def _translations(domain: str, english: str) -> list[tuple[str, str]]:
         t = gettext.translation(domain, pycountry.LOCALES_DIR, languages=[locale], fallback=True).gettext(english)
         if t and t != english:
             out.append((lang, t))
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

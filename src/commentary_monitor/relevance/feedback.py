@@ -113,12 +113,14 @@ def train_all(profiles: list[Profile], labels: dict[str, list[LabeledText]], enc
     return out
 
 
-def scorer_for(cfg, labels: dict[str, list[LabeledText]] | None = None, encoder=None) -> Scorer:
+def scorer_for(cfg, labels: dict[str, list[LabeledText]] | None = None, encoder=None, profiles=None) -> Scorer:
     """The scorer of a configuration: its profiles (from the cache beside the warehouse,
-    rebuilt when their inputs changed) with the feedback models their labels teach."""
+    rebuilt when their inputs changed; or ``profiles``, loaded already) with the feedback
+    models their labels teach."""
     from commentary_monitor.relevance.profiles import load_profiles
 
-    profiles = load_profiles(cfg.profiles, cfg.profile_cache, encoder)
+    if profiles is None:
+        profiles = load_profiles(cfg.profiles, cfg.profile_cache, encoder)
     return Scorer(profiles, encoder, train_all(profiles, labels or {}, encoder))
 
 

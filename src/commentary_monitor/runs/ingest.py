@@ -9,6 +9,7 @@ and stopping cleanly.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from contextlib import nullcontext
@@ -24,6 +25,7 @@ from commentary_monitor.config import Config, load_config
 from commentary_monitor.errors import Stopped
 from commentary_monitor.fetching.politeness import reset_host_budgets
 from commentary_monitor.relevance.feedback import scorer_for
+from commentary_monitor.relevance.profiles import load_profiles
 from commentary_monitor.runs import pipeline
 from commentary_monitor.runs.workers import MIN_POOL_JOBS, prestart, shutdown_pool, uses_local_pool
 from commentary_monitor.warehouse.staging import IngestStore
@@ -154,7 +156,19 @@ def run_ingest(config_path: str | None, tasks: IngestTasks) -> pipeline.IngestSu
     with IngestStore.open(cfg.store, wait=cfg.lock_timeout, on_note=log.warning) as wh:
         if wh.abandon_stale_runs():
             log.warning("marked runs left unfinished by an earlier process as 'abandoned'")
-        scorer = scorer_for(cfg, wh.feedback_labels())
+        # The profiles are loaded now (a broken one fails every run, new pages or not); the
+        # scorer (its feedback models, the sides' regions and third countries: ~0.4 s of CPU
+        # and wordfreq's import) is made when the run has pages to score.
+        profiles, labels = load_profiles(cfg.profiles, cfg.profile_cache), wh.feedback_labels()
+        made: list = []
+        making = threading.Lock()     # the batches may be submitted from the feed readers' threads
+
+        def scorer():
+            with making:
+                if not made:
+                    made.append(scorer_for(cfg, labels, profiles=profiles))
+                return made[0]
+
         if local_pool:
             # The extraction workers keep every core busy: DuckDB's own threads would only take
             # turns with them (one thread stores a batch with ~15% less CPU).
@@ -200,7 +214,7 @@ def run_ingest(config_path: str | None, tasks: IngestTasks) -> pipeline.IngestSu
                     run when robots.txt is not obeyed: ~0.1-0.2 s before the first page)."""
                     nonlocal workers_started
                     if local_pool and not workers_started and len(candidates) >= MIN_POOL_JOBS:
-                        prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer)
+                        prestart(pipeline.warm_up, cfg.fetch.extract_workers, scorer())
                         workers_started = True
                     if new and cfg.fetch.obey_robots:
                         robots.update(tasks.fetch_robots(new, cfg.fetch))
@@ -221,7 +235,7 @@ def run_ingest(config_path: str | None, tasks: IngestTasks) -> pipeline.IngestSu
                         # A batch built in this process waits for its pages in its own thread; one
                         # built elsewhere (Dask) gets them from here.
                         source = pages if cfg.runner.kind == "local" else pages.take(end - done_to)
-                        params = dict(pages=source, size=end - done_to, settings=cfg.fetch, scorer=scorer,
+                        params = dict(pages=source, size=end - done_to, settings=cfg.fetch, scorer=scorer(),
                                       workers=workers)
                         in_flight.append((time.time(), runner.submit(tasks.build_articles, parameters=params)))
                         done_to = end

@@ -99,7 +99,7 @@ def test_page_text_and_metadata_are_extracted(site):
 
 
 def test_the_page_is_asked_only_for_what_the_feed_left_open(site, monkeypatch):
-    from commentary_monitor.runs import pipeline
+    from commentary_monitor.extraction import extract
     from commentary_monitor.runs.pipeline import wanted_metadata
 
     body = "\n\n".join(RELATION_PARAGRAPHS)
@@ -112,8 +112,8 @@ def test_the_page_is_asked_only_for_what_the_feed_left_open(site, monkeypatch):
     assert wanted_metadata(bare) == {"title", "author", "published", "sitename"}
 
     asked = []
-    real = pipeline.extract_page
-    monkeypatch.setattr(pipeline, "extract_page", lambda html, url, need: asked.append(set(need)) or real(html, url, need))
+    real = extract.extract_page     # the pipeline imports it when it has articles to make
+    monkeypatch.setattr(extract, "extract_page", lambda html, url, need: asked.append(set(need)) or real(html, url, need))
     settings = FetchSettings(allow_private=frozenset({site.host_port}), min_text_chars=100)
     a, b = build_articles([named, bare], settings)
     assert asked == [set(), {"title", "author", "published", "sitename"}]
@@ -227,12 +227,13 @@ def test_a_page_that_kills_its_worker_does_not_lose_the_batch(site):
 
 
 def test_a_page_that_breaks_the_extractor_costs_only_that_page(monkeypatch):
+    from commentary_monitor.extraction import extract
     from commentary_monitor.runs import pipeline
 
     def broken(html, url, need):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(pipeline, "extract_page", broken)
+    monkeypatch.setattr(extract, "extract_page", broken)
     c = candidate("https://x.example/a")
     page = Fetched(c.entry.link, c.entry.link, 200, "text/html", b"<html><body><p>x</p></body></html>")
     art, scores, _ = pipeline._article_job((c, page, 200, False), None)
@@ -373,3 +374,20 @@ def test_the_run_summary_counts_in_words_and_cuts_long_problems_to_a_line():
     assert "not well-formed (invalid token)" in line and line.endswith("…)") and len(line) < 140
     two = IngestSummary("r", 1, [("https://b.example/f", "dns", "cannot resolve")], 2, 0, {}, 2.0)
     assert two.render().startswith("ingest: 2 feeds, 1 ok, 1 failed; 2 new articles")
+
+
+def test_the_ingest_flow_leaves_the_extractor_to_runs_with_pages():
+    """An hourly run that finds nothing new never extracts a page: the ingest flow's modules do
+    not import trafilatura (~0.1 s of every command); making an article does."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; import flows.ingest; print('trafilatura' in sys.modules); "
+            "from commentary_monitor.runs.pipeline import make_article; from tests.test_pipeline import candidate; "
+            "from commentary_monitor.fetching.fetch import Fetched; c = candidate('https://x.example/a'); "
+            "make_article(c, Fetched(c.entry.link, c.entry.link, 200, 'text/html', b'<html><body><p>x</p></body></html>'), 10); "
+            "print('trafilatura' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.split() == ["False", "True"], done.stderr[-2000:]

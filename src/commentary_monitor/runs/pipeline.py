@@ -21,7 +21,6 @@ from commentary_monitor import stopping
 from commentary_monitor.config import FeedConfig, FetchSettings
 from commentary_monitor.fetching.content import clean_text, page_markup, sniff_not_html
 from commentary_monitor.errors import FeedError, FetchError
-from commentary_monitor.extraction.extract import ExtractionFailed, extract_page, html_to_text
 from commentary_monitor.feeds.parse import FeedEntry, ParsedFeed, discover_feeds, parse_feed
 from commentary_monitor.fetching.fetch import Fetched, Validators, fetch_many
 from commentary_monitor.fetching.fetch import fetch_robots as fetch_robots_texts
@@ -384,6 +383,8 @@ def process_batch(candidates: list[Candidate], settings: FetchSettings,
     try:
         done = run_many(_article_job, jobs, workers, scorer)
     except WorkerDied as exc:
+        from commentary_monitor.extraction.extract import ExtractionFailed
+
         # One page killed its worker: the batch is kept, with its feeds' own text.
         failed = ExtractionFailed(str(exc))
         stopping.check("extraction")
@@ -498,6 +499,10 @@ def wanted_metadata(c: Candidate) -> frozenset[str]:
 def make_article(c: Candidate, page: Fetched | FetchError, min_text_chars: int, extracted=NOT_EXTRACTED) -> Article:
     """One article from its feed entry and page; ``extracted`` is the page's extraction when
     it was done already (by the worker pool), else it is done here."""
+    # trafilatura (~0.1 s to import) only when a run has articles to make: a run that finds
+    # nothing new never imports it
+    from commentary_monitor.extraction.extract import ExtractionFailed, extract_page, html_to_text
+
     feed_text = html_to_text(c.entry.summary_html)
     status, error = "ok", None
     problem = page_problem(page)

@@ -9,6 +9,9 @@ def test_bert_normalisation_and_wordpiece():
     ids = enc.token_ids("Zhongnanhai")
     assert len(ids) > 1                                   # an unknown word splits into pieces
     assert enc.token_ids("moscow") == [enc.index["moscow"]]
+    # the ids are cached per white-space run; they are BERT's pre-tokens' word pieces, in order
+    text = "Zhongnanhai’s café—Putin! Moscow, Beijing (2026) and the ‘Power of Siberia 2’ pipeline."
+    assert enc.token_ids(text) == [i for w in basic_tokens(text) for i in enc._wordpiece(w)]
 
 
 def test_embeddings_are_unit_vectors_and_put_like_with_like():

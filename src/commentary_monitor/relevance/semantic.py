@@ -135,7 +135,8 @@ class StaticEncoder:
         return tuple(ids)
 
     def _chunk_wordpiece(self, chunk: str) -> tuple[int, ...]:
-        """The token ids of a run of text without white space (its words' pieces, in order)."""
+        """The token ids of a run of text without white space: the word pieces of its
+        :func:`basic_tokens`, in order (cached per run: most runs are whole words)."""
         return tuple(i for w in _chunk_tokens(chunk) for i in self._word_ids(w))
 
     def token_ids(self, text: str) -> list[int]:

@@ -1,5 +1,6 @@
 """Russian and Chinese articles against the English-built profiles (texts written for these tests)."""
 import dataclasses
+import math
 
 import pytest
 
@@ -475,3 +476,36 @@ def test_the_workers_fork_server_makes_a_topic_profiles_description_match_before
     # memory-politics; sino-russian has sides and reads by their names; the countries' names in
     # Russian and in Chinese, read once there rather than in each worker
     assert out.stdout.strip() == "1 2"
+
+
+UK_MEMORY = ("Верховна Рада ухвалила закон про декомунізацію: пам'ятники радянським вождям демонтують, а вулиці "
+             "перейменовують. Історики сперечаються, як держава використовує пам'ять про Другу світову війну в політиці, "
+             "а 9 травня відтепер не вихідний день.")
+
+
+def test_a_cyrillic_language_is_read_by_the_multilingual_model_in_russian_letters():
+    """The multilingual model was trained on Russian and none of the other Cyrillic languages: a
+    topic profile gives it their text in Russian letters ('історія' -> 'история'; Serbian
+    'историја' -> 'история'), and scores its closeness with weights of their own
+    (`multilingual_cyrillic`: bench/cyrillic_topic.py). Bulgarian and Russian stay as written."""
+    from commentary_monitor.relevance.crosslingual import as_russian
+    from commentary_monitor.relevance.multilingual import profile_match
+    from commentary_monitor.relevance.scoring import CALIBRATION
+
+    assert as_russian("Історія пам'яті, Євромайдан, ґанок", "uk") == "История памяти, Евромайдан, ганок"
+    assert as_russian("Историја Југославије и међународни односи", "sr") == "История Югославие и международни односи"
+    assert as_russian("Гісторыя Рэспублікі", "be") == "Гисторыя Республики"
+    assert as_russian("Меѓународен ден", "mk") == "Международен ден"
+    assert as_russian("Историята на България", "bg") == "Историята на България"
+    assert as_russian("История Украины", "ru") == "История Украины"
+
+    sino, memory = shipped_profiles()
+    scorer = Scorer([memory])
+    (uk,), = scorer.score_many([("", UK_MEMORY)])
+    assert uk.features["stage"] == "multilingual" and uk.features["language"] == "uk"
+    view = ArticleView.of("", UK_MEMORY)
+    match = profile_match(memory)
+    assert uk.features["multilingual"] == pytest.approx(match.closeness([as_russian(p, "uk") for p in view.passages]))
+    assert uk.features["multilingual"] > match.closeness(view.passages)     # Russian letters read closer to the description
+    z = CALIBRATION["multilingual_cyrillic"] * uk.features["multilingual"] + CALIBRATION["multilingual_cyrillic_bias"]
+    assert uk.score == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-6)

@@ -41,8 +41,8 @@ NAMES_LANGUAGES = ("bs", "ca", "cs", "da", "el", "et", "fi", "hr", "hu", "id", "
                    "sl", "sq", "sv", "vi")
 # Languages written in Cyrillic letters other than Russian, told from it by the language detector:
 # read by the sides' names in them ('Росія', 'Китай'; 'Русија', 'Кина'), as the languages above
-# are, and by the multilingual model for a profile without sides (which read them as Russian
-# before, and still reads them by what they share with it)
+# are, and by the multilingual model for a profile without sides, in Russian letters (as_russian:
+# the model was trained on Russian, not on these)
 CYRILLIC_LANGUAGES = ("be", "bg", "mk", "sr", "uk")
 WORD_LANGUAGES = LATIN_LANGUAGES + NAMES_LANGUAGES + CYRILLIC_LANGUAGES
 # Those among them that decline a name by its last vowel (Czech 'Čína', 'Číny', 'Číně', 'Čínou';
@@ -135,6 +135,42 @@ def cyrillic_spelling(word: str, lang: str) -> str:
     if lang == "be":
         out = out.replace("ті", "ці").replace("ді", "дзі")
     return out
+
+
+# The other way round, for the multilingual model, which was trained on Russian and none of
+# these: the letters of a Cyrillic language written as Russian writes the same sounds, so that
+# its words meet the model's Russian word pieces ('історія' -> 'история', 'пам'ять' -> 'память';
+# Serbian 'историја' -> 'история', 'међународни' -> 'международни'). Regular correspondences of
+# the alphabets, not a list of words; Bulgarian writes Russian's letters already.
+_AS_RUSSIAN = {
+    "uk": {"і": "и", "ї": "и", "є": "е", "ґ": "г", "'": "", "’": "", "ʼ": ""},
+    "be": {"і": "и", "ў": "у", "э": "е", "'": "", "’": "", "ʼ": ""},
+    "sr": {"ја": "я", "ју": "ю", "је": "е", "јо": "ё", "ј": "й", "љ": "ль", "њ": "нь", "ћ": "ч", "ђ": "жд",
+           "џ": "дж"},
+    "mk": {"ја": "я", "ју": "ю", "је": "е", "јо": "ё", "ј": "й", "љ": "ль", "њ": "нь", "ќ": "ч", "ѓ": "жд",
+           "џ": "дж", "ѕ": "з"},
+}
+
+
+@lru_cache(maxsize=8)
+def _as_russian_pattern(lang: str) -> re.Pattern:
+    letters = _AS_RUSSIAN[lang]
+    return re.compile("|".join(map(re.escape, sorted(letters, key=len, reverse=True))), re.IGNORECASE)
+
+
+def as_russian(text: str, lang: str) -> str:
+    """A text in one of :data:`CYRILLIC_LANGUAGES` in Russian letters (see :data:`_AS_RUSSIAN`),
+    capitals kept; any other text as it is."""
+    letters = _AS_RUSSIAN.get(lang)
+    if not letters:
+        return text
+
+    def russian(m: re.Match) -> str:
+        found = m.group(0)
+        out = letters[found.lower()]
+        return out[:1].upper() + out[1:] if found[:1].isupper() else out
+
+    return _as_russian_pattern(lang).sub(russian, text)
 
 
 def cyrillic_language(text: str) -> str | None:

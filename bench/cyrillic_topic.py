@@ -4,7 +4,7 @@ profile's description, read as it was (the article's own letters, the weights fi
 pages) and as it is now (its letters as Russian writes them, `crosslingual.as_russian`, and two
 weights of their own), under cross-validation with the outlets dealt into folds. Prints the
 held-out figures beside each other, then the two weights fitted on every page given (what
-`scoring.CALIBRATION` ships as `multilingual_cyrillic`, `multilingual_cyrillic_bias`).
+`scoring.CALIBRATION` ships as `multilingual_other`, `multilingual_other_bias`).
 
     python bench/cyrillic_topic.py [--sets cyr-a,cyr-b] [--pages eval/multilingual/pages] [--test cyr-c]
 
@@ -114,8 +114,8 @@ def main() -> None:
     print(row("Russian letters, English weights", english(russian), g))
     print(row("**Russian letters, weights of their own**", held_out(russian), g))
     a, b = fit(russian, g)
-    print(f"\nfitted on all {len(g)}: multilingual_cyrillic {a:.2f}, multilingual_cyrillic_bias {b:.2f} "
-          f"(shipped: {CALIBRATION['multilingual_cyrillic']}, {CALIBRATION['multilingual_cyrillic_bias']})")
+    print(f"\nfitted on all {len(g)}: multilingual_other {a:.2f}, multilingual_other_bias {b:.2f} "
+          f"(shipped: {CALIBRATION['multilingual_other']}, {CALIBRATION['multilingual_other_bias']})")
     by_lang = {}
     for x, v_own, v_ru, grade in zip([x for x, k in zip(lang, keep) if k], own, russian, g):
         by_lang.setdefault(x, []).append((v_own, v_ru, grade))

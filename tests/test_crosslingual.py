@@ -298,13 +298,15 @@ SV_RELATION = ("Kina och Ryssland undertecknade på måndagen ett nytt avtal om 
 
 def test_other_languages_written_in_words_are_read_by_the_sides_names_only():
     """Swedish, Finnish, Czech, Greek and some twenty other languages (NAMES_LANGUAGES) are
-    read by the sides' names in them, as German is; the multilingual model does not read them,
-    so a profile without sides reads them as English (the words and names they share)."""
+    read by the sides' names in them, as German is; the multilingual model was not trained on
+    them, and a profile without sides reads them with it all the same, with weights of their own
+    (hybrid-v37; they were read as English before)."""
     assert latin_language(SV_RELATION) == "sv"
     sino, memory = shipped_profiles()
     (sv, sv_memory), = Scorer([sino, memory]).score_many([("", SV_RELATION)])
     assert sv.features["stage"] == "crosslingual" and sv.features["language"] == "sv" and sv.relevant
-    assert sv_memory.features["stage"] in ("lexical", "hybrid") and "language" not in sv_memory.features
+    assert sv_memory.features["stage"] == "multilingual" and sv_memory.features["language"] == "sv"
+    assert "written in Swedish" in sv_memory.explanation
     fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
     assert "ρωσια" in fs["el"].b and "venaj" in fs["fi"].b and "kiin" in fs["fi"].a
     # a name of several words, whole: Vietnamese 'Trung Quốc' (China), and 'Nga' (Russia) as a word
@@ -487,7 +489,7 @@ def test_a_cyrillic_language_is_read_by_the_multilingual_model_in_russian_letter
     """The multilingual model was trained on Russian and none of the other Cyrillic languages: a
     topic profile gives it their text in Russian letters ('історія' -> 'история'; Serbian
     'историја' -> 'история'), and scores its closeness with weights of their own
-    (`multilingual_cyrillic`: bench/cyrillic_topic.py). Bulgarian and Russian stay as written."""
+    (`multilingual_other`: bench/cyrillic_topic.py). Bulgarian and Russian stay as written."""
     from commentary_monitor.relevance.crosslingual import as_russian
     from commentary_monitor.relevance.multilingual import profile_match
     from commentary_monitor.relevance.scoring import CALIBRATION
@@ -498,6 +500,10 @@ def test_a_cyrillic_language_is_read_by_the_multilingual_model_in_russian_letter
     assert as_russian("Меѓународен ден", "mk") == "Международен ден"
     assert as_russian("Историята на България", "bg") == "Историята на България"
     assert as_russian("История Украины", "ru") == "История Украины"
+    # Slavic languages in Latin letters, through Serbian Cyrillic (hybrid-v37)
+    assert as_russian("Historija Jugoslavije, međunarodni odnosi", "hr", latin=True) == "Хистория Югославие, международни односи"
+    assert as_russian("Přemysl, výročí", "cs", latin=True) == "Пржемысл, вырочи"
+    assert as_russian("Historia", "fi", latin=True) == "Historia"
 
     sino, memory = shipped_profiles()
     scorer = Scorer([memory])
@@ -507,5 +513,5 @@ def test_a_cyrillic_language_is_read_by_the_multilingual_model_in_russian_letter
     match = profile_match(memory)
     assert uk.features["multilingual"] == pytest.approx(match.closeness([as_russian(p, "uk") for p in view.passages]))
     assert uk.features["multilingual"] > match.closeness(view.passages)     # Russian letters read closer to the description
-    z = CALIBRATION["multilingual_cyrillic"] * uk.features["multilingual"] + CALIBRATION["multilingual_cyrillic_bias"]
+    z = CALIBRATION["multilingual_other"] * uk.features["multilingual"] + CALIBRATION["multilingual_other_bias"]
     assert uk.score == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-6)

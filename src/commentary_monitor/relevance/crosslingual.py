@@ -35,7 +35,7 @@ FOLD = 4
 # left out ('Moscú', 'Rússia'), a short name ('Xi', 'Çin') as a capitalised whole word.
 LATIN_LANGUAGES = ("de", "es", "fr", "it", "nl", "pl", "pt", "tr")
 # Other languages written in words, in Latin or Greek letters, whose names are read the same way;
-# the multilingual model does not read them, so a profile without sides cannot. (Not Tagalog:
+# the multilingual model was not trained on them (see UNTRAINED_LANGUAGES). (Not Tagalog:
 # Philippine English quotes it, and an English page must not be taken for one.)
 NAMES_LANGUAGES = ("bs", "ca", "cs", "da", "el", "et", "fi", "hr", "hu", "id", "is", "lt", "lv", "ms", "nb", "ro", "sk",
                    "sl", "sq", "sv", "vi")
@@ -54,7 +54,15 @@ _ENDINGS = "umjумјю"                 # the letter a declined form may add af
 # Languages whose names are found as strings inside the text, as Chinese ones are: Japanese
 # (no spaces), Korean and Arabic (particles and articles written onto the name: '러시아의', 'والصين')
 STRING_LANGUAGES = ("ja", "ko", "ar")
-MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES + STRING_LANGUAGES + CYRILLIC_LANGUAGES    # those the multilingual model reads
+# The languages the multilingual model was not trained on: it still reads them for a profile
+# without sides (by the words they share with the ones it knows), its closeness weighed by weights
+# of their own (scoring's `multilingual_other`); the Slavic ones in Russian letters (as_russian):
+# the Cyrillic ones letter for letter, and those in Latin letters through Serbian Cyrillic
+# (Bosnian, Croatian and Serbian in Latin letters write the same sounds, letter for letter;
+# Slovenian, Czech and Slovak share most of those letters)
+UNTRAINED_LANGUAGES = NAMES_LANGUAGES + CYRILLIC_LANGUAGES
+SLAVIC_LATIN_LANGUAGES = ("bs", "cs", "hr", "sk", "sl")
+MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES + STRING_LANGUAGES + UNTRAINED_LANGUAGES    # those the multilingual model reads
 LATIN_FOLD = 5
 LANGUAGES = ("ru", "zh") + WORD_LANGUAGES + STRING_LANGUAGES
 FOREIGN_LANGUAGE = {"cyrillic": "ru", "cjk": "zh", "kana": "ja"}     # the language a script's names are read in
@@ -152,25 +160,44 @@ _AS_RUSSIAN = {
 }
 
 
-@lru_cache(maxsize=8)
-def _as_russian_pattern(lang: str) -> re.Pattern:
-    letters = _AS_RUSSIAN[lang]
-    return re.compile("|".join(map(re.escape, sorted(letters, key=len, reverse=True))), re.IGNORECASE)
+# Serbian's Latin alphabet (Gaj's) letter for letter in its Cyrillic one (Vuk's), which Bosnian
+# and Croatian write too; with the letters Czech and Slovak add ('ř' as Russian writes its sound,
+# 'ě', 'y' and the long vowels as the short ones, 'ď', 'ť', 'ň', 'ľ' softened)
+_GAJ = {"lj": "љ", "nj": "њ", "dž": "џ", "a": "а", "b": "б", "c": "ц", "č": "ч", "ć": "ћ", "d": "д", "đ": "ђ",
+        "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и", "j": "ј", "k": "к", "l": "л", "m": "м", "n": "н",
+        "o": "о", "p": "п", "r": "р", "s": "с", "š": "ш", "t": "т", "u": "у", "v": "в", "z": "з", "ž": "ж"}
+_CZECH_SLOVAK = {"ch": "х", "ř": "рж", "ě": "е", "y": "ы", "ý": "ы", "á": "а", "é": "е", "í": "и", "ó": "о",
+                 "ú": "у", "ů": "у", "ď": "дь", "ť": "ть", "ň": "нь", "ľ": "ль", "ĺ": "л", "ŕ": "р", "ä": "е",
+                 "ô": "о", "w": "в", "x": "кс", "q": "к"}
+_FROM_LATIN = {"bs": _GAJ, "hr": _GAJ, "sr": _GAJ, "sl": _GAJ, "cs": {**_GAJ, **_CZECH_SLOVAK},
+               "sk": {**_GAJ, **_CZECH_SLOVAK}}
 
 
-def as_russian(text: str, lang: str) -> str:
-    """A text in one of :data:`CYRILLIC_LANGUAGES` in Russian letters (see :data:`_AS_RUSSIAN`),
-    capitals kept; any other text as it is."""
-    letters = _AS_RUSSIAN.get(lang)
-    if not letters:
-        return text
+@lru_cache(maxsize=16)
+def _letters_pattern(lang: str, latin: bool) -> tuple[re.Pattern, dict]:
+    letters = _FROM_LATIN[lang] if latin else _AS_RUSSIAN[lang]
+    return re.compile("|".join(map(re.escape, sorted(letters, key=len, reverse=True))), re.IGNORECASE), letters
+
+
+def _replace(text: str, lang: str, latin: bool) -> str:
+    pattern, letters = _letters_pattern(lang, latin)
 
     def russian(m: re.Match) -> str:
         found = m.group(0)
         out = letters[found.lower()]
         return out[:1].upper() + out[1:] if found[:1].isupper() else out
 
-    return _as_russian_pattern(lang).sub(russian, text)
+    return pattern.sub(russian, text)
+
+
+def as_russian(text: str, lang: str, latin: bool = False) -> str:
+    """A text in a Cyrillic language (:data:`CYRILLIC_LANGUAGES`) in Russian letters (see
+    :data:`_AS_RUSSIAN`), capitals kept; a text in Latin letters (``latin``: Bosnian, Croatian,
+    Serbian, Slovenian, Czech, Slovak) first in Serbian Cyrillic (:data:`_GAJ`); any other text
+    as it is."""
+    if latin and lang in _FROM_LATIN:
+        text, lang = _replace(text, lang, True), "sr"
+    return _replace(text, lang, False) if lang in _AS_RUSSIAN else text
 
 
 def cyrillic_language(text: str) -> str | None:

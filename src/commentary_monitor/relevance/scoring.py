@@ -55,14 +55,14 @@ from commentary_monitor.relevance.foreign_names import country_of, country_phras
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, is_caseless, length_damping, name_mentions,
                                                   lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
-from commentary_monitor.relevance.crosslingual import (CYRILLIC_LANGUAGES, FOREIGN_LANGUAGE, MEANING_LANGUAGES, ForeignSides,
+from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, MEANING_LANGUAGES, UNTRAINED_LANGUAGES, ForeignSides,
                                                        as_russian, cjk_passages, cyrillic_language, foreign_mentions, foreign_third_party_and_balance,
                                                        latin_language, script_of)
 from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v36"
+MODEL_NAME = "hybrid-v37"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence
@@ -87,9 +87,9 @@ MEANING_GATE = (0.2, 0.9)    # a topic profile's English article with a probabil
 #     multilingual, multilingual_bias: a topic profile's Russian or Chinese article (see
 #     .multilingual), logit = multilingual * closeness + bias, fitted on the English real pages'
 #     memory-politics grades (bench/multilingual_topic.py) and measured on Russian and Chinese ones.
-#     multilingual_cyrillic, multilingual_cyrillic_bias: the same for an article in a Cyrillic
-#     language the model was not trained on (crosslingual.CYRILLIC_LANGUAGES, read in Russian
-#     letters), fitted on the graded pages of cyr-a and cyr-b (bench/cyrillic_topic.py).
+#     multilingual_other, multilingual_other_bias: the same for an article in a language the
+#     model was not trained on (crosslingual.UNTRAINED_LANGUAGES; the Slavic ones read in Russian
+#     letters), fitted on the graded Cyrillic pages of cyr-a and cyr-b (bench/cyrillic_topic.py).
 #     topic_meaning, topic_meaning_bias: a topic profile's English article whose probability is in
 #     MEANING_GATE, z += topic_meaning * its opening's closeness to the description in that
 #     model + topic_meaning_bias, fitted beside the rest on rpE-rpN and the dev set
@@ -102,7 +102,7 @@ CALIBRATION = {"lexical": -0.82, "semantic": -1.61, "top": -1.20, "lead": 0.49, 
                "topic_description": 2.13, "topic_description_lexical": 1.28, "topic_description_top": 1.71,
                "topic_lexical_top": -0.43, "topic_bias": -0.06,
                "multilingual": 6.02, "multilingual_bias": -6.84, "topic_meaning": 1.59, "topic_meaning_bias": -1.66,
-               "multilingual_cyrillic": 3.69, "multilingual_cyrillic_bias": -3.30}
+               "multilingual_other": 3.69, "multilingual_other_bias": -3.30}
 
 
 @lru_cache(maxsize=64)
@@ -526,8 +526,9 @@ class Scorer:
             match = self._multilingual(i) if lang in MEANING_LANGUAGES and not ref.get("pairs") else None
             if match is not None:
                 # a topic profile: its description's meaning, in a multilingual model
-                feats.update(multilingual=match.closeness([as_russian(p, lang) for p in view.passages] if lang in
-                                                          CYRILLIC_LANGUAGES else view.passages),
+                feats.update(multilingual=match.closeness(
+                    [as_russian(p, lang, view.script == "latin") for p in view.passages]
+                    if lang in UNTRAINED_LANGUAGES else view.passages),
                              stage="multilingual", language=lang)
             return feats, np.zeros(n), [[] for _ in range(n)], None
         sides = ForeignSides(*map(tuple, names))
@@ -560,8 +561,8 @@ class Scorer:
         model too (recorded in ``feats['meaning']``)."""
         cal = self.calibration
         if feats["stage"] == "multilingual":
-            if feats.get("language") in CYRILLIC_LANGUAGES:     # a language the model reads through Russian
-                return cal["multilingual_cyrillic"] * feats["multilingual"] + cal["multilingual_cyrillic_bias"]
+            if feats.get("language") in UNTRAINED_LANGUAGES:     # a language the model was not trained on
+                return cal["multilingual_other"] * feats["multilingual"] + cal["multilingual_other_bias"]
             return cal["multilingual"] * feats["multilingual"] + cal["multilingual_bias"]
         if feats["stage"] == "lexical":
             return min(logit(feats, cal), math.log(0.01))      # decided: far below any threshold

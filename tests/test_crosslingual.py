@@ -489,7 +489,7 @@ def test_a_cyrillic_language_is_read_by_the_multilingual_model_in_russian_letter
     """The multilingual model was trained on Russian and none of the other Cyrillic languages: a
     topic profile gives it their text in Russian letters ('історія' -> 'история'; Serbian
     'историја' -> 'история'), and scores its closeness with weights of their own
-    (`multilingual_other`: bench/cyrillic_topic.py). Bulgarian and Russian stay as written."""
+    (`multilingual_other`: bench/untrained_topic.py). Bulgarian and Russian stay as written."""
     from commentary_monitor.relevance.crosslingual import as_russian
     from commentary_monitor.relevance.multilingual import profile_match
     from commentary_monitor.relevance.scoring import CALIBRATION

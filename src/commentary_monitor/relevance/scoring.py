@@ -89,7 +89,7 @@ MEANING_GATE = (0.2, 0.9)    # a topic profile's English article with a probabil
 #     memory-politics grades (bench/multilingual_topic.py) and measured on Russian and Chinese ones.
 #     multilingual_other, multilingual_other_bias: the same for an article in a language the
 #     model was not trained on (crosslingual.UNTRAINED_LANGUAGES; the Slavic ones read in Russian
-#     letters), fitted on the graded Cyrillic pages of cyr-a and cyr-b (bench/cyrillic_topic.py).
+#     letters), fitted on the graded Cyrillic pages of cyr-a and cyr-b (bench/untrained_topic.py).
 #     topic_meaning, topic_meaning_bias: a topic profile's English article whose probability is in
 #     MEANING_GATE, z += topic_meaning * its opening's closeness to the description in that
 #     model + topic_meaning_bias, fitted beside the rest on rpE-rpN and the dev set

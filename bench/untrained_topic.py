@@ -6,7 +6,7 @@ weights of their own), under cross-validation with the outlets dealt into folds.
 held-out figures beside each other, then the two weights fitted on every page given (what
 `scoring.CALIBRATION` ships as `multilingual_other`, `multilingual_other_bias`).
 
-    python bench/cyrillic_topic.py [--sets cyr-a,cyr-b] [--pages eval/multilingual/pages] [--test cyr-c]
+    python bench/untrained_topic.py [--sets cyr-a,cyr-b] [--pages eval/multilingual/pages] [--test cyr-c]
 
 --test names batches kept out of every fit and scored once with the shipped weights.
 """
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from relevance_cv import group_folds  # noqa: E402
 
 from commentary_monitor.config import load_config  # noqa: E402
-from commentary_monitor.relevance.crosslingual import CYRILLIC_LANGUAGES, as_russian  # noqa: E402
+from commentary_monitor.relevance.crosslingual import UNTRAINED_LANGUAGES, as_russian  # noqa: E402
 from commentary_monitor.relevance.evaluation import metrics  # noqa: E402
 from commentary_monitor.relevance.profiles import build_profile  # noqa: E402
 from commentary_monitor.relevance.scoring import CALIBRATION, ArticleView, Scorer, sigmoid  # noqa: E402
@@ -85,15 +85,15 @@ def main() -> None:
             view = ArticleView.of(r.get("title") or "", r["body"])
             lang.append(view.language)
             own.append(match.closeness(view.passages))
-            russian.append(match.closeness([as_russian(p, view.language) for p in view.passages]))
+            russian.append(match.closeness([as_russian(p, view.language, view.script == "latin") for p in view.passages]))
         return np.array(own), np.array(russian), lang
 
     rows = load(args.pages, args.sets.split(","))
     own, russian, lang = read(rows)
     g = np.array([int(r["labels"].get("memory_politics", 0)) for r in rows])
-    keep = np.array([x in CYRILLIC_LANGUAGES for x in lang])
-    print(f"{len(rows)} pages of {args.sets}; {int(keep.sum())} told as {', '.join(CYRILLIC_LANGUAGES)} "
-          f"(the others, taken for Russian, are left out); grade 2 / 1 / 0: "
+    keep = np.array([x in UNTRAINED_LANGUAGES for x in lang])
+    print(f"{len(rows)} pages of {args.sets}; {int(keep.sum())} told as a language the model was not trained on "
+          f"(the others are left out); grade 2 / 1 / 0: "
           f"{(g[keep] == 2).sum()} / {(g[keep] == 1).sum()} / {(g[keep] == 0).sum()}")
     own, russian, g = own[keep], russian[keep], g[keep]
     outlets = [r["outlet"] for r, k in zip(rows, keep) if k]
@@ -109,17 +109,17 @@ def main() -> None:
 
     print("\n| memory-politics, held out by outlet | nDCG@10 | nDCG@30 | AUC 2v0 | R-prec | precision / recall(2) at 0.4 | log loss |")
     print("|---|---|---|---|---|---|---|")
-    print(row("own letters, English weights (before)", english(own), g))
+    print(row("own letters, English weights (hybrid-v35, Cyrillic)", english(own), g))
     print(row("own letters, weights of their own", held_out(own), g))
-    print(row("Russian letters, English weights", english(russian), g))
-    print(row("**Russian letters, weights of their own**", held_out(russian), g))
+    print(row("Russian letters (Slavic), English weights", english(russian), g))
+    print(row("**Russian letters (Slavic), weights of their own**", held_out(russian), g))
     a, b = fit(russian, g)
     print(f"\nfitted on all {len(g)}: multilingual_other {a:.2f}, multilingual_other_bias {b:.2f} "
           f"(shipped: {CALIBRATION['multilingual_other']}, {CALIBRATION['multilingual_other_bias']})")
     by_lang = {}
     for x, v_own, v_ru, grade in zip([x for x, k in zip(lang, keep) if k], own, russian, g):
         by_lang.setdefault(x, []).append((v_own, v_ru, grade))
-    print("\nper language, AUC 2v0 own letters -> Russian letters (grade 2 / 0):")
+    print("\nper language, AUC 2v0 own letters -> Russian letters for the Slavic ones (grade 2 / 0):")
     for x, vals in sorted(by_lang.items()):
         gg = np.array([v[2] for v in vals])
         if (gg == 2).any() and (gg == 0).any():

@@ -306,7 +306,7 @@ def test_other_languages_written_in_words_are_read_by_the_sides_names_only():
     (sv, sv_memory), = Scorer([sino, memory]).score_many([("", SV_RELATION)])
     assert sv.features["stage"] == "crosslingual" and sv.features["language"] == "sv" and sv.relevant
     assert sv_memory.features["stage"] == "multilingual" and sv_memory.features["language"] == "sv"
-    assert "written in Swedish" in sv_memory.explanation
+    assert "written in Swedish" in sv_memory.explanation and "a multilingual model not trained on Swedish (" in sv_memory.explanation
     fs = foreign_sides((("china", "chinese", "beijing"), ("russia", "russian", "moscow")))
     assert "ρωσια" in fs["el"].b and "venaj" in fs["fi"].b and "kiin" in fs["fi"].a
     # a name of several words, whole: Vietnamese 'Trung Quốc' (China), and 'Nga' (Russia) as a word
@@ -509,6 +509,7 @@ def test_a_cyrillic_language_is_read_by_the_multilingual_model_in_russian_letter
     scorer = Scorer([memory])
     (uk,), = scorer.score_many([("", UK_MEMORY)])
     assert uk.features["stage"] == "multilingual" and uk.features["language"] == "uk"
+    assert "a multilingual model not trained on Ukrainian, given it in Russian letters" in uk.explanation
     view = ArticleView.of("", UK_MEMORY)
     match = profile_match(memory)
     assert uk.features["multilingual"] == pytest.approx(match.closeness([as_russian(p, "uk") for p in view.passages]))

@@ -62,6 +62,7 @@ STRING_LANGUAGES = ("ja", "ko", "ar")
 # Slovenian, Czech and Slovak share most of those letters)
 UNTRAINED_LANGUAGES = NAMES_LANGUAGES + CYRILLIC_LANGUAGES
 SLAVIC_LATIN_LANGUAGES = ("bs", "cs", "hr", "sk", "sl")
+RUSSIAN_LETTERS = CYRILLIC_LANGUAGES + SLAVIC_LATIN_LANGUAGES    # read by the model in Russian letters (Bulgarian already is)
 MEANING_LANGUAGES = ("ru", "zh") + LATIN_LANGUAGES + STRING_LANGUAGES + UNTRAINED_LANGUAGES    # those the multilingual model reads
 LATIN_FOLD = 5
 LANGUAGES = ("ru", "zh") + WORD_LANGUAGES + STRING_LANGUAGES

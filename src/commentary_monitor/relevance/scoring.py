@@ -55,9 +55,9 @@ from commentary_monitor.relevance.foreign_names import country_of, country_phras
 from commentary_monitor.relevance.lexical import (ACTOR_FOLD, Vocabulary, is_caseless, length_damping, name_mentions,
                                                   lowercased_names, normalise, placed_names, proper_names, recased, side_mentions,
                                                   term_counts, third_party_and_balance)
-from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, MEANING_LANGUAGES, UNTRAINED_LANGUAGES, ForeignSides,
-                                                       as_russian, cjk_passages, cyrillic_language, foreign_mentions, foreign_third_party_and_balance,
-                                                       latin_language, script_of)
+from commentary_monitor.relevance.crosslingual import (FOREIGN_LANGUAGE, MEANING_LANGUAGES, RUSSIAN_LETTERS, UNTRAINED_LANGUAGES,
+                                                       ForeignSides, as_russian, cjk_passages, cyrillic_language, foreign_mentions,
+                                                       foreign_third_party_and_balance, latin_language, script_of)
 from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PASSAGES
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
@@ -639,7 +639,11 @@ class Scorer:
             + ((f"; written in {language_name(feats['language'])}, which this profile cannot read" if feats.get("language")
                 else "; written in a script this profile cannot read") if feats["stage"] == "unreadable" else "")
             + (f"; written in {language_name(feats['language'])}: scored by its opening's closeness to the profile's description "
-               f"in a multilingual model ({feats['multilingual']:.2f} of a seed passage's)"
+               f"in a multilingual model"
+               + ((f" not trained on {language_name(feats['language'])}"
+                   + (", given it in Russian letters" if feats["language"] in RUSSIAN_LETTERS else ""))
+                  if feats["language"] in UNTRAINED_LANGUAGES else "")
+               + f" ({feats['multilingual']:.2f} of a seed passage's)"
                if feats["stage"] == "multilingual" else "")
             + (f"; its opening read for the description's meaning too, in a multilingual model "
                f"({feats['meaning']:.2f} of a seed passage's closeness)" if "meaning" in feats else "")

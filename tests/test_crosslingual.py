@@ -516,3 +516,17 @@ def test_a_cyrillic_language_is_read_by_the_multilingual_model_in_russian_letter
     assert uk.features["multilingual"] > match.closeness(view.passages)     # Russian letters read closer to the description
     z = CALIBRATION["multilingual_other"] * uk.features["multilingual"] + CALIBRATION["multilingual_other_bias"]
     assert uk.score == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-6)
+
+
+def test_profiles_show_says_how_a_topic_profile_reads_other_languages():
+    """`profiles show` tells a topic profile's reader which languages its description reaches
+    through the multilingual model, and which of them the model was not trained on."""
+    from commentary_monitor.cli import render_profile
+
+    sino, memory = shipped_profiles()
+    out = render_profile(memory, [], None, 5)
+    line = next(x for x in out.splitlines() if x.startswith("other languages:"))
+    assert "multilingual model (ru, zh, de," in line and "uk, vi, which it was not trained on" in line
+    assert "other languages:" not in render_profile(sino, [], None, 5)     # a relationship lists its sides' names instead
+    no_description = dataclasses.replace(memory, description=None)
+    assert "other languages: not read" in render_profile(no_description, [], None, 5)

@@ -547,6 +547,15 @@ def render_profile(prof, labels: list, model, n_terms: int) -> str:
                          "(sentences naming both, of those naming either), others (a third actor in the "
                          "opening), dyad (phrases that speak of the two as a pair: between, both/the two "
                          "governments, capitals, ..., each other, bilateral, reciprocal, mutual, joint, neither side)")
+    elif prof.description:
+        from commentary_monitor.relevance.crosslingual import MEANING_LANGUAGES, UNTRAINED_LANGUAGES
+
+        trained = [x for x in MEANING_LANGUAGES if x not in UNTRAINED_LANGUAGES]
+        lines.append(f"other languages: by the description's meaning in a multilingual model ({', '.join(trained)}; "
+                     f"also {', '.join(sorted(UNTRAINED_LANGUAGES))}, which it was not trained on, with weights of "
+                     "their own: found less well)")
+    else:
+        lines.append("other languages: not read (a topic profile reads them by its description, and this one has none)")
     described = prof.reference.get("description_terms") or {}
     if described:
         top = sorted(described.items(), key=lambda kv: (-kv[1], kv[0]))[:n_terms]

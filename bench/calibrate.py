@@ -119,14 +119,15 @@ def with_vectors(rows, variants, texts: Path, vectors: Path):
 def multilingual_rows(F) -> tuple[np.ndarray, np.ndarray]:
     """Which of a topic profile's rows the scorer reads in the multilingual model (an article
     in another language it reads: stage "multilingual"), and the log-odds it gives them there
-    (``scoring.CALIBRATION``'s ``multilingual`` weights, fitted on English pages by
-    bench/multilingual_topic.py, not here). Their topical features are all zero: they are left
-    out of the fits below and scored as the scorer scores them, not as English articles with no
-    evidence."""
-    from commentary_monitor.relevance.scoring import CALIBRATION
+    (``scoring.multilingual_logit``: the ``multilingual`` weights, fitted on English pages by
+    bench/multilingual_topic.py, or ``multilingual_other`` for a language the model was not
+    trained on, bench/untrained_topic.py; not here). Their topical features are all zero: they
+    are left out of the fits below and scored as the scorer scores them, not as English articles
+    with no evidence."""
+    from commentary_monitor.relevance.scoring import multilingual_logit
 
     ml = np.array([f.get("stage") == "multilingual" for f in F])
-    z = np.array([CALIBRATION["multilingual"] * f.get("multilingual", 0.0) + CALIBRATION["multilingual_bias"] for f in F])
+    z = np.array([multilingual_logit({"multilingual": 0.0, **f}) for f in F])
     return ml, z
 
 

@@ -108,7 +108,10 @@ def test_the_calibration_bench_scores_other_language_articles_as_the_scorer_does
         sys.path.remove(str(REPO / "bench"))
     from commentary_monitor.relevance.scoring import CALIBRATION
 
-    feats = [{"stage": "multilingual", "multilingual": 1.2}, {"stage": "hybrid", "semantic": 0.9}, {"stage": "lexical"}]
+    feats = [{"stage": "multilingual", "multilingual": 1.2}, {"stage": "hybrid", "semantic": 0.9}, {"stage": "lexical"},
+             {"stage": "multilingual", "multilingual": 1.2, "language": "uk"}]
     ml, z = calibrate.multilingual_rows(feats)
-    assert ml.tolist() == [True, False, False]
+    assert ml.tolist() == [True, False, False, True]
     assert math.isclose(z[0], CALIBRATION["multilingual"] * 1.2 + CALIBRATION["multilingual_bias"])
+    # a language the multilingual model was not trained on has weights of its own (hybrid-v36)
+    assert math.isclose(z[3], CALIBRATION["multilingual_other"] * 1.2 + CALIBRATION["multilingual_other_bias"])

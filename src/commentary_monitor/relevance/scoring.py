@@ -280,6 +280,16 @@ def logit(feats: dict, cal: dict = CALIBRATION) -> float:
 SEMANTIC_FEATURES = ("semantic", "top", "lead", "description", "description_top")
 
 
+def multilingual_logit(feats: dict, cal: dict = CALIBRATION) -> float:
+    """The log-odds of a topic profile's article read by the multilingual model (stage
+    "multilingual"): its closeness to the description, weighed by the weights of a language
+    the model was trained on (fitted on English pages) or of one it was not
+    (:data:`.crosslingual.UNTRAINED_LANGUAGES`: fitted on Cyrillic pages, bench/untrained_topic.py)."""
+    if feats.get("language") in UNTRAINED_LANGUAGES:
+        return cal["multilingual_other"] * feats["multilingual"] + cal["multilingual_other_bias"]
+    return cal["multilingual"] * feats["multilingual"] + cal["multilingual_bias"]
+
+
 def needs_semantics(feats: dict, threshold: float, cal: dict = CALIBRATION, description_bound: float = SEMANTIC_BOUND) -> bool:
     """Whether the article could reach ``threshold`` with the most favourable semantic
     evidence, given its lexical and relationship evidence (``feats``, already known); if
@@ -561,9 +571,7 @@ class Scorer:
         model too (recorded in ``feats['meaning']``)."""
         cal = self.calibration
         if feats["stage"] == "multilingual":
-            if feats.get("language") in UNTRAINED_LANGUAGES:     # a language the model was not trained on
-                return cal["multilingual_other"] * feats["multilingual"] + cal["multilingual_other_bias"]
-            return cal["multilingual"] * feats["multilingual"] + cal["multilingual_bias"]
+            return multilingual_logit(feats, cal)
         if feats["stage"] == "lexical":
             return min(logit(feats, cal), math.log(0.01))      # decided: far below any threshold
         raw = logit(feats, cal)

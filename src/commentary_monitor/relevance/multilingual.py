@@ -1,5 +1,7 @@
-"""A topic profile's evidence in Russian and Chinese: how close an article's opening is to the
-profile's description in a multilingual sentence encoder.
+"""A topic profile's evidence in other languages (Russian, Chinese and every other the scorer
+tells apart): how close an article's opening is to the profile's description in a multilingual
+sentence encoder. (A language the encoder was not trained on is read all the same, a Slavic one
+in Russian letters, and weighed by weights of its own: scoring.multilingual_logit.)
 
 A relationship profile reads Russian and Chinese articles by the sides' names in those
 languages (:mod:`.crosslingual`). A profile without sides (memory-politics) has only topical

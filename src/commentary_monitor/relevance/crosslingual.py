@@ -170,8 +170,8 @@ _GAJ = {"lj": "љ", "nj": "њ", "dž": "џ", "a": "а", "b": "б", "c": "ц", "�
 _CZECH_SLOVAK = {"ch": "х", "ř": "рж", "ě": "е", "y": "ы", "ý": "ы", "á": "а", "é": "е", "í": "и", "ó": "о",
                  "ú": "у", "ů": "у", "ď": "дь", "ť": "ть", "ň": "нь", "ľ": "ль", "ĺ": "л", "ŕ": "р", "ä": "е",
                  "ô": "о", "w": "в", "x": "кс", "q": "к"}
-_FROM_LATIN = {"bs": _GAJ, "hr": _GAJ, "sr": _GAJ, "sl": _GAJ, "cs": {**_GAJ, **_CZECH_SLOVAK},
-               "sk": {**_GAJ, **_CZECH_SLOVAK}}
+_FROM_LATIN = {lang: {**_GAJ, **(_CZECH_SLOVAK if lang in ("cs", "sk") else {})}
+               for lang in SLAVIC_LATIN_LANGUAGES + ("sr",)}
 
 
 @lru_cache(maxsize=16)

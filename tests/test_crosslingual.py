@@ -457,6 +457,33 @@ def test_the_multilingual_models_tokens_are_cut_by_the_sentencepiece_library():
     assert vectors.shape == (4, 512) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
+def test_the_multilingual_model_reads_as_much_of_an_article_in_every_language():
+    """A topic profile's article in another language is read by its opening passages until
+    MAX_TOKENS of the model's tokens (hybrid-v38), not by a fixed number of passages: more of
+    a Chinese article's short passages, fewer of a Portuguese one's long ones, one passage over
+    the budget read whole and alone, empty passages skipped."""
+    from commentary_monitor.relevance.multilingual import MAX_TOKENS, encoder, opening, profile_match
+
+    sp = encoder()._sp
+
+    def tokens(ps):
+        return sum(len(sp.encode(p)) for p in ps)
+
+    zh = ["中俄两国领导人在莫斯科会晤，双方就双边关系和国际问题深入交换意见。" * 3] * 9
+    read = opening(zh)
+    assert len(read) > 3 and read == zh[:len(read)]
+    assert tokens(read[:-1]) < MAX_TOKENS <= tokens(read)       # the passage that reaches the budget is read
+    pt = ["A memória da guerra colonial continua a dividir a política portuguesa e os historiadores. " * 40] * 4
+    assert tokens(pt[:1]) >= MAX_TOKENS and opening(pt) == pt[:1]
+    assert opening(["", "  ", "Память о войне."]) == ["Память о войне."] and opening([]) == []
+
+    sino, memory = shipped_profiles()
+    (score,), = Scorer([memory]).score_many([("", "\n\n".join(zh))])
+    passages = ArticleView.of("", "\n\n".join(zh)).passages
+    assert score.features["stage"] == "multilingual" and len(opening(passages)) > 3
+    assert score.features["multilingual"] == pytest.approx(profile_match(memory).closeness(opening(passages), len(passages)))
+
+
 def test_the_workers_fork_server_makes_a_topic_profiles_description_match_before_it_forks(tmp_path):
     """When the run names its configuration, the extraction workers' fork server loads the
     multilingual encoder and makes the description's match of each topic profile with a

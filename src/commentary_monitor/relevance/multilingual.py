@@ -23,7 +23,9 @@ other feature). Measured: docs/scoring.md, *Russian and Chinese articles*.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -112,19 +114,20 @@ class DescriptionMatch:
         if self.reference <= 0:
             self.reference = 1.0
 
-    def closeness(self, passages: list[str], n: int | None = None, chars: int | None = None) -> float:
+    def closeness(self, passages: Iterable[str], n: int | None = None, chars: int | None = None) -> float:
         """The best cosine of an article's opening passages (its title joined to the first, as
         :class:`.scoring.ArticleView` makes them) to the description, relative to the seed
         passages' level: its first ``n`` passages, each cut to its first ``chars`` characters
-        when given, else those :func:`opening` reads."""
-        head = [p[:chars] if chars else p for p in passages[:n] if p.strip()] if n else opening(passages)
+        when given, else those :func:`opening` reads (``passages`` may be a generator: only
+        those read are made)."""
+        head = [p[:chars] if chars else p for p in islice(passages, n) if p.strip()] if n else opening(passages)
         if not head:
             return 0.0
         vectors = _unit(encoder().encode(head))
         return float((vectors @ self.vector).max()) / self.reference
 
 
-def opening(passages: list[str], budget: int = MAX_TOKENS) -> list[str]:
+def opening(passages: Iterable[str], budget: int = MAX_TOKENS) -> list[str]:
     """An article's opening passages, in order, until ``budget`` of the model's tokens are read
     (the passage that reaches it included; at least one): as much text in every language,
     where a fixed number of passages read a Chinese article's first ~360 tokens and a

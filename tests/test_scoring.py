@@ -275,12 +275,16 @@ def test_a_sentence_relates_the_two_sides_or_sets_them_side_by_side():
                     "China-Russia trade hit a record; Sino-Russian ties are warm.",
                     "Trade between China and Russia grew.",
                     "The Russian embassy in Beijing marked the day.",
-                    "Purchases of Russian gas by Chinese buyers rose."):
+                    "Purchases of Russian gas by Chinese buyers rose.",
+                    "Iran hosted drills with Russia, and with China, off Chabahar."):   # a list around its relating words
         assert relates_sides(related, a, b), related
     for apart in ("Population trends in Russia and China diverge.",
                   "Who is more democratic, Russia or China?",
                   "China's slowdown matters more for the world than Russia's.",     # a comparison between them
-                  "China grew in 2024, and in the same year officials in Brussels said Russia would not."):  # too far
+                  "China grew in 2024, and in the same year officials in Brussels said Russia would not.",  # too far
+                  "Serbia, China, Russia, and others opposed the resolution.",      # a list, not a pair
+                  "The communiqué did not define Russia, China, or other challenges.",
+                  "Ties with Moscow; Beijing is another matter."):
         assert not relates_sides(apart, a, b), apart
     m = side_mentions(["Russian oil flows to China. Population trends in Russia and China diverge.",
                        "China grew."], (("beij", "chin"), ("mosc", "russ")))
@@ -661,9 +665,9 @@ def test_the_cheap_stages_bound_takes_the_semantic_evidence_as_it_can_occur_toge
     assert favourable_semantics((-1, -1, -1, -1, -1), 1.3) == (SEMANTIC_LOW,) * 5
 
 
-DESIGN_MUSEUM = ("A museum opens in Berlin", "The city opened a new museum of modern design on Friday. Visitors "
-                 "queued for hours to see the furniture collection, which spans the twentieth century. The mayor "
-                 "praised the architects.")
+DESIGN_MUSEUM = ("A museum of design marks its anniversary", "The museum of modern design marked its anniversary on "
+                 "Friday. Visitors queued for hours to see the furniture collection, which spans the twentieth century. "
+                 "The mayor praised the architects.")
 WAR_MEMORIAL = ("Parliament debates the war memorial", "Lawmakers argued on Tuesday over a proposed memorial to the "
                 "soldiers who died in the Second World War. Some said the monument would honour the fallen; others "
                 "said the government was using the anniversary to rally support before the election. Historians "

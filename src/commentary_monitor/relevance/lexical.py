@@ -455,7 +455,8 @@ CONTRASTIVE = re.compile(
 RELATING = frozenset({"with", "to", "from", "into", "toward", "towards", "against", "between", "via", "across",
                       "of", "by", "on", "for", "in", "at", "over", "through"})
 RELATING_SPAN = 8       # words between the two names, at most
-_NAME_GAP = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[-–/]")
+_LIST_MARKS = frozenset({",", ";"})
+_NAME_GAP = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[-–/,;]")
 
 
 def relates_sides(sentence: str, a: frozenset, b: frozenset, whole=None) -> bool:
@@ -476,7 +477,9 @@ def relates_sides(sentence: str, a: frozenset, b: frozenset, whole=None) -> bool
     for (i, x), (j, y) in zip(marks, marks[1:]):
         if x == y:
             continue
-        gap = [t.lower() for t in tokens[i + 1:j]]
+        gap = [t.lower() for t in tokens[i + 1:j] if t not in _LIST_MARKS]
+        if not gap and j > i + 1:
+            continue     # "Serbia, China, Russia and others": a list, as "China and Russia" is
         if not gap or gap in (["-"], ["–"]):
             return True
         if gap == ["and"] and i and tokens[i - 1].lower() == "between":

@@ -62,7 +62,7 @@ from commentary_monitor.relevance.multilingual import MEANING_CHARS, MEANING_PAS
 from commentary_monitor.relevance.profiles import Profile, split_passages
 from commentary_monitor.relevance.semantic import without_common
 
-MODEL_NAME = "hybrid-v38"
+MODEL_NAME = "hybrid-v39"
 MAX_ARTICLE_CHARS = 40_000
 LEXICAL_FLOOR = 0.01
 SEMANTIC_BOUND = 1.15    # the cheap stage assumes at most this (relative) semantic evidence

@@ -450,7 +450,8 @@ CONTRASTIVE = re.compile(
 # made one ("China-Russia", "Sino-Russian"), "between X and Y", or a preposition between the
 # names ("Russian crude to China", "Moscow's trade with Beijing", "purchases of Russian gas by
 # Chinese buyers"). Setting the two side by side names them in one breath with no such word
-# between them ("in Russia and China", "Russia or China"). English function words, generic to
+# between them ("in Russia and China", "Russia or China"), or lists them ("Serbia, China, Russia
+# and others": a comma or semicolon alone between the names). English function words, generic to
 # any two-sided relationship.
 RELATING = frozenset({"with", "to", "from", "into", "toward", "towards", "against", "between", "via", "across",
                       "of", "by", "on", "for", "in", "at", "over", "through"})
